@@ -1,0 +1,542 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+#include "hook/responder.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hook/policy.h"
+
+/* ---- bounded string building ------------------------------------------ */
+
+struct sbuf {
+	char *buf;
+	size_t cap; /* including the NUL */
+	size_t len;
+	bool overflow;
+};
+
+static void sb_putn(struct sbuf *s, const char *p, size_t n)
+{
+	if (s->overflow || n > s->cap - 1 - s->len) {
+		s->overflow = true;
+		return;
+	}
+	memcpy(s->buf + s->len, p, n);
+	s->len += n;
+	s->buf[s->len] = '\0';
+}
+
+static void sb_puts(struct sbuf *s, const char *p)
+{
+	sb_putn(s, p, strlen(p));
+}
+
+static void sb_ipv4(struct sbuf *s, uint32_t a)
+{
+	char tmp[16];
+	int n = snprintf(tmp, sizeof(tmp), "%u.%u.%u.%u", a >> 24, (a >> 16) & 255, (a >> 8) & 255,
+			 a & 255);
+	sb_putn(s, tmp, (size_t)n);
+}
+
+/* %-escapes what may not stand in a URL path as is (space first of all). */
+static void sb_url_path(struct sbuf *s, const char *p)
+{
+	static const char safe[] = "-._~/!$&'()*+,;=:@";
+	static const char hex[] = "0123456789ABCDEF";
+	for (; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			  (c && strchr(safe, c));
+		if (ok) {
+			sb_putn(s, (const char *)&c, 1);
+		} else {
+			char esc[3] = { '%', hex[c >> 4], hex[c & 15] };
+			sb_putn(s, esc, 3);
+		}
+	}
+}
+
+static int fail_msg(char *err, size_t size, const char *fmt, ...)
+{
+	if (err && size) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err, size, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+static bool printable(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s <= ' ' || (unsigned char)*s >= 0x7f)
+			return false;
+	return true;
+}
+
+static bool copy_str(char *dst, size_t size, const char *src)
+{
+	size_t n = strlen(src);
+	if (n >= size)
+		return false;
+	memcpy(dst, src, n + 1);
+	return true;
+}
+
+/* ---- configuration ----------------------------------------------------- */
+
+/* Walks a machine-name format; returns the conversion count or -EINVAL. */
+static int scan_format(const char *fmt, char *err, size_t err_size)
+{
+	int conversions = 0;
+	for (const char *p = fmt; *p; p++) {
+		if ((unsigned char)*p < ' ' || (unsigned char)*p >= 0x7f)
+			return fail_msg(err, err_size, "only printable ASCII is allowed");
+		if (*p != '%')
+			continue;
+		p++;
+		if (*p == '%')
+			continue;
+		if (*p == '0')
+			p++;
+		int width = 0;
+		while (*p >= '0' && *p <= '9' && width < 100)
+			width = width * 10 + (*p++ - '0');
+		if (width > 20)
+			return fail_msg(err, err_size, "field width %d is larger than 20", width);
+		if (*p != 'd' && *p != 'u')
+			return fail_msg(err, err_size, "only %%d (with an optional 0 flag and width) "
+					"and %%%% are allowed");
+		conversions++;
+	}
+	return conversions;
+}
+
+int bsdp_responder_check_name_format(const char *fmt, char *err, size_t err_size)
+{
+	if (!fmt || !*fmt)
+		return fail_msg(err, err_size, "must not be empty");
+	int n = scan_format(fmt, err, err_size);
+	if (n < 0)
+		return n;
+	if (n != 1)
+		return fail_msg(err, err_size, "must contain exactly one %%d conversion, found %d", n);
+	char probe[BSDP_MACHINE_NAME_MAX + 1];
+	if (bsdp_responder_format_name(fmt, UINT32_MAX, probe, sizeof(probe)) < 0)
+		return fail_msg(err, err_size, "names would be longer than %d bytes",
+				BSDP_MACHINE_NAME_MAX);
+	return 0;
+}
+
+int bsdp_responder_format_name(const char *fmt, uint32_t number, char *out, size_t out_size)
+{
+	struct sbuf s = { out, out_size, 0, false };
+	if (!fmt || !out || out_size == 0)
+		return -EINVAL;
+	out[0] = '\0';
+	for (const char *p = fmt; *p; p++) {
+		if (*p != '%') {
+			sb_putn(&s, p, 1);
+			continue;
+		}
+		p++;
+		if (*p == '%') {
+			sb_putn(&s, "%", 1);
+			continue;
+		}
+		bool zero = *p == '0';
+		if (zero)
+			p++;
+		int width = 0;
+		while (*p >= '0' && *p <= '9' && width < 100)
+			width = width * 10 + (*p++ - '0');
+		if ((*p != 'd' && *p != 'u') || width > 20)
+			return -EINVAL;
+		char digits[24];
+		int n = snprintf(digits, sizeof(digits), "%u", number);
+		for (int pad = width - n; pad > 0; pad--)
+			sb_putn(&s, zero ? "0" : " ", 1);
+		sb_putn(&s, digits, (size_t)n);
+	}
+	return s.overflow ? -ENOBUFS : (int)s.len;
+}
+
+static int parse_http_url(struct bsdp_responder *r, const char *url, char *err, size_t err_size)
+{
+	static const char *const schemes[] = { "http://", "https://" };
+	const char *rest = NULL;
+
+	for (size_t i = 0; i < 2 && !rest; i++)
+		if (strncmp(url, schemes[i], strlen(schemes[i])) == 0) {
+			copy_str(r->http_scheme, sizeof(r->http_scheme), schemes[i]);
+			rest = url + strlen(schemes[i]);
+		}
+	if (!rest)
+		return fail_msg(err, err_size, "parameter 'http-url': must start with http:// or https://");
+	if (!printable(url))
+		return fail_msg(err, err_size, "parameter 'http-url': must not contain spaces or "
+				"control characters (write %%20 for a space)");
+	const char *slash = strchr(rest, '/');
+	size_t host_len = slash ? (size_t)(slash - rest) : strlen(rest);
+	if (host_len == 0 || host_len > BSDP_URL_MAX)
+		return fail_msg(err, err_size, "parameter 'http-url': has no host");
+	memcpy(r->http_host, rest, host_len);
+	r->http_host[host_len] = '\0';
+	const char *path = slash ? slash : "";
+	size_t path_len = strlen(path);
+	while (path_len > 0 && path[path_len - 1] == '/')
+		path_len--;
+	if (path_len > BSDP_URL_MAX)
+		return fail_msg(err, err_size, "parameter 'http-url': longer than %d bytes", BSDP_URL_MAX);
+	memcpy(r->http_path, path, path_len);
+	r->http_path[path_len] = '\0';
+	r->has_http_url = true;
+	return 0;
+}
+
+static int parse_nfs_url(struct bsdp_responder *r, const char *url, char *err, size_t err_size)
+{
+	const char *host = url + 4, *colon;
+
+	if (strncmp(url, "nfs:", 4) != 0 || !(colon = strchr(host, ':')) || colon == host ||
+	    colon[1] != '/')
+		return fail_msg(err, err_size, "parameter 'nfs-url': must be nfs:<host>:/<export>");
+	if (!printable(url))
+		return fail_msg(err, err_size, "parameter 'nfs-url': must not contain spaces or "
+				"control characters");
+	size_t host_len = (size_t)(colon - host);
+	const char *exp = colon + 1;
+	size_t exp_len = strlen(exp);
+	while (exp_len > 1 && exp[exp_len - 1] == '/')
+		exp_len--;
+	if (host_len > BSDP_URL_MAX || exp_len > BSDP_URL_MAX)
+		return fail_msg(err, err_size, "parameter 'nfs-url': longer than %d bytes", BSDP_URL_MAX);
+	memcpy(r->nfs_host, host, host_len);
+	r->nfs_host[host_len] = '\0';
+	memcpy(r->nfs_export, exp, exp_len);
+	r->nfs_export[exp_len] = '\0';
+	r->has_nfs_url = true;
+	return 0;
+}
+
+int bsdp_responder_init(struct bsdp_responder *r, const struct bsdp_responder_config *cfg,
+			char *err, size_t err_size)
+{
+	char why[128];
+
+	if (!r || !cfg)
+		return -EINVAL;
+	memset(r, 0, sizeof(*r));
+	r->server_address = cfg->server_address;
+	r->priority = cfg->priority;
+	if (cfg->tftp_path_prefix &&
+	    !copy_str(r->tftp_path_prefix, sizeof(r->tftp_path_prefix), cfg->tftp_path_prefix))
+		return fail_msg(err, err_size, "parameter 'tftp-path-prefix': longer than %d bytes",
+				BSDP_FILE_MAX);
+	if (cfg->http_url && parse_http_url(r, cfg->http_url, err, err_size) < 0)
+		return -EINVAL;
+	if (cfg->nfs_url && parse_nfs_url(r, cfg->nfs_url, err, err_size) < 0)
+		return -EINVAL;
+	const char *fmt = cfg->machine_name_format ? cfg->machine_name_format
+						    : BSDP_DEFAULT_MACHINE_NAME_FORMAT;
+	if (bsdp_responder_check_name_format(fmt, why, sizeof(why)) < 0)
+		return fail_msg(err, err_size, "parameter 'machine-name-format': %s", why);
+	copy_str(r->name_format, sizeof(r->name_format), fmt);
+	return 0;
+}
+
+/* ---- decisions --------------------------------------------------------- */
+
+static const char *const drop_names[BSDP_DROP_REASONS] = {
+	[BSDP_DROP_NONE] = "none",
+	[BSDP_DROP_MALFORMED] = "malformed",
+	[BSDP_DROP_INCOMPLETE] = "incomplete",
+	[BSDP_DROP_NO_CIADDR] = "no-ciaddr",
+	[BSDP_DROP_REPLY_PORT] = "reply-port",
+	[BSDP_DROP_NO_SERVER_ID] = "no-server-id",
+	[BSDP_DROP_OTHER_SERVER] = "other-server",
+	[BSDP_DROP_NO_IMAGE] = "no-image",
+	[BSDP_DROP_MESSAGE_TYPE] = "message-type",
+	[BSDP_DROP_NO_ROOM] = "no-room",
+};
+
+const char *bsdp_drop_reason_name(enum bsdp_drop_reason reason)
+{
+	return (unsigned)reason < BSDP_DROP_REASONS ? drop_names[reason] : "unknown";
+}
+
+static int drop(struct bsdp_answer *a, enum bsdp_drop_reason reason, const char *why)
+{
+	a->verdict = BSDP_VERDICT_DROP;
+	a->drop = reason;
+	a->why = why;
+	a->opt43_len = 0;
+	return 0;
+}
+
+static int reply(struct bsdp_answer *a, struct bsdp_writer *w, uint8_t sent)
+{
+	a->verdict = BSDP_VERDICT_REPLY;
+	a->sent = sent;
+	a->opt43_len = bsdp_writer_finish(w);
+	return 0;
+}
+
+/* FAILED is a reply: the client learns its SELECT was refused. */
+static int failed(struct bsdp_answer *a, struct bsdp_writer *w, const char *why)
+{
+	a->why = why;
+	a->siaddr = 0;
+	a->file[0] = a->root_path[0] = a->machine_name[0] = '\0';
+	if (bsdp_codec_build_failed(w) < 0)
+		return drop(a, BSDP_DROP_NO_ROOM, "no room for ACK[FAILED]");
+	return reply(a, w, BSDP_MSGTYPE_FAILED);
+}
+
+/* The first visible image with this index (pinning names an index). */
+static const struct bsdp_image *find_index(const struct bsdp_catalogue *c, uint16_t index,
+					   const struct bsdp_client *client,
+					   const struct bsdp_request *req)
+{
+	for (size_t i = 0; i < c->n_images; i++)
+		if (c->images[i].index == index && bsdp_policy_visible(&c->images[i], client, req))
+			return &c->images[i];
+	return NULL;
+}
+
+static uint32_t selected_for_list(const struct bsdp_catalogue *c, struct bsdp_bindings *bindings,
+				  const struct bsdp_query *q, const struct bsdp_client *client,
+				  const struct bsdp_request *req)
+{
+	if (q->pinned_image) {
+		const struct bsdp_image *img = find_index(c, (uint16_t)q->pinned_image, client, req);
+		if (img)
+			return img->id;
+	}
+	struct bsdp_binding b;
+	if (bindings && q->mac_valid && bsdp_bindings_lookup(bindings, q->mac, &b) == 0 && b.image_id) {
+		const struct bsdp_image *img = bsdp_catalogue_find(c, b.image_id);
+		if (img && bsdp_policy_visible(img, client, req))
+			return img->id;
+	}
+	return 0;
+}
+
+/* Appends one description; false (and the reply marked truncated) when
+ * the budget is spent. */
+static bool list_image(struct bsdp_writer *w, const struct bsdp_image *img, struct bsdp_answer *a)
+{
+	if (bsdp_writer_put_image(w, img->id, img->name, img->name_len) < 0) {
+		a->truncated = true;
+		return false;
+	}
+	a->images_listed++;
+	return true;
+}
+
+static int answer_list(const struct bsdp_responder *r, const struct bsdp_catalogue *c,
+		       struct bsdp_bindings *bindings, const struct bsdp_query *q,
+		       const struct bsdp_client *client, struct bsdp_writer *w, struct bsdp_answer *a)
+{
+	const struct bsdp_request *req = &a->req;
+	const struct bsdp_image *def = bsdp_policy_default(c, client, req);
+	if (!def)
+		return drop(a, BSDP_DROP_NO_IMAGE, "no image for this client");
+
+	struct bsdp_list_head head = {
+		.priority = r->priority,
+		.default_id = def->id,
+		.selected_id = selected_for_list(c, bindings, q, client, req),
+	};
+	a->default_id = head.default_id;
+	a->selected_id = head.selected_id;
+	if (bsdp_codec_begin_list(w, &head) < 0)
+		return drop(a, BSDP_DROP_NO_ROOM, "reply does not fit the client's maximum size");
+
+	for (size_t i = 0; i < c->n_images; i++)
+		if (bsdp_policy_visible(&c->images[i], client, req))
+			a->images_visible++;
+	/* 1.0 clients get no list. Otherwise the default goes first, as BOOTPD
+	 * does, then the others in catalogue order until the budget is spent. */
+	if (req->version != BSDP_VERSION_1_0 && list_image(w, def, a)) {
+		for (size_t i = 0; i < c->n_images; i++) {
+			const struct bsdp_image *img = &c->images[i];
+			if (img != def && bsdp_policy_visible(img, client, req) && !list_image(w, img, a))
+				break;
+		}
+	}
+	return reply(a, w, BSDP_MSGTYPE_LIST);
+}
+
+static void root_path_http(const struct bsdp_responder *r, const struct bsdp_image *img,
+			   uint32_t host, struct sbuf *s)
+{
+	if (r->has_http_url) {
+		sb_puts(s, r->http_scheme);
+		if (img->load_balance_server) {
+			const char *port = strrchr(r->http_host, ':');
+			sb_ipv4(s, img->load_balance_server);
+			if (port && !strchr(r->http_host, ']'))
+				sb_puts(s, port);
+		} else {
+			sb_puts(s, r->http_host);
+		}
+		sb_puts(s, r->http_path);
+	} else {
+		sb_puts(s, "http://");
+		sb_ipv4(s, host);
+		sb_puts(s, "/netboot");
+	}
+	sb_puts(s, "/");
+	sb_url_path(s, img->set_dir);
+	sb_puts(s, "/");
+	sb_url_path(s, img->root_path);
+}
+
+/* Returns NULL, or why the root path cannot be made. */
+static const char *make_root_path(const struct bsdp_responder *r, const struct bsdp_image *img,
+				  uint32_t server_id, char *out, size_t size)
+{
+	struct sbuf s = { out, size, 0, false };
+	uint32_t host = img->load_balance_server ? img->load_balance_server : server_id;
+
+	out[0] = '\0';
+	if (img->type == BSDP_TYPE_BOOTFILEONLY || !img->root_path)
+		return NULL;
+	if (strstr(img->root_path, "://") || strncmp(img->root_path, "nfs:", 4) == 0) {
+		sb_puts(&s, img->root_path); /* an indirect URL, used as written */
+	} else if (img->type == BSDP_TYPE_HTTP) {
+		root_path_http(r, img, host, &s);
+	} else {
+		if (!r->has_nfs_url)
+			return "NFS image but no nfs-url configured";
+		sb_puts(&s, "nfs:");
+		if (img->load_balance_server)
+			sb_ipv4(&s, host);
+		else
+			sb_puts(&s, r->nfs_host);
+		sb_puts(&s, ":");
+		sb_puts(&s, r->nfs_export);
+		sb_puts(&s, ":");
+		sb_puts(&s, img->set_dir);
+		sb_puts(&s, "/");
+		sb_puts(&s, img->root_path);
+	}
+	return s.overflow ? "root path longer than 255 bytes" : NULL;
+}
+
+static int answer_select(const struct bsdp_responder *r, const struct bsdp_catalogue *c,
+			 struct bsdp_bindings *bindings, const struct bsdp_query *q,
+			 const struct bsdp_client *client, struct bsdp_writer *w, struct bsdp_answer *a)
+{
+	const struct bsdp_request *req = &a->req;
+	const struct bsdp_image *img;
+
+	if (!(req->present & BSDP_HAS(BSDP_OPT_SERVER_IDENTIFIER)))
+		return drop(a, BSDP_DROP_NO_SERVER_ID, "SELECT without a server identifier");
+	if (req->server_id != a->server_id) {
+		if (bindings && q->mac_valid)
+			bsdp_bindings_forget(bindings, q->mac);
+		return drop(a, BSDP_DROP_OTHER_SERVER, "SELECT for another server");
+	}
+	if (req->present & BSDP_HAS(BSDP_OPT_SELECTED_BOOT_IMAGE)) {
+		img = bsdp_catalogue_find(c, req->selected_image);
+		if (!img)
+			return failed(a, w, "unknown image");
+		if (!img->is_enabled)
+			return failed(a, w, "image disabled");
+		if (!bsdp_policy_applicable(img, client))
+			return failed(a, w, "image not applicable to this client");
+	} else {
+		/* No filter when validating a SELECT (BOOTPD). */
+		img = bsdp_policy_default(c, client, NULL);
+		if (!img)
+			return failed(a, w, "no default image for this client");
+	}
+	a->selected_id = img->id;
+
+	struct sbuf f = { a->file, sizeof(a->file), 0, false };
+	sb_puts(&f, r->tftp_path_prefix);
+	sb_puts(&f, img->set_dir);
+	sb_puts(&f, "/");
+	sb_puts(&f, bsdp_arch_name(client->arch));
+	sb_puts(&f, "/");
+	sb_puts(&f, img->boot_file);
+	if (f.overflow)
+		return failed(a, w, "booter path longer than 127 bytes");
+	const char *why = make_root_path(r, img, a->server_id, a->root_path, sizeof(a->root_path));
+	if (why)
+		return failed(a, w, why);
+	a->siaddr = img->load_balance_server ? img->load_balance_server : a->server_id;
+
+	struct bsdp_binding b = { .number = 0 };
+	if (bindings && q->mac_valid)
+		bsdp_bindings_record(bindings, q->mac, img->id, q->now, &b);
+	a->machine_number = b.number;
+	int name_len = 0;
+	if (img->type != BSDP_TYPE_BOOTFILEONLY) {
+		name_len = bsdp_responder_format_name(r->name_format, b.number, a->machine_name,
+						      sizeof(a->machine_name));
+		if (name_len < 0)
+			return failed(a, w, "machine name does not fit");
+	}
+	if (bsdp_codec_build_select(w, img->id, a->machine_name, (size_t)name_len) < 0)
+		return drop(a, BSDP_DROP_NO_ROOM, "no room for ACK[SELECT]");
+	return reply(a, w, BSDP_MSGTYPE_SELECT);
+}
+
+int bsdp_responder_answer(const struct bsdp_responder *r, const struct bsdp_catalogue *c,
+			  struct bsdp_bindings *bindings, const struct bsdp_query *q,
+			  uint8_t *opt43_out, size_t opt43_size, size_t block_size,
+			  struct bsdp_answer *ret)
+{
+	static const char prefix[] = BSDP_VENDOR_CLASS_PREFIX "/";
+	struct bsdp_answer *a = ret;
+	struct bsdp_writer w;
+
+	if (!r || !c || !q || !ret || !opt43_out)
+		return -EINVAL;
+	memset(a, 0, sizeof(*a));
+	if (!q->opt60 || q->opt60_len < sizeof(prefix) - 1 ||
+	    memcmp(q->opt60, prefix, sizeof(prefix) - 1) != 0)
+		return 0; /* BSDP_VERDICT_NOT_BSDP */
+	if (bsdp_codec_parse_vendor_class(q->opt60, q->opt60_len, &a->vc) < 0)
+		return drop(a, BSDP_DROP_MALFORMED, "malformed option 60");
+	if (bsdp_codec_parse_request(q->opt43, q->opt43_len, &a->req) < 0)
+		return drop(a, BSDP_DROP_MALFORMED, "malformed option 43");
+	const struct bsdp_request *req = &a->req;
+	if (!(req->present & BSDP_HAS(BSDP_OPT_MESSAGE_TYPE)) ||
+	    !(req->present & BSDP_HAS(BSDP_OPT_VERSION)))
+		return drop(a, BSDP_DROP_INCOMPLETE, "no BSDP message type or version");
+	if (q->ciaddr == 0)
+		return drop(a, BSDP_DROP_NO_CIADDR, "ciaddr is 0");
+	if (req->present & BSDP_HAS(BSDP_OPT_REPLY_PORT)) {
+		if (req->reply_port >= 1024)
+			return drop(a, BSDP_DROP_REPLY_PORT, "reply port 1024 or above");
+		a->reply_port = req->reply_port;
+	}
+	a->server_id = r->server_address ? r->server_address : q->local_address;
+
+	size_t max = bsdp_codec_max_reply_size(req, q->opt57);
+	size_t budget = max > q->reply_overhead ? max - q->reply_overhead : 0;
+	if (bsdp_writer_init(&w, opt43_out, opt43_size, budget, block_size) < 0)
+		return -EINVAL;
+
+	struct bsdp_client client = {
+		.arch = bsdp_arch_from_name(a->vc.arch, a->vc.arch_len),
+		.model = a->vc.model,
+		.model_len = a->vc.model_len,
+	};
+	if (q->mac_valid)
+		memcpy(client.mac, q->mac, 6);
+
+	switch (req->msg_type) {
+	case BSDP_MSGTYPE_LIST: return answer_list(r, c, bindings, q, &client, &w, a);
+	case BSDP_MSGTYPE_SELECT: return answer_select(r, c, bindings, q, &client, &w, a);
+	default: return drop(a, BSDP_DROP_MESSAGE_TYPE, "neither LIST nor SELECT");
+	}
+}

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* The request -> reply decision (docs/bsdp.md §7, §8): reply, drop, or not
+ * ours. The caller owns every buffer; nothing is allocated per request. */
+#ifndef BSDP_RESPONDER_H
+#define BSDP_RESPONDER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bindings.h"
+#include "bsdp_codec.h"
+#include "catalogue.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define BSDP_FILE_MAX 127          /* BOOTP file field, NUL excluded */
+#define BSDP_ROOT_PATH_MAX 255     /* one option 17 */
+#define BSDP_URL_MAX 200
+#define BSDP_MACHINE_NAME_MAX 63
+#define BSDP_DEFAULT_PRIORITY 32768
+#define BSDP_DEFAULT_MACHINE_NAME_FORMAT "NetBoot%03d"
+
+struct bsdp_responder_config {
+	uint32_t server_address;           /* host order; 0 = the receiving address */
+	uint16_t priority;
+	const char *tftp_path_prefix;      /* NULL = "" */
+	const char *http_url;              /* NULL = http://<server>/netboot */
+	const char *nfs_url;               /* "nfs:<host>:<export>", NULL = none */
+	const char *machine_name_format;   /* NULL = NetBoot%03d */
+};
+
+/* Validated copy of the configuration. */
+struct bsdp_responder {
+	uint32_t server_address;
+	uint16_t priority;
+	char tftp_path_prefix[BSDP_FILE_MAX + 1];
+	bool has_http_url;
+	char http_scheme[16];            /* "http://" or "https://" */
+	char http_host[BSDP_URL_MAX + 1];  /* host[:port] */
+	char http_path[BSDP_URL_MAX + 1];  /* "" or "/path", no trailing '/' */
+	bool has_nfs_url;
+	char nfs_host[BSDP_URL_MAX + 1];
+	char nfs_export[BSDP_URL_MAX + 1];
+	char name_format[BSDP_MACHINE_NAME_MAX + 1];
+};
+
+/* Returns 0, or -EINVAL with a one-line message naming the parameter. */
+int bsdp_responder_init(struct bsdp_responder *r, const struct bsdp_responder_config *cfg,
+			char *err, size_t err_size);
+
+/* A format with literal text, %% and exactly one %d (optionally with a
+ * zero flag and width): 0, or -EINVAL with the reason in err. */
+int bsdp_responder_check_name_format(const char *fmt, char *err, size_t err_size);
+/* Formats a machine name; returns its length or -ENOBUFS. */
+int bsdp_responder_format_name(const char *fmt, uint32_t number, char *out, size_t out_size);
+
+/* What the shim knows of one DHCPINFORM. */
+struct bsdp_query {
+	const uint8_t *opt43;      /* exact bytes, instances fused; NULL when absent */
+	size_t opt43_len;
+	const char *opt60;
+	size_t opt60_len;
+	uint8_t mac[6];
+	bool mac_valid;            /* htype 1, hlen 6 */
+	uint32_t ciaddr;           /* host order */
+	uint32_t local_address;    /* address the query came in on */
+	int opt57;                 /* option 57, or -1 */
+	size_t reply_overhead;     /* bytes of the reply other than option 43 */
+	int64_t now;
+	uint32_t pinned_image;     /* host reservation's bsdp-image index, 0 = none */
+};
+
+enum bsdp_verdict {
+	BSDP_VERDICT_NOT_BSDP = 0,   /* not ours: leave the packet alone */
+	BSDP_VERDICT_REPLY,
+	BSDP_VERDICT_DROP,
+};
+
+enum bsdp_drop_reason {
+	BSDP_DROP_NONE = 0,
+	BSDP_DROP_MALFORMED,       /* option 43 or 60 broken */
+	BSDP_DROP_INCOMPLETE,      /* no message type or version */
+	BSDP_DROP_NO_CIADDR,
+	BSDP_DROP_REPLY_PORT,      /* reply port >= 1024 */
+	BSDP_DROP_NO_SERVER_ID,    /* SELECT without sub-option 3 */
+	BSDP_DROP_OTHER_SERVER,
+	BSDP_DROP_NO_IMAGE,        /* LIST with nothing applicable */
+	BSDP_DROP_MESSAGE_TYPE,    /* neither LIST nor SELECT */
+	BSDP_DROP_NO_ROOM,         /* the reply cannot fit the client's size */
+	BSDP_DROP_REASONS
+};
+
+struct bsdp_answer {
+	enum bsdp_verdict verdict;
+	enum bsdp_drop_reason drop;
+	uint8_t sent;                     /* enum bsdp_msgtype of the reply */
+	const char *why;                  /* static text for a drop or FAILED */
+	struct bsdp_request req;
+	struct bsdp_vendor_class vc;
+	size_t opt43_len;                 /* option-43 TLVs written to the buffer */
+	uint32_t server_id;               /* option 54 and sub-option 3 */
+	uint16_t reply_port;              /* 0 = the usual 68 */
+	/* LIST */
+	uint32_t default_id;
+	uint32_t selected_id;             /* LIST: bound or pinned; SELECT: chosen */
+	size_t images_visible;
+	size_t images_listed;
+	bool truncated;
+	/* SELECT */
+	uint32_t siaddr;
+	char file[BSDP_FILE_MAX + 1];
+	char root_path[BSDP_ROOT_PATH_MAX + 1];
+	char machine_name[BSDP_MACHINE_NAME_MAX + 1];
+	uint32_t machine_number;
+};
+
+/* Decides on one query. opt43_out receives the reply's option-43 TLVs
+ * (instances of at most block_size payload bytes). bindings may be NULL.
+ * Returns 0 (see ret->verdict) or -EINVAL on bad arguments. */
+int bsdp_responder_answer(const struct bsdp_responder *r, const struct bsdp_catalogue *c,
+			  struct bsdp_bindings *bindings, const struct bsdp_query *q,
+			  uint8_t *opt43_out, size_t opt43_size, size_t block_size,
+			  struct bsdp_answer *ret);
+
+const char *bsdp_drop_reason_name(enum bsdp_drop_reason reason);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

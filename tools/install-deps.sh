@@ -1,0 +1,21 @@
+#!/bin/sh
+# Installs the Debian 12 packages kea-bsdp builds and tests with, only those
+# missing, so a fresh machine needs nothing but this repository.
+set -eu
+PKGS="build-essential pkg-config clang libclang-rt-dev kea-dev libboost-dev
+libplist-dev libplist-utils check kea-dhcp4-server kea-admin iproute2
+tshark python3-scapy socat tftpd-hpa tftp-hpa ipxe curl"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: missing packages:$missing (run as root to install them)" >&2
+	exit 1
+fi
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q >/dev/null
+apt-get install -y -q --no-install-recommends $missing >/dev/null
