@@ -96,3 +96,56 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# ---------------------------------------------------------------------------
+# libdhcp_bsdp.so (the Kea hook: shim/ C++ over the C core), its tests,
+# integration tests with a real kea-dhcp4, the demo and installation.
+# ---------------------------------------------------------------------------
+SHIM_SRC    := $(sort $(wildcard shim/*.cc))
+SHIM_OBJ    := $(patsubst %.cc,$(BUILD)/%.o,$(SHIM_SRC))
+HOOK_SO     := $(BUILD)/libdhcp_bsdp.so
+KEA_LIBS    := -lkea-dhcpsrv -lkea-dhcp++ -lkea-hooks -lkea-log -lkea-stats -lkea-cc \
+               -lkea-asiolink -lkea-util -lkea-exceptions -lkea-process
+KEA_CPPFLAGS = -isystem $(KEA_INCLUDE)
+SHIM_TEST   := $(BUILD)/test/shim_test
+
+.PHONY: shim-messages shim-test integration
+all: $(HOOK_SO)
+
+$(BUILD)/shim/%.o: shim/%.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(CPPFLAGS) $(KEA_CPPFLAGS) $(ALL_CXXFLAGS) -MMD -MP -c -o $@ $<
+
+$(HOOK_SO): $(SHIM_OBJ) $(PLIST_LIB) $(CORE_LIB)
+	$(CXX) $(ALL_CXXFLAGS) -shared -Wl,--no-undefined -Wl,--exclude-libs,ALL $(LDFLAGS) -o $@ $(SHIM_OBJ) \
+		$(PLIST_LIB) $(CORE_LIB) $(KEA_LIBS) -lplist-2.0 -lpthread
+
+# Regenerates the committed message catalogue (Debian has no kea-msg-compiler).
+shim-messages:
+	$(PYTHON) tools/mes2cc.py shim/bsdp_messages.mes shim
+
+$(BUILD)/test/shim/%.o: test/shim/%.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(CPPFLAGS) $(KEA_CPPFLAGS) $(ALL_CXXFLAGS) -MMD -MP -c -o $@ $<
+
+# Loads the built .so through Kea's HooksManager and packs real Pkt4s.
+$(SHIM_TEST): $(BUILD)/test/shim/shim_test.o $(CORE_LIB) $(HOOK_SO)
+	$(CXX) $(ALL_CXXFLAGS) $(LDFLAGS) -o $@ $(BUILD)/test/shim/shim_test.o \
+		$(CORE_LIB) $(KEA_LIBS) -lpthread
+
+shim-test: $(SHIM_TEST) $(HOOK_SO)
+	$(SHIM_TEST) $(abspath $(HOOK_SO))
+
+# Real kea-dhcp4 processes in network namespaces (root).
+integration: $(HOOK_SO) $(BSDPC) $(SHIM_TEST)
+	$(SHIM_TEST) $(abspath $(HOOK_SO))
+	$(PYTHON) test/integration/run.py --hook $(abspath $(HOOK_SO)) --bsdpc $(abspath $(BSDPC))
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh examples/demo.sh $(abspath $(HOOK_SO)) $(abspath $(BSDPC))
+
+install: $(HOOK_SO) $(BSDPC)
+	install -d $(DESTDIR)$(HOOKS_DIR) $(DESTDIR)$(PREFIX)/bin
+	install -m 0644 $(HOOK_SO) $(DESTDIR)$(HOOKS_DIR)/libdhcp_bsdp.so
+	install -m 0755 $(BSDPC) $(DESTDIR)$(PREFIX)/bin/bsdpc

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: MPL-2.0
+// The entry points of libdhcp_bsdp.so. Every callout checks the packet
+// status, null-checks its arguments, catches everything and returns 0.
+#include "bsdp_impl.h"
+#include "bsdp_log.h"
+
+#include <hooks/hooks.h>
+#include <process/daemon.h>
+
+#include <exception>
+#include <string>
+
+using isc::bsdp::Impl;
+using isc::bsdp::ImplPtr;
+using isc::bsdp::bsdp_logger;
+using isc::dhcp::Pkt4Ptr;
+using isc::hooks::CalloutHandle;
+using isc::hooks::LibraryHandle;
+
+namespace isc {
+namespace bsdp {
+
+// Set by load(), cleared by unload(); Kea runs no callout during either.
+ImplPtr impl;
+
+} // namespace bsdp
+} // namespace isc
+
+namespace {
+
+// After an unexpected error, a BSDP query must not get Kea's plain ACK.
+void
+dropBsdp(CalloutHandle& handle) {
+    try {
+        Pkt4Ptr query;
+        handle.getArgument("query4", query);
+        if (query && isc::bsdp::isBsdpQuery(query)) {
+            handle.setStatus(CalloutHandle::NEXT_STEP_DROP);
+        }
+    } catch (...) {
+    }
+}
+
+} // namespace
+
+extern "C" {
+
+int
+version() {
+    return (KEA_HOOKS_VERSION);
+}
+
+int
+multi_threading_compatible() {
+    return (1);
+}
+
+int
+load(LibraryHandle& handle) {
+    try {
+        std::string proc = isc::process::Daemon::getProcName();
+        if (!proc.empty() && proc != "kea-dhcp4") {
+            LOG_ERROR(bsdp_logger, isc::bsdp::BSDP_LOAD_ERROR)
+                .arg("libdhcp_bsdp.so is a DHCPv4 (kea-dhcp4) hook library; it cannot be loaded by " +
+                     proc);
+            return (1);
+        }
+        isc::bsdp::impl.reset(new Impl(handle.getParameters()));
+    } catch (const std::exception& ex) {
+        isc::bsdp::impl.reset();
+        LOG_ERROR(bsdp_logger, isc::bsdp::BSDP_LOAD_ERROR).arg(ex.what());
+        return (1);
+    } catch (...) {
+        isc::bsdp::impl.reset();
+        LOG_ERROR(bsdp_logger, isc::bsdp::BSDP_LOAD_ERROR).arg("unexpected error");
+        return (1);
+    }
+    return (0);
+}
+
+int
+unload() {
+    try {
+        if (isc::bsdp::impl) {
+            isc::bsdp::impl.reset();
+            LOG_INFO(bsdp_logger, isc::bsdp::BSDP_UNLOADED);
+        }
+    } catch (...) {
+    }
+    return (0);
+}
+
+int
+pkt4_receive(CalloutHandle& handle) {
+    try {
+        if (handle.getStatus() == CalloutHandle::NEXT_STEP_DROP) {
+            return (0);
+        }
+        ImplPtr impl = isc::bsdp::impl;
+        if (!impl) {
+            return (0);
+        }
+        Pkt4Ptr query;
+        handle.getArgument("query4", query);
+        if (!query) {
+            return (0);
+        }
+        impl->receive(handle, query);
+    } catch (const std::exception& ex) {
+        try {
+            LOG_ERROR(bsdp_logger, isc::bsdp::BSDP_REPLY_ERROR).arg("(pkt4_receive)").arg(ex.what());
+        } catch (...) {
+        }
+    } catch (...) {
+    }
+    return (0);
+}
+
+int
+pkt4_send(CalloutHandle& handle) {
+    try {
+        if (handle.getStatus() == CalloutHandle::NEXT_STEP_DROP) {
+            return (0);
+        }
+        ImplPtr impl = isc::bsdp::impl;
+        if (!impl) {
+            return (0);
+        }
+        Pkt4Ptr query;
+        Pkt4Ptr response;
+        handle.getArgument("query4", query);
+        handle.getArgument("response4", response);
+        if (!query || !response) {
+            return (0);
+        }
+        impl->send(handle, query, response);
+    } catch (const std::exception& ex) {
+        dropBsdp(handle);
+        try {
+            LOG_ERROR(bsdp_logger, isc::bsdp::BSDP_REPLY_ERROR).arg("(pkt4_send)").arg(ex.what());
+        } catch (...) {
+        }
+    } catch (...) {
+        dropBsdp(handle);
+    }
+    return (0);
+}
+
+} // extern "C"

@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: MPL-2.0
+#include "bsdp_impl.h"
+
+#include "bsdp_log.h"
+#include "bsdp_option.h"
+
+#include "plist/nbi_scan.h"
+
+#include <asiolink/io_address.h>
+#include <dhcp/dhcp4.h>
+#include <dhcp/option_string.h>
+#include <hooks/callout_handle.h>
+#include <stats/stats_mgr.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <stdexcept>
+#include <vector>
+
+using isc::asiolink::IOAddress;
+using isc::dhcp::Option;
+using isc::dhcp::OptionBuffer;
+using isc::dhcp::OptionPtr;
+using isc::dhcp::Pkt4Ptr;
+using isc::hooks::CalloutHandle;
+using isc::stats::StatsMgr;
+
+namespace isc {
+namespace bsdp {
+
+const char* const BSDP_CONTEXT = "bsdp-query";
+
+namespace {
+
+const char VENDOR_PREFIX[] = "AAPLBSDPC/";
+const size_t VENDOR_PREFIX_LEN = sizeof(VENDOR_PREFIX) - 1;
+// Largest option-43 area the core may write: BOOTPD's cap of 8192 bytes.
+const size_t OPT43_OUT_MAX = 8192;
+
+void
+count(const char* name) {
+    StatsMgr::instance().addValue(name, int64_t(1));
+}
+
+std::string
+macText(const Pkt4Ptr& query) {
+    isc::dhcp::HWAddrPtr hw = query->getHWAddr();
+    return (hw ? hw->toText(false) : std::string("(no hardware address)"));
+}
+
+std::string
+idText(uint32_t id) {
+    char buf[40];
+    std::snprintf(buf, sizeof(buf), "%u (0x%08x)", static_cast<unsigned>(BSDP_IMAGE_ID_INDEX(id)),
+                  static_cast<unsigned>(id));
+    return (buf);
+}
+
+// The exact bytes a client sent in an option (Kea fuses repeated
+// instances). Never Kea's re-packing of sub-options: it loses data.
+bool
+optionBytes(const Pkt4Ptr& pkt, uint16_t code, std::vector<uint8_t>& out) {
+    OptionPtr opt = pkt->getOption(code);
+    if (!opt) {
+        return (false);
+    }
+    const OptionBuffer& data = opt->getData();
+    out.assign(data.begin(), data.end());
+    return (true);
+}
+
+// The payload of an option Kea holds as a typed value (OptionInt,
+// OptionCustom), packed.
+bool
+optionPacked(const Pkt4Ptr& pkt, uint16_t code, std::vector<uint8_t>& out) {
+    OptionPtr opt = pkt->getOption(code);
+    if (!opt) {
+        return (false);
+    }
+    out = opt->toBinary(false);
+    return (true);
+}
+
+// Bytes of every instance of `code` in a packet about to be packed.
+size_t
+optionsLen(const Pkt4Ptr& pkt, uint16_t code) {
+    size_t len = 0;
+    auto range = pkt->options_.equal_range(code);
+    for (auto it = range.first; it != range.second; ++it) {
+        len += it->second->len();
+    }
+    return (len);
+}
+
+uint32_t
+addressOption(const Pkt4Ptr& pkt, uint16_t code) {
+    std::vector<uint8_t> b;
+    if (!optionPacked(pkt, code, b) || b.size() != 4) {
+        return (0);
+    }
+    return ((uint32_t(b[0]) << 24) | (uint32_t(b[1]) << 16) | (uint32_t(b[2]) << 8) | b[3]);
+}
+
+void
+catalogueDeleter(const struct bsdp_catalogue* c) {
+    bsdp_catalogue_free(const_cast<struct bsdp_catalogue*>(c));
+}
+
+} // namespace
+
+bool
+isBsdpQuery(const Pkt4Ptr& query) {
+    if (query->getType() != isc::dhcp::DHCPINFORM) {
+        return (false);
+    }
+    OptionPtr vc = query->getOption(isc::dhcp::DHO_VENDOR_CLASS_IDENTIFIER);
+    if (!vc) {
+        return (false);
+    }
+    const OptionBuffer& d = vc->getData();
+    return (d.size() >= VENDOR_PREFIX_LEN &&
+            std::memcmp(d.data(), VENDOR_PREFIX, VENDOR_PREFIX_LEN) == 0);
+}
+
+Impl::Impl(const isc::data::ConstElementPtr& params)
+    : params_(parseParams(params)), bindings_(nullptr) {
+    struct bsdp_responder_config cfg;
+    std::memset(&cfg, 0, sizeof(cfg));
+    cfg.server_address = params_.server_address;
+    cfg.priority = params_.server_priority;
+    cfg.tftp_path_prefix = params_.tftp_path_prefix.c_str();
+    cfg.http_url = params_.has_http_url ? params_.http_url.c_str() : nullptr;
+    cfg.nfs_url = params_.has_nfs_url ? params_.nfs_url.c_str() : nullptr;
+    cfg.machine_name_format =
+        params_.has_machine_name_format ? params_.machine_name_format.c_str() : nullptr;
+    char err[512] = "";
+    std::memset(&responder_, 0, sizeof(responder_));
+    if (bsdp_responder_init(&responder_, &cfg, err, sizeof(err)) != 0) {
+        throw std::runtime_error(err[0] ? err : "invalid configuration");
+    }
+    publish(scan());
+    bindings_ = bsdp_bindings_new(65536);
+    if (!bindings_) {
+        throw std::runtime_error("out of memory for the bindings table");
+    }
+}
+
+Impl::~Impl() {
+    bsdp_bindings_free(bindings_);
+}
+
+CatalogueConstPtr
+Impl::catalogue() const {
+    return (std::atomic_load(&catalogue_));
+}
+
+void
+Impl::publish(struct bsdp_catalogue* fresh) {
+    CatalogueConstPtr next(fresh, catalogueDeleter);
+    std::atomic_store(&catalogue_, next);
+}
+
+struct bsdp_catalogue*
+Impl::scan() const {
+    struct bsdp_scan_options opts;
+    std::memset(&opts, 0, sizeof(opts));
+    opts.nfs_available = params_.has_nfs_url;
+    int err = 0;
+    struct bsdp_catalogue* c = bsdp_nbi_scan(params_.sets_directory.c_str(), &opts, &err);
+    if (!c) {
+        throw ParamError("sets-directory", "'" + params_.sets_directory +
+                         "' cannot be scanned: " + std::strerror(err < 0 ? -err : EIO));
+    }
+    for (size_t i = 0; i < c->n_skipped; ++i) {
+        LOG_WARN(bsdp_logger, BSDP_SET_SKIPPED).arg(c->skipped[i].path).arg(c->skipped[i].reason);
+    }
+    for (size_t i = 0; i < c->n_warnings; ++i) {
+        LOG_WARN(bsdp_logger, BSDP_SET_WARNING).arg(c->warnings[i].path).arg(c->warnings[i].reason);
+    }
+    for (size_t i = 0; i < c->n_images; ++i) {
+        const struct bsdp_image& img = c->images[i];
+        LOG_DEBUG(bsdp_logger, isc::log::DBGLVL_START_SHUT, BSDP_IMAGE)
+            .arg(idText(img.id))
+            .arg(std::string(img.name, img.name_len))
+            .arg(bsdp_image_type_name(img.type))
+            .arg(img.is_enabled ? "enabled" : "disabled")
+            .arg(img.set_dir);
+    }
+    LOG_INFO(bsdp_logger, BSDP_LOADED)
+        .arg(c->n_images).arg(params_.sets_directory).arg(c->n_skipped).arg(c->n_warnings)
+        .arg(params_.server_priority);
+    return (c);
+}
+
+void
+Impl::receive(CalloutHandle& handle, const Pkt4Ptr& query) const {
+    if (!isBsdpQuery(query)) {
+        return;
+    }
+    handle.setContext(BSDP_CONTEXT, true);
+    const OptionBuffer& vc = query->getOption(isc::dhcp::DHO_VENDOR_CLASS_IDENTIFIER)->getData();
+    struct bsdp_vendor_class vcp;
+    const char* why = nullptr;
+    if (bsdp_codec_parse_vendor_class(reinterpret_cast<const char*>(vc.data()), vc.size(),
+                                      &vcp) != 0) {
+        why = "option 60 is not a valid BSDP client class";
+    } else {
+        std::vector<uint8_t> o43;
+        struct bsdp_request req;
+        if (optionBytes(query, isc::dhcp::DHO_VENDOR_ENCAPSULATED_OPTIONS, o43) &&
+            bsdp_codec_parse_request(o43.data(), o43.size(), &req) != 0) {
+            why = "option 43 is not a valid list of BSDP sub-options";
+        }
+    }
+    if (why) {
+        handle.setStatus(CalloutHandle::NEXT_STEP_DROP);
+        count("bsdp.dropped-malformed");
+        LOG_DEBUG(bsdp_logger, BSDP_DBG_PACKET, BSDP_QUERY_MALFORMED).arg(macText(query)).arg(why);
+    }
+}
+
+void
+Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response) {
+    if (!isBsdpQuery(query)) {
+        return;
+    }
+    bool marked = false;
+    try {
+        handle.getContext(BSDP_CONTEXT, marked);
+    } catch (const isc::hooks::NoSuchCalloutContext&) {
+        return;
+    }
+    if (!marked) {
+        return;
+    }
+    CatalogueConstPtr cat = catalogue();
+
+    // The query as the core sees it.
+    std::vector<uint8_t> o43, o60, o57;
+    bool has43 = optionBytes(query, isc::dhcp::DHO_VENDOR_ENCAPSULATED_OPTIONS, o43);
+    optionBytes(query, isc::dhcp::DHO_VENDOR_CLASS_IDENTIFIER, o60);
+    struct bsdp_query q;
+    std::memset(&q, 0, sizeof(q));
+    q.opt43 = has43 ? o43.data() : nullptr;
+    q.opt43_len = has43 ? o43.size() : 0;
+    q.opt60 = reinterpret_cast<const char*>(o60.data());
+    q.opt60_len = o60.size();
+    isc::dhcp::HWAddrPtr hw = query->getHWAddr();
+    if (hw && hw->htype_ == isc::dhcp::HTYPE_ETHER && hw->hwaddr_.size() == 6) {
+        std::memcpy(q.mac, hw->hwaddr_.data(), 6);
+        q.mac_valid = true;
+    }
+    q.ciaddr = query->getCiaddr().toUint32();
+    q.local_address = addressOption(response, isc::dhcp::DHO_DHCP_SERVER_IDENTIFIER);
+    if (q.local_address == 0 && query->getLocalAddr().isV4() &&
+        !query->getLocalAddr().isV4Bcast()) {
+        q.local_address = query->getLocalAddr().toUint32();
+    }
+    q.opt57 = -1;
+    if (optionPacked(query, isc::dhcp::DHO_DHCP_MAX_MESSAGE_SIZE, o57) && o57.size() == 2) {
+        q.opt57 = (o57[0] << 8) | o57[1];
+    }
+    // The packed response without option 43: header, cookie, Kea's other
+    // options, our option 60 (2 + 9) and END.
+    size_t overhead = response->len() + 4 + 1 + (2 + 9);
+    overhead -= optionsLen(response, isc::dhcp::DHO_VENDOR_ENCAPSULATED_OPTIONS);
+    overhead -= optionsLen(response, isc::dhcp::DHO_VENDOR_CLASS_IDENTIFIER);
+    q.reply_overhead = overhead;
+    q.now = static_cast<int64_t>(std::time(nullptr));
+
+    uint8_t out[OPT43_OUT_MAX];
+    struct bsdp_answer ans;
+    std::memset(&ans, 0, sizeof(ans));
+    int rc = bsdp_responder_answer(&responder_, cat.get(), bindings_, &q, out, sizeof(out),
+                                   BSDP_REPLY_BLOCK_SIZE, &ans);
+    if (rc != 0) {
+        handle.setStatus(CalloutHandle::NEXT_STEP_DROP);
+        LOG_ERROR(bsdp_logger, BSDP_REPLY_ERROR).arg(macText(query))
+            .arg(std::string("responder error ") + std::strerror(-rc));
+        return;
+    }
+    std::string model(ans.vc.model, ans.vc.model_len);
+    std::string arch(ans.vc.arch, ans.vc.arch_len);
+    if (ans.req.msg_type == BSDP_MSGTYPE_LIST) {
+        count("bsdp.requests-list");
+    } else if (ans.req.msg_type == BSDP_MSGTYPE_SELECT) {
+        count("bsdp.requests-select");
+    }
+
+    if (ans.verdict == BSDP_VERDICT_NOT_BSDP) {
+        return;
+    }
+    if (ans.verdict == BSDP_VERDICT_DROP) {
+        // A BSDP request gets a BSDP answer or nothing: Kea's ACK is suppressed.
+        handle.setStatus(CalloutHandle::NEXT_STEP_DROP);
+        if (ans.drop == BSDP_DROP_OTHER_SERVER) {
+            count("bsdp.dropped-other-server");
+        } else if (ans.drop == BSDP_DROP_MALFORMED) {
+            count("bsdp.dropped-malformed");
+        } else {
+            count("bsdp.dropped-other");
+        }
+        LOG_DEBUG(bsdp_logger, BSDP_DBG_PACKET, BSDP_QUERY_DROPPED).arg(macText(query))
+            .arg(std::string(bsdp_drop_reason_name(ans.drop)) + (ans.why ? ": " : "") +
+                 (ans.why ? ans.why : ""));
+        return;
+    }
+
+    try {
+        // Our option 43 and 60 replace Kea's.
+        OptionPtr blocks(new VendorBlocksOption(out, ans.opt43_len));
+        while (response->delOption(isc::dhcp::DHO_VENDOR_ENCAPSULATED_OPTIONS)) {}
+        while (response->delOption(isc::dhcp::DHO_VENDOR_CLASS_IDENTIFIER)) {}
+        response->addOption(OptionPtr(new isc::dhcp::OptionString(
+            Option::V4, isc::dhcp::DHO_VENDOR_CLASS_IDENTIFIER, BSDP_VENDOR_CLASS_PREFIX)));
+        response->addOption(blocks);
+
+        if (ans.server_id != 0 &&
+            addressOption(response, isc::dhcp::DHO_DHCP_SERVER_IDENTIFIER) != ans.server_id) {
+            while (response->delOption(isc::dhcp::DHO_DHCP_SERVER_IDENTIFIER)) {}
+            OptionBuffer sid = {uint8_t(ans.server_id >> 24), uint8_t(ans.server_id >> 16),
+                                uint8_t(ans.server_id >> 8), uint8_t(ans.server_id)};
+            response->addOption(OptionPtr(new Option(Option::V4,
+                isc::dhcp::DHO_DHCP_SERVER_IDENTIFIER, sid)));
+        }
+
+        if (ans.sent == BSDP_MSGTYPE_SELECT) {
+            response->setSiaddr(IOAddress(ans.siaddr));
+            size_t flen = strnlen(ans.file, sizeof(ans.file));
+            response->setFile(reinterpret_cast<const uint8_t*>(ans.file), flen);
+            while (response->delOption(isc::dhcp::DHO_ROOT_PATH)) {}
+            size_t rlen = strnlen(ans.root_path, sizeof(ans.root_path));
+            if (rlen > 0) {
+                response->addOption(OptionPtr(new isc::dhcp::OptionString(
+                    Option::V4, isc::dhcp::DHO_ROOT_PATH, std::string(ans.root_path, rlen))));
+            }
+        }
+
+        // Apple answers at ciaddr, on the reply port when the client asked.
+        if (q.ciaddr != 0) {
+            response->setRemoteAddr(IOAddress(q.ciaddr));
+        }
+        if (ans.reply_port != 0) {
+            response->setRemotePort(ans.reply_port);
+        }
+    } catch (const std::exception& ex) {
+        handle.setStatus(CalloutHandle::NEXT_STEP_DROP);
+        LOG_ERROR(bsdp_logger, BSDP_REPLY_ERROR).arg(macText(query)).arg(ex.what());
+        return;
+    }
+
+    switch (ans.sent) {
+    case BSDP_MSGTYPE_LIST:
+        count("bsdp.replies-list");
+        LOG_DEBUG(bsdp_logger, BSDP_DBG_PACKET, BSDP_REPLY_LIST)
+            .arg(macText(query)).arg(arch).arg(model)
+            .arg(ans.images_listed).arg(ans.images_visible).arg(idText(ans.default_id))
+            .arg(ans.truncated ? " (list truncated to fit the client's maximum size)" : "");
+        break;
+    case BSDP_MSGTYPE_SELECT: {
+        count("bsdp.replies-select");
+        const struct bsdp_image* img = bsdp_catalogue_find(cat.get(), ans.selected_id);
+        LOG_INFO(bsdp_logger, BSDP_REPLY_SELECT)
+            .arg(macText(query)).arg(arch).arg(model).arg(idText(ans.selected_id))
+            .arg(img ? std::string(img->name, img->name_len) : std::string("?"))
+            .arg(ans.file).arg(ans.root_path).arg(ans.machine_name);
+        break;
+    }
+    case BSDP_MSGTYPE_FAILED:
+        count("bsdp.replies-failed");
+        LOG_INFO(bsdp_logger, BSDP_REPLY_FAILED)
+            .arg(macText(query)).arg(arch).arg(model)
+            .arg((ans.req.present & BSDP_HAS(BSDP_OPT_SELECTED_BOOT_IMAGE)) ?
+                 idText(ans.req.selected_image) : std::string("(default)"))
+            .arg(ans.why ? ans.why : "refused");
+        break;
+    default:
+        break;
+    }
+}
+
+} // namespace bsdp
+} // namespace isc

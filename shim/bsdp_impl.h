@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: MPL-2.0
+// The state of libdhcp_bsdp.so and the two packet steps. The decisions are
+// the C core's (hook/responder.h); this class converts Kea packets into a
+// struct bsdp_query and applies the struct bsdp_answer to Kea's response.
+#ifndef BSDP_IMPL_H
+#define BSDP_IMPL_H
+
+#include "bsdp_params.h"
+
+#include "hook/bindings.h"
+#include "hook/catalogue.h"
+#include "hook/responder.h"
+
+#include <dhcp/pkt4.h>
+#include <hooks/hooks.h>
+
+#include <memory>
+#include <string>
+
+namespace isc {
+namespace bsdp {
+
+// Name of the per-packet context entry marking a BSDP query.
+extern const char* const BSDP_CONTEXT;
+
+// Payload bytes of one option-43 instance in our replies. VendorBlocksOption
+// writes the core's instances as they are, so the full 255 is usable.
+const size_t BSDP_REPLY_BLOCK_SIZE = 255;
+
+typedef std::shared_ptr<const struct bsdp_catalogue> CatalogueConstPtr;
+
+class Impl {
+public:
+    // Validates the parameters, checks the responder configuration, scans
+    // sets-directory and logs the result. Throws ParamError or
+    // std::runtime_error with a message naming the parameter.
+    explicit Impl(const isc::data::ConstElementPtr& params);
+    ~Impl();
+    Impl(const Impl&) = delete;
+    Impl& operator=(const Impl&) = delete;
+
+    // The snapshot packets use now (never null after construction).
+    CatalogueConstPtr catalogue() const;
+    // Publishes a new snapshot; packets in flight keep theirs.
+    void publish(struct bsdp_catalogue* fresh);
+    // Scans sets-directory into a new catalogue (logs it); throws on an
+    // unreadable directory.
+    struct bsdp_catalogue* scan() const;
+
+    // pkt4_receive: marks BSDP queries, drops malformed ones.
+    void receive(isc::hooks::CalloutHandle& handle, const isc::dhcp::Pkt4Ptr& query) const;
+    // pkt4_send: answers marked queries (or drops the response).
+    void send(isc::hooks::CalloutHandle& handle, const isc::dhcp::Pkt4Ptr& query,
+              const isc::dhcp::Pkt4Ptr& response);
+
+    const Params& params() const { return (params_); }
+    struct bsdp_bindings* bindings() const { return (bindings_); }
+
+private:
+    Params params_;
+    struct bsdp_responder responder_;
+    CatalogueConstPtr catalogue_;     // accessed with std::atomic_load/store
+    struct bsdp_bindings* bindings_;
+};
+
+typedef std::shared_ptr<Impl> ImplPtr;
+
+// Whether a query is a DHCPINFORM with option 60 starting "AAPLBSDPC/".
+bool isBsdpQuery(const isc::dhcp::Pkt4Ptr& query);
+
+} // namespace bsdp
+} // namespace isc
+
+#endif // BSDP_IMPL_H

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: MPL-2.0
+#include "bsdp_params.h"
+
+#include "hook/responder.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <limits>
+
+using isc::data::ConstElementPtr;
+using isc::data::Element;
+
+namespace isc {
+namespace bsdp {
+
+namespace {
+
+const char* const KNOWN[] = {
+    "sets-directory", "server-address", "tftp-path-prefix", "http-url", "nfs-url",
+    "server-priority", "state-file", "rescan-interval", "chain-window",
+    "machine-name-format",
+};
+
+std::string
+getString(const ConstElementPtr& value, const std::string& name, bool non_empty) {
+    if (value->getType() != Element::string) {
+        throw ParamError(name, non_empty ? "must be a non-empty string" : "must be a string");
+    }
+    std::string s = value->stringValue();
+    if (non_empty && s.empty()) {
+        throw ParamError(name, "must be a non-empty string");
+    }
+    if (s.find('\0') != std::string::npos) {
+        throw ParamError(name, "must not contain a NUL character");
+    }
+    return (s);
+}
+
+int64_t
+getInt(const ConstElementPtr& value, const std::string& name, int64_t min, int64_t max,
+       const std::string& range) {
+    if (value->getType() != Element::integer) {
+        throw ParamError(name, "must be an integer " + range);
+    }
+    int64_t v = value->intValue();
+    if (v < min || v > max) {
+        throw ParamError(name, "must be an integer " + range + " (got " + std::to_string(v) + ")");
+    }
+    return (v);
+}
+
+void
+checkDirectory(const std::string& dir) {
+    struct stat st;
+    if (stat(dir.c_str(), &st) != 0) {
+        throw ParamError("sets-directory", "'" + dir + "': " + std::strerror(errno));
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        throw ParamError("sets-directory", "'" + dir + "' is not a directory");
+    }
+    DIR* d = opendir(dir.c_str());
+    if (!d) {
+        throw ParamError("sets-directory", "'" + dir + "' cannot be read: " + std::strerror(errno));
+    }
+    closedir(d);
+}
+
+} // namespace
+
+Params
+parseParams(const ConstElementPtr& params) {
+    Params p;
+    if (!params) {
+        throw ParamError("sets-directory", "required");
+    }
+    if (params->getType() != Element::map) {
+        throw ParamError("parameters", "must be a map");
+    }
+    const int64_t int_max = std::numeric_limits<int32_t>::max();
+    for (auto const& entry : params->mapValue()) {
+        const std::string& name = entry.first;
+        const ConstElementPtr& value = entry.second;
+        bool known = false;
+        for (const char* k : KNOWN) {
+            known = known || name == k;
+        }
+        if (!known) {
+            std::string list;
+            for (const char* k : KNOWN) {
+                list += (list.empty() ? "" : ", ") + std::string(k);
+            }
+            throw ParamError(name, "unknown (known parameters: " + list + ")");
+        }
+        if (!value) {
+            throw ParamError(name, "has no value");
+        }
+        if (name == "sets-directory") {
+            p.sets_directory = getString(value, name, true);
+        } else if (name == "server-address") {
+            p.server_address_text = getString(value, name, true);
+            struct in_addr a;
+            if (inet_pton(AF_INET, p.server_address_text.c_str(), &a) != 1) {
+                throw ParamError(name, "must be an IPv4 address such as 198.18.0.1 (got '" +
+                                 p.server_address_text + "')");
+            }
+            p.server_address = ntohl(a.s_addr);
+            if (p.server_address == 0 || p.server_address == 0xffffffffu ||
+                (p.server_address >> 28) == 0xe) {
+                throw ParamError(name, "must be a unicast IPv4 address (got '" +
+                                 p.server_address_text + "')");
+            }
+        } else if (name == "tftp-path-prefix") {
+            p.tftp_path_prefix = getString(value, name, false);
+        } else if (name == "http-url") {
+            p.http_url = getString(value, name, true);
+            p.has_http_url = true;
+        } else if (name == "nfs-url") {
+            p.nfs_url = getString(value, name, true);
+            p.has_nfs_url = true;
+        } else if (name == "server-priority") {
+            p.server_priority = static_cast<uint16_t>(getInt(value, name, 0, 65535, "in 0..65535"));
+        } else if (name == "state-file") {
+            p.state_file = getString(value, name, true);
+        } else if (name == "rescan-interval") {
+            p.rescan_interval = getInt(value, name, 0, int_max, ">= 0 (seconds)");
+        } else if (name == "chain-window") {
+            p.chain_window = getInt(value, name, 0, int_max, ">= 0 (seconds)");
+        } else if (name == "machine-name-format") {
+            p.machine_name_format = getString(value, name, true);
+            p.has_machine_name_format = true;
+            char err[256] = "";
+            if (bsdp_responder_check_name_format(p.machine_name_format.c_str(), err,
+                                                 sizeof(err)) != 0) {
+                throw ParamError(name, err[0] ? err : "invalid format");
+            }
+        }
+    }
+    if (p.sets_directory.empty()) {
+        throw ParamError("sets-directory", "required");
+    }
+    checkDirectory(p.sets_directory);
+    return (p);
+}
+
+} // namespace bsdp
+} // namespace isc

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: MPL-2.0
+// The hook's parameters (docs/design.md, "Configuration contract"):
+// every name known, every type and range checked, one message naming the
+// parameter on the first defect.
+#ifndef BSDP_PARAMS_H
+#define BSDP_PARAMS_H
+
+#include <cc/data.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace isc {
+namespace bsdp {
+
+// what() is "parameter '<name>': <reason>".
+class ParamError : public std::runtime_error {
+public:
+    ParamError(const std::string& name, const std::string& reason)
+        : std::runtime_error("parameter '" + name + "': " + reason), name_(name) {}
+    const std::string& name() const { return (name_); }
+private:
+    std::string name_;
+};
+
+struct Params {
+    std::string sets_directory;
+    uint32_t server_address = 0;         // host order, 0 = receiving address
+    std::string server_address_text;
+    std::string tftp_path_prefix;
+    bool has_http_url = false;
+    std::string http_url;
+    bool has_nfs_url = false;
+    std::string nfs_url;
+    uint16_t server_priority = 32768;
+    std::string state_file = "/var/lib/kea/bsdp-bindings.csv";
+    int64_t rescan_interval = 0;
+    int64_t chain_window = 600;
+    bool has_machine_name_format = false;
+    std::string machine_name_format;
+};
+
+// Reads and validates the "parameters" map (may be null). Checks that
+// sets-directory is a readable directory. Throws ParamError.
+Params parseParams(const isc::data::ConstElementPtr& params);
+
+} // namespace bsdp
+} // namespace isc
+
+#endif // BSDP_PARAMS_H

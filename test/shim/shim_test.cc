@@ -1,0 +1,685 @@
+// SPDX-License-Identifier: MPL-2.0
+// Loads the built libdhcp_bsdp.so through Kea's own HooksManager (no
+// server), runs its pkt4_receive/pkt4_send callouts on real Pkt4 objects,
+// packs the response with Pkt4::pack() and checks the bytes that would go
+// on the wire: every option-43 instance holds whole BSDP sub-options and
+// the instances decode back completely with the core's reply parser.
+//
+// usage: shim_test /abs/path/libdhcp_bsdp.so
+#include "hook/bsdp_codec.h"
+
+#include <asiolink/io_address.h>
+#include <cc/data.h>
+#include <dhcp/dhcp4.h>
+#include <dhcp/hwaddr.h>
+#include <dhcp/libdhcp++.h>
+#include <dhcp/option.h>
+#include <dhcp/option_int.h>
+#include <dhcp/option_string.h>
+#include <dhcp/pkt4.h>
+#include <hooks/callout_handle.h>
+#include <hooks/hooks_manager.h>
+#include <hooks/server_hooks.h>
+#include <log/logger_support.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <vector>
+
+using namespace isc;
+using namespace isc::dhcp;
+using namespace isc::hooks;
+using isc::asiolink::IOAddress;
+using isc::data::Element;
+using isc::data::ElementPtr;
+
+namespace {
+
+int passed = 0;
+int failed = 0;
+std::string current;
+
+#define CHECK(cond)                                                                     \
+    do {                                                                                \
+        if (!(cond)) {                                                                  \
+            std::printf("  FAIL %s: %s (line %d)\n", current.c_str(), #cond, __LINE__); \
+            ok = false;                                                                 \
+        }                                                                               \
+    } while (0)
+
+void
+run(const std::string& name, const std::function<bool()>& test) {
+    current = name;
+    bool ok = false;
+    try {
+        ok = test();
+    } catch (const std::exception& ex) {
+        std::printf("  FAIL %s: exception %s\n", name.c_str(), ex.what());
+        ok = false;
+    }
+    std::printf("%s %s\n", ok ? "PASS" : "FAIL", name.c_str());
+    (ok ? passed : failed)++;
+}
+
+std::string so_path;
+std::string sets_dir;
+int hook_receive = -1;
+int hook_send = -1;
+const IOAddress SERVER("198.18.0.1");
+const IOAddress CLIENT("198.18.0.10");
+const std::vector<uint8_t> MAC = {0x00, 0x1b, 0x63, 0x84, 0x45, 0xe6};
+const size_t N_SETS = 40;
+
+// ---- NetBoot sets -------------------------------------------------------
+
+void
+writeFile(const std::string& path, const std::string& text) {
+    std::ofstream f(path.c_str(), std::ios::binary);
+    f << text;
+    if (!f) {
+        throw std::runtime_error("cannot write " + path);
+    }
+}
+
+void
+mkdirs(const std::string& path) {
+    std::string at;
+    for (size_t i = 0; i <= path.size(); ++i) {
+        if (i == path.size() || (path[i] == '/' && i > 0)) {
+            at = path.substr(0, i);
+            mkdir(at.c_str(), 0755);
+        }
+    }
+}
+
+std::string
+imageName(size_t i) {
+    char buf[80];
+    std::snprintf(buf, sizeof(buf), "macOS Installer number %02zu (test image)", i + 1);
+    return (buf);
+}
+
+uint16_t
+imageIndex(size_t i) {
+    return (static_cast<uint16_t>(4001 + i));
+}
+
+void
+makeSets(const std::string& dir) {
+    for (size_t i = 0; i < N_SETS; ++i) {
+        char set[64];
+        std::snprintf(set, sizeof(set), "%s/Image%02zu.nbi", dir.c_str(), i + 1);
+        mkdirs(std::string(set) + "/i386/x86_64");
+        writeFile(std::string(set) + "/i386/booter", "booter");
+        writeFile(std::string(set) + "/i386/x86_64/kernelcache", "kernel");
+        writeFile(std::string(set) + "/NetInstall.dmg", "dmg");
+        std::string plist =
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+            "<!DOCTYPE plist PUBLIC \"-//Apple//DTD PLIST 1.0//EN\" "
+            "\"http://www.apple.com/DTDs/PropertyList-1.0.dtd\">\n"
+            "<plist version=\"1.0\"><dict>\n"
+            "<key>Name</key><string>" + imageName(i) + "</string>\n"
+            "<key>Index</key><integer>" + std::to_string(imageIndex(i)) + "</integer>\n"
+            "<key>Type</key><string>HTTP</string>\n"
+            "<key>Kind</key><integer>1</integer>\n"
+            "<key>IsInstall</key>" + std::string(i % 2 ? "<true/>" : "<false/>") + "\n"
+            "<key>IsDefault</key>" + std::string(i == 7 ? "<true/>" : "<false/>") + "\n"
+            "<key>BootFile</key><string>booter</string>\n"
+            "<key>Architectures</key><array><string>i386</string></array>\n"
+            "<key>RootPath</key><string>NetInstall.dmg</string>\n"
+            "</dict></plist>\n";
+        writeFile(std::string(set) + "/NBImageInfo.plist", plist);
+    }
+}
+
+// ---- Hooks ------------------------------------------------------------
+
+ElementPtr
+params(const std::string& extra_json = "") {
+    std::string json = "{ \"sets-directory\": \"" + sets_dir + "\", "
+                       "\"http-url\": \"http://198.18.0.1/netboot\", "
+                       "\"server-priority\": 40000" +
+                       (extra_json.empty() ? "" : ", " + extra_json) + " }";
+    return (Element::fromJSON(json));
+}
+
+bool
+load(const ElementPtr& p) {
+    HooksManager::prepareUnloadLibraries();
+    HooksManager::unloadLibraries();
+    HookLibsCollection libs;
+    libs.push_back(HookLibInfo(so_path, p));
+    return (HooksManager::loadLibraries(libs));
+}
+
+Pkt4Ptr
+bsdpQuery(const std::vector<uint8_t>& opt43, const std::string& vendor_class =
+              "AAPLBSDPC/i386/MacBookPro11,1", int opt57 = -1) {
+    Pkt4Ptr q(new Pkt4(DHCPINFORM, 0x5eed0001));
+    q->setHWAddr(HWAddrPtr(new HWAddr(MAC, HTYPE_ETHER)));
+    q->setCiaddr(CLIENT);
+    q->setLocalAddr(IOAddress("255.255.255.255"));
+    q->setRemoteAddr(CLIENT);
+    q->setIface("veth-test");
+    if (!vendor_class.empty()) {
+        q->addOption(OptionPtr(new OptionString(Option::V4, DHO_VENDOR_CLASS_IDENTIFIER,
+                                                vendor_class)));
+    }
+    q->addOption(OptionPtr(new Option(Option::V4, DHO_VENDOR_ENCAPSULATED_OPTIONS,
+                                      OptionBuffer(opt43.begin(), opt43.end()))));
+    if (opt57 > 0) {
+        q->addOption(OptionPtr(new OptionInt<uint16_t>(Option::V4, DHO_DHCP_MAX_MESSAGE_SIZE,
+                                                       static_cast<uint16_t>(opt57))));
+    }
+    return (q);
+}
+
+// Kea's INFORM ACK before the hook edits it (including a stray option 43
+// and 60 from some configuration, which the hook must replace).
+Pkt4Ptr
+keaResponse(const Pkt4Ptr& q, bool with_stray = true) {
+    Pkt4Ptr r(new Pkt4(DHCPACK, q->getTransid()));
+    r->setHWAddr(q->getHWAddr());
+    r->setCiaddr(q->getCiaddr());
+    r->setRemoteAddr(q->getCiaddr());
+    r->setRemotePort(DHCP4_CLIENT_PORT);
+    r->addOption(OptionPtr(new Option(Option::V4, DHO_DHCP_SERVER_IDENTIFIER,
+                                      OptionBuffer{198, 18, 0, 1})));
+    if (with_stray) {
+        r->addOption(OptionPtr(new Option(Option::V4, DHO_VENDOR_ENCAPSULATED_OPTIONS,
+                                          OptionBuffer{0x01, 0x01, 0x09})));
+        r->addOption(OptionPtr(new OptionString(Option::V4, DHO_VENDOR_CLASS_IDENTIFIER,
+                                                "kea")));
+    }
+    r->addOption(OptionPtr(new OptionString(Option::V4, DHO_DOMAIN_NAME, "example.test")));
+    return (r);
+}
+
+struct Exchange {
+    CalloutHandle::CalloutNextStep after_receive;
+    CalloutHandle::CalloutNextStep after_send;
+};
+
+Exchange
+exchange(const Pkt4Ptr& q, const Pkt4Ptr& r) {
+    Exchange ex;
+    CalloutHandlePtr h = HooksManager::createCalloutHandle();
+    h->setArgument("query4", q);
+    h->setStatus(CalloutHandle::NEXT_STEP_CONTINUE);
+    HooksManager::callCallouts(hook_receive, *h);
+    ex.after_receive = h->getStatus();
+    ex.after_send = ex.after_receive;
+    if (ex.after_receive == CalloutHandle::NEXT_STEP_DROP) {
+        return (ex);
+    }
+    h->setArgument("query4", q);
+    h->setArgument("response4", r);
+    HooksManager::callCallouts(hook_send, *h);
+    ex.after_send = h->getStatus();
+    h->deleteAllArguments();
+    return (ex);
+}
+
+// ---- The wire -----------------------------------------------------------
+
+struct Wire {
+    std::vector<uint8_t> bytes;
+    std::vector<std::vector<uint8_t>> opt43;   // payload of each instance
+    std::vector<uint8_t> fused43;
+    std::vector<std::pair<uint8_t, std::vector<uint8_t>>> options;
+    bool well_formed = false;
+
+    const std::vector<uint8_t>* first(uint8_t code) const {
+        for (auto const& o : options) {
+            if (o.first == code) {
+                return (&o.second);
+            }
+        }
+        return (nullptr);
+    }
+    size_t count(uint8_t code) const {
+        size_t n = 0;
+        for (auto const& o : options) {
+            n += o.first == code;
+        }
+        return (n);
+    }
+};
+
+Wire
+wire(const Pkt4Ptr& r) {
+    Wire w;
+    r->pack();
+    const util::OutputBuffer& out = r->getBuffer();
+    const uint8_t* p = static_cast<const uint8_t*>(out.getData());
+    w.bytes.assign(p, p + out.getLength());
+    const std::vector<uint8_t>& b = w.bytes;
+    if (b.size() < 241 || b[236] != 0x63 || b[237] != 0x82 || b[238] != 0x53 ||
+        b[239] != 0x63) {
+        return (w);
+    }
+    size_t at = 240;
+    while (at < b.size()) {
+        uint8_t code = b[at];
+        if (code == 0) {
+            ++at;
+            continue;
+        }
+        if (code == 255) {
+            w.well_formed = true;
+            break;
+        }
+        if (b.size() - at < 2 || b[at + 1] > b.size() - at - 2) {
+            return (w);
+        }
+        std::vector<uint8_t> payload(b.begin() + at + 2, b.begin() + at + 2 + b[at + 1]);
+        if (code == DHO_VENDOR_ENCAPSULATED_OPTIONS) {
+            w.opt43.push_back(payload);
+            w.fused43.insert(w.fused43.end(), payload.begin(), payload.end());
+        }
+        w.options.push_back(std::make_pair(code, payload));
+        at += 2 + b[at + 1];
+    }
+    return (w);
+}
+
+// Each instance on its own is a complete list of sub-options, as Apple's
+// parsers demand (docs/bsdp.md §3).
+bool
+instancesSelfContained(const Wire& w) {
+    for (auto const& inst : w.opt43) {
+        size_t at = 0;
+        while (at < inst.size()) {
+            if (inst[at] == 0) {
+                ++at;
+                continue;
+            }
+            if (inst[at] == 255) {
+                break;
+            }
+            if (inst.size() - at < 2 || inst[at + 1] > inst.size() - at - 2) {
+                return (false);
+            }
+            at += 2 + inst[at + 1];
+        }
+    }
+    return (true);
+}
+
+std::vector<uint8_t>
+listRequest(const std::vector<uint8_t>& extra = {}) {
+    std::vector<uint8_t> v = {0x01, 0x01, 0x01, 0x02, 0x02, 0x01, 0x01};
+    v.insert(v.end(), extra.begin(), extra.end());
+    return (v);
+}
+
+std::vector<uint8_t>
+selectRequest(uint32_t server, uint32_t image, const std::vector<uint8_t>& extra = {}) {
+    std::vector<uint8_t> v = {0x01, 0x01, 0x02, 0x02, 0x02, 0x01, 0x01,
+                              0x03, 0x04, uint8_t(server >> 24), uint8_t(server >> 16),
+                              uint8_t(server >> 8), uint8_t(server),
+                              0x08, 0x04, uint8_t(image >> 24), uint8_t(image >> 16),
+                              uint8_t(image >> 8), uint8_t(image)};
+    v.insert(v.end(), extra.begin(), extra.end());
+    return (v);
+}
+
+uint32_t
+imageId(size_t i) {
+    return (BSDP_IMAGE_ID(i % 2 == 1, 1, imageIndex(i)));
+}
+
+// ---- Tests ----------------------------------------------------------------
+
+bool
+testKeaCutsLongPlainOption() {
+    // The problem being solved: a plain option 43 over 253 bytes is cut at
+    // raw offsets by Kea's Pkt4::pack().
+    bool ok = true;
+    Pkt4Ptr r(new Pkt4(DHCPACK, 1));
+    r->setHWAddr(HWAddrPtr(new HWAddr(MAC, HTYPE_ETHER)));
+    r->addOption(OptionPtr(new Option(Option::V4, DHO_VENDOR_ENCAPSULATED_OPTIONS,
+                                      OptionBuffer(300, 0x09))));
+    Wire w = wire(r);
+    CHECK(w.well_formed);
+    CHECK(w.opt43.size() == 2);
+    CHECK(w.opt43.size() == 2 && w.opt43[0].size() == 253 && w.opt43[1].size() == 47);
+    return (ok);
+}
+
+bool
+testList40Images() {
+    bool ok = true;
+    Pkt4Ptr q = bsdpQuery(listRequest(), "AAPLBSDPC/i386/MacBookPro11,1", 8192);
+    Pkt4Ptr r = keaResponse(q);
+    Exchange ex = exchange(q, r);
+    CHECK(ex.after_receive == CalloutHandle::NEXT_STEP_CONTINUE);
+    CHECK(ex.after_send == CalloutHandle::NEXT_STEP_CONTINUE);
+    Wire w = wire(r);
+    CHECK(w.well_formed);
+    std::printf("  LIST reply: %zu bytes on the wire, %zu option-43 instance(s):",
+                w.bytes.size(), w.opt43.size());
+    for (auto const& inst : w.opt43) {
+        std::printf(" %zu", inst.size());
+    }
+    std::printf("\n");
+    CHECK(w.fused43.size() > 255);
+    CHECK(w.opt43.size() >= 6);
+    for (auto const& inst : w.opt43) {
+        CHECK(inst.size() <= 255);
+        CHECK(!inst.empty());
+    }
+    CHECK(instancesSelfContained(w));
+    // The instances are contiguous (no other option between them).
+    size_t first = w.options.size(), last = 0;
+    for (size_t i = 0; i < w.options.size(); ++i) {
+        if (w.options[i].first == DHO_VENDOR_ENCAPSULATED_OPTIONS) {
+            first = std::min(first, i);
+            last = i;
+        }
+    }
+    CHECK(last - first + 1 == w.opt43.size());
+    // Kea's stray 43/60 replaced: our 60 is exactly AAPLBSDPC.
+    CHECK(w.count(DHO_VENDOR_CLASS_IDENTIFIER) == 1);
+    const std::vector<uint8_t>* vc = w.first(DHO_VENDOR_CLASS_IDENTIFIER);
+    CHECK(vc && std::string(vc->begin(), vc->end()) == "AAPLBSDPC");
+    const std::vector<uint8_t>* sid = w.first(DHO_DHCP_SERVER_IDENTIFIER);
+    CHECK(sid && *sid == (std::vector<uint8_t>{198, 18, 0, 1}));
+    CHECK(w.first(DHO_DOMAIN_NAME) != nullptr);   // Kea's other options stay
+    CHECK(w.first(DHO_DHCP_MESSAGE_TYPE) && (*w.first(DHO_DHCP_MESSAGE_TYPE))[0] == DHCPACK);
+
+    struct bsdp_reply reply;
+    int rc = bsdp_codec_parse_reply(w.fused43.data(), w.fused43.size(), &reply);
+    CHECK(rc == 0);
+    if (rc != 0) {
+        return (false);
+    }
+    CHECK(reply.msg_type == BSDP_MSGTYPE_LIST);
+    CHECK(reply.priority == 40000);
+    CHECK(reply.default_id == imageId(7));
+    CHECK(reply.selected_id == 0);
+    CHECK(reply.n_images == N_SETS);
+    // Every image, the default first, then the others in catalogue order.
+    struct bsdp_image_iter it;
+    bsdp_image_iter_init(&it, &reply);
+    std::vector<bool> seen(N_SETS, false);
+    uint32_t id;
+    const uint8_t* name;
+    size_t name_len;
+    size_t n = 0;
+    while (bsdp_image_iter_next(&it, &id, &name, &name_len) == 1) {
+        size_t i = BSDP_IMAGE_ID_INDEX(id) - 4001;
+        CHECK(i < N_SETS);
+        if (i >= N_SETS) {
+            break;
+        }
+        CHECK(id == imageId(i));
+        CHECK(std::string(reinterpret_cast<const char*>(name), name_len) == imageName(i));
+        if (n == 0) {
+            CHECK(i == 7);
+        }
+        seen[i] = true;
+        ++n;
+    }
+    CHECK(n == N_SETS);
+    for (size_t i = 0; i < N_SETS; ++i) {
+        CHECK(seen[i]);
+    }
+    // Fused by the core's own RFC 3396 walker, the same bytes.
+    std::vector<uint8_t> fused(8192);
+    size_t instances = 0;
+    int len = bsdp_codec_dhcp_option(w.bytes.data() + 240, w.bytes.size() - 240,
+                                     DHO_VENDOR_ENCAPSULATED_OPTIONS, fused.data(), fused.size(),
+                                     &instances);
+    CHECK(len == static_cast<int>(w.fused43.size()));
+    CHECK(instances == w.opt43.size());
+    CHECK(len > 0 && std::memcmp(fused.data(), w.fused43.data(), len) == 0);
+    return (ok);
+}
+
+bool
+testListFits576() {
+    bool ok = true;
+    // Sub-option 12: 576 bytes, the IPv4 minimum.
+    Pkt4Ptr q = bsdpQuery(listRequest({0x0c, 0x02, 0x02, 0x40}));
+    Pkt4Ptr r = keaResponse(q);
+    Exchange ex = exchange(q, r);
+    CHECK(ex.after_send == CalloutHandle::NEXT_STEP_CONTINUE);
+    Wire w = wire(r);
+    CHECK(w.well_formed);
+    std::printf("  LIST under 576: %zu bytes, %zu instance(s)\n", w.bytes.size(), w.opt43.size());
+    CHECK(w.bytes.size() <= 576 - 28);
+    CHECK(instancesSelfContained(w));
+    struct bsdp_reply reply;
+    CHECK(bsdp_codec_parse_reply(w.fused43.data(), w.fused43.size(), &reply) == 0);
+    CHECK(reply.default_id == imageId(7));
+    CHECK(reply.n_images >= 1 && reply.n_images < N_SETS);
+    struct bsdp_image_iter it;
+    bsdp_image_iter_init(&it, &reply);
+    uint32_t id = 0;
+    const uint8_t* name;
+    size_t name_len;
+    CHECK(bsdp_image_iter_next(&it, &id, &name, &name_len) == 1 && id == imageId(7));
+    return (ok);
+}
+
+bool
+testSelectHttp() {
+    bool ok = true;
+    Pkt4Ptr q = bsdpQuery(selectRequest(SERVER.toUint32(), imageId(3)));
+    Pkt4Ptr r = keaResponse(q);
+    Exchange ex = exchange(q, r);
+    CHECK(ex.after_send == CalloutHandle::NEXT_STEP_CONTINUE);
+    Wire w = wire(r);
+    CHECK(w.well_formed);
+    struct bsdp_reply reply;
+    CHECK(bsdp_codec_parse_reply(w.fused43.data(), w.fused43.size(), &reply) == 0);
+    CHECK(reply.msg_type == BSDP_MSGTYPE_SELECT);
+    CHECK(reply.selected_id == imageId(3));
+    CHECK(std::string(reinterpret_cast<const char*>(reply.machine_name),
+                      reply.machine_name_len) == "NetBoot001");
+    CHECK(r->getSiaddr() == SERVER);
+    std::string file(reinterpret_cast<const char*>(&w.bytes[108]));
+    CHECK(file == "Image04.nbi/i386/booter");
+    const std::vector<uint8_t>* rp = w.first(DHO_ROOT_PATH);
+    CHECK(rp && std::string(rp->begin(), rp->end()) ==
+          "http://198.18.0.1/netboot/Image04.nbi/NetInstall.dmg");
+    CHECK(r->getRemoteAddr() == CLIENT);
+    CHECK(r->getRemotePort() == DHCP4_CLIENT_PORT);
+    return (ok);
+}
+
+bool
+testListAfterSelectShowsSelected() {
+    bool ok = true;
+    Pkt4Ptr q = bsdpQuery(listRequest(), "AAPLBSDPC/i386/MacBookPro11,1", 8192);
+    Pkt4Ptr r = keaResponse(q);
+    exchange(q, r);
+    Wire w = wire(r);
+    struct bsdp_reply reply;
+    CHECK(bsdp_codec_parse_reply(w.fused43.data(), w.fused43.size(), &reply) == 0);
+    CHECK(reply.selected_id == imageId(3));
+    return (ok);
+}
+
+bool
+testSelectUnknownFails() {
+    bool ok = true;
+    Pkt4Ptr q = bsdpQuery(selectRequest(SERVER.toUint32(), BSDP_IMAGE_ID(0, 1, 999)));
+    Pkt4Ptr r = keaResponse(q);
+    Exchange ex = exchange(q, r);
+    CHECK(ex.after_send == CalloutHandle::NEXT_STEP_CONTINUE);
+    Wire w = wire(r);
+    CHECK(w.opt43.size() == 1);
+    CHECK(w.fused43 == (std::vector<uint8_t>{0x01, 0x01, 0x03}));
+    return (ok);
+}
+
+bool
+testSelectOtherServerSilent() {
+    bool ok = true;
+    Pkt4Ptr q = bsdpQuery(selectRequest(IOAddress("198.18.0.99").toUint32(), imageId(3)));
+    Pkt4Ptr r = keaResponse(q);
+    Exchange ex = exchange(q, r);
+    CHECK(ex.after_receive == CalloutHandle::NEXT_STEP_CONTINUE);
+    CHECK(ex.after_send == CalloutHandle::NEXT_STEP_DROP);
+    return (ok);
+}
+
+bool
+testReplyPort() {
+    bool ok = true;
+    Pkt4Ptr q = bsdpQuery(listRequest({0x05, 0x02, 0x02, 0x7f}));
+    Pkt4Ptr r = keaResponse(q);
+    Exchange ex = exchange(q, r);
+    CHECK(ex.after_send == CalloutHandle::NEXT_STEP_CONTINUE);
+    CHECK(r->getRemotePort() == 639);
+    CHECK(r->getRemoteAddr() == CLIENT);
+    Pkt4Ptr q2 = bsdpQuery(listRequest({0x05, 0x02, 0x04, 0x00}));
+    Pkt4Ptr r2 = keaResponse(q2);
+    ex = exchange(q2, r2);
+    CHECK(ex.after_send == CalloutHandle::NEXT_STEP_DROP);   // 1024: BOOTPD drops
+    return (ok);
+}
+
+bool
+testMalformedDropped() {
+    bool ok = true;
+    const std::vector<std::vector<uint8_t>> bad43 = {
+        {0x01},                                  // truncated header
+        {0x01, 0x01, 0x01, 0x02, 0x05, 0x01},    // TLV past the end
+        {0x01, 0x02, 0x01, 0x01},                // message type of length 2
+    };
+    for (auto const& b : bad43) {
+        Pkt4Ptr q = bsdpQuery(b);
+        Pkt4Ptr r = keaResponse(q);
+        Exchange ex = exchange(q, r);
+        CHECK(ex.after_receive == CalloutHandle::NEXT_STEP_DROP);
+    }
+    Pkt4Ptr q = bsdpQuery(listRequest(), std::string("AAPLBSDPC/i386/Mac\nBook", 23));
+    Exchange ex = exchange(q, keaResponse(q));
+    CHECK(ex.after_receive == CalloutHandle::NEXT_STEP_DROP);
+    return (ok);
+}
+
+bool
+testNotBsdpUntouched() {
+    bool ok = true;
+    const std::vector<std::string> classes = {"", "MSFT 5.0", "AAPLBSDPC", "AAPLBSDP/i386/x"};
+    for (auto const& vc : classes) {
+        Pkt4Ptr q = bsdpQuery({0x01, 0x01, 0x01}, vc);
+        Pkt4Ptr r = keaResponse(q);
+        Pkt4Ptr copy = keaResponse(q);
+        Exchange ex = exchange(q, r);
+        CHECK(ex.after_receive == CalloutHandle::NEXT_STEP_CONTINUE);
+        CHECK(ex.after_send == CalloutHandle::NEXT_STEP_CONTINUE);
+        CHECK(wire(r).bytes == wire(copy).bytes);
+        CHECK(r->getRemotePort() == DHCP4_CLIENT_PORT);
+    }
+    // A DISCOVER with the BSDP vendor class is not a BSDP INFORM.
+    Pkt4Ptr q = bsdpQuery(listRequest());
+    q->setType(DHCPDISCOVER);
+    Pkt4Ptr r = keaResponse(q);
+    Pkt4Ptr copy = keaResponse(q);
+    Exchange ex = exchange(q, r);
+    CHECK(ex.after_send == CalloutHandle::NEXT_STEP_CONTINUE);
+    CHECK(wire(r).bytes == wire(copy).bytes);
+    return (ok);
+}
+
+bool
+testBadParametersRefused() {
+    bool ok = true;
+    const std::vector<std::string> bad = {
+        "\"server-priority\": 70000",
+        "\"server-priority\": -1",
+        "\"server-priority\": \"high\"",
+        "\"sets-directry\": \"/tmp\"",
+        "\"server-address\": \"198.18.0.300\"",
+        "\"server-address\": 5",
+        "\"rescan-interval\": -5",
+        "\"chain-window\": true",
+        "\"state-file\": 3",
+        "\"nfs-url\": \"http://x/y\"",
+        "\"http-url\": \"ftp://198.18.0.1/x\"",
+        "\"machine-name-format\": \"Mac%s\"",
+        "\"tftp-path-prefix\": [ ]",
+    };
+    for (auto const& b : bad) {
+        bool loaded = load(params(b));
+        if (loaded) {
+            std::printf("  loaded with bad parameter %s\n", b.c_str());
+        }
+        CHECK(!loaded);
+    }
+    CHECK(!load(Element::fromJSON("{ \"sets-directory\": \"/nonexistent/sets\" }")));
+    CHECK(!load(Element::fromJSON("{ \"sets-directory\": \"/etc/hostname\" }")));
+    CHECK(!load(Element::fromJSON("{ }")));
+    CHECK(load(params("\"server-address\": \"198.18.0.1\", \"nfs-url\": \"nfs:198.18.0.1:/srv/sets\", "
+                      "\"tftp-path-prefix\": \"\", \"state-file\": \"/tmp/x.csv\", "
+                      "\"rescan-interval\": 0, \"chain-window\": 600, "
+                      "\"machine-name-format\": \"Mac%03d\"")));
+    return (ok);
+}
+
+} // namespace
+
+int
+main(int argc, char** argv) {
+    if (argc != 2 || argv[1][0] != '/') {
+        std::fprintf(stderr, "usage: %s /abs/path/libdhcp_bsdp.so\n", argv[0]);
+        return (2);
+    }
+    so_path = argv[1];
+    setenv("KEA_LOCKFILE_DIR", "none", 0);   // no /var/run/kea in a test
+    isc::log::initLogger("shim-test", isc::log::WARN, 0, NULL, false);
+
+    char tmpl[] = "/tmp/bsdp-shim-test.XXXXXX";
+    if (!mkdtemp(tmpl)) {
+        std::perror("mkdtemp");
+        return (1);
+    }
+    sets_dir = tmpl;
+    makeSets(sets_dir);
+
+    hook_receive = ServerHooks::getServerHooks().registerHook("pkt4_receive");
+    hook_send = ServerHooks::getServerHooks().registerHook("pkt4_send");
+
+    run("kea_cuts_a_long_plain_option_at_raw_offsets", testKeaCutsLongPlainOption);
+    bool loaded = load(params());
+    run("library_loads_with_valid_parameters", [&]() {
+        bool ok = true;
+        CHECK(loaded);
+        CHECK(HooksManager::calloutsPresent(hook_receive));
+        CHECK(HooksManager::calloutsPresent(hook_send));
+        return (ok);
+    });
+    if (loaded) {
+        run("list_of_40_images_splits_into_whole_sub_option_instances", testList40Images);
+        run("list_under_576_bytes_fits_and_keeps_the_default", testListFits576);
+        run("select_http_sets_siaddr_file_root_path_machine_name", testSelectHttp);
+        run("list_after_select_carries_the_selected_image", testListAfterSelectShowsSelected);
+        run("select_of_unknown_image_gets_failed", testSelectUnknownFails);
+        run("select_for_another_server_drops_keas_ack", testSelectOtherServerSilent);
+        run("reply_port_is_honoured_and_1024_dropped", testReplyPort);
+        run("malformed_option_43_or_60_is_dropped_at_receive", testMalformedDropped);
+        run("non_bsdp_packets_are_untouched", testNotBsdpUntouched);
+    }
+    run("bad_parameters_refuse_to_load", testBadParametersRefused);
+
+    HooksManager::prepareUnloadLibraries();
+    HooksManager::unloadLibraries();
+    std::string rm = "rm -rf '" + sets_dir + "'";
+    if (std::system(rm.c_str()) != 0) {
+        std::fprintf(stderr, "could not remove %s\n", sets_dir.c_str());
+    }
+    std::printf("shim_test: %d passed, %d failed\n", passed, failed);
+    return (failed ? 1 : 0);
+}
