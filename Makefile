@@ -40,6 +40,9 @@ TOOLS_LIB := $(BUILD)/libbsdp_tools.a
 BSDPC     := $(BUILD)/bsdpc
 UNIT_BINS := $(patsubst test/unit/%.c,$(BUILD)/test/%,$(UNIT_SRC))
 BENCH     := $(BUILD)/bench_list
+FUZZ_TARGETS := $(patsubst test/fuzz/fuzz_%.c,%,$(sort $(wildcard test/fuzz/fuzz_*.c)))
+FUZZ_REPLAY  := $(patsubst %,$(BUILD)/test/replay_%,$(FUZZ_TARGETS))
+FUZZ_TIME    ?= 60
 
 .PHONY: all check unit unit-asan deps demo bench fuzz lint install clean
 all: $(CORE_LIB) $(PLIST_LIB) $(if $(wildcard tools/bsdpc.c),$(BSDPC))
@@ -68,15 +71,37 @@ $(BUILD)/test/check_%: $(call obj,test/unit/check_%.c) $(TOOLS_LIB) $(PLIST_LIB)
 $(BENCH): $(call obj,test/bench/bench_list.c) $(CORE_LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -ldl
 
+# A fuzz target linked with a plain main() that replays its corpus.
+$(BUILD)/test/replay_%: $(call obj,test/fuzz/fuzz_%.c) $(call obj,test/fuzz/replay.c) $(PLIST_LIB) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PLIST_LIBS) -lpthread
+
+# libFuzzer with clang: each target for FUZZ_TIME seconds; crashes land in
+# its corpus folder (commit them: make check replays every file there).
+fuzz:
+	@mkdir -p $(BUILD)/fuzz
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		clang -std=c11 -g -O1 -D_GNU_SOURCE -I. $(PLIST_CFLAGS) \
+			-fsanitize=fuzzer,address,undefined -o $(BUILD)/fuzz/$$t \
+			test/fuzz/fuzz_$$t.c $(HOOK_SRC) $(PLIST_SRC) $(PLIST_LIBS) -lpthread; \
+		mkdir -p $(BUILD)/fuzz/work_$$t; \
+		$(BUILD)/fuzz/$$t -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
+			-artifact_prefix=test/fuzz/corpus/$$t/crash- \
+			$(BUILD)/fuzz/work_$$t test/fuzz/corpus/$$t 2>&1 | \
+			grep -E '^(stat::number_of_executed_units|==|SUMMARY)' | sed "s/^/$$t: /"; \
+	done
+
 # Installs the Debian packages the build and the tests need (root, apt).
 deps:
 	@sh tools/install-deps.sh
 
 # Every unit suite runs from the source tree so fixtures resolve; Check
 # prints its own summary line per suite.
-unit: $(UNIT_BINS) $(if $(wildcard tools/bsdpc.c),$(BSDPC))
+unit: $(UNIT_BINS) $(FUZZ_REPLAY) $(if $(wildcard tools/bsdpc.c),$(BSDPC))
 	@set -e; for t in $(UNIT_BINS); do \
 		echo "== $$t"; CK_FORK=yes BSDPC=$(abspath $(BSDPC)) $$t; done
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		$(BUILD)/test/replay_$$t test/fuzz/corpus/$$t/*; done
 
 unit-asan:
 	$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SANITIZE=1 unit

@@ -357,17 +357,18 @@ static int answer_list(const struct bsdp_responder *r, const struct bsdp_catalog
 	if (bsdp_codec_begin_list(w, &head) < 0)
 		return drop(a, BSDP_DROP_NO_ROOM, "reply does not fit the client's maximum size");
 
-	for (size_t i = 0; i < c->n_images; i++)
-		if (bsdp_policy_visible(&c->images[i], client, req))
-			a->images_visible++;
 	/* 1.0 clients get no list. Otherwise the default goes first, as BOOTPD
-	 * does, then the others in catalogue order until the budget is spent. */
-	if (req->version != BSDP_VERSION_1_0 && list_image(w, def, a)) {
-		for (size_t i = 0; i < c->n_images; i++) {
-			const struct bsdp_image *img = &c->images[i];
-			if (img != def && bsdp_policy_visible(img, client, req) && !list_image(w, img, a))
-				break;
-		}
+	 * does, then the others in catalogue order until the budget is spent;
+	 * the same pass counts what was visible. */
+	bool listing = req->version != BSDP_VERSION_1_0 && list_image(w, def, a);
+	a->images_visible = 1;
+	for (size_t i = 0; i < c->n_images; i++) {
+		const struct bsdp_image *img = &c->images[i];
+		if (img == def || !bsdp_policy_visible(img, client, req))
+			continue;
+		a->images_visible++;
+		if (listing)
+			listing = list_image(w, img, a);
 	}
 	return reply(a, w, BSDP_MSGTYPE_LIST);
 }

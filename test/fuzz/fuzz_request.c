@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* Fuzzes the whole request path: the first byte splits the input into
+ * option 60 and option 43, then the responder decides against a small
+ * catalogue and the reply it wrote must decode. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "hook/responder.h"
+
+static struct bsdp_catalogue *cat;
+static struct bsdp_bindings *bindings;
+static struct bsdp_responder resp;
+
+static void add(uint16_t index, uint8_t kind, bool def, const char *name, enum bsdp_image_type t)
+{
+	struct bsdp_image img = {
+		.id = BSDP_IMAGE_ID(0, kind, index), .index = index, .kind = kind, .is_default = def,
+		.is_enabled = true, .filter_only = kind == 3, .type = t,
+		.archs = BSDP_ARCH_I386 | BSDP_ARCH_ARM, .name = strdup(name), .name_len = strlen(name),
+		.set_dir = strdup("Set.nbi"), .boot_file = strdup("booter"),
+		.root_path = t == BSDP_TYPE_BOOTFILEONLY ? NULL : strdup("Net Boot.dmg"),
+	};
+	bsdp_catalogue_add(cat, &img);
+}
+
+static void init(void)
+{
+	struct bsdp_responder_config cfg = { .priority = 1, .nfs_url = "nfs:198.18.0.1:/sets" };
+	char err[128];
+	cat = bsdp_catalogue_new("/sets");
+	add(1, 1, true, "One", BSDP_TYPE_HTTP);
+	add(2, 1, false, "Two", BSDP_TYPE_NFS);
+	add(3, 3, false, "Diags", BSDP_TYPE_BOOTFILEONLY);
+	bindings = bsdp_bindings_new(64);
+	if (bsdp_responder_init(&resp, &cfg, err, sizeof(err)) < 0)
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static uint8_t out[8192], fused[8192];
+	if (!cat)
+		init();
+	if (size < 1)
+		return 0;
+	size_t split = data[0] < size - 1 ? data[0] : size - 1;
+	const uint8_t *rest = data + 1;
+	struct bsdp_query q = {
+		.opt60 = (const char *)rest, .opt60_len = split,
+		.opt43 = rest + split, .opt43_len = size - 1 - split,
+		.mac = { 0, 1, 2, 3, 4, (uint8_t)size }, .mac_valid = true, .ciaddr = 0xc6120064,
+		.local_address = 0xc6120001, .opt57 = size > 3 ? (int)(data[1] << 4) : -1,
+		.reply_overhead = 261, .now = 1,
+	};
+	struct bsdp_answer a;
+	if (bsdp_responder_answer(&resp, cat, bindings, &q, out, sizeof(out), 253, &a) < 0)
+		abort();
+	if (a.verdict != BSDP_VERDICT_REPLY)
+		return 0;
+	/* Every instance whole, and the fused reply decodes. */
+	size_t at = 0, n = 0;
+	while (at < a.opt43_len) {
+		struct bsdp_reply one;
+		if (out[at] != 43 || out[at + 1] > 253 || bsdp_codec_parse_reply(out + at + 2, out[at + 1], &one) < 0)
+			abort();
+		memcpy(fused + n, out + at + 2, out[at + 1]);
+		n += out[at + 1];
+		at += 2 + out[at + 1];
+	}
+	struct bsdp_reply rep;
+	if (at != a.opt43_len || bsdp_codec_parse_reply(fused, n, &rep) < 0 || rep.msg_type != a.sent)
+		abort();
+	if (a.sent == BSDP_MSGTYPE_LIST && rep.n_images != a.images_listed)
+		abort();
+	return 0;
+}
