@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* The catalogue: a growable array of images and two of diagnostics, filled
+ * once by plist/ and then only read. Pure C11, no logging. */
+#include "catalogue.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *dup_str(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	char *d = malloc(n + 1);
+
+	if (!d)
+		return NULL;
+	if (n)
+		memcpy(d, s, n);
+	d[n] = '\0';
+	return d;
+}
+
+/* Makes room for one more element of `size` bytes in *arr, which holds n.
+ * The capacity is implied by n (4, then doubled each time n reaches a power
+ * of two), so the structs need no capacity field. */
+static int grow(void **arr, size_t n, size_t size)
+{
+	size_t cap;
+	void *p;
+
+	if (n == 0)
+		cap = 4;
+	else if (n >= 4 && (n & (n - 1)) == 0)
+		cap = n * 2;
+	else
+		return 0;
+	if (cap > SIZE_MAX / size)
+		return -ENOMEM;
+	p = realloc(*arr, cap * size);
+	if (!p)
+		return -ENOMEM;
+	*arr = p;
+	return 0;
+}
+
+struct bsdp_catalogue *bsdp_catalogue_new(const char *sets_directory)
+{
+	struct bsdp_catalogue *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	if (sets_directory) {
+		c->sets_directory = dup_str(sets_directory);
+		if (!c->sets_directory) {
+			free(c);
+			return NULL;
+		}
+	}
+	return c;
+}
+
+void bsdp_image_release(struct bsdp_image *img)
+{
+	size_t i;
+
+	if (!img)
+		return;
+	free(img->name);
+	free(img->set_dir);
+	free(img->boot_file);
+	free(img->root_path);
+	free(img->chain_url);
+	for (i = 0; i < img->n_enabled_models; i++)
+		free(img->enabled_models[i]);
+	free(img->enabled_models);
+	free(img->enabled_macs);
+	free(img->disabled_macs);
+	memset(img, 0, sizeof(*img));
+}
+
+static void free_diags(struct bsdp_diag *d, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(d[i].path);
+		free(d[i].reason);
+	}
+	free(d);
+}
+
+void bsdp_catalogue_free(struct bsdp_catalogue *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->n_images; i++)
+		bsdp_image_release(&c->images[i]);
+	free(c->images);
+	free_diags(c->skipped, c->n_skipped);
+	free_diags(c->warnings, c->n_warnings);
+	free(c->sets_directory);
+	free(c);
+}
+
+const struct bsdp_image *bsdp_catalogue_find(const struct bsdp_catalogue *c, uint32_t id)
+{
+	size_t i;
+
+	if (!c)
+		return NULL;
+	/* Catalogues hold tens of images; a scan beats keeping an index. */
+	for (i = 0; i < c->n_images; i++)
+		if (c->images[i].id == id)
+			return &c->images[i];
+	return NULL;
+}
+
+int bsdp_catalogue_add(struct bsdp_catalogue *c, const struct bsdp_image *img)
+{
+	void *arr;
+	int r;
+
+	if (!c || !img)
+		return -EINVAL;
+	if (bsdp_catalogue_find(c, img->id))
+		return -EEXIST;
+	arr = c->images;
+	r = grow(&arr, c->n_images, sizeof(*c->images));
+	if (r < 0)
+		return r;
+	c->images = arr;
+	c->images[c->n_images++] = *img;
+	return 0;
+}
+
+static int add_diag(struct bsdp_diag **list, size_t *n, const char *path, const char *reason)
+{
+	struct bsdp_diag d;
+	void *arr = *list;
+	int r;
+
+	d.path = dup_str(path);
+	d.reason = dup_str(reason);
+	r = d.path && d.reason ? grow(&arr, *n, sizeof(**list)) : -ENOMEM;
+	if (r < 0) {
+		free(d.path);
+		free(d.reason);
+		return r;
+	}
+	*list = arr;
+	(*list)[(*n)++] = d;
+	return 0;
+}
+
+int bsdp_catalogue_skip(struct bsdp_catalogue *c, const char *path, const char *reason)
+{
+	if (!c)
+		return -EINVAL;
+	return add_diag(&c->skipped, &c->n_skipped, path, reason);
+}
+
+int bsdp_catalogue_warn(struct bsdp_catalogue *c, const char *path, const char *reason)
+{
+	if (!c)
+		return -EINVAL;
+	return add_diag(&c->warnings, &c->n_warnings, path, reason);
+}
+
+static const struct {
+	const char *name;
+	unsigned bit;
+} arch_names[] = {
+	{ "ppc", BSDP_ARCH_PPC },
+	{ "i386", BSDP_ARCH_I386 },
+	{ "arm", BSDP_ARCH_ARM },
+};
+
+unsigned bsdp_arch_from_name(const char *name, size_t len)
+{
+	size_t i;
+
+	if (!name)
+		return 0;
+	for (i = 0; i < sizeof(arch_names) / sizeof(arch_names[0]); i++)
+		if (strlen(arch_names[i].name) == len && memcmp(arch_names[i].name, name, len) == 0)
+			return arch_names[i].bit;
+	return 0;
+}
+
+const char *bsdp_arch_name(unsigned arch_bit)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(arch_names) / sizeof(arch_names[0]); i++)
+		if (arch_names[i].bit == arch_bit)
+			return arch_names[i].name;
+	return "unknown";
+}
+
+const char *bsdp_image_type_name(enum bsdp_image_type type)
+{
+	switch (type) {
+	case BSDP_TYPE_NFS:
+		return "NFS";
+	case BSDP_TYPE_HTTP:
+		return "HTTP";
+	case BSDP_TYPE_BOOTFILEONLY:
+		return "BootFileOnly";
+	}
+	return "unknown";
+}
+
+static int hex_value(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+int bsdp_mac_parse(const char *s, size_t len, uint8_t ret_mac[6])
+{
+	uint8_t mac[6];
+	char sep = 0;
+	size_t at = 0;
+	int g;
+
+	if (!s || !ret_mac)
+		return -EINVAL;
+	for (g = 0; g < 6; g++) {
+		unsigned v = 0;
+		size_t digits = 0;
+		int h;
+
+		if (g > 0) {
+			if (at >= len || (s[at] != ':' && s[at] != '-'))
+				return -EINVAL;
+			/* One separator throughout: a mix is more likely a typo. */
+			if (sep && s[at] != sep)
+				return -EINVAL;
+			sep = s[at++];
+		}
+		while (at < len && digits < 2 && (h = hex_value(s[at])) >= 0) {
+			v = v * 16 + (unsigned)h;
+			digits++;
+			at++;
+		}
+		if (digits == 0)
+			return -EINVAL;
+		mac[g] = (uint8_t)v;
+	}
+	if (at != len)
+		return -EINVAL;
+	memcpy(ret_mac, mac, sizeof(mac));
+	return 0;
+}

@@ -1,0 +1,976 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* NetBoot set scanning and the catalogue. Fixtures are generated once per
+ * run by test/fixtures/make-fixtures.py into a temporary folder under build/
+ * (tests run from the source tree), in XML, binary (plistlib) and
+ * plistutil-written binary variants. */
+#include <check.h>
+#include <errno.h>
+#include <ftw.h>
+#include <grp.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "hook/bsdp_codec.h"
+#include "hook/catalogue.h"
+#include "plist/nbi_scan.h"
+
+#define NOBODY 65534
+
+static char fixtures[PATH_MAX];
+static const char *const formats[] = { "xml", "binary" };
+#define N_FORMATS (sizeof(formats) / sizeof(formats[0]))
+
+static const struct bsdp_scan_options with_nfs = { .nfs_available = true };
+static const struct bsdp_scan_options without_nfs = { .nfs_available = false };
+
+/* snprintf for test paths and texts; a cut one would make a test lie. */
+static void textf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void textf(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= size) {
+		fprintf(stderr, "test path too long\n");
+		abort();
+	}
+}
+
+/* ---- fixture tree ------------------------------------------------------ */
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void restore_perms(void)
+{
+	static const struct {
+		const char *sub;
+		mode_t mode;
+	} modes[] = {
+		{ "perm", 0755 },
+		{ "perm/perm-unreadable-folder.nbi", 0755 },
+		{ "perm/perm-unreadable-plist.nbi/NBImageInfo.plist", 0644 },
+	};
+	char p[PATH_MAX];
+	size_t f, i;
+
+	for (f = 0; f < N_FORMATS; f++)
+		for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+			textf(p, sizeof(p), "%s/%s/%s", fixtures, formats[f], modes[i].sub);
+			chmod(p, modes[i].mode);
+		}
+}
+
+static void fixtures_setup(void)
+{
+	char cmd[PATH_MAX + 128];
+	struct stat st;
+
+	/* Under build/ when there is one, as the tree must not grow. */
+	textf(fixtures, sizeof(fixtures), "%s",
+		 stat("build", &st) == 0 ? "build/check_nbi_scan.XXXXXX" : "/tmp/check_nbi_scan.XXXXXX");
+	if (!mkdtemp(fixtures)) {
+		perror("mkdtemp");
+		exit(1);
+	}
+	/* The permission tests read it as nobody. */
+	chmod(fixtures, 0755);
+	textf(cmd, sizeof(cmd), "/usr/bin/python3 test/fixtures/make-fixtures.py '%s'", fixtures);
+	if (system(cmd) != 0) {
+		fprintf(stderr, "make-fixtures.py failed (run from the source tree)\n");
+		exit(1);
+	}
+}
+
+static void fixtures_teardown(void)
+{
+	restore_perms();
+	nftw(fixtures, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static char *fx(char *buf, const char *fmt, const char *sub, const char *name)
+{
+	if (name)
+		textf(buf, PATH_MAX, "%s/%s/%s/%s", fixtures, fmt, sub, name);
+	else
+		textf(buf, PATH_MAX, "%s/%s/%s", fixtures, fmt, sub);
+	return buf;
+}
+
+static struct bsdp_catalogue *scan(const char *fmt, const char *sub,
+				   const struct bsdp_scan_options *opts)
+{
+	char dir[PATH_MAX];
+	int err = 1;
+	struct bsdp_catalogue *c = bsdp_nbi_scan(fx(dir, fmt, sub, NULL), opts, &err);
+
+	ck_assert_msg(c != NULL, "scan of %s failed: %d", dir, err);
+	ck_assert_int_eq(err, 0);
+	return c;
+}
+
+static bool ends_with(const char *s, const char *tail)
+{
+	size_t n = strlen(s), m = strlen(tail);
+
+	return n >= m && strcmp(s + n - m, tail) == 0;
+}
+
+/* The diagnostic whose path is that of set `name`. */
+static const struct bsdp_diag *diag_for(const struct bsdp_diag *d, size_t n, const char *name)
+{
+	char tail[PATH_MAX];
+	size_t i;
+
+	textf(tail, sizeof(tail), "/%s", name);
+	for (i = 0; i < n; i++)
+		if (ends_with(d[i].path, tail))
+			return &d[i];
+	return NULL;
+}
+
+static const struct bsdp_image *image_in(const struct bsdp_catalogue *c, const char *set_dir)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_images; i++)
+		if (strcmp(c->images[i].set_dir, set_dir) == 0)
+			return &c->images[i];
+	return NULL;
+}
+
+/* ---- one row per defect fixture ---------------------------------------- */
+
+struct defect {
+	const char *set;
+	const char *reason;     /* exact reason, or its prefix when tail is set */
+	const char *tail;       /* reason ends with <set path> + tail */
+	bool nfs;               /* scanned with nfs-url configured */
+};
+
+static const struct defect defects[] = {
+	{ "missing-plist.nbi", "NBImageInfo.plist is missing", NULL, true },
+	{ "empty-plist.nbi", "NBImageInfo.plist is empty", NULL, true },
+	{ "malformed.nbi", "NBImageInfo.plist is not a valid XML or binary property list", NULL, true },
+	{ "oversize.nbi", "NBImageInfo.plist is 1048577 bytes, over the 1048576-byte limit", NULL, true },
+	{ "plist-is-directory.nbi", "NBImageInfo.plist is not a regular file", NULL, true },
+	{ "not-a-dict.nbi", "NBImageInfo.plist must hold a dictionary, found array", NULL, true },
+	{ "missing-name.nbi", "key \"Name\" is missing", NULL, true },
+	{ "name-empty.nbi", "key \"Name\" is empty", NULL, true },
+	{ "name-wrong-type.nbi", "key \"Name\" must be a string, found integer", NULL, true },
+	{ "name-invalid-utf8.nbi", "key \"Name\" is not valid UTF-8", NULL, true },
+	{ "index-missing.nbi", "key \"Index\" is missing", NULL, true },
+	{ "index-string.nbi", "key \"Index\" must be an integer, found string", NULL, true },
+	{ "index-real.nbi", "key \"Index\" must be an integer, found real", NULL, true },
+	{ "index-zero.nbi", "Index 0 is out of range 1..65535", NULL, true },
+	{ "index-negative.nbi", "Index -1 is out of range 1..65535", NULL, true },
+	{ "type-missing.nbi", "key \"Type\" is missing", NULL, true },
+	{ "type-unknown.nbi", "key \"Type\" must be NFS, HTTP or BootFileOnly, found \"FTP\"", NULL, true },
+	{ "type-classic.nbi", "Type \"Classic\" (Mac OS 9) is not supported", NULL, true },
+	{ "type-wrong-type.nbi", "key \"Type\" must be a string, found integer", NULL, true },
+	{ "kind-out-of-range.nbi", "Kind 128 is out of range 0..127", NULL, true },
+	{ "kind-string.nbi", "key \"Kind\" must be an integer, found string", NULL, true },
+	{ "bootfileonly-without-kind.nbi",
+	  "key \"Kind\" is missing (required for Type BootFileOnly)", NULL, true },
+	{ "isinstall-string.nbi", "key \"IsInstall\" must be a boolean, found string", NULL, true },
+	{ "isenabled-integer.nbi", "key \"IsEnabled\" must be a boolean, found integer", NULL, true },
+	{ "isdefault-string.nbi", "key \"IsDefault\" must be a boolean, found string", NULL, true },
+	{ "filteronly-integer.nbi", "key \"FilterOnly\" must be a boolean, found integer", NULL, true },
+	{ "supportsdiskless-string.nbi", "key \"SupportsDiskless\" must be a boolean, found string",
+	  NULL, true },
+	{ "bootfile-missing-key.nbi", "key \"BootFile\" is missing", NULL, true },
+	{ "bootfile-wrong-type.nbi", "key \"BootFile\" must be a string, found array", NULL, true },
+	{ "bootfile-escapes.nbi",
+	  "BootFile \"../../../etc/passwd\" escapes the set folder: \"..\" component", NULL, true },
+	{ "bootfile-absolute.nbi", "BootFile \"/etc/passwd\" escapes the set folder: absolute path",
+	  NULL, true },
+	{ "bootfile-symlink-out.nbi",
+	  "BootFile \"booter\" for architecture i386 escapes the set folder: resolves to /etc/passwd",
+	  NULL, true },
+	{ "bootfile-dir-symlink-out.nbi",
+	  "BootFile \"boot/booter\" for architecture i386 escapes the set folder: resolves to /etc",
+	  NULL, true },
+	{ "no-bootfile-for-arch.nbi", "BootFile \"booter\" missing for architecture ppc: ",
+	  "/ppc/booter", true },
+	{ "bootfile-is-directory.nbi",
+	  "BootFile \"booter\" for architecture i386 is not a regular file: ", "/i386/booter", true },
+	{ "wrong-type-archs.nbi", "key \"Architectures\" must be an array, found string", NULL, true },
+	{ "archs-empty.nbi", "key \"Architectures\" is empty", NULL, true },
+	{ "archs-unknown.nbi",
+	  "key \"Architectures\" has unknown architecture \"x86_64\" (known: ppc, i386, arm)", NULL,
+	  true },
+	{ "archs-item-wrong-type.nbi",
+	  "key \"Architectures\" item 1 must be a string, found integer", NULL, true },
+	{ "rootpath-missing.nbi", "key \"RootPath\" is missing (required for Type HTTP)", NULL, true },
+	{ "rootpath-escapes.nbi",
+	  "RootPath \"../other.nbi/NetBoot.dmg\" escapes the set folder: \"..\" component", NULL,
+	  true },
+	{ "rootpath-absolute.nbi",
+	  "RootPath \"/srv/NetBoot.dmg\" escapes the set folder: absolute path", NULL, true },
+	{ "rootpath-symlink-out.nbi",
+	  "RootPath \"NetBoot.dmg\" escapes the set folder: resolves to /etc/passwd", NULL, true },
+	{ "rootpath-wrong-type.nbi", "key \"RootPath\" must be a string, found integer", NULL, true },
+	{ "enabled-macs-bad.nbi",
+	  "key \"EnabledMACAddresses\" item 0 must be a MAC address, found \"00:11:22:33:44\"", NULL,
+	  true },
+	{ "disabled-macs-wrong-type.nbi",
+	  "key \"DisabledMACAddresses\" must be an array, found string", NULL, true },
+	{ "enabled-models-item-wrong-type.nbi",
+	  "key \"EnabledSystemIdentifiers\" item 1 must be a string, found integer", NULL, true },
+	{ "disabled-models-wrong-type.nbi",
+	  "key \"DisabledSystemIdentifiers\" must be an array, found dictionary", NULL, true },
+	{ "loadbalance-hostname.nbi",
+	  "key \"LoadBalanceServer\" must be a dotted IPv4 address, found \"netboot.example\"", NULL,
+	  true },
+	{ "chainurl-not-http.nbi",
+	  "key \"ChainURL\" must be an http:// or https:// URL, found \"tftp://198.18.0.1/mboot.efi\"",
+	  NULL, true },
+	{ "chainurl-wrong-type.nbi", "key \"ChainURL\" must be a string, found boolean", NULL, true },
+	/* A valid NFS set is a defect only while no nfs-url is configured. */
+	{ "good-nfs.nbi", "Type NFS needs nfs-url, which is not configured", NULL, false },
+};
+#define N_DEFECTS (sizeof(defects) / sizeof(defects[0]))
+
+static void assert_reason(const struct defect *d, const char *fmt, const char *set_path,
+			  const char *reason)
+{
+	char want[PATH_MAX * 2];
+
+	if (d->tail)
+		textf(want, sizeof(want), "%s%s%s", d->reason, set_path, d->tail);
+	else
+		textf(want, sizeof(want), "%s", d->reason);
+	ck_assert_msg(strcmp(reason, want) == 0, "%s (%s): reason \"%s\", want \"%s\"", d->set, fmt,
+		      reason, want);
+	ck_assert_msg(!strchr(reason, '\n'), "reason is not one line");
+}
+
+START_TEST(test_read_set_rejects_each_defect_with_its_reason)
+{
+	const struct defect *d = &defects[_i / N_FORMATS];
+	const char *fmt = formats[_i % N_FORMATS];
+	char path[PATH_MAX], reason[1024];
+	struct bsdp_image img;
+	int r;
+
+	memset(&img, 0xa5, sizeof(img));
+	r = bsdp_nbi_read_set(fx(path, fmt, "mixed", d->set), d->nfs ? &with_nfs : &without_nfs, &img,
+			      reason, sizeof(reason), NULL);
+	ck_assert_msg(r < 0, "%s (%s) was accepted", d->set, fmt);
+	assert_reason(d, fmt, path, reason);
+	/* ret_* is written only on success. */
+	ck_assert_uint_eq(img.id, 0xa5a5a5a5u);
+}
+END_TEST
+
+START_TEST(test_scan_skips_each_defect_with_its_reason_and_serves_the_rest)
+{
+	const char *fmt = formats[_i];
+	struct bsdp_catalogue *c = scan(fmt, "mixed", &with_nfs);
+	char path[PATH_MAX];
+	size_t i, expected_skips = 1; /* dangling.nbi */
+
+	for (i = 0; i < N_DEFECTS; i++) {
+		const struct bsdp_diag *d;
+
+		if (!defects[i].nfs)
+			continue;
+		expected_skips++;
+		d = diag_for(c->skipped, c->n_skipped, defects[i].set);
+		ck_assert_msg(d != NULL, "%s (%s) not reported", defects[i].set, fmt);
+		ck_assert_ptr_null(image_in(c, defects[i].set));
+		assert_reason(&defects[i], fmt, fx(path, fmt, "mixed", defects[i].set), d->reason);
+	}
+	ck_assert_uint_eq(c->n_skipped, expected_skips);
+	ck_assert_uint_eq(c->n_images, 11);
+	ck_assert_str_eq(c->sets_directory, fx(path, fmt, "mixed", NULL));
+	/* Served in byte order of folder name. */
+	for (i = 1; i < c->n_images; i++)
+		ck_assert_int_lt(strcmp(c->images[i - 1].set_dir, c->images[i].set_dir), 0);
+	bsdp_catalogue_free(c);
+}
+END_TEST
+
+START_TEST(test_scan_reports_dangling_set_link)
+{
+	struct bsdp_catalogue *c = scan(formats[_i], "mixed", &with_nfs);
+	const struct bsdp_diag *d = diag_for(c->skipped, c->n_skipped, "dangling.nbi");
+
+	ck_assert_ptr_nonnull(d);
+	ck_assert_str_eq(d->reason, "cannot stat set folder: No such file or directory");
+	bsdp_catalogue_free(c);
+}
+END_TEST
+
+START_TEST(test_scan_ignores_entries_that_are_not_sets)
+{
+	static const char *const ignored[] = { "README.txt", "file.nbi", "notaset", ".nbi" };
+	struct bsdp_catalogue *c = scan(formats[_i], "mixed", &with_nfs);
+	char longest[128], too_long[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++) {
+		ck_assert_ptr_null(diag_for(c->skipped, c->n_skipped, ignored[i]));
+		ck_assert_ptr_null(image_in(c, ignored[i]));
+	}
+	/* 120 bytes is the longest name "<set>/i386/<BootFile>" leaves room for. */
+	memset(longest, 'L', 116);
+	strcpy(longest + 116, ".nbi");
+	memset(too_long, 'L', 117);
+	strcpy(too_long + 117, ".nbi");
+	ck_assert_ptr_nonnull(image_in(c, longest));
+	ck_assert_ptr_null(image_in(c, too_long));
+	ck_assert_ptr_null(diag_for(c->skipped, c->n_skipped, too_long));
+	bsdp_catalogue_free(c);
+}
+END_TEST
+
+/* ---- good sets ---------------------------------------------------------- */
+
+START_TEST(test_scan_reads_every_key_of_a_full_http_set)
+{
+	static const uint8_t en_mac[6] = { 0x00, 0x1b, 0x63, 0x0a, 0x0b, 0x0c };
+	static const uint8_t dis_mac[6] = { 0x00, 0x1b, 0x63, 0x0a, 0x0b, 0x0d };
+	struct bsdp_catalogue *c = scan(formats[_i], "mixed", &with_nfs);
+	const struct bsdp_image *img = image_in(c, "good-http-i386.nbi");
+
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->id, 0x8100044du);
+	ck_assert_ptr_eq(bsdp_catalogue_find(c, 0x8100044du), img);
+	ck_assert_uint_eq(img->index, 1101);
+	ck_assert_uint_eq(img->kind, 1);
+	ck_assert(img->install);
+	ck_assert(img->is_default);
+	ck_assert(img->is_enabled);
+	ck_assert(!img->filter_only);
+	ck_assert(!img->supports_diskless);
+	ck_assert_int_eq(img->type, BSDP_TYPE_HTTP);
+	ck_assert_uint_eq(img->archs, BSDP_ARCH_I386);
+	ck_assert_str_eq(img->name, "Mac OS X 10.11 NetInstall");
+	ck_assert_uint_eq(img->name_len, strlen("Mac OS X 10.11 NetInstall"));
+	ck_assert_str_eq(img->boot_file, "booter");
+	ck_assert_str_eq(img->root_path, "NetInstall.dmg");
+	ck_assert_str_eq(img->chain_url, "http://198.18.0.1/esxi/mboot.efi");
+	ck_assert_uint_eq(img->load_balance_server, 0xc6120002u);
+	ck_assert_uint_eq(img->n_enabled_models, 2);
+	ck_assert_str_eq(img->enabled_models[0], "MacBookPro11,1");
+	ck_assert_str_eq(img->enabled_models[1], "iMac14,2");
+	ck_assert_uint_eq(img->n_enabled_macs, 1);
+	ck_assert_mem_eq(img->enabled_macs[0], en_mac, 6);
+	ck_assert_uint_eq(img->n_disabled_macs, 1);
+	ck_assert_mem_eq(img->disabled_macs[0], dis_mac, 6);
+	/* Kernelcache present: no warning. */
+	ck_assert_ptr_null(diag_for(c->warnings, c->n_warnings, "good-http-i386.nbi"));
+	bsdp_catalogue_free(c);
+}
+END_TEST
+
+START_TEST(test_scan_defaults_kind_1_and_arch_ppc_for_nfs)
+{
+	struct bsdp_catalogue *c = scan(formats[_i], "mixed", &with_nfs);
+	const struct bsdp_image *img = image_in(c, "good-nfs.nbi");
+
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->id, 0x0100007bu);
+	ck_assert_int_eq(img->type, BSDP_TYPE_NFS);
+	ck_assert_uint_eq(img->kind, 1);
+	ck_assert_uint_eq(img->archs, BSDP_ARCH_PPC);
+	ck_assert(!img->install);
+	ck_assert(!img->is_default);
+	ck_assert(img->is_enabled);
+	ck_assert(!img->filter_only);
+	ck_assert_str_eq(img->root_path, "NetBoot.sparseimage");
+	ck_assert_ptr_null(img->chain_url);
+	ck_assert_uint_eq(img->load_balance_server, 0);
+	ck_assert_uint_eq(img->n_enabled_models + img->n_enabled_macs + img->n_disabled_macs, 0);
+	bsdp_catalogue_free(c);
+}
+END_TEST
+
+START_TEST(test_scan_filteronly_defaults_true_for_kind_3)
+{
+	struct bsdp_catalogue *c = scan(formats[_i], "mixed", &with_nfs);
+	const struct bsdp_image *diag = image_in(c, "good-diag.nbi");
+	const struct bsdp_image *listed = image_in(c, "good-diag-visible.nbi");
+	const struct bsdp_image *kind0 = image_in(c, "good-kind0.nbi");
+
+	ck_assert_ptr_nonnull(diag);
+	ck_assert_uint_eq(diag->id, 0x03000fa1u);
+	ck_assert_int_eq(diag->type, BSDP_TYPE_BOOTFILEONLY);
+	ck_assert(diag->filter_only);
+	ck_assert_uint_eq(diag->archs, BSDP_ARCH_I386 | BSDP_ARCH_ARM);
+	ck_assert_ptr_null(diag->root_path);
+	ck_assert_str_eq(diag->boot_file, "diags.efi");
+	/* BootFileOnly i386: no kernelcache is fetched, so no warning. */
+	ck_assert_ptr_null(diag_for(c->warnings, c->n_warnings, "good-diag.nbi"));
+	ck_assert_ptr_nonnull(listed);
+	ck_assert(!listed->filter_only);
+	ck_assert_ptr_nonnull(kind0);
+	ck_assert_uint_eq(kind0->id, 0x000000cdu);
+	ck_assert(!kind0->filter_only);
+	bsdp_catalogue_free(c);
+}
+END_TEST
+
+START_TEST(test_scan_keeps_disabled_set_marked_disabled)
+{
+	struct bsdp_catalogue *c = scan(formats[_i], "mixed", &with_nfs);
+	const struct bsdp_image *img = image_in(c, "good-disabled.nbi");
+
+	ck_assert_ptr_nonnull(img);
+	ck_assert(!img->is_enabled);
+	ck_assert_ptr_eq(bsdp_catalogue_find(c, 0x010000c8u), img);
+	bsdp_catalogue_free(c);
+}
+END_TEST
+
+START_TEST(test_scan_keeps_indirect_rootpath_verbatim_without_file_check)
+{
+	struct bsdp_catalogue *c = scan(formats[_i], "mixed", &with_nfs);
+	const struct bsdp_image *img = image_in(c, "good-indirect-root.nbi");
+
+	ck_assert_ptr_nonnull(img);
+	ck_assert_str_eq(img->root_path, "http://198.18.0.9/images/x.dmg");
+	ck_assert_ptr_null(diag_for(c->warnings, c->n_warnings, "good-indirect-root.nbi"));
+	bsdp_catalogue_free(c);
+}
+END_TEST
+
+START_TEST(test_scan_accepts_booter_symlink_inside_the_set)
+{
+	struct bsdp_catalogue *c = scan(formats[_i], "mixed", &with_nfs);
+	const struct bsdp_image *img = image_in(c, "good-symlink-inside.nbi");
+
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->archs, BSDP_ARCH_I386 | BSDP_ARCH_PPC);
+	bsdp_catalogue_free(c);
+}
+END_TEST
+
+START_TEST(test_scan_warns_when_local_rootpath_is_absent)
+{
+	struct bsdp_catalogue *c = scan(formats[_i], "mixed", &with_nfs);
+	const struct bsdp_diag *w = diag_for(c->warnings, c->n_warnings, "good-root-absent.nbi");
+	char path[PATH_MAX], want[PATH_MAX * 2];
+
+	ck_assert_ptr_nonnull(image_in(c, "good-root-absent.nbi"));
+	ck_assert_ptr_nonnull(w);
+	textf(want, sizeof(want), "RootPath \"NetBoot.dmg\" does not exist: %s/NetBoot.dmg",
+		 fx(path, formats[_i], "mixed", "good-root-absent.nbi"));
+	ck_assert_str_eq(w->reason, want);
+	ck_assert_str_eq(w->path, path);
+	bsdp_catalogue_free(c);
+}
+END_TEST
+
+START_TEST(test_scan_warns_when_i386_kernelcache_is_missing)
+{
+	struct bsdp_catalogue *c = scan(formats[_i], "mixed", &with_nfs);
+	const struct bsdp_diag *w = diag_for(c->warnings, c->n_warnings, "good-no-kernelcache.nbi");
+	char path[PATH_MAX], want[PATH_MAX * 2];
+
+	ck_assert_ptr_nonnull(image_in(c, "good-no-kernelcache.nbi"));
+	ck_assert_ptr_nonnull(w);
+	textf(want, sizeof(want), "kernelcache missing for architecture i386: %s/i386/x86_64/kernelcache",
+		 fx(path, formats[_i], "mixed", "good-no-kernelcache.nbi"));
+	ck_assert_str_eq(w->reason, want);
+	/* The two warned sets, nothing else. */
+	ck_assert_uint_eq(c->n_warnings, 2);
+	bsdp_catalogue_free(c);
+}
+END_TEST
+
+START_TEST(test_scan_skips_nfs_sets_without_nfs_url)
+{
+	struct bsdp_catalogue *c = scan(formats[_i], "mixed", &without_nfs);
+	const struct bsdp_diag *d = diag_for(c->skipped, c->n_skipped, "good-nfs.nbi");
+
+	ck_assert_ptr_nonnull(d);
+	ck_assert_str_eq(d->reason, "Type NFS needs nfs-url, which is not configured");
+	ck_assert_ptr_null(image_in(c, "good-nfs.nbi"));
+	ck_assert_ptr_nonnull(image_in(c, "good-http-i386.nbi"));
+	bsdp_catalogue_free(c);
+}
+END_TEST
+
+START_TEST(test_scan_reads_binary_plists_written_by_plistutil)
+{
+	struct bsdp_catalogue *c = scan("plistutil", "", &with_nfs);
+	const struct bsdp_image *http = image_in(c, "good-http-i386.nbi");
+	const struct bsdp_image *cut = image_in(c, "name-utf8-cut-4byte.nbi");
+	const struct bsdp_diag *d = diag_for(c->skipped, c->n_skipped, "index-string.nbi");
+
+	ck_assert_uint_eq(c->n_images, 3);
+	ck_assert_ptr_nonnull(http);
+	ck_assert_uint_eq(http->id, 0x8100044du);
+	ck_assert_str_eq(http->name, "Mac OS X 10.11 NetInstall");
+	ck_assert_uint_eq(http->n_enabled_macs, 1);
+	ck_assert_ptr_nonnull(image_in(c, "good-nfs.nbi"));
+	ck_assert_ptr_nonnull(cut);
+	ck_assert_uint_eq(cut->name_len, 243);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_str_eq(d->reason, "key \"Index\" must be an integer, found string");
+	bsdp_catalogue_free(c);
+}
+END_TEST
+
+/* ---- duplicates and boundaries ------------------------------------------ */
+
+START_TEST(test_scan_earlier_folder_in_byte_order_wins_a_duplicate_id)
+{
+	static const char *const later[] = { "duplicate-id-B.nbi", "duplicate-id-a.nbi" };
+	struct bsdp_catalogue *c = scan(formats[_i], "dups", &with_nfs);
+	const struct bsdp_image *img = bsdp_catalogue_find(c, 0x01000007u);
+	size_t i;
+
+	/* The broken "0" set comes first but is skipped, so it takes no id. */
+	ck_assert_ptr_nonnull(diag_for(c->skipped, c->n_skipped, "duplicate-id-0-broken.nbi"));
+	ck_assert_ptr_nonnull(img);
+	ck_assert_str_eq(img->set_dir, "duplicate-id-A.nbi");
+	ck_assert_str_eq(img->name, "first");
+	/* strcmp order: 'B' (0x42) sorts before 'a' (0x61), unlike most locales. */
+	for (i = 0; i < 2; i++) {
+		const struct bsdp_diag *d = diag_for(c->skipped, c->n_skipped, later[i]);
+
+		ck_assert_ptr_nonnull(d);
+		ck_assert_str_eq(d->reason, "image id 0x01000007 (Index 7, Kind 1) is already served by "
+					    "\"duplicate-id-A.nbi\", which comes first in byte order");
+		ck_assert_ptr_null(image_in(c, later[i]));
+	}
+	/* Same index with another kind or the install bit is another id. */
+	ck_assert_ptr_nonnull(bsdp_catalogue_find(c, 0x02000007u));
+	ck_assert_ptr_nonnull(bsdp_catalogue_find(c, 0x81000007u));
+	ck_assert_uint_eq(c->n_images, 3);
+	ck_assert_uint_eq(c->n_skipped, 3);
+	ck_assert_uint_eq(c->n_warnings, 0);
+	bsdp_catalogue_free(c);
+}
+END_TEST
+
+START_TEST(test_scan_cuts_names_to_246_bytes_on_a_character_boundary)
+{
+	static const struct {
+		const char *set;
+		size_t len;
+		bool warned;
+	} rows[] = {
+		{ "name-245.nbi", 245, false },           { "name-246.nbi", 246, false },
+		{ "name-247.nbi", 246, true },            { "name-utf8-cut-2byte.nbi", 245, true },
+		{ "name-utf8-cut-3byte.nbi", 244, true }, { "name-utf8-fits.nbi", 246, false },
+		{ "name-utf8-cut-4byte.nbi", 243, true },
+	};
+	struct bsdp_catalogue *c = scan(formats[_i], "bounds", &with_nfs);
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct bsdp_image *img = image_in(c, rows[i].set);
+		const struct bsdp_diag *w = diag_for(c->warnings, c->n_warnings, rows[i].set);
+
+		ck_assert_msg(img != NULL, "%s not served", rows[i].set);
+		ck_assert_msg(img->name_len == rows[i].len, "%s: %zu bytes", rows[i].set, img->name_len);
+		ck_assert_uint_eq(strlen(img->name), img->name_len);
+		ck_assert_msg((w != NULL) == rows[i].warned, "%s: warning", rows[i].set);
+		if (w)
+			ck_assert(strncmp(w->reason, "Name is 247 bytes, cut to ", 26) == 0);
+	}
+	/* The cut multi-byte name ends right before its last character. */
+	ck_assert_uint_eq((unsigned char)image_in(c, "name-utf8-fits.nbi")->name[243], 0xe2);
+	ck_assert_uint_eq((unsigned char)image_in(c, "name-utf8-cut-2byte.nbi")->name[244], 'A');
+	bsdp_catalogue_free(c);
+}
+END_TEST
+
+START_TEST(test_scan_accepts_index_1_to_65535_only)
+{
+	static const struct {
+		unsigned index;
+		bool served;
+	} rows[] = { { 0, false }, { 1, true }, { 4095, true }, { 4096, true }, { 65535, true },
+		     { 65536, false } };
+	struct bsdp_catalogue *c = scan(formats[_i], "bounds", &with_nfs);
+	char set[32], want[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		const struct bsdp_image *img;
+		const struct bsdp_diag *d;
+
+		textf(set, sizeof(set), "index-%u.nbi", rows[i].index);
+		img = image_in(c, set);
+		d = diag_for(c->skipped, c->n_skipped, set);
+		if (rows[i].served) {
+			ck_assert_msg(img != NULL, "%s not served", set);
+			ck_assert_uint_eq(img->index, rows[i].index);
+			ck_assert_uint_eq(img->id, BSDP_IMAGE_ID(0, 1, rows[i].index));
+			ck_assert_ptr_null(d);
+		} else {
+			ck_assert_ptr_null(img);
+			ck_assert_ptr_nonnull(d);
+			textf(want, sizeof(want), "Index %u is out of range 1..65535", rows[i].index);
+			ck_assert_str_eq(d->reason, want);
+		}
+	}
+	bsdp_catalogue_free(c);
+}
+END_TEST
+
+START_TEST(test_scan_accepts_a_plist_of_exactly_1_mib)
+{
+	struct bsdp_catalogue *c = scan(formats[_i], "bounds", &with_nfs);
+
+	ck_assert_ptr_nonnull(image_in(c, "plist-1mib.nbi"));
+	/* index-0 and index-65536 only. */
+	ck_assert_uint_eq(c->n_skipped, 2);
+	bsdp_catalogue_free(c);
+}
+END_TEST
+
+/* ---- the directory itself, permissions ---------------------------------- */
+
+START_TEST(test_scan_of_missing_or_non_directory_returns_null_with_err)
+{
+	char path[PATH_MAX];
+	int err = 0;
+
+	ck_assert_ptr_null(bsdp_nbi_scan(fx(path, "xml", "no-such-dir", NULL), &with_nfs, &err));
+	ck_assert_int_eq(err, -ENOENT);
+	ck_assert_ptr_null(bsdp_nbi_scan(fx(path, "xml", "mixed", "README.txt"), &with_nfs, &err));
+	ck_assert_int_eq(err, -ENOTDIR);
+	ck_assert_ptr_null(bsdp_nbi_scan(NULL, &with_nfs, &err));
+	ck_assert_int_eq(err, -EINVAL);
+}
+END_TEST
+
+START_TEST(test_scan_of_empty_directory_gives_empty_catalogue)
+{
+	char path[PATH_MAX];
+	struct bsdp_catalogue *c;
+	int err = 1;
+
+	fx(path, "xml", "empty", NULL);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	c = bsdp_nbi_scan(path, &without_nfs, &err);
+	rmdir(path);
+	ck_assert_ptr_nonnull(c);
+	ck_assert_int_eq(err, 0);
+	ck_assert_uint_eq(c->n_images + c->n_skipped + c->n_warnings, 0);
+	bsdp_catalogue_free(c);
+}
+END_TEST
+
+/* Runs fn in a child as an unprivileged user (root ignores file modes) and
+ * returns its exit status; the child leaves with _exit, skipping leak checks
+ * that cannot run after setuid. */
+static int as_nobody(int (*fn)(const char *), const char *arg)
+{
+	int status = 0;
+	pid_t pid = fork();
+
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (geteuid() == 0 &&
+		    (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 || setuid(NOBODY) < 0))
+			_exit(100);
+		_exit(fn(arg));
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status));
+	return WEXITSTATUS(status);
+}
+
+static int scan_unreadable_dir(const char *dir)
+{
+	int err = 0;
+	struct bsdp_catalogue *c = bsdp_nbi_scan(dir, &with_nfs, &err);
+
+	if (c)
+		return 1;
+	return err == -EACCES ? 0 : 2;
+}
+
+START_TEST(test_scan_of_unreadable_directory_returns_null_with_eacces)
+{
+	char path[PATH_MAX];
+
+	fx(path, "xml", "perm", NULL);
+	ck_assert_int_eq(chmod(path, 0), 0);
+	ck_assert_int_eq(as_nobody(scan_unreadable_dir, path), 0);
+	ck_assert_int_eq(chmod(path, 0755), 0);
+}
+END_TEST
+
+static int scan_perm_sets(const char *dir)
+{
+	static const char want[] = "cannot open NBImageInfo.plist: Permission denied";
+	int err = 0;
+	struct bsdp_catalogue *c = bsdp_nbi_scan(dir, &with_nfs, &err);
+	const struct bsdp_diag *plist, *folder;
+	int r = 0;
+
+	if (!c)
+		return 1;
+	plist = diag_for(c->skipped, c->n_skipped, "perm-unreadable-plist.nbi");
+	folder = diag_for(c->skipped, c->n_skipped, "perm-unreadable-folder.nbi");
+	if (c->n_images != 1 || !image_in(c, "perm-good.nbi"))
+		r = 2;
+	else if (!plist || strcmp(plist->reason, want) != 0)
+		r = 3;
+	else if (!folder || strcmp(folder->reason, want) != 0)
+		r = 4;
+	bsdp_catalogue_free(c);
+	return r;
+}
+
+START_TEST(test_scan_skips_unreadable_sets_and_serves_the_others)
+{
+	char dir[PATH_MAX], path[PATH_MAX];
+
+	fx(dir, formats[_i], "perm", NULL);
+	ck_assert_int_eq(chmod(fx(path, formats[_i], "perm", "perm-unreadable-folder.nbi"), 0), 0);
+	textf(path, sizeof(path), "%s/perm-unreadable-plist.nbi/NBImageInfo.plist", dir);
+	ck_assert_int_eq(chmod(path, 0), 0);
+	ck_assert_int_eq(as_nobody(scan_perm_sets, dir), 0);
+	restore_perms();
+}
+END_TEST
+
+START_TEST(test_read_set_requires_a_folder_ending_in_nbi)
+{
+	char path[PATH_MAX], reason[256];
+	struct bsdp_image img;
+
+	ck_assert_int_eq(bsdp_nbi_read_set(fx(path, "xml", "mixed", "notaset"), &with_nfs, &img,
+					   reason, sizeof(reason), NULL),
+			 -EINVAL);
+	ck_assert_str_eq(reason, "set folder name does not end in .nbi");
+}
+END_TEST
+
+START_TEST(test_read_set_accepts_trailing_slash_and_fills_ret)
+{
+	char path[PATH_MAX], reason[256];
+	struct bsdp_image img;
+	struct bsdp_catalogue *warn = bsdp_catalogue_new(NULL);
+
+	strcat(fx(path, "binary", "mixed", "good-no-kernelcache.nbi"), "/");
+	ck_assert_int_eq(bsdp_nbi_read_set(path, &with_nfs, &img, reason, sizeof(reason), warn), 0);
+	ck_assert_str_eq(img.set_dir, "good-no-kernelcache.nbi");
+	ck_assert_uint_eq(img.id, 0x010000cbu);
+	ck_assert_uint_eq(warn->n_warnings, 1);
+	bsdp_image_release(&img);
+	ck_assert_ptr_null(img.name);
+	bsdp_catalogue_free(warn);
+}
+END_TEST
+
+/* ---- catalogue ---------------------------------------------------------- */
+
+static struct bsdp_image make_image(uint32_t id, const char *name)
+{
+	struct bsdp_image img;
+
+	memset(&img, 0, sizeof(img));
+	img.id = id;
+	img.name = strdup(name);
+	img.name_len = strlen(name);
+	img.set_dir = strdup("x.nbi");
+	return img;
+}
+
+START_TEST(test_catalogue_add_find_and_reject_duplicate_full_id)
+{
+	struct bsdp_catalogue *c = bsdp_catalogue_new("/srv/netboot");
+	struct bsdp_image a = make_image(BSDP_IMAGE_ID(0, 1, 7), "a");
+	struct bsdp_image same = make_image(BSDP_IMAGE_ID(0, 1, 7), "same id");
+	struct bsdp_image install = make_image(BSDP_IMAGE_ID(1, 1, 7), "install bit");
+	uint32_t i;
+
+	ck_assert_ptr_nonnull(c);
+	ck_assert_str_eq(c->sets_directory, "/srv/netboot");
+	ck_assert_int_eq(bsdp_catalogue_add(c, &a), 0);
+	ck_assert_int_eq(bsdp_catalogue_add(c, &same), -EEXIST);
+	bsdp_image_release(&same);
+	ck_assert_int_eq(bsdp_catalogue_add(c, &install), 0);
+	/* Enough to grow the array several times. */
+	for (i = 100; i < 140; i++) {
+		struct bsdp_image img = make_image(BSDP_IMAGE_ID(0, 2, i), "more");
+
+		ck_assert_int_eq(bsdp_catalogue_add(c, &img), 0);
+	}
+	ck_assert_uint_eq(c->n_images, 42);
+	ck_assert_str_eq(bsdp_catalogue_find(c, 0x01000007u)->name, "a");
+	ck_assert_str_eq(bsdp_catalogue_find(c, 0x81000007u)->name, "install bit");
+	ck_assert_ptr_nonnull(bsdp_catalogue_find(c, BSDP_IMAGE_ID(0, 2, 139)));
+	ck_assert_ptr_null(bsdp_catalogue_find(c, 0x02000007u));
+	ck_assert_ptr_null(bsdp_catalogue_find(NULL, 1));
+	ck_assert_int_eq(bsdp_catalogue_add(c, NULL), -EINVAL);
+	bsdp_catalogue_free(c);
+	bsdp_catalogue_free(NULL);
+}
+END_TEST
+
+START_TEST(test_catalogue_records_skips_and_warnings_as_copies)
+{
+	struct bsdp_catalogue *c = bsdp_catalogue_new(NULL);
+	char path[] = "/srv/a.nbi", reason[] = "bad";
+	int i;
+
+	ck_assert_ptr_null(c->sets_directory);
+	for (i = 0; i < 9; i++)
+		ck_assert_int_eq(bsdp_catalogue_skip(c, path, reason), 0);
+	ck_assert_int_eq(bsdp_catalogue_warn(c, path, "careful"), 0);
+	path[1] = 'X';
+	reason[0] = 'X';
+	ck_assert_uint_eq(c->n_skipped, 9);
+	ck_assert_str_eq(c->skipped[8].path, "/srv/a.nbi");
+	ck_assert_str_eq(c->skipped[8].reason, "bad");
+	ck_assert_uint_eq(c->n_warnings, 1);
+	ck_assert_str_eq(c->warnings[0].reason, "careful");
+	ck_assert_int_eq(bsdp_catalogue_skip(NULL, path, reason), -EINVAL);
+	bsdp_catalogue_free(c);
+}
+END_TEST
+
+START_TEST(test_catalogue_names_archs_and_types)
+{
+	ck_assert_uint_eq(bsdp_arch_from_name("ppc", 3), BSDP_ARCH_PPC);
+	ck_assert_uint_eq(bsdp_arch_from_name("i386", 4), BSDP_ARCH_I386);
+	ck_assert_uint_eq(bsdp_arch_from_name("arm", 3), BSDP_ARCH_ARM);
+	ck_assert_uint_eq(bsdp_arch_from_name("i386x", 4), BSDP_ARCH_I386);
+	ck_assert_uint_eq(bsdp_arch_from_name("i38", 3), 0);
+	ck_assert_uint_eq(bsdp_arch_from_name("I386", 4), 0);
+	ck_assert_uint_eq(bsdp_arch_from_name("x86_64", 6), 0);
+	ck_assert_uint_eq(bsdp_arch_from_name("", 0), 0);
+	ck_assert_str_eq(bsdp_arch_name(BSDP_ARCH_I386), "i386");
+	ck_assert_str_eq(bsdp_arch_name(BSDP_ARCH_PPC), "ppc");
+	ck_assert_str_eq(bsdp_arch_name(BSDP_ARCH_ARM), "arm");
+	ck_assert_str_eq(bsdp_arch_name(0), "unknown");
+	ck_assert_str_eq(bsdp_image_type_name(BSDP_TYPE_NFS), "NFS");
+	ck_assert_str_eq(bsdp_image_type_name(BSDP_TYPE_HTTP), "HTTP");
+	ck_assert_str_eq(bsdp_image_type_name(BSDP_TYPE_BOOTFILEONLY), "BootFileOnly");
+}
+END_TEST
+
+static const struct {
+	const char *text;
+	uint8_t mac[6];
+} good_macs[] = {
+	{ "00:1b:63:0a:0b:0c", { 0x00, 0x1b, 0x63, 0x0a, 0x0b, 0x0c } },
+	{ "00:1B:63:0A:0B:0C", { 0x00, 0x1b, 0x63, 0x0a, 0x0b, 0x0c } },
+	{ "0:1b:63:a:b:c", { 0x00, 0x1b, 0x63, 0x0a, 0x0b, 0x0c } },
+	{ "00-1b-63-0A-0b-0C", { 0x00, 0x1b, 0x63, 0x0a, 0x0b, 0x0c } },
+	{ "0-0-0-0-0-0", { 0, 0, 0, 0, 0, 0 } },
+	{ "ff:FF:fF:Ff:ff:ff", { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } },
+};
+
+static const char *const bad_macs[] = {
+	"",                   "00:1b:63:0a:0b",       "00:1b:63:0a:0b:0c:0d", "001b630a0b0c",
+	"00:1b:63:0a:0b:0c:", ":00:1b:63:0a:0b:0c",  "00::1b:63:0a:0b",       "000:1b:63:0a:0b:0c",
+	"00:1b:63:0a:0b:0g",  "00:1b-63:0a:0b:0c",   "00 1b 63 0a 0b 0c",     "00:1b:63:0a:0b:0c ",
+	"00.1b.63.0a.0b.0c",  "+0:1b:63:0a:0b:0c",
+};
+
+START_TEST(test_mac_parse_accepts_either_separator_case_and_zero_padding)
+{
+	uint8_t mac[6];
+
+	ck_assert_int_eq(bsdp_mac_parse(good_macs[_i].text, strlen(good_macs[_i].text), mac), 0);
+	ck_assert_mem_eq(mac, good_macs[_i].mac, 6);
+}
+END_TEST
+
+START_TEST(test_mac_parse_rejects_malformed_and_leaves_output)
+{
+	uint8_t mac[6] = { 1, 2, 3, 4, 5, 6 };
+	static const uint8_t orig[6] = { 1, 2, 3, 4, 5, 6 };
+
+	ck_assert_msg(bsdp_mac_parse(bad_macs[_i], strlen(bad_macs[_i]), mac) == -EINVAL, "\"%s\"",
+		      bad_macs[_i]);
+	ck_assert_mem_eq(mac, orig, 6);
+}
+END_TEST
+
+START_TEST(test_mac_parse_honours_length_not_nul)
+{
+	uint8_t mac[6];
+
+	ck_assert_int_eq(bsdp_mac_parse("00:1b:63:0a:0b:0c:ff", 17, mac), 0);
+	ck_assert_int_eq(bsdp_mac_parse("00:1b:63:0a:0b:0c", 16, mac), 0);
+	ck_assert_uint_eq(mac[5], 0x00);
+	ck_assert_int_eq(bsdp_mac_parse("00:1b:63:0a:0b:0c", 15, mac), -EINVAL);
+	ck_assert_int_eq(bsdp_mac_parse(NULL, 0, mac), -EINVAL);
+}
+END_TEST
+
+static Suite *nbi_scan_suite(void)
+{
+	Suite *s = suite_create("nbi_scan");
+	TCase *tc = tcase_create("scan");
+	TCase *cat = tcase_create("catalogue");
+	const int nf = (int)N_FORMATS;
+
+	tcase_add_unchecked_fixture(tc, fixtures_setup, fixtures_teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_loop_test(tc, test_read_set_rejects_each_defect_with_its_reason, 0,
+			    (int)(N_DEFECTS * N_FORMATS));
+	tcase_add_loop_test(tc, test_scan_skips_each_defect_with_its_reason_and_serves_the_rest, 0, nf);
+	tcase_add_loop_test(tc, test_scan_reports_dangling_set_link, 0, nf);
+	tcase_add_loop_test(tc, test_scan_ignores_entries_that_are_not_sets, 0, nf);
+	tcase_add_loop_test(tc, test_scan_reads_every_key_of_a_full_http_set, 0, nf);
+	tcase_add_loop_test(tc, test_scan_defaults_kind_1_and_arch_ppc_for_nfs, 0, nf);
+	tcase_add_loop_test(tc, test_scan_filteronly_defaults_true_for_kind_3, 0, nf);
+	tcase_add_loop_test(tc, test_scan_keeps_disabled_set_marked_disabled, 0, nf);
+	tcase_add_loop_test(tc, test_scan_keeps_indirect_rootpath_verbatim_without_file_check, 0, nf);
+	tcase_add_loop_test(tc, test_scan_accepts_booter_symlink_inside_the_set, 0, nf);
+	tcase_add_loop_test(tc, test_scan_warns_when_local_rootpath_is_absent, 0, nf);
+	tcase_add_loop_test(tc, test_scan_warns_when_i386_kernelcache_is_missing, 0, nf);
+	tcase_add_loop_test(tc, test_scan_skips_nfs_sets_without_nfs_url, 0, nf);
+	tcase_add_test(tc, test_scan_reads_binary_plists_written_by_plistutil);
+	tcase_add_loop_test(tc, test_scan_earlier_folder_in_byte_order_wins_a_duplicate_id, 0, nf);
+	tcase_add_loop_test(tc, test_scan_cuts_names_to_246_bytes_on_a_character_boundary, 0, nf);
+	tcase_add_loop_test(tc, test_scan_accepts_index_1_to_65535_only, 0, nf);
+	tcase_add_loop_test(tc, test_scan_accepts_a_plist_of_exactly_1_mib, 0, nf);
+	tcase_add_test(tc, test_scan_of_missing_or_non_directory_returns_null_with_err);
+	tcase_add_test(tc, test_scan_of_empty_directory_gives_empty_catalogue);
+	tcase_add_test(tc, test_scan_of_unreadable_directory_returns_null_with_eacces);
+	tcase_add_loop_test(tc, test_scan_skips_unreadable_sets_and_serves_the_others, 0, nf);
+	tcase_add_test(tc, test_read_set_requires_a_folder_ending_in_nbi);
+	tcase_add_test(tc, test_read_set_accepts_trailing_slash_and_fills_ret);
+	suite_add_tcase(s, tc);
+
+	tcase_add_test(cat, test_catalogue_add_find_and_reject_duplicate_full_id);
+	tcase_add_test(cat, test_catalogue_records_skips_and_warnings_as_copies);
+	tcase_add_test(cat, test_catalogue_names_archs_and_types);
+	tcase_add_loop_test(cat, test_mac_parse_accepts_either_separator_case_and_zero_padding, 0,
+			    (int)(sizeof(good_macs) / sizeof(good_macs[0])));
+	tcase_add_loop_test(cat, test_mac_parse_rejects_malformed_and_leaves_output, 0,
+			    (int)(sizeof(bad_macs) / sizeof(bad_macs[0])));
+	tcase_add_test(cat, test_mac_parse_honours_length_not_nul);
+	suite_add_tcase(s, cat);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(nbi_scan_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_ENV); /* CK_VERBOSITY picks the detail */
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
