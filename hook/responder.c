@@ -541,3 +541,36 @@ int bsdp_responder_answer(const struct bsdp_responder *r, const struct bsdp_cata
 	default: return drop(a, BSDP_DROP_MESSAGE_TYPE, "neither LIST nor SELECT");
 	}
 }
+
+bool bsdp_responder_is_ipxe(const uint8_t *opt77, size_t opt77_len, bool has_opt175)
+{
+	static const char ipxe[] = "iPXE";
+	if (has_opt175)
+		return true;
+	if (!opt77)
+		return false;
+	if (opt77_len == 4 && memcmp(opt77, ipxe, 4) == 0)
+		return true;
+	/* RFC 3004: a list of length-prefixed class names. */
+	for (size_t at = 0; at < opt77_len;) {
+		size_t n = opt77[at];
+		if (n > opt77_len - at - 1)
+			return false;
+		if (n == 4 && memcmp(opt77 + at + 1, ipxe, 4) == 0)
+			return true;
+		at += 1 + n;
+	}
+	return false;
+}
+
+const char *bsdp_responder_chain_url(const struct bsdp_catalogue *c, struct bsdp_bindings *bindings,
+				     const uint8_t mac[6], int64_t now, int64_t window)
+{
+	struct bsdp_binding b;
+	if (!c || !bindings || !mac || bsdp_bindings_lookup(bindings, mac, &b) < 0 || !b.image_id)
+		return NULL;
+	if (b.time > now || now - b.time >= window)
+		return NULL;
+	const struct bsdp_image *img = bsdp_catalogue_find(c, b.image_id);
+	return img && img->is_enabled ? img->chain_url : NULL;
+}

@@ -127,6 +127,15 @@ int bsdp_responder_answer(const struct bsdp_responder *r, const struct bsdp_cata
 
 const char *bsdp_drop_reason_name(enum bsdp_drop_reason reason);
 
+/* iPXE announces itself with user class (option 77) "iPXE", raw as iPXE
+ * sends it or RFC 3004 length-prefixed, or with its option 175. */
+bool bsdp_responder_is_ipxe(const uint8_t *opt77, size_t opt77_len, bool has_opt175);
+
+/* The iPXE stage: the ChainURL of the image this MAC SELECTed less than
+ * window seconds ago, or NULL. The string lives as long as the catalogue. */
+const char *bsdp_responder_chain_url(const struct bsdp_catalogue *c, struct bsdp_bindings *bindings,
+				     const uint8_t mac[6], int64_t now, int64_t window);
+
 #ifdef __cplusplus
 }
 #endif
