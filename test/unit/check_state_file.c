@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* The bindings state file: CSV reader (every malformed line kind), writer,
+ * atomic save, setting a damaged file aside, the coalescing writer. */
+#include <check.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hook/state_file.h"
+
+static char dir[] = "/tmp/bsdp-state-XXXXXX";
+static char path[256];
+
+static void setup(void)
+{
+	strcpy(dir, "/tmp/bsdp-state-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/bindings.csv", dir);
+}
+
+static void teardown(void)
+{
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static void write_file(const char *text)
+{
+	FILE *f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+START_TEST(test_state_parses_good_lines)
+{
+	struct bsdp_binding b;
+	const char *why;
+	const char *line = "00:16:cb:01:02:03,0x01000064,1700000000,7";
+	ck_assert_int_eq(bsdp_state_parse_line(line, strlen(line), &b, &why), 0);
+	ck_assert_uint_eq(b.mac[0], 0x00);
+	ck_assert_uint_eq(b.mac[5], 0x03);
+	ck_assert_uint_eq(b.image_id, 0x01000064);
+	ck_assert_int_eq(b.time, 1700000000);
+	ck_assert_uint_eq(b.number, 7);
+	line = "0:16:CB:1:2:3,16777316,0,1"; /* no zero padding, decimal id */
+	ck_assert_int_eq(bsdp_state_parse_line(line, strlen(line), &b, &why), 0);
+	ck_assert_uint_eq(b.image_id, 0x01000064);
+	line = "00:16:cb:01:02:03,0,5,2"; /* forgotten image: number kept */
+	ck_assert_int_eq(bsdp_state_parse_line(line, strlen(line), &b, &why), 0);
+	ck_assert_uint_eq(b.image_id, 0);
+}
+END_TEST
+
+static const struct {
+	const char *line;
+	const char *why;
+} bad_lines[] = {
+	{ "", "too few fields (expected 4)" },
+	{ "00:16:cb:01:02:03", "too few fields (expected 4)" },
+	{ "00:16:cb:01:02:03,0x01000064,1", "too few fields (expected 4)" },
+	{ "00:16:cb:01:02:03,0x01000064,1,2,", "too many fields (expected 4)" },
+	{ "00:16:cb:01:02:03,0x01000064,1,2,3", "too many fields (expected 4)" },
+	{ "00:16:cb:01:02,0x01000064,1,2", "hwaddr is not a MAC address" },
+	{ "00:16:cb:01:02:0g,0x01000064,1,2", "hwaddr is not a MAC address" },
+	{ "00:16:cb:01:02:03:04,0x01000064,1,2", "hwaddr is not a MAC address" },
+	{ ",0x01000064,1,2", "hwaddr is not a MAC address" },
+	{ "00:16:cb:01:02:03,,1,2", "image-id is not a 32-bit number" },
+	{ "00:16:cb:01:02:03,0x100000000,1,2", "image-id is not a 32-bit number" },
+	{ "00:16:cb:01:02:03,-1,1,2", "image-id is not a 32-bit number" },
+	{ "00:16:cb:01:02:03, 5,1,2", "image-id is not a 32-bit number" },
+	{ "00:16:cb:01:02:03,0x01000000,1,2", "image-id has index 0" },
+	{ "00:16:cb:01:02:03,0x01000064,,2", "selected-at is not a time in seconds" },
+	{ "00:16:cb:01:02:03,0x01000064,1.5,2", "selected-at is not a time in seconds" },
+	{ "00:16:cb:01:02:03,0x01000064,99999999999999999999,2", "selected-at is not a time in seconds" },
+	{ "00:16:cb:01:02:03,0x01000064,1,0", "machine-number is not a number from 1" },
+	{ "00:16:cb:01:02:03,0x01000064,1,4294967295", "machine-number is not a number from 1" },
+	{ "00:16:cb:01:02:03,0x01000064,1,x", "machine-number is not a number from 1" },
+};
+
+START_TEST(test_state_rejects_each_malformed_line_kind)
+{
+	struct bsdp_binding b;
+	const char *why = NULL;
+	const char *line = bad_lines[_i].line;
+	ck_assert_int_eq(bsdp_state_parse_line(line, strlen(line), &b, &why), -EINVAL);
+	ck_assert_str_eq(why, bad_lines[_i].why);
+}
+END_TEST
+
+START_TEST(test_state_rejects_nul_byte)
+{
+	struct bsdp_binding b;
+	const char *why = NULL;
+	static const char line[] = "00:16:cb:01:02:03,0x0100\0" "0064,1,2";
+	ck_assert_int_eq(bsdp_state_parse_line(line, sizeof(line) - 1, &b, &why), -EINVAL);
+	ck_assert_str_eq(why, "line contains a NUL byte");
+}
+END_TEST
+
+static bool same(const struct bsdp_binding *a, const struct bsdp_binding *b)
+{
+	return memcmp(a->mac, b->mac, 6) == 0 && a->image_id == b->image_id && a->time == b->time &&
+	       a->number == b->number;
+}
+
+START_TEST(test_state_format_round_trips)
+{
+	struct bsdp_binding in = { .mac = { 0, 0x16, 0xcb, 0xa, 0xb, 0xc }, .image_id = 0x81000360,
+				   .time = 1763900000, .number = 42 };
+	char out[BSDP_STATE_LINE_MAX + 1];
+	int n = bsdp_state_format_line(&in, out, sizeof(out));
+	ck_assert_str_eq(out, "00:16:cb:0a:0b:0c,0x81000360,1763900000,42\n");
+	struct bsdp_binding back;
+	const char *why;
+	ck_assert_int_eq(bsdp_state_parse_line(out, (size_t)n - 1, &back, &why), 0);
+	ck_assert(same(&back, &in));
+	ck_assert_int_eq(bsdp_state_format_line(&in, out, 10), -ENOBUFS);
+}
+END_TEST
+
+struct reports {
+	size_t n;
+	size_t lines[16];
+	char reasons[16][80];
+};
+
+static void collect(void *ctx, const char *p, size_t line, const char *reason)
+{
+	struct reports *r = ctx;
+	(void)p;
+	if (r->n < 16) {
+		r->lines[r->n] = line;
+		snprintf(r->reasons[r->n], sizeof(r->reasons[0]), "%s", reason);
+	}
+	r->n++;
+}
+
+START_TEST(test_state_load_keeps_good_lines_and_reports_bad)
+{
+	char longline[300];
+	memset(longline, 'a', sizeof(longline) - 2);
+	longline[sizeof(longline) - 2] = '\n';
+	longline[sizeof(longline) - 1] = '\0';
+	char text[1024];
+	snprintf(text, sizeof(text),
+		 "%s\n00:16:cb:01:02:03,0x01000064,100,1\r\n\nbroken\n%s"
+		 "00:16:cb:01:02:04,0x01000065,200,2\n00:16:cb:01:02:03,0x01000066,300,1\n",
+		 BSDP_STATE_HEADER, longline);
+	write_file(text);
+	struct bsdp_bindings *b = bsdp_bindings_new(16);
+	struct reports rep = { 0 };
+	struct bsdp_state_load_result res;
+	ck_assert_int_eq(bsdp_state_load(path, b, collect, &rep, &res), 0);
+	ck_assert_uint_eq(res.loaded, 3);
+	ck_assert_uint_eq(res.bad, 2);
+	ck_assert_uint_eq(rep.n, 2);
+	ck_assert_uint_eq(rep.lines[0], 4);
+	ck_assert_str_eq(rep.reasons[0], "too few fields (expected 4)");
+	ck_assert_uint_eq(rep.lines[1], 5);
+	ck_assert_str_eq(rep.reasons[1], "line longer than 128 bytes");
+	struct bsdp_binding got;
+	ck_assert_int_eq(bsdp_bindings_lookup(b, (const uint8_t[]){ 0, 0x16, 0xcb, 1, 2, 3 }, &got), 0);
+	ck_assert_uint_eq(got.image_id, 0x01000066); /* the later line wins */
+	ck_assert_int_eq(bsdp_bindings_lookup(b, (const uint8_t[]){ 0, 0x16, 0xcb, 1, 2, 4 }, &got), 0);
+	ck_assert_uint_eq(got.number, 2);
+	/* New MACs get numbers after the loaded ones. */
+	bsdp_bindings_record(b, (const uint8_t[]){ 9, 9, 9, 9, 9, 9 }, 0x01000001, 1, &got);
+	ck_assert_uint_eq(got.number, 3);
+	bsdp_bindings_free(b);
+}
+END_TEST
+
+START_TEST(test_state_missing_header_is_reported)
+{
+	write_file("00:16:cb:01:02:03,0x01000064,100,1\n");
+	struct bsdp_bindings *b = bsdp_bindings_new(4);
+	struct reports rep = { 0 };
+	struct bsdp_state_load_result res;
+	ck_assert_int_eq(bsdp_state_load(path, b, collect, &rep, &res), 0);
+	ck_assert_uint_eq(res.bad, 1);
+	ck_assert_str_eq(rep.reasons[0], "missing header line " BSDP_STATE_HEADER);
+	bsdp_bindings_free(b);
+}
+END_TEST
+
+START_TEST(test_state_missing_and_unreadable_files)
+{
+	struct bsdp_bindings *b = bsdp_bindings_new(4);
+	ck_assert_int_eq(bsdp_state_load(path, b, NULL, NULL, NULL), -ENOENT);
+	ck_assert_int_eq(mkdir(path, 0700), 0); /* a folder where the file should be */
+	ck_assert_int_lt(bsdp_state_load(path, b, NULL, NULL, NULL), 0);
+	bsdp_bindings_free(b);
+}
+END_TEST
+
+START_TEST(test_state_set_aside_renames)
+{
+	write_file("garbage\n");
+	char aside[512];
+	ck_assert_int_eq(bsdp_state_set_aside(path, 1234, aside, sizeof(aside)), 0);
+	ck_assert_ptr_nonnull(strstr(aside, "bindings.csv.damaged-1234"));
+	ck_assert_int_eq(access(path, F_OK), -1);
+	ck_assert_int_eq(access(aside, F_OK), 0);
+}
+END_TEST
+
+START_TEST(test_state_save_then_load_round_trips)
+{
+	struct bsdp_bindings *b = bsdp_bindings_new(1000), *c = bsdp_bindings_new(1000);
+	for (unsigned i = 0; i < 500; i++) {
+		uint8_t mac[6] = { 2, 0, 0, 0, (uint8_t)(i >> 8), (uint8_t)i };
+		bsdp_bindings_record(b, mac, 0x01000000u | (i + 1), 1000 + i, NULL);
+	}
+	ck_assert_int_eq(bsdp_state_save(path, b), 0);
+	struct bsdp_state_load_result res;
+	ck_assert_int_eq(bsdp_state_load(path, c, NULL, NULL, &res), 0);
+	ck_assert_uint_eq(res.loaded, 500);
+	ck_assert_uint_eq(res.bad, 0);
+	struct bsdp_binding x, y;
+	for (unsigned i = 0; i < 500; i++) {
+		uint8_t mac[6] = { 2, 0, 0, 0, (uint8_t)(i >> 8), (uint8_t)i };
+		ck_assert_int_eq(bsdp_bindings_lookup(b, mac, &x), 0);
+		ck_assert_int_eq(bsdp_bindings_lookup(c, mac, &y), 0);
+		ck_assert(same(&x, &y));
+	}
+	char tmp[300];
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	ck_assert_int_eq(access(tmp, F_OK), -1); /* no temp file left */
+	bsdp_bindings_free(b);
+	bsdp_bindings_free(c);
+}
+END_TEST
+
+START_TEST(test_state_save_failure_keeps_old_file)
+{
+	struct bsdp_bindings *b = bsdp_bindings_new(4);
+	bsdp_bindings_record(b, (const uint8_t[]){ 1, 2, 3, 4, 5, 6 }, 0x01000001, 1, NULL);
+	ck_assert_int_eq(bsdp_state_save(path, b), 0);
+	char bad[300];
+	snprintf(bad, sizeof(bad), "%s/no/such/dir/x.csv", dir);
+	ck_assert_int_eq(bsdp_state_save(bad, b), -ENOENT);
+	bsdp_bindings_free(b);
+}
+END_TEST
+
+START_TEST(test_state_writer_coalesces_a_burst)
+{
+	struct bsdp_bindings *b = bsdp_bindings_new(2048);
+	struct reports rep = { 0 };
+	struct bsdp_state_writer *w = bsdp_state_writer_start(path, b, 400, collect, &rep);
+	ck_assert_ptr_nonnull(w);
+	for (unsigned i = 0; i < 1000; i++) {
+		uint8_t mac[6] = { 2, 0, 0, 0, (uint8_t)(i >> 8), (uint8_t)i };
+		bsdp_bindings_record(b, mac, 0x01000001, i, NULL);
+	}
+	/* Bounded wait for the first save. */
+	for (int i = 0; i < 100 && bsdp_state_writer_saves(w) == 0; i++)
+		usleep(20000);
+	unsigned long saves = bsdp_state_writer_saves(w);
+	ck_assert_uint_ge(saves, 1);
+	ck_assert_uint_le(saves, 2); /* 1000 changes, at most two writes */
+	usleep(900000); /* nothing changed: no more writes */
+	ck_assert_uint_eq(bsdp_state_writer_saves(w), saves);
+	bsdp_bindings_record(b, (const uint8_t[]){ 7, 7, 7, 7, 7, 7 }, 0x01000002, 5, NULL);
+	bsdp_state_writer_stop(w); /* saves what is pending */
+	struct bsdp_bindings *c = bsdp_bindings_new(2048);
+	struct bsdp_state_load_result res;
+	ck_assert_int_eq(bsdp_state_load(path, c, NULL, NULL, &res), 0);
+	ck_assert_uint_eq(res.loaded, 1001);
+	ck_assert_uint_eq(rep.n, 0);
+	bsdp_bindings_free(b);
+	bsdp_bindings_free(c);
+}
+END_TEST
+
+START_TEST(test_state_writer_reports_errors_once)
+{
+	char bad[300];
+	snprintf(bad, sizeof(bad), "%s/missing/x.csv", dir);
+	struct bsdp_bindings *b = bsdp_bindings_new(16);
+	struct reports rep = { 0 };
+	struct bsdp_state_writer *w = bsdp_state_writer_start(bad, b, 50, collect, &rep);
+	for (int i = 0; i < 5; i++) {
+		bsdp_bindings_record(b, (const uint8_t[]){ 1, 1, 1, 1, 1, (uint8_t)i }, 0x01000001, i, NULL);
+		usleep(120000);
+	}
+	bsdp_state_writer_stop(w);
+	ck_assert_uint_eq(rep.n, 1);
+	ck_assert_str_eq(rep.reasons[0], strerror(ENOENT));
+	bsdp_bindings_free(b);
+}
+END_TEST
+
+static Suite *state_suite(void)
+{
+	Suite *s = suite_create("state_file");
+	TCase *t = tcase_create("csv");
+	tcase_add_checked_fixture(t, setup, teardown);
+	tcase_set_timeout(t, 20);
+	tcase_add_test(t, test_state_parses_good_lines);
+	tcase_add_loop_test(t, test_state_rejects_each_malformed_line_kind, 0,
+			    sizeof(bad_lines) / sizeof(bad_lines[0]));
+	tcase_add_test(t, test_state_rejects_nul_byte);
+	tcase_add_test(t, test_state_format_round_trips);
+	tcase_add_test(t, test_state_load_keeps_good_lines_and_reports_bad);
+	tcase_add_test(t, test_state_missing_header_is_reported);
+	tcase_add_test(t, test_state_missing_and_unreadable_files);
+	tcase_add_test(t, test_state_set_aside_renames);
+	tcase_add_test(t, test_state_save_then_load_round_trips);
+	tcase_add_test(t, test_state_save_failure_keeps_old_file);
+	tcase_add_test(t, test_state_writer_coalesces_a_burst);
+	tcase_add_test(t, test_state_writer_reports_errors_once);
+	suite_add_tcase(s, t);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(state_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
