@@ -109,6 +109,7 @@ unit-asan:
 check: deps
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory unit-asan
+	$(MAKE) --no-print-directory integration
 	@echo "make check: all suites passed"
 
 bench: deps $(BENCH)
@@ -174,3 +175,21 @@ install: $(HOOK_SO) $(BSDPC)
 	install -d $(DESTDIR)$(HOOKS_DIR) $(DESTDIR)$(PREFIX)/bin
 	install -m 0644 $(HOOK_SO) $(DESTDIR)$(HOOKS_DIR)/libdhcp_bsdp.so
 	install -m 0755 $(BSDPC) $(DESTDIR)$(PREFIX)/bin/bsdpc
+
+# ---------------------------------------------------------------------------
+# bsdp-load (BSDP load generator) and bench-net: kea-dhcp4 without/with the
+# hook, multi-threaded, ISC dhcpd and the C core side by side (root, netns).
+# ---------------------------------------------------------------------------
+BSDP_LOAD := $(BUILD)/bsdp-load
+
+.PHONY: bench-net
+all: $(BSDP_LOAD)
+
+$(BSDP_LOAD): $(call obj,tools/bsdp_load.c) $(TOOLS_LIB) $(CORE_LIB)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lm
+
+# The hook is built if it can be; the script marks its rows n/a otherwise.
+bench-net: deps $(BSDP_LOAD) $(BENCH)
+	-@$(MAKE) --no-print-directory $(HOOK_SO)
+	BSDP_LOAD=$(abspath $(BSDP_LOAD)) BENCH_LIST=$(abspath $(BENCH)) \
+		HOOK_SO=$(abspath $(HOOK_SO)) bash test/bench/bench_net.sh

@@ -12,6 +12,11 @@
 #include <hooks/callout_handle.h>
 #include <stats/stats_mgr.h>
 
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -102,6 +107,29 @@ addressOption(const Pkt4Ptr& pkt, uint16_t code) {
         return (0);
     }
     return ((uint32_t(b[0]) << 24) | (uint32_t(b[1]) << 16) | (uint32_t(b[2]) << 8) | b[3]);
+}
+
+// Largest DHCP message the link of `ifname` carries unfragmented (MTU minus
+// IP and UDP headers), or 0 when unknown. Kea sends through raw sockets,
+// which cannot fragment: a larger reply fails with EMSGSIZE and is lost.
+size_t
+linkMaxMessage(const std::string& ifname) {
+    if (ifname.empty() || ifname.size() >= IFNAMSIZ) {
+        return (0);
+    }
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        return (0);
+    }
+    struct ifreq ifr;
+    std::memset(&ifr, 0, sizeof(ifr));
+    std::memcpy(ifr.ifr_name, ifname.c_str(), ifname.size());
+    int rc = ioctl(fd, SIOCGIFMTU, &ifr);
+    close(fd);
+    if (rc != 0 || ifr.ifr_mtu < 576) {
+        return (0);
+    }
+    return (static_cast<size_t>(ifr.ifr_mtu) - 28);
 }
 
 void
@@ -268,6 +296,17 @@ Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response)
     size_t overhead = response->len() + 4 + 1 + (2 + 9);
     overhead -= optionsLen(response, isc::dhcp::DHO_VENDOR_ENCAPSULATED_OPTIONS);
     overhead -= optionsLen(response, isc::dhcp::DHO_VENDOR_CLASS_IDENTIFIER);
+    // The core sizes the reply from the client's maximum (sub-option 12 or
+    // option 57); the link may carry less. Until struct bsdp_query has a
+    // field for it, the difference is passed as extra overhead.
+    struct bsdp_request req;
+    if (bsdp_codec_parse_request(q.opt43, q.opt43_len, &req) == 0) {
+        size_t client_max = bsdp_codec_max_reply_size(&req, q.opt57);
+        size_t link_max = linkMaxMessage(query->getIface());
+        if (link_max != 0 && client_max > link_max) {
+            overhead += client_max - link_max;
+        }
+    }
     q.reply_overhead = overhead;
     q.now = static_cast<int64_t>(std::time(nullptr));
 

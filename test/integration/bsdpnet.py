@@ -1,0 +1,279 @@
+# SPDX-License-Identifier: MPL-2.0
+"""Network namespaces, kea-dhcp4 processes and raw DHCP packets for the
+integration tests. Addresses come from 198.18.0.0/15 only. Every wait is
+bounded; every process started here is stopped by its own PID."""
+import json
+import os
+import signal
+import struct
+import subprocess
+import time
+
+SERVER_IP = "198.18.0.1"
+CLIENT_IP = "198.18.0.10"
+PREFIX = 24
+MAGIC = b"\x63\x82\x53\x63"
+HERE = os.path.dirname(os.path.abspath(__file__))
+PYTHON = "/usr/bin/python3"
+
+
+def run(cmd, check=True, timeout=30, **kw):
+    return subprocess.run(cmd, check=check, timeout=timeout, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, **kw)
+
+
+class Net:
+    """Two namespaces joined by a veth pair: server (198.18.0.1) and client
+    (198.18.0.10)."""
+
+    def __init__(self, tag):
+        tag = tag[-6:]
+        self.srv = "bsdp-s-" + tag
+        self.cli = "bsdp-c-" + tag
+        self.srv_if = "bs%ss" % tag
+        self.cli_if = "bs%sc" % tag
+        self.created = []
+
+    def up(self):
+        for ns in (self.srv, self.cli):
+            run(["ip", "netns", "add", ns])
+            self.created.append(ns)
+            run(["ip", "-n", ns, "link", "set", "lo", "up"])
+        run(["ip", "link", "add", self.srv_if, "netns", self.srv, "type", "veth",
+             "peer", "name", self.cli_if, "netns", self.cli])
+        run(["ip", "-n", self.srv, "addr", "add", "%s/%d" % (SERVER_IP, PREFIX), "dev", self.srv_if])
+        run(["ip", "-n", self.cli, "addr", "add", "%s/%d" % (CLIENT_IP, PREFIX), "dev", self.cli_if])
+        run(["ip", "-n", self.srv, "link", "set", self.srv_if, "up"])
+        run(["ip", "-n", self.cli, "link", "set", self.cli_if, "up"])
+        self.srv_mac = self.mac(self.srv, self.srv_if)
+        self.cli_mac = self.mac(self.cli, self.cli_if)
+        # Let the links settle (bounded).
+        for _ in range(50):
+            out = run(["ip", "-n", self.cli, "-j", "addr", "show", self.cli_if]).stdout
+            if '"tentative"' not in out and "LOWER_UP" in run(
+                    ["ip", "-n", self.cli, "link", "show", self.cli_if]).stdout:
+                break
+            time.sleep(0.1)
+
+    @staticmethod
+    def mac(ns, ifname):
+        info = json.loads(run(["ip", "-n", ns, "-j", "link", "show", ifname]).stdout)
+        return info[0]["address"]
+
+    def down(self):
+        for ns in reversed(self.created):
+            run(["ip", "netns", "del", ns], check=False)
+        self.created = []
+
+
+class Kea:
+    """One kea-dhcp4 in the server namespace."""
+
+    def __init__(self, net, workdir, name):
+        self.net = net
+        self.dir = os.path.join(workdir, name)
+        os.makedirs(self.dir, exist_ok=True)
+        self.conf = os.path.join(self.dir, "kea-dhcp4.conf")
+        self.log = os.path.join(self.dir, "kea.log")
+        self.out = os.path.join(self.dir, "stdout.log")
+        self.proc = None
+
+    def config(self, hook=None, params=None, subnet=True, mt=True, extra_hooks=()):
+        d = {
+            "interfaces-config": {"interfaces": [self.net.srv_if], "dhcp-socket-type": "raw"},
+            "lease-database": {"type": "memfile", "persist": False},
+            "control-socket": {"socket-type": "unix",
+                               "socket-name": os.path.join(self.dir, "kea4.sock")},
+            "multi-threading": {"enable-multi-threading": mt, "thread-pool-size": 2,
+                                "packet-queue-size": 64},
+            "option-data": [{"name": "domain-name", "data": "bsdp.test"}],
+            "subnet4": [],
+            "hooks-libraries": [],
+            "loggers": [
+                {"name": "kea-dhcp4", "severity": "INFO",
+                 "output_options": [{"output": self.log}]},
+                {"name": "kea-dhcp4.bsdp", "severity": "DEBUG", "debuglevel": 99,
+                 "output_options": [{"output": self.log}]},
+            ],
+        }
+        if subnet:
+            d["subnet4"].append({"id": 1, "subnet": "198.18.0.0/24"})
+        if hook:
+            d["hooks-libraries"].append({"library": hook, "parameters": params or {}})
+        d["hooks-libraries"].extend(extra_hooks)
+        with open(self.conf, "w") as f:
+            json.dump({"Dhcp4": d}, f, indent=2)
+
+    def start(self, expect_ok=True, timeout=10.0):
+        env = dict(os.environ, KEA_PIDFILE_DIR=self.dir, KEA_LOCKFILE_DIR=self.dir)
+        for p in (self.log,):
+            if os.path.exists(p):
+                os.unlink(p)
+        out = open(self.out, "w")
+        self.proc = subprocess.Popen(["ip", "netns", "exec", self.net.srv, "kea-dhcp4", "-c",
+                                      self.conf], env=env, stdout=out, stderr=subprocess.STDOUT)
+        out.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return False
+            if "DHCP4_STARTED" in self.text():
+                time.sleep(0.3)   # sockets open right before this line
+                return True
+            time.sleep(0.1)
+        return False
+
+    def wait_exit(self, timeout=10.0):
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def text(self):
+        s = ""
+        for p in (self.log, self.out):
+            try:
+                with open(p, errors="replace") as f:
+                    s += f.read()
+            except OSError:
+                pass
+        return s
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=10)
+        self.proc = None
+
+
+# ---- DHCP messages --------------------------------------------------------
+
+def mac_bytes(mac):
+    return bytes(int(x, 16) for x in mac.split(":"))
+
+
+def ip_bytes(ip):
+    return bytes(int(x) for x in ip.split("."))
+
+
+def dhcp_message(xid, chaddr, options, ciaddr=CLIENT_IP, giaddr="0.0.0.0", hops=0,
+                 msgtype=8, op=1, flags=0):
+    """A BOOTP request with options [(code, bytes)] after option 53."""
+    hdr = struct.pack("!BBBBIHH", op, 1, 6, hops, xid, 0, flags)
+    hdr += ip_bytes(ciaddr) + ip_bytes("0.0.0.0") + ip_bytes("0.0.0.0") + ip_bytes(giaddr)
+    hdr += mac_bytes(chaddr) + bytes(10) + bytes(64) + bytes(128) + MAGIC
+    opts = bytes([53, 1, msgtype])
+    for code, value in options:
+        if isinstance(value, str):
+            value = value.encode()
+        opts += bytes([code, len(value)]) + value
+    return hdr + opts + b"\xff"
+
+
+def bsdp_list(version=0x0101, extra=b""):
+    return bytes([1, 1, 1, 2, 2, version >> 8, version & 0xff]) + extra
+
+
+def bsdp_select(server, image_id, extra=b""):
+    return (bytes([1, 1, 2, 2, 2, 1, 1, 3, 4]) + ip_bytes(server) + bytes([8, 4]) +
+            struct.pack("!I", image_id) + extra)
+
+
+def image_id(index, install=False, kind=1):
+    return ((0x80 if install else 0) | kind) << 24 | index
+
+
+def parse_options(msg):
+    """[(code, payload)] of a DHCP message, or None when malformed."""
+    if len(msg) < 241 or msg[236:240] != MAGIC:
+        return None
+    out = []
+    at = 240
+    while at < len(msg):
+        code = msg[at]
+        if code == 0:
+            at += 1
+            continue
+        if code == 255:
+            return out
+        if at + 2 > len(msg) or at + 2 + msg[at + 1] > len(msg):
+            return None
+        out.append((code, msg[at + 2:at + 2 + msg[at + 1]]))
+        at += 2 + msg[at + 1]
+    return None
+
+
+def option(opts, code):
+    for c, v in opts:
+        if c == code:
+            return v
+    return None
+
+
+def suboptions(block):
+    """Sub-options of one option-43 instance; None when one runs past its end."""
+    out = []
+    at = 0
+    while at < len(block):
+        code = block[at]
+        if code == 0:
+            at += 1
+            continue
+        if code == 255:
+            break
+        if at + 2 > len(block) or at + 2 + block[at + 1] > len(block):
+            return None
+        out.append((code, block[at + 2:at + 2 + block[at + 1]]))
+        at += 2 + block[at + 1]
+    return out
+
+
+def decode_bsdp(opts):
+    """Apple's way: each instance parsed on its own, lists joined."""
+    blocks = [v for c, v in opts if c == 43]
+    subs = []
+    for b in blocks:
+        s = suboptions(b)
+        if s is None:
+            return None
+        subs.extend(s)
+    r = {"blocks": [len(b) for b in blocks], "images": []}
+    for code, v in subs:
+        if code == 9:
+            at = 0
+            while at < len(v):
+                if at + 5 > len(v) or at + 5 + v[at + 4] > len(v):
+                    return None
+                r["images"].append((struct.unpack("!I", v[at:at + 4])[0],
+                                    v[at + 5:at + 5 + v[at + 4]].decode("utf-8")))
+                at += 5 + v[at + 4]
+        elif code not in r:
+            r[code] = v
+    return r
+
+
+def probe(net, payloads, dst_ip="255.255.255.255", sport=68, dport=67, listen=(68,),
+          timeout=1.5, src_ip=CLIENT_IP):
+    """Sends raw UDP payloads from the client namespace and returns the UDP
+    payloads that arrive there for the listened ports, as
+    [{"sport", "dport", "src", "dst", "data" (bytes)}]."""
+    spec = {"iface": net.cli_if, "src_mac": net.cli_mac,
+            "dst_mac": "ff:ff:ff:ff:ff:ff" if dst_ip.endswith(".255") else net.srv_mac,
+            "src_ip": src_ip, "dst_ip": dst_ip, "sport": sport, "dport": dport,
+            "listen": list(listen), "timeout": timeout,
+            "payloads": [p.hex() for p in payloads]}
+    r = run(["ip", "netns", "exec", net.cli, PYTHON, os.path.join(HERE, "probe.py")],
+            input=json.dumps(spec), timeout=60 + timeout)
+    got = json.loads(r.stdout)
+    for g in got:
+        g["data"] = bytes.fromhex(g["data"])
+    return got
