@@ -16,6 +16,11 @@ CXXFLAGS ?= -O2 -g
 CPPFLAGS += -D_GNU_SOURCE -I.
 ALL_CFLAGS   = -std=c11 $(WARN) -fPIC $(CFLAGS)
 ALL_CXXFLAGS = -std=gnu++17 $(WARN) -fPIC $(CXXFLAGS)
+ifeq ($(SANITIZE),thread)
+SAN_FLAGS := -fsanitize=thread -fno-omit-frame-pointer
+ALL_CFLAGS   += $(SAN_FLAGS)
+LDFLAGS      += $(SAN_FLAGS)
+endif
 ifeq ($(SANITIZE),1)
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 ALL_CFLAGS   += $(SAN_FLAGS)
@@ -44,7 +49,7 @@ FUZZ_TARGETS := $(patsubst test/fuzz/fuzz_%.c,%,$(sort $(wildcard test/fuzz/fuzz
 FUZZ_REPLAY  := $(patsubst %,$(BUILD)/test/replay_%,$(FUZZ_TARGETS))
 FUZZ_TIME    ?= 60
 
-.PHONY: all check unit unit-asan deps demo bench fuzz lint install clean
+.PHONY: all check unit unit-asan unit-tsan deps demo bench fuzz lint install clean
 all: $(CORE_LIB) $(PLIST_LIB) $(if $(wildcard tools/bsdpc.c),$(BSDPC))
 
 $(BUILD)/%.o: %.c
@@ -106,9 +111,15 @@ unit: $(UNIT_BINS) $(FUZZ_REPLAY) $(if $(wildcard tools/bsdpc.c),$(BSDPC))
 unit-asan:
 	$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SANITIZE=1 unit
 
+# The shared-state suite again under ThreadSanitizer.
+unit-tsan:
+	$(MAKE) --no-print-directory BUILD=$(BUILD)/tsan SANITIZE=thread $(BUILD)/tsan/test/check_concurrency
+	CK_FORK=no TSAN_OPTIONS=halt_on_error=1 $(BUILD)/tsan/test/check_concurrency
+
 check: deps
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory unit-asan
+	$(MAKE) --no-print-directory unit-tsan
 	$(MAKE) --no-print-directory integration
 	@echo "make check: all suites passed"
 
