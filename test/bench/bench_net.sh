@@ -1,0 +1,367 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MPL-2.0
+# bench_net.sh: kea-dhcp4 without and with libdhcp_bsdp.so, single and
+# multi-threaded, ISC dhcpd with seed 003's static class, and the C core,
+# loaded by the same generator (build/bsdp-load) on the same machine, printed
+# as one table. Root only: two network namespaces joined by a veth pair,
+# addresses from 198.18.0.0/15 only.
+#
+#   server ns bsdpb-srv: 198.18.10.1/24 (kea-dhcp4 or dhcpd)
+#   client ns bsdpb-cli: 198.18.10.2/24 = giaddr (bsdp-load as a relay),
+#                        plus 198.18.16.0/20 as local "AnyIP" addresses: the
+#                        simulated Macs' ciaddrs, where every server sends
+#                        its INFORM replies (see tools/bsdp_load.c).
+#
+# Every process is stopped by its own PID; the namespaces and the temp dir
+# go away in a trap, also on failure. Each load run is bounded (DURATION s
+# plus the generator's timeout, under `timeout`). Environment: BSDP_LOAD,
+# BENCH_LIST, HOOK_SO (paths), BENCH_DURATION (5), BENCH_WINDOW (64),
+# BENCH_CLIENTS (256), BENCH_KEEP=1 keeps the temp dir with the logs.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+BSDP_LOAD=${BSDP_LOAD:-$ROOT/build/bsdp-load}
+BENCH_LIST=${BENCH_LIST:-$ROOT/build/bench_list}
+HOOK_SO=${HOOK_SO:-$ROOT/build/libdhcp_bsdp.so}
+DURATION=${BENCH_DURATION:-5}
+WINDOW=${BENCH_WINDOW:-64}
+CLIENTS=${BENCH_CLIENTS:-256}
+PY=/usr/bin/python3
+UTIL="$HERE/bench_util.py"
+
+SRV_NS=bsdpb-srv
+CLI_NS=bsdpb-cli
+SRV_IF=bsdpb-s
+CLI_IF=bsdpb-c
+SRV_IP=198.18.10.1
+CLI_IP=198.18.10.2
+CIADDR_NET=198.18.16.0/20
+CIADDR_FIRST=198.18.16.1
+N_SETS=40
+N_RELOAD_SETS=1000
+
+if [ "$(id -u)" != 0 ]; then
+	echo "bench_net: needs root (network namespaces, ports 67/68)" >&2
+	exit 1
+fi
+for f in "$BSDP_LOAD" "$BENCH_LIST"; do
+	[ -x "$f" ] || { echo "bench_net: $f missing: run make first" >&2; exit 1; }
+done
+
+TMP=$(mktemp -d /tmp/bsdp-bench.XXXXXX)
+RESULTS=$TMP/results.jsonl
+: >"$RESULTS"
+PIDS=()
+
+# Stops one process we started: TERM, up to 10 s, then KILL.
+stop_pid() {
+	local pid=$1 i
+	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+	kill -TERM "$pid" 2>/dev/null || true
+	for i in $(seq 1 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+	local pid
+	set +e
+	for pid in "${PIDS[@]}"; do
+		stop_pid "$pid"
+	done
+	ip netns del "$CLI_NS" 2>/dev/null
+	ip netns del "$SRV_NS" 2>/dev/null
+	if [ "${BENCH_KEEP:-0}" = 1 ]; then
+		echo "bench_net: logs kept in $TMP" >&2
+	else
+		rm -rf "$TMP"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+forget_pid() {
+	local keep=() p
+	for p in "${PIDS[@]}"; do
+		[ "$p" = "$1" ] || keep+=("$p")
+	done
+	PIDS=("${keep[@]+"${keep[@]}"}")
+}
+
+netns_up() {
+	# Left over by a run that was killed before its trap ran: ours by name.
+	ip netns del "$CLI_NS" 2>/dev/null || true
+	ip netns del "$SRV_NS" 2>/dev/null || true
+	ip netns add "$SRV_NS"
+	ip netns add "$CLI_NS"
+	ip -n "$SRV_NS" link set lo up
+	ip -n "$CLI_NS" link set lo up
+	ip link add "$SRV_IF" netns "$SRV_NS" type veth peer name "$CLI_IF" netns "$CLI_NS"
+	ip -n "$SRV_NS" addr add "$SRV_IP/24" dev "$SRV_IF"
+	ip -n "$CLI_NS" addr add "$CLI_IP/24" dev "$CLI_IF"
+	ip -n "$SRV_NS" link set "$SRV_IF" up
+	ip -n "$CLI_NS" link set "$CLI_IF" up
+	# The Macs' addresses: local to the generator (replies to any of them
+	# reach its INADDR_ANY sockets), routed to it from the server for the
+	# servers that send through the kernel (dhcpd, Kea with UDP sockets).
+	ip -n "$CLI_NS" route add local "$CIADDR_NET" dev lo
+	ip -n "$SRV_NS" route add "$CIADDR_NET" via "$CLI_IP"
+	local i
+	for i in $(seq 1 50); do
+		ip -n "$CLI_NS" -o addr show dev "$CLI_IF" | grep -q tentative || break
+		sleep 0.1
+	done
+}
+
+row_na() {   # NAME REASON
+	"$PY" -c 'import json,sys; print(json.dumps({"row": sys.argv[1], "na": sys.argv[2]}))' \
+		"$1" "$2" >>"$RESULTS"
+	printf '  %-44s n/a (%s)\n' "$1" "$2" >&2
+}
+
+# Runs the generator; appends its JSON with the row's name to RESULTS.
+# load NAME COMPARE BASELINE_FOR MODE [generator options...]
+load() {
+	local name=$1 compare=$2 basefor=$3 mode=$4 out err
+	shift 4
+	out=$TMP/load.json
+	err=$TMP/load.err
+	if ! timeout $((DURATION + 40)) ip netns exec "$CLI_NS" "$BSDP_LOAD" --server "$SRV_IP" \
+		--mode "$mode" --window "$WINDOW" --duration "$DURATION" --clients "$CLIENTS" \
+		--ciaddr-first "$CIADDR_FIRST" --json "$@" >"$out" 2>"$err"; then
+		row_na "$name" "generator: $(tail -n 1 "$err" 2>/dev/null || echo failed)"
+		return 1
+	fi
+	"$PY" -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+r.update({"row": sys.argv[2], "compare": int(sys.argv[3])})
+if sys.argv[4] != "-":
+    r["baseline_for"] = int(sys.argv[4])
+print(json.dumps(r))' "$out" "$name" "$compare" "$basefor" >>"$RESULTS"
+	"$PY" -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+print("  %-44s %8.0f replies/s  p50 %.2f ms  p99 %.2f ms  lost %d  kinds %s" % (sys.argv[2],
+      r["replies_per_s"], r["latency_us"]["p50"] / 1e3, r["latency_us"]["p99"] / 1e3,
+      r["lost"], r["replies"]))' "$out" "$name" >&2
+}
+
+KEA_PID=
+KEA_WHY=
+# start_kea NAME CONF: kea-dhcp4 in the server namespace; sets KEA_PID, or
+# KEA_WHY and returns 1.
+start_kea() {
+	local dir=$TMP/$1 conf=$2 i
+	KEA_PID=
+	KEA_WHY=
+	: >"$dir/kea.log"
+	KEA_PIDFILE_DIR=$dir KEA_LOCKFILE_DIR=$dir \
+		ip netns exec "$SRV_NS" kea-dhcp4 -c "$conf" >"$dir/stdout.log" 2>&1 &
+	# ip netns exec execs kea-dhcp4: $! is kea's own PID.
+	KEA_PID=$!
+	PIDS+=("$KEA_PID")
+	for i in $(seq 1 150); do
+		if ! kill -0 "$KEA_PID" 2>/dev/null; then
+			KEA_WHY=$(grep -hoE '(HOOKS_[A-Z_]*ERROR|DHCP4_[A-Z_]*FAIL|BSDP_[A-Z_]*)[^"]*' \
+				"$dir/kea.log" "$dir/stdout.log" 2>/dev/null | head -n 1 | cut -c1-150)
+			[ -n "$KEA_WHY" ] || KEA_WHY="kea-dhcp4 exited at start"
+			wait "$KEA_PID" 2>/dev/null || true
+			forget_pid "$KEA_PID"
+			KEA_PID=
+			return 1
+		fi
+		if grep -q DHCP4_STARTED "$dir/kea.log" "$dir/stdout.log" 2>/dev/null; then
+			sleep 0.3   # sockets open right before that line
+			return 0
+		fi
+		sleep 0.1
+	done
+	KEA_WHY="kea-dhcp4 not started within 15 s"
+	stop_kea
+	return 1
+}
+
+stop_kea() {
+	[ -n "$KEA_PID" ] || return 0
+	stop_pid "$KEA_PID"
+	forget_pid "$KEA_PID"
+	KEA_PID=
+}
+
+kea_command() {   # DIR JSON: one command over the control socket, bounded
+	timeout 60 ip netns exec "$SRV_NS" socat -t 60 - "UNIX-CONNECT:$1/kea4.sock" <<<"$2"
+}
+
+# kea_rows TAG THREADS LABEL: plain INFORM without the hook (the baseline
+# for this thread count), then INFORM, LIST and SELECT with the hook.
+kea_rows() {
+	local tag=$1 threads=$2 label=$3 dir conf
+	dir=$TMP/$tag-plain
+	mkdir -p "$dir"
+	conf=$dir/kea-dhcp4.conf
+	"$PY" "$UTIL" kea-conf "$conf" "$SRV_IF" "$dir" --threads "$threads"
+	if start_kea "$tag-plain" "$conf"; then
+		load "kea-dhcp4$label: plain INFORM (baseline)" "$threads" "$threads" inform || true
+		stop_kea
+	else
+		row_na "kea-dhcp4$label: plain INFORM (baseline)" "$KEA_WHY"
+	fi
+
+	local names=("kea-dhcp4$label + hook: LIST, $N_SETS images" \
+		"kea-dhcp4$label + hook: SELECT")
+	[ "$threads" = 0 ] && names=("kea-dhcp4 + hook: plain INFORM (pass-through)" "${names[@]}")
+	if [ ! -f "$HOOK_SO" ]; then
+		for n in "${names[@]}"; do row_na "$n" "$HOOK_SO not built"; done
+		return 0
+	fi
+	dir=$TMP/$tag-hook
+	mkdir -p "$dir"
+	conf=$dir/kea-dhcp4.conf
+	"$PY" "$UTIL" kea-conf "$conf" "$SRV_IF" "$dir" --threads "$threads" \
+		--hook "$HOOK_SO" --sets "$TMP/sets" --state "$dir/bindings.csv"
+	if ! start_kea "$tag-hook" "$conf"; then
+		for n in "${names[@]}"; do row_na "$n" "hook not loaded: $KEA_WHY"; done
+		return 0
+	fi
+	local i=0
+	if [ "$threads" = 0 ]; then
+		load "${names[0]}" "$threads" - inform || true
+		i=1
+	fi
+	load "${names[$i]}" "$threads" - list || true
+	load "${names[$((i + 1))]}" "$threads" - select || true
+	stop_kea
+}
+
+dhcpd_row() {
+	local name="ISC dhcpd 4.4, seed 003 class: LIST, $N_SETS images" dir=$TMP/dhcpd pid i ok=0
+	if ! command -v dhcpd >/dev/null 2>&1 && [ ! -x /usr/sbin/dhcpd ]; then
+		echo "bench_net: installing isc-dhcp-server" >&2
+		DEBIAN_FRONTEND=noninteractive timeout 300 apt-get install -y -q \
+			--no-install-recommends isc-dhcp-server >/dev/null 2>&1 || true
+	fi
+	if [ ! -x /usr/sbin/dhcpd ]; then
+		row_na "$name" "isc-dhcp-server not installed"
+		return 0
+	fi
+	mkdir -p "$dir"
+	: >"$dir/dhcpd.leases"
+	"$PY" "$UTIL" dhcpd-conf "$dir/dhcpd.conf" "$SRV_IP" "$N_SETS"
+	ip netns exec "$SRV_NS" /usr/sbin/dhcpd -4 -f -d -cf "$dir/dhcpd.conf" \
+		-lf "$dir/dhcpd.leases" -pf "$dir/dhcpd.pid" "$SRV_IF" >"$dir/dhcpd.log" 2>&1 &
+	pid=$!
+	PIDS+=("$pid")
+	for i in $(seq 1 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		if grep -q "Server starting service" "$dir/dhcpd.log"; then
+			ok=1
+			break
+		fi
+		sleep 0.1
+	done
+	if [ "$ok" = 1 ]; then
+		sleep 0.3
+		load "$name" 0 - list || true
+	else
+		row_na "$name" "dhcpd did not start: $(grep -v '^$' "$dir/dhcpd.log" | tail -n 1 | cut -c1-120)"
+	fi
+	stop_pid "$pid"
+	forget_pid "$pid"
+}
+
+core_rows() {
+	if "$BENCH_LIST" >"$TMP/bench_list.out" 2>&1; then
+		"$PY" "$UTIL" core-rows "$TMP/bench_list.out" >>"$RESULTS"
+		sed 's/^/  /' "$TMP/bench_list.out" >&2
+	else
+		row_na "C core (bench_list)" "bench_list failed"
+	fi
+}
+
+# Reload of 1,000 sets under LIST load: the time bsdp-reload takes and the
+# replies lost meanwhile. Needs the bsdp-reload command.
+reload_row() {
+	local name="kea-dhcp4 + hook: LIST while bsdp-reload $N_RELOAD_SETS sets"
+	local dir=$TMP/reload conf cmds t0 t1 answer lpid
+	if [ ! -f "$HOOK_SO" ]; then
+		row_na "$name" "$HOOK_SO not built"
+		return 0
+	fi
+	mkdir -p "$dir/sets" "$dir/stage"
+	"$PY" "$UTIL" sets "$dir/sets" "$N_SETS"
+	conf=$dir/kea-dhcp4.conf
+	"$PY" "$UTIL" kea-conf "$conf" "$SRV_IF" "$dir" --hook "$HOOK_SO" --sets "$dir/sets" \
+		--state "$dir/bindings.csv"
+	if ! start_kea reload "$conf"; then
+		row_na "$name" "hook not loaded: $KEA_WHY"
+		return 0
+	fi
+	cmds=$(kea_command "$dir" '{"command":"list-commands"}' 2>/dev/null || true)
+	if ! grep -q '"bsdp-reload"' <<<"$cmds"; then
+		row_na "$name" "no bsdp-reload command in list-commands"
+		stop_kea
+		return 0
+	fi
+	# The new sets wait in a staging dir on the same filesystem and move in
+	# by rename once the load runs.
+	"$PY" "$UTIL" sets "$dir/stage" $((N_RELOAD_SETS - N_SETS)) $((N_SETS + 1))
+	timeout $((DURATION + 50)) ip netns exec "$CLI_NS" "$BSDP_LOAD" --server "$SRV_IP" \
+		--mode list --window "$WINDOW" --duration $((DURATION + 3)) --clients "$CLIENTS" \
+		--ciaddr-first "$CIADDR_FIRST" --json >"$dir/load.json" 2>"$dir/load.err" &
+	lpid=$!
+	PIDS+=("$lpid")
+	sleep 2
+	mv "$dir"/stage/*.nbi "$dir/sets/"
+	t0=$(date +%s%N)
+	answer=$(kea_command "$dir" '{"command":"bsdp-reload"}' 2>&1 || true)
+	t1=$(date +%s%N)
+	wait "$lpid" 2>/dev/null || true
+	forget_pid "$lpid"
+	stop_kea
+	if [ ! -s "$dir/load.json" ]; then
+		row_na "$name" "generator: $(tail -n 1 "$dir/load.err" 2>/dev/null)"
+		return 0
+	fi
+	"$PY" -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+try:
+    a = json.loads(sys.argv[4])
+    a = a[0] if isinstance(a, list) else a
+    ans = "result %s: %s" % (a.get("result"), str(a.get("text", ""))[:60])
+except ValueError:
+    ans = "not JSON: " + sys.argv[4].strip().replace("\n", " ")[:60]
+r.update({"row": sys.argv[2], "compare": 0,
+          "note": "bsdp-reload took %.0f ms (%s)" % (int(sys.argv[3]) / 1e6, ans)})
+print(json.dumps(r))' "$dir/load.json" "$name" $((t1 - t0)) "$answer" >>"$RESULTS"
+}
+
+main() {
+	local t_start=$SECONDS
+	echo "bench_net: $DURATION s per load, window $WINDOW, $CLIENTS clients, temp $TMP" >&2
+	netns_up
+	mkdir -p "$TMP/sets"
+	"$PY" "$UTIL" sets "$TMP/sets" "$N_SETS"
+
+	kea_rows st 0 ""
+	kea_rows mt2 2 " (2 threads)"
+	kea_rows mt4 4 " (4 threads)"
+	dhcpd_row
+	core_rows
+	reload_row
+
+	echo >&2
+	echo "BSDP benchmark: $(nproc) CPUs, generator and server on the same machine," \
+		"$DURATION s per run, window $WINDOW, $CLIENTS simulated Macs" \
+		"($(kea-dhcp4 -v 2>/dev/null | head -n 1) / $(/usr/sbin/dhcpd --version 2>&1 | head -n 1))"
+	echo
+	"$PY" "$UTIL" table "$RESULTS"
+	echo "bench_net: done in $((SECONDS - t_start)) s" >&2
+}
+
+main "$@"

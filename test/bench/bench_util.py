@@ -1,0 +1,265 @@
+# SPDX-License-Identifier: MPL-2.0
+"""Helpers for test/bench/bench_net.sh: NetBoot sets, configurations for
+kea-dhcp4 and ISC dhcpd, and the result table. Standard library only.
+
+  bench_util.py sets DIR COUNT [FIRST]      COUNT sets, Index FIRST.. (default 1)
+  bench_util.py kea-conf OUT IFACE DIR [--hook SO --sets D --state F] [--threads N]
+  bench_util.py dhcpd-conf OUT SERVER_IP COUNT
+  bench_util.py core-rows BENCH_OUTPUT      bench_list's lines as result rows
+  bench_util.py table RESULTS               the table from one JSON object a line
+"""
+import json
+import plistlib
+import sys
+
+IMAGE_KIND = 1             # Mac OS X
+CIADDR_NET = "198.18.16.0"  # the generator's simulated clients, a /20
+
+
+def image_name(index):
+    # Short enough that 40 descriptions (880 bytes) fit a 1500-byte reply
+    # from both servers, dhcpd's padded framing included.
+    return "macOS NetBoot %03d" % index
+
+
+def image_id(index):
+    return IMAGE_KIND << 24 | index
+
+
+def set_dir(index):
+    return "Bench%04d.nbi" % index
+
+
+# ---- NetBoot sets ----------------------------------------------------------
+
+def make_sets(out, count, first=1):
+    import os
+    for index in range(first, first + count):
+        d = os.path.join(out, set_dir(index))
+        os.makedirs(os.path.join(d, "i386", "x86_64"), exist_ok=True)
+        info = {
+            "Name": image_name(index),
+            "Index": index,
+            "Type": "HTTP",
+            "Kind": IMAGE_KIND,
+            "IsEnabled": True,
+            "IsInstall": False,
+            "IsDefault": index == first,
+            "BootFile": "booter",
+            "RootPath": "NetBoot.dmg",
+            "Architectures": ["i386"],
+            "Description": "kea-bsdp benchmark set",
+        }
+        with open(os.path.join(d, "NBImageInfo.plist"), "wb") as f:
+            plistlib.dump(info, f)
+        # Tiny stand-ins: the catalogue checks that the files exist.
+        for rel, data in (("i386/booter", b"booter\n"),
+                          ("i386/x86_64/kernelcache", b"kernelcache\n"),
+                          ("NetBoot.dmg", b"dmg\n")):
+            with open(os.path.join(d, rel), "wb") as f:
+                f.write(data)
+
+
+# ---- kea-dhcp4 -------------------------------------------------------------
+
+def kea_conf(out, iface, workdir, hook=None, sets=None, state=None, threads=0,
+             server_ip="198.18.10.1"):
+    d = {
+        "interfaces-config": {"interfaces": [iface], "dhcp-socket-type": "raw"},
+        "lease-database": {"type": "memfile", "persist": False},
+        "control-socket": {"socket-type": "unix", "socket-name": workdir + "/kea4.sock"},
+        "multi-threading": {"enable-multi-threading": threads > 0},
+        "subnet4": [{"id": 1, "subnet": "198.18.10.0/24"}],
+        "hooks-libraries": [],
+        # INFO only for the start line; the hook logs each SELECT at INFO,
+        # which is not what is being measured.
+        "loggers": [
+            {"name": "kea-dhcp4", "severity": "INFO",
+             "output_options": [{"output": workdir + "/kea.log"}]},
+            {"name": "kea-dhcp4.bsdp", "severity": "WARN",
+             "output_options": [{"output": workdir + "/kea.log"}]},
+        ],
+    }
+    if threads > 0:
+        d["multi-threading"].update({"thread-pool-size": threads, "packet-queue-size": 64})
+    if hook:
+        d["hooks-libraries"].append({"library": hook, "parameters": {
+            "sets-directory": sets,
+            "http-url": "http://%s/netboot" % server_ip,
+            "state-file": state,
+        }})
+    with open(out, "w") as f:
+        json.dump({"Dhcp4": d}, f, indent=2)
+
+
+# ---- ISC dhcpd -------------------------------------------------------------
+
+def hexbytes(b):
+    return ":".join("%02x" % x for x in b)
+
+
+def bsdp_list_payload(count):
+    """ACK[LIST] option 43 as seed 003's static class carries it, for count
+    images. Each 255-byte stretch is padded (sub-option 0) to its end so
+    that dhcpd, which cuts an option over 255 bytes into 255-byte
+    instances, never cuts through a sub-option."""
+    head = bytes([1, 1, 1, 4, 2, 0x80, 0x00, 7, 4]) + image_id(1).to_bytes(4, "big")
+    descs = []
+    for index in range(1, count + 1):
+        name = image_name(index).encode()
+        descs.append(image_id(index).to_bytes(4, "big") + bytes([len(name)]) + name)
+    blocks, cur, lst = [], bytearray(head), bytearray()
+    for d in descs:
+        # The open block holds cur, then sub-option 9 (2 + len(lst) bytes).
+        if len(cur) + 2 + len(lst) + len(d) > 255:
+            if lst:
+                cur += bytes([9, len(lst)]) + lst
+            blocks.append(bytes(cur) + bytes(255 - len(cur)))
+            cur, lst = bytearray(), bytearray()
+        lst += d
+    if lst:
+        cur += bytes([9, len(lst)]) + lst
+    blocks.append(bytes(cur))
+    return b"".join(blocks)
+
+
+def dhcpd_conf(out, server_ip, count):
+    payload = bsdp_list_payload(count)
+    text = """# ISC dhcpd 4.4 as seed 003 runs NetBoot: a class for Intel Macs, option
+# space BSDP, and a static option 43 for LIST (%d images).
+ddns-update-style none;
+authoritative;
+default-lease-time 600;
+max-lease-time 600;
+server-identifier %s;
+
+option space BSDP;
+option BSDP.message-type code 1 = unsigned integer 8;
+option BSDP.version code 2 = unsigned integer 16;
+option BSDP.server-identifier code 3 = ip-address;
+option BSDP.server-priority code 4 = unsigned integer 16;
+option BSDP.reply-port code 5 = unsigned integer 16;
+option BSDP.default-boot-image-id code 7 = unsigned integer 32;
+option BSDP.selected-boot-image-id code 8 = unsigned integer 32;
+option BSDP.boot-image-list code 9 = string;
+option BSDP.max-message-size code 12 = unsigned integer 16;
+option BSDP.machine-name code 130 = text;
+
+shared-network bench {
+  subnet 198.18.10.0 netmask 255.255.255.0 { }
+  subnet %s netmask 255.255.240.0 { }
+}
+
+class "AAPLBSDPC-i386" {
+  match if substring(option vendor-class-identifier, 0, 14) = "AAPLBSDPC/i386";
+  option dhcp-parameter-request-list 1,3,17,43,60;
+  if (option dhcp-message-type = 8) {
+    option vendor-class-identifier "AAPLBSDPC";
+    if (substring(option vendor-encapsulated-options, 0, 3) = 01:01:01) {
+      # BSDP LIST
+      option vendor-encapsulated-options %s;
+    }
+  }
+}
+""" % (count, server_ip, CIADDR_NET, hexbytes(payload))
+    with open(out, "w") as f:
+        f.write(text)
+
+
+# ---- results -----------------------------------------------------------------
+
+def core_rows(path):
+    """bench_list prints 'LABEL   N ns/reply  A allocations/reply ...'."""
+    rows = []
+    with open(path) as f:
+        for line in f:
+            if "ns/reply" not in line:
+                continue
+            label, rest = line.split("  ", 1)
+            parts = rest.split()
+            ns = float(parts[0])
+            allocs = parts[2]
+            rows.append({"row": "C core: " + label.strip(), "replies_per_s": 1e9 / ns,
+                         "core_ns": ns, "note": "%.0f ns/reply, %s allocations/reply, one core"
+                         % (ns, allocs)})
+    return rows
+
+
+def fmt_rate(v):
+    return "%.0f" % v if v is not None else "-"
+
+
+def fmt_ms(us):
+    return "%.2f" % (us / 1000.0) if us is not None else "-"
+
+
+def table(path):
+    rows = []
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                rows.append(json.loads(line))
+    base = {}
+    for r in rows:
+        if r.get("baseline_for") is not None and r.get("replies_per_s"):
+            base[r["baseline_for"]] = r["replies_per_s"]
+    head = ("%-44s %10s %8s %8s %8s %6s %7s  %s" %
+            ("server / load", "replies/s", "p50 ms", "p99 ms", "max ms", "lost",
+             "x base", "notes"))
+    print(head)
+    print("-" * len(head))
+    for r in rows:
+        if r.get("na"):
+            print("%-44s %10s  n/a (%s)" % (r["row"], "", r["na"]))
+            continue
+        rps = r.get("replies_per_s")
+        lat = r.get("latency_us") or {}
+        b = base.get(r.get("compare", 1))
+        ratio = "%.2f" % (rps / b) if (b and rps is not None and "core_ns" not in r) else "-"
+        lost = r.get("lost")
+        note = r.get("note", "")
+        if (r.get("replies") or {}).get("list"):
+            note = "%.0f images per ACK[LIST]; %s" % (r.get("images_per_list", 0), note)
+        odd = r.get("unexpected") or 0
+        if odd:
+            note = ("%d replies not the expected kind %s; " % (odd, r.get("replies"))) + note
+        print("%-44s %10s %8s %8s %8s %6s %7s  %s" % (
+            r["row"], fmt_rate(rps), fmt_ms(lat.get("p50")), fmt_ms(lat.get("p99")),
+            fmt_ms(lat.get("max")), "-" if lost is None else lost, ratio,
+            note.rstrip("; ")))
+    print()
+    print("x base: replies/s over kea-dhcp4 without the hook answering plain DHCPINFORM "
+          "with the same thread count (dhcpd: over single-threaded Kea).")
+
+
+def main(argv):
+    if len(argv) < 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    cmd, args = argv[1], argv[2:]
+    if cmd == "sets":
+        make_sets(args[0], int(args[1]), int(args[2]) if len(args) > 2 else 1)
+    elif cmd == "kea-conf":
+        kw = {}
+        rest = args[3:]
+        while rest:
+            key, val, rest = rest[0], rest[1], rest[2:]
+            kw[{"--hook": "hook", "--sets": "sets", "--state": "state",
+                "--threads": "threads"}[key]] = int(val) if key == "--threads" else val
+        kea_conf(args[0], args[1], args[2], **kw)
+    elif cmd == "dhcpd-conf":
+        dhcpd_conf(args[0], args[1], int(args[2]))
+    elif cmd == "core-rows":
+        for r in core_rows(args[0]):
+            print(json.dumps(r))
+    elif cmd == "table":
+        table(args[0])
+    else:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
