@@ -102,6 +102,9 @@ parseParams(const ConstElementPtr& params) {
         if (name == "sets-directory") {
             p.sets_directory = getString(value, name, true);
         } else if (name == "server-address") {
+            if (value->getType() != Element::string) {
+                throw ParamError(name, "must be an IPv4 address string such as \"198.18.0.1\"");
+            }
             p.server_address_text = getString(value, name, true);
             struct in_addr a;
             if (inet_pton(AF_INET, p.server_address_text.c_str(), &a) != 1) {

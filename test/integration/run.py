@@ -280,6 +280,22 @@ class Suite:
         d = B.decode_bsdp(B.parse_options(g["data"]))
         expect(d and d[1] == b"\x01" and d["images"], "not an ACK[LIST]")
 
+    def test_ciaddr_outside_keas_subnets(self):
+        # Relayed, and unicast from an address in no subnet: answered at ciaddr:68.
+        far = "198.19.5.5"
+        for name, kw in (("relayed", dict(giaddr=B.CLIENT_IP, hops=1, sport=67)),
+                         ("unicast", dict(sport=68))):
+            sport = kw.pop("sport")
+            pkt = self.inform(B.bsdp_list(), ciaddr=far, **kw)
+            got = B.probe(self.net, [pkt], dst_ip=B.SERVER_IP, sport=sport, dport=67,
+                          listen=(67, 68), src_ip=far if name == "unicast" else B.CLIENT_IP)
+            expect(len(got) == 1, "%s: %d replies" % (name, len(got)))
+            g = got[0]
+            expect(g["dst"] == far and g["dport"] == 68,
+                   "%s: reply went to %s:%d" % (name, g["dst"], g["dport"]))
+            d = B.decode_bsdp(B.parse_options(g["data"]))
+            expect(d and d[1] == b"\x01" and d["images"], "%s: not an ACK[LIST]" % name)
+
     def test_multithreaded_burst(self):
         macs = ["02:00:00:00:%02x:%02x" % (i >> 8, i & 0xff) for i in range(1, 41)]
         pkts = [self.inform(B.bsdp_list(), mac=m) for m in macs]
@@ -399,7 +415,8 @@ class Suite:
                  "test_select_nfs", "test_select_raw_header_fields",
                  "test_failed_for_unknown_disabled_filtered_escaping",
                  "test_silence_for_another_servers_select", "test_reply_port",
-                 "test_relayed_inform", "test_multithreaded_burst",
+                 "test_relayed_inform", "test_ciaddr_outside_keas_subnets",
+                 "test_multithreaded_burst",
                  "test_malformed_batch_survived", "test_tshark_decodes_list_and_select",
                  "test_non_bsdp_inform_unchanged", "test_bad_parameter_refused_at_start"]
         assert sorted(order) == sorted(tests)

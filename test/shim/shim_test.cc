@@ -595,6 +595,59 @@ testNotBsdpUntouched() {
 }
 
 bool
+testInstancesOfExactly255Bytes() {
+    // Descriptions of 23 bytes (5 + an 18-byte name): a continuation
+    // instance holds 2 + 11 * 23 = 255 bytes, one more than a plain Kea
+    // option may carry (Option::packHeader refuses len() > 255).
+    bool ok = true;
+    char tmpl[] = "/tmp/bsdp-shim-255.XXXXXX";
+    if (!mkdtemp(tmpl)) {
+        return (false);
+    }
+    std::string dir = tmpl;
+    const size_t n = 30;
+    for (size_t i = 0; i < n; ++i) {
+        char set[96], name[32];
+        std::snprintf(set, sizeof(set), "%s/S%02zu.nbi", dir.c_str(), i);
+        std::snprintf(name, sizeof(name), "Exact-size img %03zu", i);
+        mkdirs(std::string(set) + "/i386");
+        writeFile(std::string(set) + "/i386/booter", "booter");
+        writeFile(std::string(set) + "/NBImageInfo.plist",
+                  "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<plist version=\"1.0\"><dict>"
+                  "<key>Name</key><string>" + std::string(name) + "</string>"
+                  "<key>Index</key><integer>" + std::to_string(100 + i) + "</integer>"
+                  "<key>Type</key><string>BootFileOnly</string><key>Kind</key><integer>1</integer>"
+                  "<key>BootFile</key><string>booter</string>"
+                  "<key>Architectures</key><array><string>i386</string></array>"
+                  "</dict></plist>\n");
+    }
+    CHECK(load(Element::fromJSON("{ \"sets-directory\": \"" + dir + "\" }")));
+    Pkt4Ptr q = bsdpQuery(listRequest(), "AAPLBSDPC/i386/MacBookPro11,1", 1500);
+    Pkt4Ptr r = keaResponse(q);
+    exchange(q, r);
+    Wire w = wire(r);
+    CHECK(w.well_formed);
+    std::printf("  instances:");
+    size_t full = 0;
+    for (auto const& inst : w.opt43) {
+        std::printf(" %zu", inst.size());
+        full += inst.size() == 255;
+    }
+    std::printf("\n");
+    CHECK(full >= 1);
+    CHECK(instancesSelfContained(w));
+    struct bsdp_reply reply;
+    CHECK(bsdp_codec_parse_reply(w.fused43.data(), w.fused43.size(), &reply) == 0);
+    CHECK(reply.n_images == n);
+    r.reset();
+    q.reset();
+    CHECK(load(params()));
+    std::string rm = "rm -rf '" + dir + "'";
+    CHECK(std::system(rm.c_str()) == 0);
+    return (ok);
+}
+
+bool
 testBadParametersRefused() {
     bool ok = true;
     const std::vector<std::string> bad = {
@@ -671,6 +724,7 @@ main(int argc, char** argv) {
         run("reply_port_is_honoured_and_1024_dropped", testReplyPort);
         run("malformed_option_43_or_60_is_dropped_at_receive", testMalformedDropped);
         run("non_bsdp_packets_are_untouched", testNotBsdpUntouched);
+        run("instances_of_exactly_255_bytes_go_out_whole", testInstancesOfExactly255Bytes);
     }
     run("bad_parameters_refuse_to_load", testBadParametersRefused);
 
