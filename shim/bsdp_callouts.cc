@@ -96,7 +96,7 @@ pkt4_receive(CalloutHandle& handle) {
         if (handle.getStatus() == CalloutHandle::NEXT_STEP_DROP) {
             return (0);
         }
-        ImplPtr impl = isc::bsdp::impl;
+        Impl* impl = isc::bsdp::impl.get();   // no callout runs during load/unload
         if (!impl) {
             return (0);
         }
@@ -122,7 +122,7 @@ pkt4_send(CalloutHandle& handle) {
         if (handle.getStatus() == CalloutHandle::NEXT_STEP_DROP) {
             return (0);
         }
-        ImplPtr impl = isc::bsdp::impl;
+        Impl* impl = isc::bsdp::impl.get();   // no callout runs during load/unload
         if (!impl) {
             return (0);
         }

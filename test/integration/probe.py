@@ -5,6 +5,7 @@ UDP for the listened ports, sends the payloads as Ethernet frames, and
 prints what arrived as JSON. Bounded by the spec's timeout."""
 import json
 import sys
+import threading
 import time
 
 from scapy.all import AsyncSniffer, Ether, IP, UDP, Raw, conf, sendp  # noqa: E402
@@ -15,9 +16,12 @@ conf.verb = 0
 def main():
     spec = json.load(sys.stdin)
     ports = " or ".join("dst port %d" % p for p in spec["listen"])
-    sniffer = AsyncSniffer(iface=spec["iface"], filter="udp and (%s)" % ports, store=True)
+    ready = threading.Event()
+    sniffer = AsyncSniffer(iface=spec["iface"], filter="udp and (%s)" % ports, store=True,
+                           started_callback=ready.set)
     sniffer.start()
-    time.sleep(0.3)
+    ready.wait(10)
+    time.sleep(0.1)
     frames = [Ether(src=spec["src_mac"], dst=spec["dst_mac"]) /
               IP(src=spec["src_ip"], dst=spec["dst_ip"], ttl=64) /
               UDP(sport=spec["sport"], dport=spec["dport"]) / Raw(bytes.fromhex(p))
