@@ -522,7 +522,11 @@ int bsdp_responder_answer(const struct bsdp_responder *r, const struct bsdp_cata
 	}
 	a->server_id = r->server_address ? r->server_address : q->local_address;
 
+	/* Kea sends through raw sockets that cannot fragment: a reply larger
+	 * than the link carries would be lost, so the link caps the budget too. */
 	size_t max = bsdp_codec_max_reply_size(req, q->opt57);
+	if (q->link_max && q->link_max < max)
+		max = q->link_max;
 	size_t budget = max > q->reply_overhead ? max - q->reply_overhead : 0;
 	if (bsdp_writer_init(&w, opt43_out, opt43_size, budget, block_size) < 0)
 		return -EINVAL;

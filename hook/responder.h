@@ -69,6 +69,7 @@ struct bsdp_query {
 	uint32_t local_address;    /* address the query came in on */
 	int opt57;                 /* option 57, or -1 */
 	size_t reply_overhead;     /* bytes of the reply other than option 43 */
+	size_t link_max;           /* largest DHCP message the link carries unfragmented, 0 = unknown */
 	int64_t now;
 	uint32_t pinned_image;     /* host reservation's bsdp-image index, 0 = none */
 };

@@ -296,18 +296,8 @@ Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response)
     size_t overhead = response->len() + 4 + 1 + (2 + 9);
     overhead -= optionsLen(response, isc::dhcp::DHO_VENDOR_ENCAPSULATED_OPTIONS);
     overhead -= optionsLen(response, isc::dhcp::DHO_VENDOR_CLASS_IDENTIFIER);
-    // The core sizes the reply from the client's maximum (sub-option 12 or
-    // option 57); the link may carry less. Until struct bsdp_query has a
-    // field for it, the difference is passed as extra overhead.
-    struct bsdp_request req;
-    if (bsdp_codec_parse_request(q.opt43, q.opt43_len, &req) == 0) {
-        size_t client_max = bsdp_codec_max_reply_size(&req, q.opt57);
-        size_t link_max = linkMaxMessage(query->getIface());
-        if (link_max != 0 && client_max > link_max) {
-            overhead += client_max - link_max;
-        }
-    }
     q.reply_overhead = overhead;
+    q.link_max = linkMaxMessage(query->getIface());
     q.now = static_cast<int64_t>(std::time(nullptr));
 
     uint8_t out[OPT43_OUT_MAX];

@@ -113,8 +113,8 @@ struct req {
 	uint16_t version;
 	int server_id;      /* -1 = none */
 	uint32_t image;     /* 0 = none */
-	int reply_port;     /* -1 = none */
-	int max_size;       /* -1 = none */
+	int reply_port;     /* 0 = none */
+	int max_size;       /* 0 = none */
 	const uint16_t *filters;
 	size_t n_filters;
 	const char *vc;     /* option 60 */
@@ -136,10 +136,10 @@ static size_t encode(const struct req *r, uint8_t *out)
 		out[n++] = (uint8_t)(r->image >> 24); out[n++] = (uint8_t)(r->image >> 16);
 		out[n++] = (uint8_t)(r->image >> 8); out[n++] = (uint8_t)r->image;
 	}
-	if (r->reply_port >= 0) {
+	if (r->reply_port > 0) {
 		out[n++] = 5; out[n++] = 2; out[n++] = (uint8_t)(r->reply_port >> 8); out[n++] = (uint8_t)r->reply_port;
 	}
-	if (r->max_size >= 0) {
+	if (r->max_size > 0) {
 		out[n++] = 12; out[n++] = 2; out[n++] = (uint8_t)(r->max_size >> 8); out[n++] = (uint8_t)r->max_size;
 	}
 	if (r->n_filters) {
@@ -551,6 +551,17 @@ START_TEST(test_responder_list_fits_576_and_keeps_default)
 	ck_assert_uint_gt(n, 3);
 	ck_assert_uint_eq(ids[0], BSDP_IMAGE_ID(0, 1, 40));
 	ck_assert_uint_eq(rep.default_id, BSDP_IMAGE_ID(0, 1, 40));
+	/* The link caps what the client allows: 1500 allowed, 576 carried. */
+	size_t listed_576 = a.images_listed;
+	q.opt57 = 1500;
+	q.link_max = 548;
+	a = ask_q((struct req){ .type = BSDP_MSGTYPE_LIST, .version = 0x0101, .server_id = -1 }, &q);
+	ck_assert_uint_le(q.reply_overhead + a.opt43_len, 548);
+	ck_assert_uint_eq(a.images_listed, listed_576);
+	q.link_max = 0;
+	a = ask_q((struct req){ .type = BSDP_MSGTYPE_LIST, .version = 0x0101, .server_id = -1 }, &q);
+	ck_assert_uint_gt(a.images_listed, listed_576);
+	q.opt57 = 576;
 	/* A budget too small for the head: silence, not a broken reply. */
 	q.reply_overhead = 540;
 	a = ask_q((struct req){ .type = BSDP_MSGTYPE_LIST, .version = 0x0101, .server_id = -1 }, &q);
