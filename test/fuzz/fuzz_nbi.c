@@ -36,9 +36,14 @@ static void cleanup(void)
 
 static void init(void)
 {
-	strcpy(base_dir, "/tmp/fuzz-nbi-XXXXXX");
-	if (!mkdtemp(base_dir))
-		abort();
+	/* tmpfs when there is one: each run rewrites the plist, and a disk
+	 * file system makes that, not the parser, the cost. */
+	strcpy(base_dir, "/dev/shm/fuzz-nbi-XXXXXX");
+	if (!mkdtemp(base_dir)) {
+		strcpy(base_dir, "/tmp/fuzz-nbi-XXXXXX");
+		if (!mkdtemp(base_dir))
+			abort();
+	}
 	atexit(cleanup);
 	snprintf(set_dir, sizeof(set_dir), "%s/Fuzz.nbi", base_dir);
 	snprintf(plist_path, sizeof(plist_path), "%s/NBImageInfo.plist", set_dir);
