@@ -254,30 +254,45 @@ struct bsdp_state_writer {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	bool stop;
+	bool forced;          /* asked for a save; under lock */
 	char *path;
 	struct bsdp_bindings *bindings;
 	unsigned interval_ms;
 	bsdp_state_report_fn report;
 	void *ctx;
 	uint64_t saved_generation;
+	bool retry;           /* a requested save failed; writer thread only */
 	int last_error;
 	unsigned long saves;
 };
 
-static void save_if_changed(struct bsdp_state_writer *w)
+static void save_if_changed(struct bsdp_state_writer *w, bool forced)
 {
 	uint64_t gen = bsdp_bindings_generation(w->bindings);
-	if (gen == w->saved_generation)
+	if (gen == w->saved_generation && !forced && !w->retry)
 		return;
 	int r = bsdp_state_save(w->path, w->bindings);
 	if (r == 0) {
 		__atomic_add_fetch(&w->saves, 1, __ATOMIC_RELAXED);
 		w->saved_generation = gen;
+		w->retry = false;
 		w->last_error = 0;
-	} else if (r != w->last_error) {
-		w->last_error = r;
-		report_line(w->report, w->ctx, w->path, 0, strerror(-r));
+	} else {
+		/* Retried at every wake-up, like a pending change. */
+		w->retry = true;
+		if (r != w->last_error) {
+			w->last_error = r;
+			report_line(w->report, w->ctx, w->path, 0, strerror(-r));
+		}
 	}
+}
+
+/* Takes the pending request under the lock. */
+static bool take_forced(struct bsdp_state_writer *w)
+{
+	bool forced = w->forced;
+	w->forced = false;
+	return forced;
 }
 
 static void *writer_main(void *arg)
@@ -291,8 +306,9 @@ static void *writer_main(void *arg)
 		until.tv_sec += w->interval_ms / 1000 + until.tv_nsec / 1000000000L;
 		until.tv_nsec %= 1000000000L;
 		pthread_cond_timedwait(&w->wake, &w->lock, &until);
+		bool forced = take_forced(w);
 		pthread_mutex_unlock(&w->lock);
-		save_if_changed(w);
+		save_if_changed(w, forced);
 		pthread_mutex_lock(&w->lock);
 	}
 	pthread_mutex_unlock(&w->lock);
@@ -330,6 +346,16 @@ fail:
 	return NULL;
 }
 
+void bsdp_state_writer_request_save(struct bsdp_state_writer *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->forced = true;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+}
+
 unsigned long bsdp_state_writer_saves(struct bsdp_state_writer *w)
 {
 	return w ? __atomic_load_n(&w->saves, __ATOMIC_RELAXED) : 0;
@@ -344,7 +370,7 @@ void bsdp_state_writer_stop(struct bsdp_state_writer *w)
 	pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);
-	save_if_changed(w);
+	save_if_changed(w, take_forced(w));
 	pthread_cond_destroy(&w->wake);
 	pthread_mutex_destroy(&w->lock);
 	free(w->path);

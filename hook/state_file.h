@@ -52,6 +52,9 @@ struct bsdp_state_writer;
 struct bsdp_state_writer *bsdp_state_writer_start(const char *path, struct bsdp_bindings *b,
 						  unsigned interval_ms, bsdp_state_report_fn report,
 						  void *ctx);
+/* Asks for a save at the next wake-up even if nothing changed (a fresh file
+ * after start-up or after a damaged one was set aside). */
+void bsdp_state_writer_request_save(struct bsdp_state_writer *w);
 /* Saves made so far (a burst of changes must cost one). */
 unsigned long bsdp_state_writer_saves(struct bsdp_state_writer *w);
 /* Saves what is pending, stops and frees the writer. */

@@ -297,6 +297,98 @@ START_TEST(test_state_writer_reports_errors_once)
 }
 END_TEST
 
+/* 128 bytes is the longest line read: such a line is parsed (and here
+ * rejected for its content); one byte more is rejected for its length. */
+START_TEST(test_state_line_of_128_bytes_is_parsed_and_129_is_too_long)
+{
+	char l128[BSDP_STATE_LINE_MAX + 1], l129[BSDP_STATE_LINE_MAX + 2];
+	memset(l128, 'x', sizeof(l128) - 1);
+	l128[sizeof(l128) - 1] = '\0';
+	memset(l129, 'x', sizeof(l129) - 1);
+	l129[sizeof(l129) - 1] = '\0';
+	char text[512];
+	snprintf(text, sizeof(text), "%s\n%s\n00:16:cb:01:02:03,0x01000064,100,1\n%s\n",
+		 BSDP_STATE_HEADER, l128, l129);
+	write_file(text);
+	struct bsdp_bindings *b = bsdp_bindings_new(4);
+	struct reports rep = { 0 };
+	struct bsdp_state_load_result res;
+	ck_assert_int_eq(bsdp_state_load(path, b, collect, &rep, &res), 0);
+	ck_assert_uint_eq(res.loaded, 1);
+	ck_assert_uint_eq(res.bad, 2);
+	ck_assert_uint_eq(rep.lines[0], 2);
+	ck_assert_str_eq(rep.reasons[0], "too few fields (expected 4)");
+	ck_assert_uint_eq(rep.lines[1], 4);
+	ck_assert_str_eq(rep.reasons[1], "line longer than 128 bytes");
+	bsdp_bindings_free(b);
+}
+END_TEST
+
+/* A last line cut short (no newline) is reported, the lines before kept. */
+START_TEST(test_state_cut_last_line_is_reported)
+{
+	char text[256];
+	snprintf(text, sizeof(text), "%s\n00:16:cb:01:02:03,0x01000064,100,1\n00:16:cb:01:02:04,0x0100",
+		 BSDP_STATE_HEADER);
+	write_file(text);
+	struct bsdp_bindings *b = bsdp_bindings_new(4);
+	struct reports rep = { 0 };
+	struct bsdp_state_load_result res;
+	ck_assert_int_eq(bsdp_state_load(path, b, collect, &rep, &res), 0);
+	ck_assert_uint_eq(res.loaded, 1);
+	ck_assert_uint_eq(res.bad, 1);
+	ck_assert_uint_eq(rep.lines[0], 3);
+	ck_assert_str_eq(rep.reasons[0], "too few fields (expected 4)");
+	bsdp_bindings_free(b);
+}
+END_TEST
+
+/* An empty file has nothing to lose: no report. */
+START_TEST(test_state_empty_file_loads_nothing_silently)
+{
+	write_file("");
+	struct bsdp_bindings *b = bsdp_bindings_new(4);
+	struct reports rep = { 0 };
+	struct bsdp_state_load_result res;
+	ck_assert_int_eq(bsdp_state_load(path, b, collect, &rep, &res), 0);
+	ck_assert_uint_eq(res.loaded + res.bad + rep.n, 0);
+	bsdp_bindings_free(b);
+}
+END_TEST
+
+/* A requested save happens with no change, and a failed one is retried
+ * until it succeeds (reported once). */
+START_TEST(test_state_writer_requested_save_is_retried)
+{
+	char sub[300], inside[320];
+	snprintf(sub, sizeof(sub), "%s/later", dir);
+	snprintf(inside, sizeof(inside), "%s/x.csv", sub);
+	struct bsdp_bindings *b = bsdp_bindings_new(4);
+	bsdp_bindings_record(b, (const uint8_t[]){ 1, 2, 3, 4, 5, 6 }, 0x01000001, 1, NULL);
+	struct reports rep = { 0 };
+	struct bsdp_state_writer *w = bsdp_state_writer_start(inside, b, 50, collect, &rep);
+	ck_assert_ptr_nonnull(w);
+	usleep(200000);
+	ck_assert_uint_eq(bsdp_state_writer_saves(w), 0); /* nothing changed, nothing asked */
+	bsdp_state_writer_request_save(w);
+	for (int i = 0; i < 100 && rep.n == 0; i++)
+		usleep(20000);
+	ck_assert_uint_eq(rep.n, 1);
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	for (int i = 0; i < 100 && bsdp_state_writer_saves(w) == 0; i++)
+		usleep(20000);
+	ck_assert_uint_eq(bsdp_state_writer_saves(w), 1);
+	ck_assert_uint_eq(rep.n, 1);
+	bsdp_state_writer_stop(w);
+	struct bsdp_bindings *c = bsdp_bindings_new(4);
+	struct bsdp_state_load_result res;
+	ck_assert_int_eq(bsdp_state_load(inside, c, NULL, NULL, &res), 0);
+	ck_assert_uint_eq(res.loaded, 1);
+	bsdp_bindings_free(b);
+	bsdp_bindings_free(c);
+}
+END_TEST
+
 static Suite *state_suite(void)
 {
 	Suite *s = suite_create("state_file");
@@ -316,6 +408,10 @@ static Suite *state_suite(void)
 	tcase_add_test(t, test_state_save_failure_keeps_old_file);
 	tcase_add_test(t, test_state_writer_coalesces_a_burst);
 	tcase_add_test(t, test_state_writer_reports_errors_once);
+	tcase_add_test(t, test_state_line_of_128_bytes_is_parsed_and_129_is_too_long);
+	tcase_add_test(t, test_state_cut_last_line_is_reported);
+	tcase_add_test(t, test_state_empty_file_loads_nothing_silently);
+	tcase_add_test(t, test_state_writer_requested_save_is_retried);
 	suite_add_tcase(s, t);
 	return s;
 }
