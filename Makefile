@@ -182,10 +182,29 @@ integration: $(HOOK_SO) $(BSDPC) $(SHIM_TEST)
 demo:
 	@sh examples/demo.sh
 
+# install: the hook, bsdpc and kea-bsdp-check, the AppArmor override for
+# Debian's kea-dhcp4 profile and the state directory (tools/install-local.sh).
+# kea-bsdp-check goes in once a rule sets KEA_BSDP_CHECK to its build output
+# (expanded at run time, so that rule may come later in this file).
+SETS_DIR     ?= /srv/netboot/sets
+STATE_DIR    ?= /var/lib/kea
+KEA_USER     ?= _kea
+APPARMOR_DIR ?= /etc/apparmor.d
+INSTALL_ENV   = DESTDIR="$(DESTDIR)" SETS_DIR="$(SETS_DIR)" STATE_DIR="$(STATE_DIR)" \
+                KEA_USER="$(KEA_USER)" APPARMOR_DIR="$(APPARMOR_DIR)"
+.PHONY: uninstall
 install: $(HOOK_SO) $(BSDPC)
+	$(if $(KEA_BSDP_CHECK),$(MAKE) --no-print-directory $(KEA_BSDP_CHECK))
 	install -d $(DESTDIR)$(HOOKS_DIR) $(DESTDIR)$(PREFIX)/bin
 	install -m 0644 $(HOOK_SO) $(DESTDIR)$(HOOKS_DIR)/libdhcp_bsdp.so
 	install -m 0755 $(BSDPC) $(DESTDIR)$(PREFIX)/bin/bsdpc
+	$(if $(KEA_BSDP_CHECK),install -m 0755 $(KEA_BSDP_CHECK) $(DESTDIR)$(PREFIX)/bin/kea-bsdp-check)
+	$(INSTALL_ENV) sh tools/install-local.sh install
+
+uninstall:
+	rm -f $(DESTDIR)$(HOOKS_DIR)/libdhcp_bsdp.so $(DESTDIR)$(PREFIX)/bin/bsdpc \
+		$(DESTDIR)$(PREFIX)/bin/kea-bsdp-check
+	$(INSTALL_ENV) sh tools/install-local.sh uninstall
 
 # ---------------------------------------------------------------------------
 # bsdp-load (BSDP load generator) and bench-net: kea-dhcp4 without/with the
