@@ -177,6 +177,7 @@ shim-test: $(SHIM_TEST) $(HOOK_SO)
 integration: $(HOOK_SO) $(BSDPC) $(SHIM_TEST)
 	$(SHIM_TEST) $(abspath $(HOOK_SO))
 	$(PYTHON) test/integration/run.py --hook $(abspath $(HOOK_SO)) --bsdpc $(abspath $(BSDPC))
+	$(PYTHON) test/integration/test_examples.py --hook $(abspath $(HOOK_SO)) --bsdpc $(abspath $(BSDPC))
 
 # Installs what is missing, builds, and runs a real kea-dhcp4 + bsdpc (root).
 demo:

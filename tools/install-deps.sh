@@ -4,7 +4,10 @@
 set -eu
 PKGS="build-essential pkg-config clang libclang-rt-dev kea-dev libboost-dev
 libplist-dev libplist-utils check kea-dhcp4-server kea-admin iproute2
-tshark python3-scapy socat tftpd-hpa tftp-hpa ipxe curl isc-dhcp-server"
+tshark python3-scapy socat tftpd-hpa tftp-hpa ipxe curl isc-dhcp-server
+busybox"
+# Not apparmor: installing it loads Debian's kea-dhcp4 profile where the
+# kernel has AppArmor, and the tests' kea-dhcp4 could no longer read /tmp.
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" ||

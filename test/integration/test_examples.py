@@ -1,0 +1,515 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MPL-2.0
+"""The examples, run as their READMEs say, and `make install`.
+
+examples/netboot-server and examples/esxi-ipxe with the real programs in
+network namespaces (198.18.0.0/15): kea-dhcp4 with the hook, tftpd-hpa and
+busybox httpd, each started from the example's own file (kea-dhcp4.conf,
+/etc/default/tftpd-hpa, the systemd unit) with only paths, addresses and the
+interface substituted. A Mac is played by bsdpc and scapy; what it would
+fetch next is fetched with curl (TFTP and HTTP) at exactly the addresses the
+replies name, and compared byte for byte with the files on disk.
+
+Then `make install` into a DESTDIR (the exact file list) and for real
+(AppArmor profile parsed by apparmor_parser), restoring the system after.
+
+usage (root): test_examples.py --hook /abs/libdhcp_bsdp.so --bsdpc /abs/bsdpc [-k NAME]"""
+import argparse
+import glob
+import hashlib
+import json
+import os
+import plistlib
+import pwd
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+EXAMPLES = os.path.join(ROOT, "examples")
+sys.path.insert(0, HERE)
+sys.path.insert(0, EXAMPLES)
+
+import bsdpnet as B  # noqa: E402
+import make_sets  # noqa: E402
+
+SNPONLY = "/usr/lib/ipxe/snponly.efi"
+ESXI_INDEX = 4001
+# What the example files say, and what the test puts in their place.
+EX_IP = "198.18.0.1"
+EX_IFACE = "eth0"
+EX_HOOK = "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_bsdp.so"
+
+
+class Failure(Exception):
+    pass
+
+
+def expect(cond, what):
+    if not cond:
+        raise Failure(what)
+
+
+def read(path, mode="r"):
+    with open(path, mode) as f:
+        return f.read()
+
+
+def sha(data):
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+def template(text, subst, name):
+    """The example's text with each (old, new) replaced; every old string must
+    occur, so a changed example fails here instead of escaping the sandbox."""
+    for old, new in subst:
+        expect(old in text, "%s no longer contains %r" % (name, old))
+        text = text.replace(old, new)
+    for system in ("/srv/netboot", "/var/lib/kea", "/run/kea", "/var/log/kea", EX_HOOK):
+        expect(system not in text, "%s: %s left after templating" % (name, system))
+    return text
+
+
+class Suite:
+    def __init__(self, args):
+        self.args = args
+        self.work = tempfile.mkdtemp(prefix="bsdp-examples-")
+        # tftpd and httpd drop to tftp and www-data: they must reach the files.
+        os.chmod(self.work, 0o755)
+        self.srv = os.path.join(self.work, "netboot")            # /srv/netboot
+        self.sets = os.path.join(self.srv, "sets")
+        self.state = os.path.join(self.work, "state")             # /var/lib/kea etc.
+        self.net = B.Net("%05d" % (os.getpid() % 100000 + 1))
+        self.kea = None
+        self.procs = []
+        self.passed = 0
+        self.failed = 0
+
+    # ---- the examples, started as documented --------------------------------
+    def subst(self):
+        return [("/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_bsdp.so", self.args.hook),
+                ("/srv/netboot", self.srv), ("/var/lib/kea/", self.state + "/"),
+                ("/run/kea/", self.state + "/"), ("/var/log/kea/", self.state + "/"),
+                ('"%s"' % EX_IFACE, '"%s"' % self.net.srv_if), (EX_IP, B.SERVER_IP)]
+
+    def make_fake_iso(self):
+        """What an ESXi installer ISO holds, as far as the chain goes."""
+        iso = os.path.join(self.work, "iso")
+        os.makedirs(os.path.join(iso, "efi", "boot"))
+        self.iso_files = {}
+        for rel, size in (("efi/boot/bootx64.efi", 70000), ("b.b00", 5000),
+                          ("jumpstrt.gz", 3000), ("useropts.gz", 100), ("k.b00", 9000)):
+            data = os.urandom(size)
+            self.iso_files[rel] = data
+            with open(os.path.join(iso, rel), "wb") as f:
+                f.write(data)
+        cfg = ("bootstate=0\ntitle=Loading ESXi installer\ntimeout=5\nprefix=\n"
+               "kernel=/b.b00\nkernelopt=runweasel cdromBoot\n"
+               "modules=/jumpstrt.gz --- /useropts.gz --- /k.b00\nbuild=8.0.2-0.0.0\nupdated=0\n")
+        for rel in ("boot.cfg", "efi/boot/boot.cfg"):
+            with open(os.path.join(iso, rel), "w") as f:
+                f.write(cfg)
+        os.chmod(iso, 0o555)   # a mounted ISO is read-only
+        return iso
+
+    def setup(self):
+        os.makedirs(self.state)
+        # netboot-server README: the sets (here the dummy ones of make_sets.py).
+        B.run([B.PYTHON, os.path.join(EXAMPLES, "make_sets.py"), self.sets])
+        # Real sizes: many TFTP blocks, an HTTP body over several segments.
+        for rel, size in (("i386/booter", 300 * 1024 + 7), ("i386/x86_64/kernelcache", 1 << 20),
+                          ("NetInstall.dmg", 4 << 20)):
+            with open(os.path.join(self.sets, "NetInstall 10.13.nbi", rel), "wb") as f:
+                f.write(os.urandom(size))
+        self.net.up()
+        # esxi-ipxe README: setup.sh with the ISO and this "Mac"'s address.
+        iso = self.make_fake_iso()
+        r = B.run(["sh", os.path.join(EXAMPLES, "esxi-ipxe", "setup.sh"), "--server",
+                   B.SERVER_IP, "--iso", iso, "--sets", self.sets, "--www", self.srv,
+                   self.net.cli_mac], check=False)
+        expect(r.returncode == 0, "setup.sh failed: %s %s" % (r.stdout, r.stderr))
+        print("    " + r.stdout.strip().replace("\n", "\n    "))
+        self.start_kea()
+        self.start_tftpd()
+        self.start_httpd()
+
+    def start_kea(self):
+        ex = os.path.join(EXAMPLES, "netboot-server", "kea-dhcp4.conf")
+        self.kea = B.Kea(self.net, self.work, "kea")
+        with open(self.kea.conf, "w") as f:
+            f.write(template(read(ex), self.subst(), "kea-dhcp4.conf"))
+        # Kea's own check first, as the README says (comments included).
+        r = B.run(["ip", "netns", "exec", self.net.srv, "kea-dhcp4", "-t", self.kea.conf],
+                  check=False, env=dict(os.environ, KEA_PIDFILE_DIR=self.kea.dir,
+                                        KEA_LOCKFILE_DIR=self.kea.dir))
+        expect(r.returncode == 0, "kea-dhcp4 -t: %s%s" % (r.stdout, r.stderr))
+        self.kea.log = os.path.join(self.state, "kea-dhcp4.log")   # the example's logger
+        if not self.kea.start():
+            raise Failure("kea-dhcp4 did not start:\n" + self.kea.text()[-2000:])
+
+    def spawn(self, name, argv):
+        out = open(os.path.join(self.work, name + ".log"), "w")
+        p = subprocess.Popen(["ip", "netns", "exec", self.net.srv] + argv, stdout=out,
+                             stderr=subprocess.STDOUT)
+        out.close()
+        self.procs.append(p)
+        return p
+
+    def wait_port(self, proto, port, proc, name):
+        """Bounded wait until the server namespace has the socket open."""
+        for _ in range(50):
+            expect(proc.poll() is None, "%s exited: %s" % (name, read(
+                os.path.join(self.work, name + ".log"))))
+            out = B.run(["ip", "netns", "exec", self.net.srv, "ss", "-lnH" + proto,
+                         "sport", "= :%d" % port], check=False).stdout
+            if out.strip():
+                return
+            time.sleep(0.1)
+        raise Failure("%s is not listening on %d" % (name, port))
+
+    def start_tftpd(self):
+        text = template(read(os.path.join(EXAMPLES, "netboot-server", "tftpd-hpa")),
+                        [("/srv/netboot", self.srv), (EX_IP, B.SERVER_IP)], "tftpd-hpa")
+        conf = dict(re.findall(r'^(TFTP_\w+)="([^"]*)"', text, re.M))
+        # What Debian's init script runs, in the foreground.
+        argv = (["in.tftpd", "--foreground", "--listen", "--user", conf["TFTP_USERNAME"],
+                 "--address", conf["TFTP_ADDRESS"]] + shlex.split(conf["TFTP_OPTIONS"]) +
+                [conf["TFTP_DIRECTORY"]])
+        self.tftp_root = conf["TFTP_DIRECTORY"]
+        self.wait_port("u", 69, self.spawn("tftpd", argv), "tftpd")
+
+    def start_httpd(self):
+        unit = read(os.path.join(EXAMPLES, "netboot-server", "netboot-httpd.service"))
+        line = [l for l in unit.splitlines() if l.startswith("ExecStart=")]
+        expect(len(line) == 1, "netboot-httpd.service: one ExecStart= line")
+        argv = shlex.split(template(line[0][len("ExecStart="):],
+                                    [("/srv/netboot", self.srv), (EX_IP, B.SERVER_IP)],
+                                    "netboot-httpd.service"))
+        self.wait_port("t", 80, self.spawn("httpd", argv), "httpd")
+
+    # ---- a Mac's fetches -------------------------------------------------------
+    def curl(self, url, extra=()):
+        out = os.path.join(self.work, "fetched")
+        if os.path.exists(out):
+            os.unlink(out)
+        r = B.run(["ip", "netns", "exec", self.net.cli, "curl", "-sS", "--fail",
+                   "--max-time", "20", "-o", out] + list(extra) + [url],
+                  check=False, timeout=40)
+        expect(r.returncode == 0, "curl %s: exit %d %s" % (url, r.returncode, r.stderr))
+        return read(out, "rb")
+
+    def tftp(self, server, path):
+        """The file a TFTP client gets for exactly this request path."""
+        return self.curl("tftp://%s/%s" % (server, urllib.parse.quote(path)))
+
+    def select(self, index):
+        r = B.run(["ip", "netns", "exec", self.net.cli, self.args.bsdpc, "-i",
+                   self.net.cli_if, "--server", B.SERVER_IP, "--timeout", "2", "--json",
+                   "--select", str(index)], check=False, timeout=30)
+        expect(r.returncode == 0, "bsdpc --select %d: exit %d %s" % (index, r.returncode,
+                                                                    r.stderr))
+        s = json.loads(r.stdout)["select"]
+        expect(s["result"] == "ack", "SELECT %d: %s" % (index, s["result"]))
+        print("    SELECT %d: siaddr %s, file %r, root path %r" % (
+            index, s["siaddr"], s["file"], s.get("root_path")))
+        return s
+
+    def same(self, got, path, what):
+        want = read(path, "rb")
+        expect(got == want, "%s: %d bytes (%s), %s has %d (%s)" % (
+            what, len(got), sha(got), path, len(want), sha(want)))
+
+    # ---- tests ---------------------------------------------------------------
+    def test_netboot_http_set(self):
+        s = self.select(1001)
+        expect(s["siaddr"] == B.SERVER_IP, "siaddr %s" % s["siaddr"])
+        # The booter: siaddr + file, relative to tftpd's root.
+        booter = self.tftp(s["siaddr"], s["file"])
+        self.same(booter, os.path.join(self.tftp_root, s["file"]), "booter over TFTP")
+        expect(os.path.join(self.tftp_root, s["file"]) ==
+               os.path.join(self.sets, "NetInstall 10.13.nbi", "i386", "booter"),
+               "file %r is not the set's booter" % s["file"])
+        # What the booter fetches next, from its own folder.
+        kc = os.path.dirname(s["file"]) + "/x86_64/kernelcache"
+        self.same(self.tftp(s["siaddr"], kc), os.path.join(self.tftp_root, kc),
+                  "kernelcache over TFTP")
+        # The disk image at exactly the root path, whole and by Range.
+        dmg = os.path.join(self.sets, "NetInstall 10.13.nbi", "NetInstall.dmg")
+        self.same(self.curl(s["root_path"]), dmg, "disk image over HTTP")
+        part = self.curl(s["root_path"], ["--range", "3-9"])
+        expect(part == read(dmg, "rb")[3:10], "Range 3-9 gave %r" % part)
+        print("    TFTP %d + %d bytes, HTTP %d bytes (and a Range) as on disk" % (
+            len(booter), os.path.getsize(os.path.join(self.tftp_root, kc)),
+            os.path.getsize(dmg)))
+
+    def test_netboot_nfs_set_matches_exports(self):
+        s = self.select(1002)
+        m = re.match(r"nfs:([0-9.]+):([^:]+):(.+)$", s["root_path"] or "")
+        expect(m, "root path %r" % s["root_path"])
+        host, export, rel = m.groups()
+        expect(host == B.SERVER_IP, "NFS host %s" % host)
+        lines = [l for l in template(read(os.path.join(EXAMPLES, "netboot-server", "exports")),
+                                     [("/srv/netboot", self.srv)], "exports").splitlines()
+                 if l.strip() and not l.startswith("#")]
+        expect(len(lines) == 1, "exports: one export line")
+        path, clients = lines[0].split(None, 1)
+        expect(path == export, "exports shares %s, the root path mounts %s" % (path, export))
+        expect(clients.startswith("198.18.0.0/24(") and "ro" in clients, "clients %s" % clients)
+        expect(os.path.isfile(os.path.join(export, rel)), "%s not in the export" % rel)
+        self.same(self.tftp(s["siaddr"], s["file"]), os.path.join(self.tftp_root, s["file"]),
+                  "NFS set's booter over TFTP")
+
+    def chain_url_from_ipxe(self):
+        """iPXE's DHCPDISCOVER after the SELECT (user class iPXE, option 175):
+        the file name of Kea's OFFER, or None when this build has no iPXE stage."""
+        shim = "".join(read(p) for p in glob.glob(os.path.join(ROOT, "shim", "*.cc")))
+        if "bsdp_responder_chain_url" not in shim:
+            return None
+        disc = B.dhcp_message(0x1a2b3c4d, self.net.cli_mac,
+                              [(77, "iPXE"), (175, bytes([0x13, 1, 1])),
+                               (55, bytes([1, 3, 6, 67, 175]))],
+                              ciaddr="0.0.0.0", msgtype=1, flags=0x8000)
+        got = B.probe(self.net, [disc], src_ip="0.0.0.0", timeout=2.0)
+        offers = [g for g in got if B.option(B.parse_options(g["data"]) or [], 53) == b"\x02"]
+        expect(len(offers) == 1, "iPXE DISCOVER: %d offers" % len(offers))
+        return offers[0]["data"][108:236].rstrip(b"\0").decode()
+
+    def test_esxi_chain(self):
+        s = self.select(ESXI_INDEX)
+        expect(s["file"] == "ESXi.nbi/i386/snponly.efi", "file %r" % s["file"])
+        expect(not s.get("root_path"), "BootFileOnly set with a root path")
+        # 1. The Mac's firmware TFTPs iPXE: Debian's snponly.efi, unchanged.
+        self.same(self.tftp(s["siaddr"], s["file"]), SNPONLY, "snponly.efi over TFTP")
+        # 2. iPXE asks DHCP again and is handed the set's ChainURL.
+        plist = plistlib.loads(read(os.path.join(self.sets, "ESXi.nbi", "NBImageInfo.plist"),
+                                    "rb"))
+        url = self.chain_url_from_ipxe()
+        if url is None:
+            print("    no iPXE stage in this build: ChainURL taken from the set's plist")
+            url = plist["ChainURL"]
+        else:
+            print("    iPXE DISCOVER -> file %r" % url)
+            expect(url == plist["ChainURL"], "iPXE got %r, the plist says %r" % (
+                url, plist["ChainURL"]))
+        expect(url == "http://%s/esxi/mboot.efi" % B.SERVER_IP, "ChainURL %r" % url)
+        # 3. iPXE chains mboot.efi over HTTP: the ISO's bootx64.efi.
+        expect(self.curl(url) == self.iso_files["efi/boot/bootx64.efi"], "mboot.efi differs")
+        # 4. mboot.efi reads 01-<mac>/boot.cfg beside itself.
+        base = url.rsplit("/", 1)[0]
+        macdir = "01-" + self.net.cli_mac.lower().replace(":", "-")
+        cfg = self.curl("%s/%s/boot.cfg" % (base, macdir))
+        self.same(cfg, os.path.join(self.srv, "esxi", macdir, "boot.cfg"), "boot.cfg")
+        keys = dict(l.split("=", 1) for l in cfg.decode().splitlines() if "=" in l)
+        # 5. The kernel and modules from prefix=, as mboot.efi builds the URLs.
+        files = [keys["kernel"]] + [m.strip() for m in keys["modules"].split("---")]
+        for rel in files:
+            expect(not rel.startswith("/"), "boot.cfg names %r with a leading /" % rel)
+            expect(self.curl(keys["prefix"] + "/" + rel) == self.iso_files[rel],
+                   "%s differs" % rel)
+        # 6. The installer fetches the kickstart named in kernelopt.
+        m = re.fullmatch(r"ks=(\S+)", keys["kernelopt"])
+        expect(m and m.group(1) == "%s/%s/ks.cfg" % (base, macdir),
+               "kernelopt %r" % keys["kernelopt"])
+        ks = self.curl(m.group(1))
+        self.same(ks, os.path.join(self.srv, "esxi", macdir, "ks.cfg"), "ks.cfg")
+        expect(b"vmaccepteula" in ks and self.net.cli_mac.lower().encode() in ks,
+               "ks.cfg is not this Mac's kickstart")
+        # Another Mac falls back to the interactive installer.
+        other = self.curl(base + "/boot.cfg").decode()
+        expect("kernelopt=runweasel\n" in other and "cdromBoot" not in other,
+               "default boot.cfg: %r" % other)
+        print("    snponly.efi (TFTP) -> %s -> %s/boot.cfg -> %d files -> %s" % (
+            url, macdir, len(files), m.group(1)))
+
+    def test_install_destdir(self):
+        dest = os.path.join(self.work, "destdir")
+        r = self.make("install", "DESTDIR=" + dest)
+        expect(r.returncode == 0, "make install DESTDIR: %s%s" % (r.stdout, r.stderr[-2000:]))
+        got = sorted(os.path.relpath(os.path.join(d, f), dest)
+                     for d, _, fs in os.walk(dest) for f in fs)
+        hooks = self.make_var("HOOKS_DIR").lstrip("/")
+        prefix = self.make_var("PREFIX").lstrip("/")
+        want = [hooks + "/libdhcp_bsdp.so", prefix + "/bin/bsdpc",
+                "etc/apparmor.d/local/usr.sbin.kea-dhcp4"]
+        if self.make_var("KEA_BSDP_CHECK"):
+            want.append(prefix + "/bin/kea-bsdp-check")
+        expect(got == sorted(want), "installed %s, want %s" % (got, sorted(want)))
+        expect(os.path.isdir(os.path.join(dest, "var/lib/kea")), "no state directory")
+        self.same(read(os.path.join(dest, hooks, "libdhcp_bsdp.so"), "rb"), self.args.hook,
+                  "installed hook")
+        local = read(os.path.join(dest, "etc/apparmor.d/local/usr.sbin.kea-dhcp4"))
+        for rule in ("/srv/netboot/sets/** r,", "owner /var/lib/kea/bsdp-bindings.csv* rw,"):
+            expect(rule in local, "override lacks %r" % rule)
+        print("    DESTDIR: %s" % ", ".join(got))
+
+    def test_install_for_real(self):
+        """A real `make install` (and again, and `make uninstall`); every file
+        it touches is restored to its earlier bytes afterwards."""
+        prefix = self.make_var("PREFIX")
+        aa = "/etc/apparmor.d"
+        touched = [os.path.join(self.make_var("HOOKS_DIR"), "libdhcp_bsdp.so"),
+                   prefix + "/bin/bsdpc", prefix + "/bin/kea-bsdp-check",
+                   aa + "/local/usr.sbin.kea-dhcp4", aa + "/usr.sbin.kea-dhcp4"]
+        saved = {p: read(p, "rb") if os.path.exists(p) else None for p in touched}
+        state_existed = os.path.isdir("/var/lib/kea")
+        try:
+            for _ in range(2):   # twice: the second run must change nothing
+                r = self.make("install")
+                expect(r.returncode == 0, "make install: %s%s" % (r.stdout, r.stderr[-2000:]))
+            local = read(aa + "/local/usr.sbin.kea-dhcp4")
+            expect(local.count("# BEGIN kea-bsdp") == 1, "override block appended twice")
+            if saved[aa + "/local/usr.sbin.kea-dhcp4"]:
+                expect(local.startswith(saved[aa + "/local/usr.sbin.kea-dhcp4"].decode()),
+                       "the operator's own override lines were changed")
+            st = os.stat("/var/lib/kea")
+            try:
+                kea_uid = pwd.getpwnam("_kea").pw_uid
+                expect(st.st_uid == kea_uid, "/var/lib/kea owned by uid %d" % st.st_uid)
+            except KeyError:
+                pass
+            if os.path.exists(aa + "/usr.sbin.kea-dhcp4"):
+                self.apparmor_check(aa)
+            else:
+                print("    no kea-dhcp4 AppArmor profile installed: parser check skipped")
+            r = self.make("uninstall")
+            expect(r.returncode == 0, "make uninstall: %s" % r.stderr[-2000:])
+            for p in touched[3:]:
+                if saved[p] is not None:
+                    expect(read(p, "rb") == saved[p], "make uninstall left %s changed" % p)
+            for p in touched[:3]:
+                expect(not os.path.exists(p), "make uninstall left %s" % p)
+        finally:
+            for p, data in saved.items():
+                if data is None:
+                    if os.path.exists(p):
+                        os.unlink(p)
+                elif not os.path.exists(p) or read(p, "rb") != data:
+                    with open(p, "wb") as f:
+                        f.write(data)
+            if not state_existed:
+                try:
+                    os.rmdir("/var/lib/kea")
+                except OSError:
+                    pass
+
+    def apparmor_check(self, aa):
+        parser = shutil.which("apparmor_parser")
+        profile = aa + "/usr.sbin.kea-dhcp4"
+        if not parser:
+            # Syntax sanity only: every rule line of our block ends in a comma.
+            text = read(aa + "/local/usr.sbin.kea-dhcp4")
+            block = text.split("# BEGIN kea-bsdp", 1)[1].split("# END kea-bsdp")[0]
+            rules = [l.strip() for l in block.splitlines()
+                     if l.strip() and not l.strip().startswith("#")]
+            expect(rules and all(r.endswith(",") for r in rules), "rules: %s" % rules)
+            print("    apparmor_parser not installed: rule syntax checked by hand")
+            return
+        # -Q: parse and compile without loading (works without kernel support).
+        r = B.run([parser, "-Q", "-K", profile], check=False)
+        expect(r.returncode == 0, "apparmor_parser -Q: %s" % r.stderr)
+        pre = B.run([parser, "-Q", "-K", "-p", profile], check=False).stdout
+        for rule in ("/srv/netboot/sets/** r,", "owner /var/lib/kea/bsdp-bindings.csv* rw,",
+                     "/var/lib/kea/ r,"):
+            expect(rule in pre, "the loaded profile does not include %r" % rule)
+        print("    apparmor_parser -Q: profile compiles and includes the kea-bsdp rules")
+
+    def make(self, *args):
+        # The tree's own relative BUILD, so make finds its objects up to date.
+        build = os.path.relpath(os.path.dirname(self.args.hook), ROOT)
+        return B.run(["make", "--no-print-directory", "-C", ROOT, "BUILD=" + build] +
+                     list(args), check=False, timeout=600)
+
+    def make_var(self, name):
+        r = B.run(["make", "--no-print-directory", "-s", "-C", ROOT, "--eval",
+                   "print-var-%: ; @echo $($*)", "print-var-" + name], check=False)
+        return r.stdout.strip()
+
+    # ---- runner ----------------------------------------------------------------
+    def run(self):
+        order = ["test_netboot_http_set", "test_netboot_nfs_set_matches_exports",
+                 "test_esxi_chain", "test_install_destdir", "test_install_for_real"]
+        assert sorted(order) == sorted(t for t in dir(self) if t.startswith("test_"))
+        if self.args.k:
+            order = [t for t in order if self.args.k in t]
+        self.setup()
+        for t in order:
+            t0 = time.monotonic()
+            try:
+                getattr(self, t)()
+                print("PASS %s (%.1f s)" % (t[5:], time.monotonic() - t0))
+                self.passed += 1
+            except Failure as e:
+                print("FAIL %s: %s" % (t[5:], e))
+                self.failed += 1
+            except Exception:
+                print("FAIL %s: %s" % (t[5:], traceback.format_exc()))
+                self.failed += 1
+            sys.stdout.flush()
+
+    def cleanup(self):
+        for p in self.procs:
+            if p.poll() is None:
+                os.kill(p.pid, signal.SIGTERM)
+                try:
+                    p.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    os.kill(p.pid, signal.SIGKILL)
+                    p.wait(timeout=5)
+        if self.kea:
+            try:
+                self.kea.stop()
+            except Exception:
+                pass
+        self.net.down()
+        if self.args.keep:
+            print("kept %s" % self.work)
+        else:
+            subprocess.run(["chmod", "-R", "u+w", self.work])
+            shutil.rmtree(self.work, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--hook", required=True)
+    ap.add_argument("--bsdpc", required=True)
+    ap.add_argument("-k", help="run only tests whose name contains this")
+    ap.add_argument("--keep", action="store_true", help="keep the work folder")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        print("examples: needs root (network namespaces, make install)")
+        print("examples: 0 passed, 1 failed")
+        return 1
+    for tool in ("kea-dhcp4", "in.tftpd", "busybox", "curl", "ip", "ss"):
+        if not shutil.which(tool):
+            print("examples: %s not installed (make deps)" % tool)
+            print("examples: 0 passed, 1 failed")
+            return 1
+
+    def on_signal(signum, frame):
+        raise KeyboardInterrupt()
+    signal.signal(signal.SIGTERM, on_signal)
+    suite = Suite(args)
+    try:
+        suite.run()
+    except KeyboardInterrupt:
+        print("examples: interrupted")
+        suite.failed += 1
+    except Exception:
+        traceback.print_exc()
+        suite.failed += 1
+    finally:
+        suite.cleanup()
+    print("examples: %d passed, %d failed" % (suite.passed, suite.failed))
+    return 1 if suite.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
