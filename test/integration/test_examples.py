@@ -280,7 +280,14 @@ class Suite:
         got = B.probe(self.net, [disc], src_ip="0.0.0.0", timeout=2.0)
         offers = [g for g in got if B.option(B.parse_options(g["data"]) or [], 53) == b"\x02"]
         expect(len(offers) == 1, "iPXE DISCOVER: %d offers" % len(offers))
-        return offers[0]["data"][108:236].rstrip(b"\0").decode()
+        # iPXE takes option 67 first, then the file field: both must agree.
+        file_field = offers[0]["data"][108:236].rstrip(b"\0").decode()
+        opt67 = B.option(B.parse_options(offers[0]["data"]), 67)
+        if opt67 is not None:
+            expect(opt67.decode() == file_field or not file_field,
+                   "option 67 %r, file %r" % (opt67, file_field))
+            return opt67.decode()
+        return file_field
 
     def test_esxi_chain(self):
         s = self.select(ESXI_INDEX)
