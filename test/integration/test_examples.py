@@ -36,10 +36,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 EXAMPLES = os.path.join(ROOT, "examples")
 sys.path.insert(0, HERE)
-sys.path.insert(0, EXAMPLES)
 
 import bsdpnet as B  # noqa: E402
-import make_sets  # noqa: E402
 
 SNPONLY = "/usr/lib/ipxe/snponly.efi"
 ESXI_INDEX = 4001
