@@ -138,7 +138,8 @@ clean:
 # libdhcp_bsdp.so (the Kea hook: shim/ C++ over the C core), its tests,
 # integration tests with a real kea-dhcp4, the demo and installation.
 # ---------------------------------------------------------------------------
-SHIM_SRC    := $(sort $(wildcard shim/*.cc))
+# shim/kea_bsdp_check.cc is a program of its own (kea-bsdp-check), not the library.
+SHIM_SRC    := $(filter-out shim/kea_bsdp_check.cc,$(sort $(wildcard shim/*.cc)))
 SHIM_OBJ    := $(patsubst %.cc,$(BUILD)/%.o,$(SHIM_SRC))
 HOOK_SO     := $(BUILD)/libdhcp_bsdp.so
 KEA_LIBS    := -lkea-dhcpsrv -lkea-dhcp++ -lkea-hooks -lkea-log -lkea-stats -lkea-cc \
@@ -173,8 +174,16 @@ $(SHIM_TEST): $(BUILD)/test/shim/shim_test.o $(CORE_LIB) $(HOOK_SO)
 shim-test: $(SHIM_TEST) $(HOOK_SO)
 	$(SHIM_TEST) $(abspath $(HOOK_SO))
 
+# kea-bsdp-check CONFIG: loads the hook with the configuration's parameters
+# through Kea's HooksManager (kea-dhcp4 -t never calls load()).
+KEA_BSDP_CHECK := $(BUILD)/kea-bsdp-check
+all: $(KEA_BSDP_CHECK)
+
+$(KEA_BSDP_CHECK): $(BUILD)/shim/kea_bsdp_check.o
+	$(CXX) $(ALL_CXXFLAGS) $(LDFLAGS) -o $@ $^ $(KEA_LIBS) -lpthread
+
 # Real kea-dhcp4 processes in network namespaces (root).
-integration: $(HOOK_SO) $(BSDPC) $(SHIM_TEST)
+integration: $(HOOK_SO) $(BSDPC) $(SHIM_TEST) $(KEA_BSDP_CHECK)
 	$(SHIM_TEST) $(abspath $(HOOK_SO))
 	$(PYTHON) test/integration/run.py --hook $(abspath $(HOOK_SO)) --bsdpc $(abspath $(BSDPC))
 	$(PYTHON) test/integration/test_examples.py --hook $(abspath $(HOOK_SO)) --bsdpc $(abspath $(BSDPC))

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 // The entry points of libdhcp_bsdp.so. Every callout checks the packet
 // status, null-checks its arguments, catches everything and returns 0.
+#include "bsdp_commands.h"
 #include "bsdp_impl.h"
 #include "bsdp_log.h"
 
@@ -66,11 +67,14 @@ load(LibraryHandle& handle) {
             return (1);
         }
         isc::bsdp::impl.reset(new Impl(handle.getParameters()));
+        isc::bsdp::startOperations(handle, isc::bsdp::impl);
     } catch (const std::exception& ex) {
+        isc::bsdp::stopOperations();
         isc::bsdp::impl.reset();
         LOG_ERROR(bsdp_logger, isc::bsdp::BSDP_LOAD_ERROR).arg(ex.what());
         return (1);
     } catch (...) {
+        isc::bsdp::stopOperations();
         isc::bsdp::impl.reset();
         LOG_ERROR(bsdp_logger, isc::bsdp::BSDP_LOAD_ERROR).arg("unexpected error");
         return (1);
@@ -81,6 +85,8 @@ load(LibraryHandle& handle) {
 int
 unload() {
     try {
+        // The rescan thread goes first: it uses the implementation.
+        isc::bsdp::stopOperations();
         if (isc::bsdp::impl) {
             isc::bsdp::impl.reset();
             LOG_INFO(bsdp_logger, isc::bsdp::BSDP_UNLOADED);

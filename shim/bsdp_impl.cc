@@ -3,6 +3,7 @@
 
 #include "bsdp_log.h"
 #include "bsdp_option.h"
+#include "bsdp_stats.h"
 
 #include "plist/nbi_scan.h"
 
@@ -325,13 +326,7 @@ Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response)
     if (ans.verdict == BSDP_VERDICT_DROP) {
         // A BSDP request gets a BSDP answer or nothing: Kea's ACK is suppressed.
         handle.setStatus(CalloutHandle::NEXT_STEP_DROP);
-        if (ans.drop == BSDP_DROP_OTHER_SERVER) {
-            count("bsdp.dropped-other-server");
-        } else if (ans.drop == BSDP_DROP_MALFORMED) {
-            count("bsdp.dropped-malformed");
-        } else {
-            count("bsdp.dropped-other");
-        }
+        stats::count(stats::dropped(ans.drop));
         LOG_DEBUG(bsdp_logger, BSDP_DBG_PACKET, BSDP_QUERY_DROPPED).arg(macText(query))
             .arg(std::string(bsdp_drop_reason_name(ans.drop)) + (ans.why ? ": " : "") +
                  (ans.why ? ans.why : ""));
@@ -384,6 +379,9 @@ Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response)
     switch (ans.sent) {
     case BSDP_MSGTYPE_LIST:
         count("bsdp.replies-list");
+        if (ans.truncated) {
+            stats::count(stats::LISTS_TRUNCATED);
+        }
         LOG_DEBUG(bsdp_logger, BSDP_DBG_PACKET, BSDP_REPLY_LIST)
             .arg(macText(query)).arg(arch).arg(model)
             .arg(ans.images_listed).arg(ans.images_visible).arg(idText(ans.default_id))

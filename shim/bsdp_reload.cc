@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: MPL-2.0
+#include "bsdp_reload.h"
+
+#include "bsdp_log.h"
+#include "bsdp_stats.h"
+
+#include "plist/nbi_watch.h"
+
+#include <asiolink/interval_timer.h>
+#include <dhcpsrv/timer_mgr.h>
+
+#include <chrono>
+#include <cstdio>
+#include <exception>
+
+using isc::dhcp::TimerMgr;
+
+namespace isc {
+namespace bsdp {
+
+namespace {
+
+// One timer name per process: only one instance of the library is loaded.
+const char* const GAUGE_TIMER = "bsdp-catalogue-gauges";
+// How soon after a background reload the gauges reach StatsMgr.
+const long GAUGE_TIMER_MS = 1000;
+
+std::string
+milliseconds(double seconds) {
+    char buf[32];
+    std::snprintf(buf, sizeof(buf), "%.1f", seconds * 1000.0);
+    return (buf);
+}
+
+} // namespace
+
+Reloader::Reloader(const ImplPtr& impl)
+    : impl_(impl), dir_(impl->params().sets_directory),
+      interval_(impl->params().rescan_interval) {
+    // The baseline for the watch: taken right after load()'s scan, so only
+    // a change in that instant could go unseen until the next one.
+    std::lock_guard<std::mutex> lk(reload_mutex_);
+    fp_rc_ = bsdp_nbi_fingerprint(dir_.c_str(), &fp_);
+}
+
+Reloader::~Reloader() {
+    try {
+        stop();
+    } catch (...) {
+    }
+}
+
+ReloadResult
+Reloader::reload(const std::string& trigger) {
+    std::lock_guard<std::mutex> lk(reload_mutex_);
+    return (reloadLocked(trigger));
+}
+
+ReloadResult
+Reloader::reloadLocked(const std::string& trigger) {
+    ReloadResult res;
+    auto t0 = std::chrono::steady_clock::now();
+    // Fingerprint before the scan: a change made during the scan then
+    // shows up as a difference at the next check.
+    uint64_t fp = 0;
+    fp_rc_ = bsdp_nbi_fingerprint(dir_.c_str(), &fp);
+    fp_ = fp;
+    struct bsdp_catalogue* fresh = nullptr;
+    try {
+        fresh = impl_->scan();
+    } catch (const std::exception& ex) {
+        res.error = ex.what();
+        CatalogueConstPtr old = impl_->catalogue();
+        LOG_ERROR(bsdp_logger, BSDP_RELOAD_FAILED)
+            .arg(dir_).arg(trigger).arg(old ? old->n_images : 0).arg(res.error);
+        return (res);
+    }
+    res.images = fresh->n_images;
+    res.skipped = fresh->n_skipped;
+    res.warnings = fresh->n_warnings;
+    impl_->publish(fresh);
+    res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    res.ok = true;
+    {
+        std::lock_guard<std::mutex> g(gauges_mutex_);
+        gauges_pending_ = true;
+        gauge_images_ = res.images;
+        gauge_skipped_ = res.skipped;
+    }
+    LOG_INFO(bsdp_logger, BSDP_RELOADED)
+        .arg(dir_).arg(trigger).arg(res.images).arg(res.skipped).arg(res.warnings)
+        .arg(milliseconds(res.seconds));
+    return (res);
+}
+
+void
+Reloader::reloadIfChanged() {
+    std::lock_guard<std::mutex> lk(reload_mutex_);
+    uint64_t fp = 0;
+    int rc = bsdp_nbi_fingerprint(dir_.c_str(), &fp);
+    if (rc == fp_rc_ && (rc != 0 || fp == fp_)) {
+        return;
+    }
+    LOG_DEBUG(bsdp_logger, isc::log::DBGLVL_TRACE_BASIC, BSDP_RESCAN_CHANGED).arg(dir_);
+    reloadLocked("change detected");
+}
+
+void
+Reloader::applyGauges() {
+    size_t images = 0;
+    size_t skipped = 0;
+    {
+        std::lock_guard<std::mutex> g(gauges_mutex_);
+        if (!gauges_pending_) {
+            return;
+        }
+        gauges_pending_ = false;
+        images = gauge_images_;
+        skipped = gauge_skipped_;
+    }
+    stats::setGauges(images, skipped);
+}
+
+void
+Reloader::start() {
+    if (interval_ <= 0 || thread_.joinable()) {
+        return;
+    }
+    {
+        std::lock_guard<std::mutex> lk(mutex_);
+        stopping_ = false;
+    }
+    TimerMgr::instance()->registerTimer(GAUGE_TIMER, [this]() {
+        try {
+            applyGauges();
+        } catch (...) {
+        }
+    }, GAUGE_TIMER_MS, isc::asiolink::IntervalTimer::REPEATING);
+    timer_ = true;
+    TimerMgr::instance()->setup(GAUGE_TIMER);
+    thread_ = std::thread(&Reloader::run, this);
+    LOG_INFO(bsdp_logger, BSDP_RESCAN_STARTED).arg(dir_).arg(interval_);
+}
+
+void
+Reloader::stop() {
+    if (thread_.joinable()) {
+        {
+            std::lock_guard<std::mutex> lk(mutex_);
+            stopping_ = true;
+        }
+        cv_.notify_all();
+        thread_.join();
+        LOG_DEBUG(bsdp_logger, isc::log::DBGLVL_START_SHUT, BSDP_RESCAN_STOPPED).arg(dir_);
+    }
+    if (timer_) {
+        timer_ = false;
+        try {
+            // Kea removes every timer itself before a reconfiguration.
+            TimerMgr::instance()->unregisterTimer(GAUGE_TIMER);
+        } catch (...) {
+        }
+    }
+}
+
+void
+Reloader::run() {
+    std::unique_lock<std::mutex> lk(mutex_);
+    while (!stopping_) {
+        cv_.wait_for(lk, std::chrono::seconds(interval_), [this]() { return (stopping_); });
+        if (stopping_) {
+            break;
+        }
+        lk.unlock();
+        try {
+            reloadIfChanged();
+        } catch (const std::exception& ex) {
+            try {
+                LOG_ERROR(bsdp_logger, BSDP_RESCAN_ERROR).arg(dir_).arg(ex.what());
+            } catch (...) {
+            }
+        } catch (...) {
+        }
+        lk.lock();
+    }
+}
+
+} // namespace bsdp
+} // namespace isc

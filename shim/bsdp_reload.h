@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: MPL-2.0
+// Reloading the catalogue: on bsdp-reload, and every rescan-interval
+// seconds when the cheap fingerprint of sets-directory (plist/nbi_watch.h)
+// changed. A new catalogue is built off the packet path and published with
+// one atomic swap (Impl::publish); packets in flight keep their snapshot.
+#ifndef BSDP_RELOAD_H
+#define BSDP_RELOAD_H
+
+#include "bsdp_impl.h"
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+namespace isc {
+namespace bsdp {
+
+struct ReloadResult {
+    bool ok = false;
+    size_t images = 0;
+    size_t skipped = 0;
+    size_t warnings = 0;
+    double seconds = 0;
+    std::string error;       // when !ok: names the parameter (sets-directory)
+};
+
+class Reloader {
+public:
+    explicit Reloader(const ImplPtr& impl);
+    ~Reloader();
+    Reloader(const Reloader&) = delete;
+    Reloader& operator=(const Reloader&) = delete;
+
+    // Scans sets-directory and publishes the result; when the directory
+    // cannot be read the old catalogue stays. Logs either way. One scan at
+    // a time; any thread. trigger says who asked (for the log).
+    ReloadResult reload(const std::string& trigger);
+
+    // With rescan-interval > 0: starts the watch thread, and a Kea timer
+    // that copies the catalogue gauges into StatsMgr on the main thread.
+    void start();
+    // Stops and joins the watch thread (waits for a scan in progress) and
+    // removes the timer. Idempotent.
+    void stop();
+
+    // Copies gauges left by a reload on another thread into StatsMgr.
+    // Main thread only: StatsMgr does not lock when Kea runs single-threaded.
+    void applyGauges();
+
+private:
+    ReloadResult reloadLocked(const std::string& trigger);
+    void reloadIfChanged();
+    void run();
+
+    ImplPtr impl_;
+    std::string dir_;
+    int64_t interval_;
+
+    std::mutex reload_mutex_;        // one scan at a time; guards the fingerprint
+    int fp_rc_ = 1;                  // 1 = none taken yet
+    uint64_t fp_ = 0;
+
+    std::mutex mutex_;               // guards stopping_
+    std::condition_variable cv_;
+    bool stopping_ = false;
+    std::thread thread_;
+    bool timer_ = false;
+
+    std::mutex gauges_mutex_;
+    bool gauges_pending_ = false;
+    size_t gauge_images_ = 0;
+    size_t gauge_skipped_ = 0;
+};
+
+} // namespace bsdp
+} // namespace isc
+
+#endif // BSDP_RELOAD_H

@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: MPL-2.0
+// The hook's statistics, all named "bsdp.*" so statistic-get-all shows them
+// beside Kea's. Counters are created at 0 on load so operators can see (and
+// graph) every name before the first packet.
+#ifndef BSDP_STATS_H
+#define BSDP_STATS_H
+
+#include "hook/catalogue.h"
+#include "hook/responder.h"
+
+#include <string>
+
+namespace isc {
+namespace bsdp {
+namespace stats {
+
+extern const std::string REQUESTS_LIST;     // INFORM[LIST] received
+extern const std::string REQUESTS_SELECT;   // INFORM[SELECT] received
+extern const std::string REPLIES_LIST;      // ACK[LIST] sent
+extern const std::string REPLIES_SELECT;    // ACK[SELECT] sent
+extern const std::string REPLIES_FAILED;    // ACK[FAILED] sent
+extern const std::string LISTS_TRUNCATED;   // ACK[LIST] that could not hold every image
+extern const std::string IMAGES;            // gauge: images in the catalogue
+extern const std::string SETS_SKIPPED;      // gauge: sets not served
+
+// "bsdp.dropped-<bsdp_drop_reason_name>", one per reason; built once.
+const std::string& dropped(enum bsdp_drop_reason reason);
+
+// Adds 1; names are prebuilt strings so a packet costs no allocation here.
+void count(const std::string& name);
+
+// Creates every counter that does not exist yet at 0 (main thread).
+void createAll();
+
+// Sets the two catalogue gauges (main thread, or any thread when Kea runs
+// multi-threaded: StatsMgr only locks in that mode).
+void setGauges(size_t images, size_t skipped);
+
+} // namespace stats
+} // namespace bsdp
+} // namespace isc
+
+#endif // BSDP_STATS_H

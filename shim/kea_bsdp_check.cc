@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: MPL-2.0
+// kea-bsdp-check CONFIG: checks the libdhcp_bsdp.so entry of a kea-dhcp4
+// configuration the way kea-dhcp4 would load it, because Kea 2.2's
+// `kea-dhcp4 -t` only dlopens hook libraries and never calls load().
+//
+// It reads the file with Kea's JSON parser (after removing the comments
+// Kea's own parser accepts), finds the hooks-libraries entry of
+// libdhcp_bsdp.so, loads that library with its parameters through Kea's
+// HooksManager, and prints the catalogue and every skipped set through the
+// library's bsdp-images-list command. Kea's logging goes to stderr, so a
+// refused parameter appears as the same BSDP_LOAD_ERROR line the server
+// would log.
+//
+// Exit status: 0 the library loads; 1 it does not, or the file is wrong;
+// 2 usage.
+#include <cc/command_interpreter.h>
+#include <cc/data.h>
+#include <exceptions/exceptions.h>
+#include <hooks/callout_handle.h>
+#include <hooks/hooks_manager.h>
+#include <hooks/server_hooks.h>
+#include <log/logger_manager.h>
+#include <log/logger_specification.h>
+#include <log/logger_support.h>
+#include <log/output_option.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+using isc::data::ConstElementPtr;
+using isc::data::Element;
+using isc::hooks::CalloutHandlePtr;
+using isc::hooks::HookLibInfo;
+using isc::hooks::HookLibsCollection;
+using isc::hooks::HooksManager;
+using isc::hooks::ServerHooks;
+
+namespace {
+
+const char* const PROG = "kea-bsdp-check";
+const char* const LIBRARY = "libdhcp_bsdp.so";
+// The library's default state-file (shim/bsdp_params.h).
+const char* const DEFAULT_STATE_FILE = "/var/lib/kea/bsdp-bindings.csv";
+
+// A defect of the configuration file itself (not of the hook's parameters,
+// which the library reports through its own log message).
+struct ConfigError : public std::runtime_error {
+    explicit ConfigError(const std::string& what) : std::runtime_error(what) {}
+};
+
+void
+usage() {
+    std::fprintf(stderr,
+                 "usage: %s [-v] [--json] CONFIG\n"
+                 "  Loads the libdhcp_bsdp.so entry of a kea-dhcp4 configuration with its\n"
+                 "  parameters, as kea-dhcp4 would, and prints the NetBoot catalogue.\n"
+                 "  -v      also log Kea's and the hook's informational messages (stderr)\n"
+                 "  --json  print the bsdp-images-list answer as JSON\n"
+                 "  exit status: 0 the hook loads, 1 it does not, 2 usage\n", PROG);
+}
+
+// Blanks out the comments kea-dhcp4's own parser accepts (# and // to the
+// end of the line, /* ... */), keeping newlines so Kea's JSON parser
+// reports the file's real line numbers. Strings are left alone.
+std::string
+stripComments(const std::string& in) {
+    std::string out;
+    out.reserve(in.size());
+    enum { CODE, STRING, LINE, BLOCK } state = CODE;
+    for (size_t i = 0; i < in.size(); ++i) {
+        char c = in[i];
+        char next = i + 1 < in.size() ? in[i + 1] : '\0';
+        switch (state) {
+        case CODE:
+            if (c == '"') {
+                state = STRING;
+                out += c;
+            } else if (c == '#' || (c == '/' && next == '/')) {
+                state = LINE;
+                out += ' ';
+            } else if (c == '/' && next == '*') {
+                state = BLOCK;
+                out += "  ";
+                ++i;
+            } else if (c == '<' && next == '?') {
+                throw ConfigError("<?include ...?> is not supported by kea-bsdp-check: "
+                                  "give it the file with the hooks-libraries entry");
+            } else {
+                out += c;
+            }
+            break;
+        case STRING:
+            out += c;
+            if (c == '\\' && i + 1 < in.size()) {
+                out += in[++i];
+            } else if (c == '"') {
+                state = CODE;
+            }
+            break;
+        case LINE:
+            if (c == '\n') {
+                state = CODE;
+                out += c;
+            } else {
+                out += ' ';
+            }
+            break;
+        case BLOCK:
+            if (c == '*' && next == '/') {
+                state = CODE;
+                out += "  ";
+                ++i;
+            } else {
+                out += c == '\n' ? '\n' : ' ';
+            }
+            break;
+        }
+    }
+    if (state == BLOCK) {
+        throw ConfigError("a /* comment is never closed");
+    }
+    return (out);
+}
+
+ConstElementPtr
+readConfig(const std::string& path) {
+    std::ifstream f(path.c_str(), std::ios::binary);
+    if (!f) {
+        throw ConfigError("cannot open " + path + ": " + std::strerror(errno));
+    }
+    std::stringstream raw;
+    raw << f.rdbuf();
+    if (f.bad()) {
+        throw ConfigError("cannot read " + path);
+    }
+    std::istringstream text(stripComments(raw.str()));
+    try {
+        return (Element::fromJSON(text, path, false));
+    } catch (const isc::Exception& ex) {
+        throw ConfigError(std::string("not valid JSON: ") + ex.what());
+    }
+}
+
+std::string
+baseName(const std::string& path) {
+    size_t slash = path.rfind('/');
+    return (slash == std::string::npos ? path : path.substr(slash + 1));
+}
+
+// The hooks-libraries entry of libdhcp_bsdp.so, as Kea hands it over.
+HookLibInfo
+findEntry(const ConstElementPtr& config) {
+    if (!config || config->getType() != Element::map) {
+        throw ConfigError("the file is not a JSON map");
+    }
+    ConstElementPtr dhcp4 = config->get("Dhcp4");
+    if (!dhcp4 || dhcp4->getType() != Element::map) {
+        throw ConfigError("no \"Dhcp4\" map: not a kea-dhcp4 configuration");
+    }
+    ConstElementPtr libs = dhcp4->get("hooks-libraries");
+    if (!libs) {
+        throw ConfigError("Dhcp4 has no \"hooks-libraries\": " + std::string(LIBRARY) +
+                          " is not configured");
+    }
+    if (libs->getType() != Element::list) {
+        throw ConfigError("\"hooks-libraries\" must be a list");
+    }
+    std::vector<HookLibInfo> found;
+    for (const auto& entry : libs->listValue()) {
+        if (!entry || entry->getType() != Element::map) {
+            throw ConfigError("every \"hooks-libraries\" entry must be a map");
+        }
+        ConstElementPtr lib = entry->get("library");
+        if (!lib || lib->getType() != Element::string) {
+            throw ConfigError("a \"hooks-libraries\" entry has no \"library\" string");
+        }
+        if (baseName(lib->stringValue()) != LIBRARY) {
+            continue;
+        }
+        // Kea passes the parameters map as is, or nothing when absent.
+        found.push_back(HookLibInfo(lib->stringValue(), entry->get("parameters")));
+    }
+    if (found.empty()) {
+        throw ConfigError(std::string("no \"hooks-libraries\" entry loads ") + LIBRARY);
+    }
+    if (found.size() > 1) {
+        throw ConfigError(std::string(LIBRARY) + " is listed more than once in \"hooks-libraries\"");
+    }
+    return (found[0]);
+}
+
+// Kea's logging, all of it to stderr (the report goes to stdout).
+void
+initLogging(bool verbose) {
+    setenv("KEA_LOCKFILE_DIR", "none", 0);
+    isc::log::Severity sev = verbose ? isc::log::INFO : isc::log::WARN;
+    isc::log::initLogger(PROG, sev, 0, nullptr, false);
+    isc::log::LoggerSpecification spec(PROG, sev, 0);
+    isc::log::OutputOption out;
+    out.destination = isc::log::OutputOption::DEST_CONSOLE;
+    out.stream = isc::log::OutputOption::STR_STDERR;
+    spec.addOutputOption(out);
+    isc::log::LoggerManager manager;
+    manager.process(spec);
+}
+
+// Kea's DHCPv4 hook points, so a library that registers callouts on any
+// of them loads here as it does in kea-dhcp4.
+void
+registerDhcp4Hooks() {
+    static const char* const HOOKS[] = {
+        "dhcp4_srv_configured", "cb4_updated", "buffer4_receive", "pkt4_receive",
+        "subnet4_select", "host4_identifier", "lease4_select", "lease4_renew",
+        "lease4_release", "lease4_decline", "leases4_committed", "pkt4_send",
+        "buffer4_send", "lease4_expire", "lease4_recover", "command_processed",
+    };
+    ServerHooks& hooks = ServerHooks::getServerHooks();
+    for (const char* h : HOOKS) {
+        if (hooks.findIndex(h) < 0) {
+            hooks.registerHook(h);
+        }
+    }
+}
+
+ConstElementPtr
+runCommand(const std::string& name) {
+    if (!HooksManager::commandHandlersPresent(name)) {
+        throw ConfigError("the library registered no " + name + " command");
+    }
+    CalloutHandlePtr handle = HooksManager::createCalloutHandle();
+    handle->setArgument("command", isc::config::createCommand(name));
+    HooksManager::callCommandHandlers(name, *handle);
+    ConstElementPtr response;
+    handle->getArgument("response", response);
+    return (response);
+}
+
+std::string
+stringOf(const ConstElementPtr& map, const std::string& key) {
+    ConstElementPtr v = map ? map->get(key) : ConstElementPtr();
+    return (v && v->getType() == Element::string ? v->stringValue() : std::string());
+}
+
+int64_t
+intOf(const ConstElementPtr& map, const std::string& key) {
+    ConstElementPtr v = map ? map->get(key) : ConstElementPtr();
+    return (v && v->getType() == Element::integer ? v->intValue() : 0);
+}
+
+bool
+boolOf(const ConstElementPtr& map, const std::string& key) {
+    ConstElementPtr v = map ? map->get(key) : ConstElementPtr();
+    return (v && v->getType() == Element::boolean && v->boolValue());
+}
+
+std::string
+joined(const ConstElementPtr& map, const std::string& key) {
+    ConstElementPtr v = map ? map->get(key) : ConstElementPtr();
+    std::string s;
+    if (v && v->getType() == Element::list) {
+        for (const auto& e : v->listValue()) {
+            if (e && e->getType() == Element::string) {
+                s += (s.empty() ? "" : ",") + e->stringValue();
+            }
+        }
+    }
+    return (s);
+}
+
+size_t
+listSize(const ConstElementPtr& map, const std::string& key) {
+    ConstElementPtr v = map ? map->get(key) : ConstElementPtr();
+    return (v && v->getType() == Element::list ? v->size() : 0);
+}
+
+void
+printDiags(const ConstElementPtr& args, const std::string& key, const char* title) {
+    size_t n = listSize(args, key);
+    if (n == 0) {
+        return;
+    }
+    std::printf("\n%s:\n", title);
+    for (const auto& d : args->get(key)->listValue()) {
+        std::printf("  %s: %s\n", stringOf(d, "path").c_str(), stringOf(d, "reason").c_str());
+    }
+}
+
+void
+printReport(const ConstElementPtr& args) {
+    std::printf("sets-directory %s: %zu image(s), %zu set(s) skipped, %zu warning(s)\n",
+                stringOf(args, "sets-directory").c_str(), listSize(args, "images"),
+                listSize(args, "skipped"), listSize(args, "warnings"));
+    if (listSize(args, "images") > 0) {
+        std::printf("\n  %-5s  %-10s  %-12s  %-8s  %-4s  %s\n", "INDEX", "ID", "TYPE", "ARCH",
+                    "KIND", "NAME (SET) FLAGS");
+        for (const auto& img : args->get("images")->listValue()) {
+            std::string flags;
+            auto flag = [&flags](bool on, const std::string& what) {
+                if (on) {
+                    flags += (flags.empty() ? "" : ", ") + what;
+                }
+            };
+            flag(boolOf(img, "is-default"), "default");
+            flag(boolOf(img, "install"), "install");
+            flag(!boolOf(img, "is-enabled"), "DISABLED");
+            flag(boolOf(img, "filter-only"), "filter-only");
+            std::string models = joined(img, "enabled-system-identifiers");
+            flag(!models.empty(), "only models " + models);
+            std::string macs = joined(img, "enabled-mac-addresses");
+            flag(!macs.empty(), "only MACs " + macs);
+            std::string not_macs = joined(img, "disabled-mac-addresses");
+            flag(!not_macs.empty(), "not MACs " + not_macs);
+            flag(!stringOf(img, "chain-url").empty(), "chain " + stringOf(img, "chain-url"));
+            std::printf("  %-5lld  0x%08llx  %-12s  %-8s  %-4lld  %s (%s)%s%s\n",
+                        static_cast<long long>(intOf(img, "index")),
+                        static_cast<unsigned long long>(intOf(img, "id")),
+                        stringOf(img, "type").c_str(), joined(img, "architectures").c_str(),
+                        static_cast<long long>(intOf(img, "kind")),
+                        stringOf(img, "name").c_str(), stringOf(img, "set").c_str(),
+                        flags.empty() ? "" : " ", flags.c_str());
+        }
+    }
+    printDiags(args, "skipped", "skipped sets (not served)");
+    printDiags(args, "warnings", "warnings (served, but clients may fail to boot)");
+}
+
+// The running server owns its state file: loading the library writes a
+// fresh copy of it at once and again at unload, which could overwrite
+// newer selections. The check loads a private copy instead, so the file is
+// still read and any damage reported, and the original is never touched.
+class StateCopy {
+public:
+    explicit StateCopy(HookLibInfo& entry) {
+        ConstElementPtr params = entry.second;
+        if (!params || params->getType() != Element::map) {
+            return;     // the library reports it
+        }
+        ConstElementPtr sf = params->get("state-file");
+        if (sf && sf->getType() != Element::string) {
+            return;     // the library reports the wrong type
+        }
+        std::string real = sf ? sf->stringValue() : DEFAULT_STATE_FILE;
+        char tmpl[] = "/tmp/kea-bsdp-check.XXXXXX";
+        if (!mkdtemp(tmpl)) {
+            throw std::runtime_error(std::string("mkdtemp: ") + std::strerror(errno));
+        }
+        dir_ = tmpl;
+        std::string copy_path = dir_ + "/state.csv";
+        std::ifstream in(real.c_str(), std::ios::binary);
+        if (in) {
+            std::ofstream out(copy_path.c_str(), std::ios::binary);
+            out << in.rdbuf();
+            if (!out) {
+                throw std::runtime_error("cannot copy state file " + real + " to " + copy_path);
+            }
+            note_ = "state-file " + real + ": read from a copy, left untouched";
+        } else {
+            note_ = "state-file " + real + ": " + std::strerror(errno) +
+                    " (kea-dhcp4 creates it when it starts)";
+        }
+        isc::data::ElementPtr changed = isc::data::copy(params);
+        changed->set("state-file", Element::create(copy_path));
+        entry.second = changed;
+    }
+    ~StateCopy() {
+        if (!dir_.empty()) {
+            // The writer may have left its temporary file beside the copy.
+            std::string rm = "rm -rf '" + dir_ + "'";
+            if (std::system(rm.c_str()) != 0) {
+                std::fprintf(stderr, "%s: could not remove %s\n", PROG, dir_.c_str());
+            }
+        }
+    }
+    const std::string& note() const { return (note_); }
+private:
+    std::string dir_;
+    std::string note_;
+};
+
+int
+check(const std::string& path, bool json) {
+    HookLibInfo entry = findEntry(readConfig(path));
+    StateCopy state(entry);
+    registerDhcp4Hooks();
+    HookLibsCollection libs;
+    libs.push_back(entry);
+    if (!HooksManager::loadLibraries(libs)) {
+        std::fprintf(stderr, "%s: %s: %s refused its configuration (see the messages above)\n",
+                     PROG, path.c_str(), entry.first.c_str());
+        return (1);
+    }
+    try {
+        ConstElementPtr answer = runCommand("bsdp-images-list");
+        int status = 1;
+        ConstElementPtr args = isc::config::parseAnswer(status, answer);
+        if (status != isc::config::CONTROL_RESULT_SUCCESS) {
+            throw ConfigError("bsdp-images-list failed: " + (args ? args->str() : answer->str()));
+        }
+        if (json) {
+            std::printf("%s\n", answer->str().c_str());
+        } else {
+            std::printf("%s: %s loads with its parameters\n", path.c_str(), entry.first.c_str());
+            printReport(args);
+            if (!state.note().empty()) {
+                std::printf("\n%s\n", state.note().c_str());
+            }
+        }
+    } catch (...) {
+        HooksManager::prepareUnloadLibraries();
+        HooksManager::unloadLibraries();
+        throw;
+    }
+    HooksManager::prepareUnloadLibraries();
+    HooksManager::unloadLibraries();
+    return (0);
+}
+
+} // namespace
+
+int
+main(int argc, char** argv) {
+    bool json = false;
+    bool verbose = false;
+    std::string path;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "--json") {
+            json = true;
+        } else if (a == "-v" || a == "--verbose") {
+            verbose = true;
+        } else if (a == "-h" || a == "--help") {
+            usage();
+            return (0);
+        } else if (!a.empty() && a[0] == '-') {
+            usage();
+            return (2);
+        } else if (path.empty()) {
+            path = a;
+        } else {
+            usage();
+            return (2);
+        }
+    }
+    if (path.empty()) {
+        usage();
+        return (2);
+    }
+    try {
+        initLogging(verbose);
+        return (check(path, json));
+    } catch (const ConfigError& ex) {
+        std::fprintf(stderr, "%s: %s: %s\n", PROG, path.c_str(), ex.what());
+    } catch (const std::exception& ex) {
+        std::fprintf(stderr, "%s: %s: %s\n", PROG, path.c_str(), ex.what());
+    }
+    return (1);
+}
