@@ -355,6 +355,45 @@ class Suite:
             expect(rule in local, "override lacks %r" % rule)
         print("    DESTDIR: %s" % ", ".join(got))
 
+    def test_install_local_options(self):
+        """tools/install-local.sh on a copy of /etc/apparmor.d: other paths, no
+        _kea user, an operator's own rule kept, uninstall back to the bytes."""
+        aa = os.path.join(self.work, "apparmor.d")
+        os.makedirs(os.path.join(aa, "local"))
+        profile = read("/etc/apparmor.d/usr.sbin.kea-dhcp4")   # kea-dhcp4-server's
+        with open(os.path.join(aa, "usr.sbin.kea-dhcp4"), "w") as f:
+            f.write(profile)
+        mine = "  /srv/tftp/** r,   # the operator's own\n"
+        with open(os.path.join(aa, "local", "usr.sbin.kea-dhcp4"), "w") as f:
+            f.write(mine)
+        state = os.path.join(self.work, "state-x")
+        env = dict(os.environ, DESTDIR="", APPARMOR_DIR=aa, SETS_DIR="/data/net-boot/sets",
+                   STATE_DIR=state, KEA_USER="bsdp-no-such-user")
+        script = os.path.join(ROOT, "tools", "install-local.sh")
+        for _ in range(2):
+            r = B.run(["sh", script, "install"], check=False, env=env)
+            expect(r.returncode == 0, "install-local.sh: %s%s" % (r.stdout, r.stderr))
+        expect("no user bsdp-no-such-user" in r.stderr, "no word about the missing user")
+        expect(os.path.isdir(state) and os.stat(state).st_uid == 0, "state directory")
+        local = read(os.path.join(aa, "local", "usr.sbin.kea-dhcp4"))
+        expect(local.startswith(mine) and local.count("# BEGIN kea-bsdp") == 1, local)
+        for rule in ("/data/net-boot/sets/** r,", "owner %s/bsdp-bindings.csv* rw," % state):
+            expect(rule in local, "override lacks %r" % rule)
+        expect("/srv/netboot" not in local, "default sets path left in the override")
+        edited = read(os.path.join(aa, "usr.sbin.kea-dhcp4"))
+        if "<local/usr.sbin.kea-dhcp4>" not in profile:
+            lines = edited.rstrip("\n").splitlines()
+            expect(lines[-2].strip() == "include if exists <local/usr.sbin.kea-dhcp4>" and
+                   lines[-1] == "}", "include not before the closing brace: %s" % lines[-3:])
+        else:
+            expect(edited == profile, "a profile with its include was changed")
+        r = B.run(["sh", script, "uninstall"], check=False, env=env)
+        expect(r.returncode == 0, "uninstall: %s" % r.stderr)
+        expect(read(os.path.join(aa, "local", "usr.sbin.kea-dhcp4")) == mine, "local not restored")
+        expect(read(os.path.join(aa, "usr.sbin.kea-dhcp4")) == profile, "profile not restored")
+        r = B.run(["sh", script, "install"], check=False, env=dict(env, SETS_DIR="/a b"))
+        expect(r.returncode != 0 and "absolute path" in r.stderr, "a path with a space taken")
+
     def test_install_for_real(self):
         """A real `make install` (and again, and `make uninstall`); every file
         it touches is restored to its earlier bytes afterwards."""
@@ -440,7 +479,8 @@ class Suite:
     # ---- runner ----------------------------------------------------------------
     def run(self):
         order = ["test_netboot_http_set", "test_netboot_nfs_set_matches_exports",
-                 "test_esxi_chain", "test_install_destdir", "test_install_for_real"]
+                 "test_esxi_chain", "test_install_destdir", "test_install_local_options",
+                 "test_install_for_real"]
         assert sorted(order) == sorted(t for t in dir(self) if t.startswith("test_"))
         if self.args.k:
             order = [t for t in order if self.args.k in t]
