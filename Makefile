@@ -201,7 +201,7 @@ STATE_DIR    ?= /var/lib/kea
 KEA_USER     ?= _kea
 APPARMOR_DIR ?= /etc/apparmor.d
 INSTALL_ENV   = DESTDIR="$(DESTDIR)" SETS_DIR="$(SETS_DIR)" STATE_DIR="$(STATE_DIR)" \
-                KEA_USER="$(KEA_USER)" APPARMOR_DIR="$(APPARMOR_DIR)"
+                KEA_USER="$(KEA_USER)" APPARMOR_DIR="$(APPARMOR_DIR)" HOOKS_DIR="$(HOOKS_DIR)"
 .PHONY: uninstall
 install: $(HOOK_SO) $(BSDPC)
 	$(if $(KEA_BSDP_CHECK),$(MAKE) --no-print-directory $(KEA_BSDP_CHECK))

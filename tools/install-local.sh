@@ -5,6 +5,7 @@
 #
 # usage: install-local.sh install|uninstall
 # environment (from the Makefile): DESTDIR SETS_DIR STATE_DIR KEA_USER APPARMOR_DIR
+#   HOOKS_DIR
 #
 # The override is a block between BEGIN/END markers, so an operator's own
 # rules in the same file survive install, reinstall and uninstall.
@@ -16,6 +17,7 @@ SETS_DIR=${SETS_DIR:-/srv/netboot/sets}
 STATE_DIR=${STATE_DIR:-/var/lib/kea}
 KEA_USER=${KEA_USER:-_kea}
 APPARMOR_DIR=${APPARMOR_DIR:-/etc/apparmor.d}
+HOOKS_DIR=${HOOKS_DIR:-/usr/lib/x86_64-linux-gnu/kea/hooks}
 
 PROFILE=$DESTDIR$APPARMOR_DIR/usr.sbin.kea-dhcp4
 LOCAL=$DESTDIR$APPARMOR_DIR/local/usr.sbin.kea-dhcp4
@@ -24,7 +26,7 @@ END="# END kea-bsdp"
 INCLUDE="include if exists <local/usr.sbin.kea-dhcp4>"
 INCLUDE_MARK="# kea-bsdp: the packaged profile does not include its local override"
 
-for d in "$SETS_DIR" "$STATE_DIR"; do
+for d in "$SETS_DIR" "$STATE_DIR" "$HOOKS_DIR"; do
 	case $d in
 	/*[!A-Za-z0-9._/-]* | [!/]*)
 		# Anything else would need AppArmor globbing or quoting rules.
@@ -75,6 +77,7 @@ install)
 		strip_ours "$LOCAL"
 		echo "$BEGIN"
 		sed -e "s|/srv/netboot/sets/|$SETS_DIR/|g" -e "s|/var/lib/kea/|$STATE_DIR/|g" \
+			-e "s|/usr/lib/x86_64-linux-gnu/kea/hooks/|$HOOKS_DIR/|g" \
 			examples/apparmor/usr.sbin.kea-dhcp4
 		echo "$END"
 	} | replace "$LOCAL"

@@ -368,7 +368,7 @@ class Suite:
             f.write(mine)
         state = os.path.join(self.work, "state-x")
         env = dict(os.environ, DESTDIR="", APPARMOR_DIR=aa, SETS_DIR="/data/net-boot/sets",
-                   STATE_DIR=state, KEA_USER="bsdp-no-such-user")
+                   STATE_DIR=state, KEA_USER="bsdp-no-such-user", HOOKS_DIR="/usr/local/lib/kea")
         script = os.path.join(ROOT, "tools", "install-local.sh")
         for _ in range(2):
             r = B.run(["sh", script, "install"], check=False, env=env)
@@ -377,7 +377,8 @@ class Suite:
         expect(os.path.isdir(state) and os.stat(state).st_uid == 0, "state directory")
         local = read(os.path.join(aa, "local", "usr.sbin.kea-dhcp4"))
         expect(local.startswith(mine) and local.count("# BEGIN kea-bsdp") == 1, local)
-        for rule in ("/data/net-boot/sets/** r,", "owner %s/bsdp-bindings.csv* rw," % state):
+        for rule in ("/data/net-boot/sets/** r,", "owner %s/bsdp-bindings.csv* rw," % state,
+                     "/usr/local/lib/kea/libdhcp_bsdp.so mr,"):
             expect(rule in local, "override lacks %r" % rule)
         expect("/srv/netboot" not in local, "default sets path left in the override")
         edited = read(os.path.join(aa, "usr.sbin.kea-dhcp4"))
