@@ -145,9 +145,13 @@ class Suite:
         with open(self.kea.conf, "w") as f:
             f.write(template(read(ex), self.subst(), "kea-dhcp4.conf"))
         # Kea's own check first, as the README says (comments included).
+        env = dict(os.environ, KEA_PIDFILE_DIR=self.kea.dir, KEA_LOCKFILE_DIR=self.kea.dir)
+        if os.environ.get("BSDP_SANITIZER_PRELOAD"):
+            # -t dlopens the hook too: an ASan build needs its runtime first.
+            env.update(LD_PRELOAD=os.environ["BSDP_SANITIZER_PRELOAD"],
+                       ASAN_OPTIONS="detect_leaks=0")
         r = B.run(["ip", "netns", "exec", self.net.srv, "kea-dhcp4", "-t", self.kea.conf],
-                  check=False, env=dict(os.environ, KEA_PIDFILE_DIR=self.kea.dir,
-                                        KEA_LOCKFILE_DIR=self.kea.dir))
+                  check=False, env=env)
         expect(r.returncode == 0, "kea-dhcp4 -t: %s%s" % (r.stdout, r.stderr))
         self.kea.log = os.path.join(self.state, "kea-dhcp4.log")   # the example's logger
         if not self.kea.start():
