@@ -121,6 +121,7 @@ check: deps
 	$(MAKE) --no-print-directory unit-asan
 	$(MAKE) --no-print-directory unit-tsan
 	$(MAKE) --no-print-directory integration
+	$(MAKE) --no-print-directory integration-sanitized
 	@echo "make check: all suites passed"
 
 bench: deps $(BENCH)
@@ -147,7 +148,7 @@ KEA_LIBS    := -lkea-dhcpsrv -lkea-dhcp++ -lkea-hooks -lkea-log -lkea-stats -lke
 KEA_CPPFLAGS = -isystem $(KEA_INCLUDE)
 SHIM_TEST   := $(BUILD)/test/shim_test
 
-.PHONY: shim-messages shim-test integration
+.PHONY: shim-messages shim-test integration integration-sanitized
 all: $(HOOK_SO)
 
 $(BUILD)/shim/%.o: shim/%.cc
@@ -183,10 +184,20 @@ $(KEA_BSDP_CHECK): $(BUILD)/shim/kea_bsdp_check.o
 	$(CXX) $(ALL_CXXFLAGS) $(LDFLAGS) -o $@ $^ $(KEA_LIBS) -lpthread
 
 # Real kea-dhcp4 processes in network namespaces (root).
+# With SANITIZE=1 (and its own BUILD, e.g. BUILD=build/asan) the hook is
+# built with ASan+UBSan and kea-dhcp4 runs with the runtime preloaded.
+SAN_PRELOAD = $(if $(filter 1,$(SANITIZE)),BSDP_SANITIZER_PRELOAD=$$($(CC) -print-file-name=libasan.so))
+
 integration: $(HOOK_SO) $(BSDPC) $(SHIM_TEST) $(KEA_BSDP_CHECK)
 	$(SHIM_TEST) $(abspath $(HOOK_SO))
-	$(PYTHON) test/integration/run.py --hook $(abspath $(HOOK_SO)) --bsdpc $(abspath $(BSDPC))
-	$(PYTHON) test/integration/test_examples.py --hook $(abspath $(HOOK_SO)) --bsdpc $(abspath $(BSDPC))
+	$(SAN_PRELOAD) $(PYTHON) test/integration/run.py --hook $(abspath $(HOOK_SO)) --bsdpc $(abspath $(BSDPC))
+	$(SAN_PRELOAD) $(PYTHON) test/integration/test_examples.py --hook $(abspath $(HOOK_SO)) --bsdpc $(abspath $(BSDPC))
+
+# A short scenario with the ASan+UBSan hook inside a real kea-dhcp4.
+integration-sanitized: $(BSDPC)
+	$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SANITIZE=1 $(BUILD)/asan/libdhcp_bsdp.so
+	BSDP_SANITIZER_PRELOAD=$$($(CC) -print-file-name=libasan.so) $(PYTHON) test/integration/sanitized.py \
+		--hook $(abspath $(BUILD)/asan/libdhcp_bsdp.so) --bsdpc $(abspath $(BSDPC))
 
 # Installs what is missing, builds, and runs a real kea-dhcp4 + bsdpc (root).
 demo:

@@ -106,6 +106,15 @@ class Kea:
 
     def start(self, expect_ok=True, timeout=10.0):
         env = dict(os.environ, KEA_PIDFILE_DIR=self.dir, KEA_LOCKFILE_DIR=self.dir)
+        preload = os.environ.get("BSDP_SANITIZER_PRELOAD")
+        if preload:
+            # A hook built with SANITIZE=1 needs its runtime loaded first; an
+            # error aborts kea-dhcp4 (so tests fail) and leaves a report here.
+            env["LD_PRELOAD"] = preload
+            env["ASAN_OPTIONS"] = "detect_leaks=0:abort_on_error=1:log_path=%s" % (
+                os.path.join(self.dir, "asan"))
+            env["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1:log_path=%s" % (
+                os.path.join(self.dir, "ubsan"))
         for p in (self.log,):
             if os.path.exists(p):
                 os.unlink(p)
@@ -138,6 +147,15 @@ class Kea:
             except OSError:
                 pass
         return s
+
+    def sanitizer_reports(self):
+        """Text of every ASan/UBSan report kea-dhcp4 left, or ""."""
+        out = ""
+        for name in sorted(os.listdir(self.dir)):
+            if name.startswith(("asan.", "ubsan.")):
+                with open(os.path.join(self.dir, name), errors="replace") as f:
+                    out += f.read()
+        return out
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
