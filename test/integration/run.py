@@ -27,6 +27,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "..", "examples"))
 
 import bsdpnet as B  # noqa: E402
 import make_sets  # noqa: E402
+import ops_tests  # noqa: E402
 
 N_EXTRA = 20
 NFS_URL = "nfs:198.18.0.1:/srv/netboot/sets"
@@ -50,7 +51,7 @@ def expect(cond, what):
         raise Failure(what)
 
 
-class Suite:
+class Suite(ops_tests.OpsTests):
     def __init__(self, args):
         self.args = args
         self.work = tempfile.mkdtemp(prefix="bsdp-integration-")
@@ -419,6 +420,7 @@ class Suite:
                  "test_multithreaded_burst",
                  "test_malformed_batch_survived", "test_tshark_decodes_list_and_select",
                  "test_non_bsdp_inform_unchanged", "test_bad_parameter_refused_at_start"]
+        order += ops_tests.ORDER
         assert sorted(order) == sorted(tests)
         if self.args.k:
             order = [t for t in order if self.args.k in t]

@@ -1,0 +1,525 @@
+# SPDX-License-Identifier: MPL-2.0
+"""Integration tests of operating the hook like any Kea hook: the bsdp-*
+commands over kea-dhcp4's real unix control socket, the bsdp.* statistics,
+log lines, reload and rescan, and kea-bsdp-check. Mixed into run.py's Suite
+(run one with run.py -k ops_NAME); every wait is bounded, every kea-dhcp4
+is stopped by its PID, every file change to the sets is undone in finally."""
+import json
+import os
+import plistlib
+import shutil
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+import bsdpnet as B
+
+ORDER = ["test_ops_commands_listed",
+         "test_ops_images_list_command",
+         "test_ops_statistics_count_requests_replies_drops",
+         "test_ops_binding_commands",
+         "test_ops_reload_command_added_removed_broken",
+         "test_ops_reload_of_unreadable_directory_keeps_catalogue",
+         "test_ops_rescan_interval_picks_up_changes",
+         "test_ops_kea_bsdp_check_good_config",
+         "test_ops_kea_bsdp_check_bad_parameters"]
+
+COMMANDS = ["bsdp-images-list", "bsdp-reload", "bsdp-bindings-list", "bsdp-binding-set",
+            "bsdp-binding-del"]
+NOBODY = 65534
+
+
+def _failure():
+    """run.py's Failure, whether run.py is the main program or imported."""
+    import __main__
+    f = getattr(__main__, "Failure", None)
+    return f if f is not None else __import__("run").Failure
+
+
+def expect(cond, what):
+    if not cond:
+        raise _failure()(what)
+
+
+def command(kea, name, arguments=None, timeout=30.0):
+    """One command over kea-dhcp4's unix control socket; the answer map."""
+    req = {"command": name}
+    if arguments is not None:
+        req["arguments"] = arguments
+    path = os.path.join(kea.dir, "kea4.sock")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        s.connect(path)
+        s.sendall(json.dumps(req).encode())
+        data = b""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+            try:
+                return json.loads(data)
+            except ValueError:
+                continue
+    finally:
+        s.close()
+    try:
+        return json.loads(data)
+    except ValueError:
+        raise _failure()("%s: no JSON answer: %r" % (name, data[:500]))
+
+
+def write_plist(folder, keys, binary=False):
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "NBImageInfo.plist"), "wb") as f:
+        plistlib.dump(keys, f, fmt=plistlib.FMT_BINARY if binary else plistlib.FMT_XML)
+
+
+def http_set(sets, folder, index, name):
+    """A valid HTTP i386 set (booter, kernelcache, disk image)."""
+    path = os.path.join(sets, folder)
+    for rel in ("i386/booter", "i386/x86_64/kernelcache", "NetInstall.dmg"):
+        os.makedirs(os.path.dirname(os.path.join(path, rel)), exist_ok=True)
+        with open(os.path.join(path, rel), "w") as f:
+            f.write(rel)
+    write_plist(path, {"Name": name, "Index": index, "Type": "HTTP", "Kind": 1,
+                       "IsEnabled": True, "BootFile": "booter", "Architectures": ["i386"],
+                       "RootPath": "NetInstall.dmg"})
+    return path
+
+
+class OpsTests:
+    # ---- helpers -----------------------------------------------------------
+    def cmd(self, name, arguments=None, kea=None):
+        return command(kea or self.kea, name, arguments)
+
+    def cmd_ok(self, name, arguments=None, kea=None, result=0):
+        a = self.cmd(name, arguments, kea)
+        expect(a.get("result") == result, "%s %s: %s" % (name, arguments, json.dumps(a)[:600]))
+        return a
+
+    def stats(self, kea=None):
+        a = self.cmd_ok("statistic-get-all", kea=kea)
+        return {k: v[0][0] for k, v in a["arguments"].items() if k.startswith("bsdp.")}
+
+    def images(self, kea=None):
+        return self.cmd_ok("bsdp-images-list", kea=kea)["arguments"]
+
+    def wait_for(self, what, pred, timeout=10.0, step=0.2):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            v = pred()
+            if v:
+                return v
+            time.sleep(step)
+        raise _failure()("waited %.0f s for %s" % (timeout, what))
+
+    def log_lines(self, kea, msgid):
+        return [l for l in kea.text().splitlines() if msgid in l]
+
+    def list_ids(self, mac=None):
+        _, opts = self.one_reply(self.inform(B.bsdp_list(extra=bytes([12, 2, 0x05, 0xdc])),
+                                             mac=mac))
+        d = B.decode_bsdp(opts)
+        expect(d is not None and d[1] == b"\x01", "no ACK[LIST]")
+        return d
+
+    def check_tool(self):
+        path = os.path.join(os.path.dirname(self.args.hook), "kea-bsdp-check")
+        expect(os.access(path, os.X_OK), "%s not built (make all)" % path)
+        return path
+
+    # ---- tests -------------------------------------------------------------
+    def test_ops_commands_listed(self):
+        a = self.cmd_ok("list-commands")
+        for c in COMMANDS:
+            expect(c in a["arguments"], "%s not in list-commands: %s" % (c, a["arguments"]))
+
+    def test_ops_images_list_command(self):
+        a = self.cmd_ok("bsdp-images-list")
+        args = a["arguments"]
+        imgs = {i["index"]: i for i in args["images"]}
+        print("    %s" % a["text"])
+        expect(args["sets-directory"] == self.sets, "sets-directory %r" % args["sets-directory"])
+        # Every set in the folder is either served or skipped with a reason.
+        folders = sorted(f for f in os.listdir(self.sets) if f.endswith(".nbi"))
+        served = sorted(i["set"] for i in args["images"])
+        skipped = sorted(os.path.basename(s["path"].rstrip("/")) for s in args["skipped"])
+        expect(sorted(served + skipped) == folders, "served %s + skipped %s != %s" %
+               (served, skipped, folders))
+        expect(len(args["images"]) == len(folders) - 1, "%d images" % len(args["images"]))
+        one = imgs[1001]
+        expect(one["id"] == 0x810003e9 and one["kind"] == 1 and one["install"] is True,
+               "1001 id/kind/install: %s" % one)
+        expect(one["name"] == "macOS High Sierra NetInstall" and
+               one["set"] == "NetInstall 10.13.nbi", "1001 name/set: %s" % one)
+        expect(one["type"] == "HTTP" and one["architectures"] == ["i386"], "1001 type/arch")
+        expect(one["is-default"] is True and one["is-enabled"] is True and
+               one["filter-only"] is False, "1001 flags: %s" % one)
+        expect(one["boot-file"] == "booter" and one["root-path"] == "NetInstall.dmg",
+               "1001 paths: %s" % one)
+        expect(imgs[1002]["type"] == "NFS", "1002 type")
+        expect(imgs[3001]["is-enabled"] is False, "Disabled.nbi served as enabled")
+        expect(imgs[3002]["enabled-mac-addresses"] == ["00:11:22:33:44:55"],
+               "OneMacOnly MACs: %s" % imgs[3002]["enabled-mac-addresses"])
+        expect(imgs[3004]["filter-only"] is True and imgs[3004]["kind"] == 3 and
+               imgs[3004]["type"] == "BootFileOnly", "Diagnostics: %s" % imgs[3004])
+        esc = [s for s in args["skipped"] if "Escape.nbi" in s["path"]]
+        expect(len(esc) == 1 and esc[0]["reason"], "Escape.nbi not skipped with a reason")
+        expect(3003 not in imgs, "escaping set served")
+        expect(isinstance(args["warnings"], list), "no warnings list")
+        # The skip was logged as a warning naming the path and the reason.
+        lines = self.log_lines(self.kea, "BSDP_SET_SKIPPED")
+        expect(any("WARN" in l and "Escape.nbi" in l and esc[0]["reason"] in l for l in lines),
+               "no BSDP_SET_SKIPPED warning for Escape.nbi")
+
+    def test_ops_statistics_count_requests_replies_drops(self):
+        before = self.stats()
+        for name in ("bsdp.requests-list", "bsdp.requests-select", "bsdp.replies-list",
+                     "bsdp.replies-select", "bsdp.replies-failed", "bsdp.lists-truncated",
+                     "bsdp.dropped-malformed", "bsdp.dropped-other-server",
+                     "bsdp.dropped-no-image", "bsdp.dropped-reply-port",
+                     "bsdp.dropped-incomplete", "bsdp.dropped-no-ciaddr",
+                     "bsdp.dropped-no-server-id", "bsdp.dropped-message-type",
+                     "bsdp.dropped-no-room", "bsdp.images", "bsdp.sets-skipped"):
+            expect(name in before, "%s not in statistic-get-all" % name)
+        n_images = len(self.images()["images"])
+        expect(before["bsdp.images"] == n_images, "bsdp.images %d, catalogue %d" %
+               (before["bsdp.images"], n_images))
+        expect(before["bsdp.sets-skipped"] == 1, "bsdp.sets-skipped %d" % before["bsdp.sets-skipped"])
+
+        self.list_ids()                                                      # LIST
+        self.one_reply(self.inform(B.bsdp_list(extra=bytes([12, 2, 0x02, 0x40]))))  # truncated
+        self.one_reply(self.inform(B.bsdp_select(B.SERVER_IP, 0x810003e9)))  # SELECT
+        self.one_reply(self.inform(B.bsdp_select(B.SERVER_IP, B.image_id(999))))  # FAILED
+        quiet = [self.inform(B.bsdp_select("198.18.0.99", 0x810003e9)),     # other server
+                 self.inform(B.bsdp_list(extra=bytes([5, 2, 0x04, 0x00]))),  # reply port 1024
+                 self.inform(B.bsdp_list(), vendor="AAPLBSDPC/ppc/PowerMac3,1"),  # no image
+                 self.inform(b"\x01")]                                       # malformed
+        got = B.probe(self.net, quiet, listen=(67, 68, 1024), timeout=2.0)
+        expect(got == [], "a dropped request was answered: %s" % got)
+
+        def delta():
+            after = self.stats()
+            return {k: after[k] - before.get(k, 0) for k in after}
+        # The malformed one never becomes a request of a type.
+        want = {"bsdp.requests-list": 4, "bsdp.replies-list": 2, "bsdp.lists-truncated": 1,
+                "bsdp.requests-select": 3, "bsdp.replies-select": 1, "bsdp.replies-failed": 1,
+                "bsdp.dropped-other-server": 1, "bsdp.dropped-reply-port": 1,
+                "bsdp.dropped-no-image": 1, "bsdp.dropped-malformed": 1}
+        last = {}
+
+        def settled():
+            last.update(delta())
+            return all(last.get(k) == v for k, v in want.items())
+        try:
+            self.wait_for("statistics", settled, timeout=5.0)
+        except Exception:
+            raise _failure()("statistics moved by %s, want %s" % (
+                {k: v for k, v in last.items() if v}, want))
+        d = last
+        print("    " + ", ".join("%s +%d" % (k[5:], d[k]) for k in sorted(want)))
+        expect(d["bsdp.images"] == 0 and d["bsdp.sets-skipped"] == 0, "gauges moved")
+        # A single statistic is read the same way.
+        a = self.cmd_ok("statistic-get", {"name": "bsdp.replies-failed"})
+        expect(a["arguments"]["bsdp.replies-failed"][0][0] == before["bsdp.replies-failed"] + 1,
+               "statistic-get bsdp.replies-failed")
+        # The SELECT and the FAILED are logged at info with MAC, model and image.
+        sel = [l for l in self.log_lines(self.kea, "BSDP_REPLY_SELECT") if "INFO" in l]
+        expect(sel and self.net.cli_mac in sel[-1] and "MacBookPro11,1" in sel[-1] and
+               "1001" in sel[-1], "no BSDP_REPLY_SELECT info line: %s" % sel[-1:])
+        fail = [l for l in self.log_lines(self.kea, "BSDP_REPLY_FAILED") if "INFO" in l]
+        expect(fail and "999" in fail[-1], "no BSDP_REPLY_FAILED info line")
+        drop = self.log_lines(self.kea, "BSDP_QUERY_DROPPED")
+        expect(any("DEBUG" in l and "other-server" in l for l in drop), "no drop debug line")
+
+    def test_ops_binding_commands(self):
+        mac = self.net.cli_mac
+        state = self.params()["state-file"]
+        self.cmd("bsdp-binding-del", {"hw-address": mac})    # start without one
+        try:
+            a = self.cmd_ok("bsdp-binding-set", {"hw-address": mac, "image": 1002})
+            print("    " + a["text"])
+            b = a["arguments"]
+            expect(b["hw-address"] == mac and b["image"] == B.image_id(1002) and
+                   b["image-index"] == 1002 and b["image-name"] == "NetBoot over NFS",
+                   "binding-set answer %s" % b)
+            lst = self.cmd_ok("bsdp-bindings-list")["arguments"]["bindings"]
+            mine = [x for x in lst if x["hw-address"] == mac]
+            expect(len(mine) == 1 and mine[0]["image"] == B.image_id(1002) and
+                   mine[0]["machine-number"] >= 1 and
+                   mine[0]["machine-name"].startswith("NetBoot"), "bindings-list %s" % lst)
+            # The Mac's next LIST carries it as the selected image.
+            d = self.list_ids()
+            expect(8 in d and struct.unpack("!I", d[8])[0] == B.image_id(1002),
+                   "LIST selected image %r" % d.get(8))
+            # Saved by the state writer (it follows every change of the table).
+            self.wait_for("the state file to hold %s" % mac, lambda: os.path.exists(state) and
+                          (mac + ",0x%08x" % B.image_id(1002)) in open(state).read(), 5.0)
+            # The full id works as well, and replaces it.
+            self.cmd_ok("bsdp-binding-set", {"hw-address": mac.upper(), "image": 0x810003e9})
+            d = self.list_ids()
+            expect(struct.unpack("!I", d[8])[0] == 0x810003e9, "LIST after full-id set")
+            for bad in ({}, {"hw-address": mac}, {"image": 1002},
+                        {"hw-address": "not-a-mac", "image": 1002},
+                        {"hw-address": mac, "image": 999},
+                        {"hw-address": mac, "image": "1002"},
+                        {"hw-address": mac, "image": 0},
+                        {"hw-address": mac, "image": 0x7f0003e9},
+                        {"hw-address": mac, "image": 1002, "imgae": 1}):
+                a = self.cmd("bsdp-binding-set", bad)
+                expect(a.get("result") == 1 and a.get("text"), "set %s: %s" % (bad, a))
+            a = self.cmd("bsdp-binding-set")
+            expect(a.get("result") == 1, "set without arguments: %s" % a)
+            print("    e.g. " + self.cmd("bsdp-binding-set", {"hw-address": mac,
+                                                             "image": 999})["text"])
+            # Bad arguments changed nothing.
+            d = self.list_ids()
+            expect(struct.unpack("!I", d[8])[0] == 0x810003e9, "a refused set changed the binding")
+            a = self.cmd_ok("bsdp-binding-del", {"hw-address": mac})
+            d = self.list_ids()
+            expect(8 not in d, "LIST still carries a selected image after binding-del")
+            self.cmd_ok("bsdp-binding-del", {"hw-address": mac}, result=3)
+            expect(self.cmd("bsdp-binding-del", {"hw-address": "zz"}).get("result") == 1,
+                   "bad MAC accepted by binding-del")
+            self.wait_for("the state file to drop %s" % mac,
+                          lambda: mac not in open(state).read(), 5.0)
+            expect(self.log_lines(self.kea, "BSDP_BINDING_SET") and
+                   self.log_lines(self.kea, "BSDP_BINDING_DELETED"), "binding commands not logged")
+        finally:
+            self.cmd("bsdp-binding-del", {"hw-address": mac})
+
+    def test_ops_reload_command_added_removed_broken(self):
+        before = self.images()
+        n0, s0 = len(before["images"]), len(before["skipped"])
+        added = http_set(self.sets, "Added.nbi", 5001, "Added by reload")
+        broken = os.path.join(self.sets, "Broken2.nbi")
+        os.makedirs(broken)
+        with open(os.path.join(broken, "NBImageInfo.plist"), "w") as f:
+            f.write("<plist><dict><key>Name</key>")
+        removed = os.path.join(self.sets, "Extra-20.nbi")
+        parked = os.path.join(self.work, "Extra-20.parked")
+        os.rename(removed, parked)
+        try:
+            a = self.cmd_ok("bsdp-reload")
+            print("    " + a["text"])
+            r = a["arguments"]
+            expect(r["images"] == n0 and r["skipped"] == s0 + 1 and r["seconds"] >= 0,
+                   "reload counts %s (before %d/%d)" % (r, n0, s0))
+            now = self.images()
+            idx = {i["index"] for i in now["images"]}
+            expect(5001 in idx and 2020 not in idx, "reload did not add 5001 / drop 2020")
+            expect(any("Broken2.nbi" in s["path"] for s in now["skipped"]), "Broken2 not skipped")
+            st = self.stats()
+            expect(st["bsdp.images"] == n0 and st["bsdp.sets-skipped"] == s0 + 1,
+                   "gauges after reload: %s" % st)
+            d = self.list_ids()
+            names = [n for _, n in d["images"]]
+            expect("Added by reload" in names, "LIST lacks the added image: %s" % names)
+            line = self.log_lines(self.kea, "BSDP_RELOADED")
+            expect(line and "bsdp-reload" in line[-1] and " ms" in line[-1],
+                   "no BSDP_RELOADED line")
+            expect(any("Broken2.nbi" in l for l in self.log_lines(self.kea, "BSDP_SET_SKIPPED")),
+                   "reload did not log the broken set")
+            print("    " + line[-1].split("] ", 1)[-1])
+        finally:
+            shutil.rmtree(added, ignore_errors=True)
+            shutil.rmtree(broken, ignore_errors=True)
+            if os.path.exists(parked):
+                os.rename(parked, removed)
+        a = self.cmd_ok("bsdp-reload")
+        expect(a["arguments"]["images"] == n0 and a["arguments"]["skipped"] == s0,
+               "restored reload: %s" % a["arguments"])
+
+    def test_ops_reload_of_unreadable_directory_keeps_catalogue(self):
+        before = self.images()
+        away = self.sets + ".away"
+        os.rename(self.sets, away)
+        try:
+            a = self.cmd("bsdp-reload")
+            print("    " + a.get("text", ""))
+            expect(a.get("result") == 1 and "sets-directory" in a.get("text", ""),
+                   "reload of a missing directory: %s" % a)
+            expect(self.images()["images"] == before["images"], "catalogue changed")
+            expect(len(self.list_ids()["images"]) > 0, "LIST not answered from the old catalogue")
+            expect(self.stats()["bsdp.images"] == len(before["images"]), "gauge changed")
+            line = self.log_lines(self.kea, "BSDP_RELOAD_FAILED")
+            expect(line and "ERROR" in line[-1], "no BSDP_RELOAD_FAILED error line")
+        finally:
+            if os.path.exists(away):
+                os.rename(away, self.sets)
+        self.cmd_ok("bsdp-reload")
+
+    def test_ops_rescan_interval_picks_up_changes(self):
+        sets = os.path.join(self.work, "sets-rescan")
+        shutil.copytree(self.sets, sets, symlinks=True)
+        self.kea.stop()
+        kea = None
+        try:
+            kea, _ = self.start_kea("kea-rescan", params=self.params(**{
+                "sets-directory": sets, "rescan-interval": 1}))
+            expect(self.log_lines(kea, "BSDP_RESCAN_STARTED"), "no BSDP_RESCAN_STARTED")
+            n0 = len(self.images(kea)["images"])
+
+            def has(index, name=None):
+                return any(i["index"] == index and (name is None or i["name"] == name)
+                           for i in self.images(kea)["images"])
+            t0 = time.monotonic()
+            watched = http_set(sets, "Watched.nbi", 6001, "Seen by the rescan")
+            self.wait_for("the rescan to add 6001", lambda: has(6001), 10.0)
+            print("    new set served after %.1f s" % (time.monotonic() - t0))
+            self.wait_for("bsdp.images to follow", lambda: self.stats(kea)["bsdp.images"] == n0 + 1,
+                          5.0)
+            line = self.log_lines(kea, "BSDP_RELOADED")
+            expect(line and "change detected" in line[-1], "no BSDP_RELOADED for the change")
+            # The plist rewritten in place: its new name shows.
+            write_plist(watched, {"Name": "Renamed in place", "Index": 6001, "Type": "HTTP",
+                                  "Kind": 1, "BootFile": "booter", "Architectures": ["i386"],
+                                  "RootPath": "NetInstall.dmg"})
+            self.wait_for("the rescan to rename 6001", lambda: has(6001, "Renamed in place"), 10.0)
+            # Unreadable directory: old catalogue stays, one error line, and
+            # the directory coming back is picked up again.
+            away = sets + ".away"
+            os.rename(sets, away)
+            try:
+                self.wait_for("BSDP_RELOAD_FAILED", lambda: self.log_lines(kea, "BSDP_RELOAD_FAILED"),
+                              10.0)
+                time.sleep(2.5)
+                expect(len(self.log_lines(kea, "BSDP_RELOAD_FAILED")) == 1,
+                       "a missing directory is reported at every check")
+                expect(has(6001), "catalogue dropped while the directory was missing")
+            finally:
+                if os.path.exists(away):
+                    os.rename(away, sets)
+            shutil.rmtree(watched)
+            self.wait_for("the rescan to remove 6001", lambda: not has(6001), 10.0)
+            # A reconfiguration unloads the library (the thread stops) and
+            # loads it again (a new thread watches).
+            self.cmd_ok("config-reload", kea=kea)
+            self.wait_for("a second BSDP_RESCAN_STARTED",
+                          lambda: len(self.log_lines(kea, "BSDP_RESCAN_STARTED")) == 2, 10.0)
+            expect(kea.alive(), "kea-dhcp4 died on config-reload")
+            http_set(sets, "AfterReconfig.nbi", 6002, "After config-reload")
+            self.wait_for("the new thread to add 6002", lambda: has(6002), 10.0)
+            # Shutdown joins the thread: kea-dhcp4 exits cleanly and quickly.
+            t0 = time.monotonic()
+            os.kill(kea.proc.pid, 15)
+            rc = kea.wait_exit(10)
+            print("    SIGTERM: exit %s after %.1f s" % (rc, time.monotonic() - t0))
+            expect(rc == 0, "kea-dhcp4 exit status %r after SIGTERM" % rc)
+            expect(self.log_lines(kea, "BSDP_UNLOADED"), "no BSDP_UNLOADED at shutdown")
+        finally:
+            if kea:
+                kea.stop()
+            shutil.rmtree(sets, ignore_errors=True)
+            self.kea, _ = self.start_kea("kea-after-rescan")
+
+    # ---- kea-bsdp-check (no namespace needed) -------------------------------
+    def check_config(self, folder, params, comments=True, hook=None):
+        """A full kea-dhcp4 configuration file as an operator writes it, with
+        the comment styles kea-dhcp4 accepts."""
+        os.makedirs(folder, exist_ok=True)
+        kea = B.Kea(self.net, folder, "conf")
+        kea.config(hook or self.args.hook, params)
+        with open(kea.conf) as f:
+            text = f.read()
+        if comments:
+            text = ("// kea-dhcp4.conf for NetBoot\n# a hash comment\n/* a block\n comment */\n" +
+                    text.replace('"hooks-libraries": [', '"hooks-libraries": [ // BSDP\n', 1))
+        with open(kea.conf, "w") as f:
+            f.write(text)
+        return kea.conf
+
+    def run_check(self, conf, *extra, user=None):
+        cmd = [self.check_tool()] + list(extra) + [conf]
+        if user is not None:
+            cmd = ["setpriv", "--reuid=%d" % user, "--regid=%d" % user, "--clear-groups"] + cmd
+        return B.run(cmd, check=False, timeout=60)
+
+    def test_ops_kea_bsdp_check_good_config(self):
+        folder = os.path.join(self.work, "check-good")
+        state = os.path.join(folder, "bindings.csv")
+        os.makedirs(folder, exist_ok=True)
+        with open(state, "w") as f:
+            f.write("hwaddr,image-id,selected-at,machine-number\n")
+        st0 = os.stat(state)
+        conf = self.check_config(folder, self.params(**{"state-file": state}))
+        r = self.run_check(conf)
+        expect(r.returncode == 0, "exit %d:\n%s%s" % (r.returncode, r.stdout, r.stderr))
+        n = len(self.images()["images"])
+        expect(("%d image(s), 1 set(s) skipped" % n) in r.stdout, "summary:\n" + r.stdout)
+        for want in ("macOS High Sierra NetInstall", "NetInstall 10.13.nbi", "default",
+                     "DISABLED", "filter-only", "only MACs 00:11:22:33:44:55", "Escape.nbi"):
+            expect(want in r.stdout, "%r not printed:\n%s" % (want, r.stdout))
+        print("    " + "\n    ".join(r.stdout.splitlines()[:4]))
+        st1 = os.stat(state)
+        expect((st0.st_ino, st0.st_mtime_ns, st0.st_size) == (st1.st_ino, st1.st_mtime_ns,
+                                                             st1.st_size),
+               "kea-bsdp-check touched the state file")
+        r = self.run_check(conf, "--json")
+        expect(r.returncode == 0, "--json exit %d: %s" % (r.returncode, r.stderr))
+        j = json.loads(r.stdout)
+        expect(j["result"] == 0 and len(j["arguments"]["images"]) == n, "--json answer")
+        # No entry for the hook, or a broken file: an error, not a pass.
+        conf2 = os.path.join(folder, "nohook.conf")
+        with open(conf2, "w") as f:
+            json.dump({"Dhcp4": {"hooks-libraries": []}}, f)
+        r = self.run_check(conf2)
+        expect(r.returncode == 1 and "libdhcp_bsdp.so" in r.stderr, "no entry: %d %s" %
+               (r.returncode, r.stderr))
+        conf3 = os.path.join(folder, "broken.conf")
+        with open(conf3, "w") as f:
+            f.write('{ "Dhcp4": {\n "hooks-libraries": [ }\n}\n')
+        r = self.run_check(conf3)
+        expect(r.returncode == 1 and "JSON" in r.stderr and ":2:" in r.stderr,
+               "broken JSON: %d %s" % (r.returncode, r.stderr))
+        r = self.run_check("")
+        expect(r.returncode == 2, "usage exit %d" % r.returncode)
+
+    def test_ops_kea_bsdp_check_bad_parameters(self):
+        folder = os.path.join(self.work, "check-bad")
+        os.makedirs(folder, exist_ok=True)
+        a_file = os.path.join(folder, "not-a-directory")
+        with open(a_file, "w") as f:
+            f.write("x")
+        cases = [("unknown name", "bogus-name", 1),
+                 ("wrong type", "server-priority", "high"),
+                 ("wrong type", "sets-directory", 42),
+                 ("out of range", "server-priority", 70000),
+                 ("out of range", "rescan-interval", -1),
+                 ("bad value", "server-address", "198.18.0.256"),
+                 ("missing directory", "sets-directory", "/nonexistent/sets"),
+                 ("not a directory", "sets-directory", a_file)]
+        for kind, name, value in cases:
+            conf = self.check_config(os.path.join(folder, "%s-%s" % (name, kind.replace(" ", "-"))),
+                                     self.params(**{name: value}))
+            r = self.run_check(conf)
+            line = [l for l in r.stderr.splitlines() if "BSDP_LOAD_ERROR" in l]
+            expect(r.returncode == 1, "%s %s=%r passed:\n%s" % (kind, name, value, r.stdout))
+            expect(line and ("'%s'" % name) in line[0],
+                   "%s %s: no BSDP_LOAD_ERROR naming it:\n%s" % (kind, name, r.stderr))
+            print("    %-17s %s" % (kind + ":", line[0].split("BSDP_LOAD_ERROR ", 1)[-1][:110]))
+        # A directory the server's user cannot read, checked as that user.
+        pub = tempfile.mkdtemp(prefix="bsdp-check-nobody-")
+        try:
+            os.chmod(pub, 0o755)
+            locked = os.path.join(pub, "sets")
+            os.mkdir(locked, 0o000)
+            os.chmod(locked, 0o000)
+            conf = self.check_config(pub, {"sets-directory": locked,
+                                           "state-file": os.path.join(pub, "b.csv")})
+            os.chmod(os.path.dirname(conf), 0o755)
+            os.chmod(conf, 0o644)
+            r = self.run_check(conf, user=NOBODY)
+            line = [l for l in r.stderr.splitlines() if "BSDP_LOAD_ERROR" in l]
+            expect(r.returncode == 1 and line and "'sets-directory'" in line[0] and
+                   "ermission denied" in line[0],
+                   "unreadable directory as nobody: %d\n%s" % (r.returncode, r.stderr))
+            print("    %-17s %s" % ("unreadable:", line[0].split("BSDP_LOAD_ERROR ", 1)[-1][:110]))
+        finally:
+            shutil.rmtree(pub, ignore_errors=True)
