@@ -32,7 +32,6 @@ using isc::dhcp::OptionBuffer;
 using isc::dhcp::OptionPtr;
 using isc::dhcp::Pkt4Ptr;
 using isc::hooks::CalloutHandle;
-using isc::stats::StatsMgr;
 
 namespace isc {
 namespace bsdp {
@@ -45,11 +44,6 @@ const char VENDOR_PREFIX[] = "AAPLBSDPC/";
 const size_t VENDOR_PREFIX_LEN = sizeof(VENDOR_PREFIX) - 1;
 // Largest option-43 area the core may write: BOOTPD's cap of 8192 bytes.
 const size_t OPT43_OUT_MAX = 8192;
-
-void
-count(const char* name) {
-    StatsMgr::instance().addValue(name, int64_t(1));
-}
 
 std::string
 macText(const Pkt4Ptr& query) {
@@ -246,7 +240,7 @@ Impl::receive(CalloutHandle& handle, const Pkt4Ptr& query) const {
     }
     if (why) {
         handle.setStatus(CalloutHandle::NEXT_STEP_DROP);
-        count("bsdp.dropped-malformed");
+        stats::count(stats::dropped(BSDP_DROP_MALFORMED));
         LOG_DEBUG(bsdp_logger, BSDP_DBG_PACKET, BSDP_QUERY_MALFORMED).arg(macText(query)).arg(why);
     }
 }
@@ -315,9 +309,9 @@ Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response)
     std::string model(ans.vc.model, ans.vc.model_len);
     std::string arch(ans.vc.arch, ans.vc.arch_len);
     if (ans.req.msg_type == BSDP_MSGTYPE_LIST) {
-        count("bsdp.requests-list");
+        stats::count(stats::REQUESTS_LIST);
     } else if (ans.req.msg_type == BSDP_MSGTYPE_SELECT) {
-        count("bsdp.requests-select");
+        stats::count(stats::REQUESTS_SELECT);
     }
 
     if (ans.verdict == BSDP_VERDICT_NOT_BSDP) {
@@ -378,7 +372,7 @@ Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response)
 
     switch (ans.sent) {
     case BSDP_MSGTYPE_LIST:
-        count("bsdp.replies-list");
+        stats::count(stats::REPLIES_LIST);
         if (ans.truncated) {
             stats::count(stats::LISTS_TRUNCATED);
         }
@@ -388,7 +382,7 @@ Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response)
             .arg(ans.truncated ? " (list truncated to fit the client's maximum size)" : "");
         break;
     case BSDP_MSGTYPE_SELECT: {
-        count("bsdp.replies-select");
+        stats::count(stats::REPLIES_SELECT);
         const struct bsdp_image* img = bsdp_catalogue_find(cat.get(), ans.selected_id);
         LOG_INFO(bsdp_logger, BSDP_REPLY_SELECT)
             .arg(macText(query)).arg(arch).arg(model).arg(idText(ans.selected_id))
@@ -397,7 +391,7 @@ Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response)
         break;
     }
     case BSDP_MSGTYPE_FAILED:
-        count("bsdp.replies-failed");
+        stats::count(stats::REPLIES_FAILED);
         LOG_INFO(bsdp_logger, BSDP_REPLY_FAILED)
             .arg(macText(query)).arg(arch).arg(model)
             .arg((ans.req.present & BSDP_HAS(BSDP_OPT_SELECTED_BOOT_IMAGE)) ?
