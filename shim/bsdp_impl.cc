@@ -5,11 +5,13 @@
 #include "bsdp_option.h"
 #include "bsdp_stats.h"
 
+#include "hook/policy.h"
 #include "plist/nbi_scan.h"
 
 #include <asiolink/io_address.h>
 #include <dhcp/dhcp4.h>
 #include <dhcp/option_string.h>
+#include <dhcpsrv/host_mgr.h>
 #include <hooks/callout_handle.h>
 #include <stats/stats_mgr.h>
 
@@ -44,6 +46,10 @@ const char VENDOR_PREFIX[] = "AAPLBSDPC/";
 const size_t VENDOR_PREFIX_LEN = sizeof(VENDOR_PREFIX) - 1;
 // Largest option-43 area the core may write: BOOTPD's cap of 8192 bytes.
 const size_t OPT43_OUT_MAX = 8192;
+// iPXE's encapsulated options: their presence alone marks iPXE.
+const uint16_t IPXE_ENCAP_OPTION = 175;
+// One option 67.
+const size_t BOOT_FILE_OPTION_MAX = 255;
 
 std::string
 macText(const Pkt4Ptr& query) {
@@ -169,9 +175,16 @@ Impl::Impl(const isc::data::ConstElementPtr& params)
     if (!bindings_) {
         throw std::runtime_error("out of memory for the bindings table");
     }
+    try {
+        state_.reset(new StateFile(params_.state_file, bindings_));
+    } catch (...) {
+        bsdp_bindings_free(bindings_);
+        throw;
+    }
 }
 
 Impl::~Impl() {
+    state_.reset();   // final save while the table still exists
     bsdp_bindings_free(bindings_);
 }
 
@@ -248,6 +261,7 @@ Impl::receive(CalloutHandle& handle, const Pkt4Ptr& query) const {
 void
 Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response) {
     if (!isBsdpQuery(query)) {
+        chainIpxe(query, response);
         return;
     }
     bool marked = false;
@@ -294,6 +308,12 @@ Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response)
     q.reply_overhead = overhead;
     q.link_max = linkMaxMessage(query->getIface());
     q.now = static_cast<int64_t>(std::time(nullptr));
+    // Only a LIST reports a selected image: no host lookup for anything else.
+    struct bsdp_request peek;
+    if (q.mac_valid && has43 && bsdp_codec_parse_request(o43.data(), o43.size(), &peek) == 0 &&
+        (peek.present & BSDP_HAS(BSDP_OPT_MESSAGE_TYPE)) && peek.msg_type == BSDP_MSGTYPE_LIST) {
+        q.pinned_image = pinnedImage(q.mac, macText(query));
+    }
 
     uint8_t out[OPT43_OUT_MAX];
     struct bsdp_answer ans;
@@ -370,6 +390,9 @@ Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response)
         return;
     }
 
+    if (q.pinned_image != 0) {
+        explainPin(cat.get(), q, ans, q.pinned_image, macText(query));
+    }
     switch (ans.sent) {
     case BSDP_MSGTYPE_LIST:
         stats::count(stats::REPLIES_LIST);
@@ -401,6 +424,122 @@ Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response)
     default:
         break;
     }
+}
+
+uint32_t
+Impl::pinnedImage(const uint8_t mac[6], const std::string& who) const {
+    isc::dhcp::ConstHostCollection hosts;
+    try {
+        // Every reservation of this MAC, global or in any subnet: a relayed
+        // Mac may be in no subnet of Kea's.
+        hosts = isc::dhcp::HostMgr::instance().getAll(isc::dhcp::Host::IDENT_HWADDR, mac, 6);
+    } catch (const std::exception& ex) {
+        LOG_ERROR(bsdp_logger, BSDP_PIN_LOOKUP_FAILED).arg(who).arg(ex.what());
+        return (0);
+    }
+    for (auto const& host : hosts) {
+        isc::data::ConstElementPtr ctx = host ? host->getContext() : isc::data::ConstElementPtr();
+        if (!ctx || ctx->getType() != isc::data::Element::map) {
+            continue;
+        }
+        isc::data::ConstElementPtr v = ctx->get("bsdp-image");
+        if (!v) {
+            continue;
+        }
+        if (v->getType() == isc::data::Element::integer && v->intValue() >= 1 &&
+            v->intValue() <= 65535) {
+            return (static_cast<uint32_t>(v->intValue()));
+        }
+        LOG_WARN(bsdp_logger, BSDP_PIN_INVALID).arg(who).arg(v->str());
+    }
+    return (0);
+}
+
+void
+Impl::explainPin(const struct bsdp_catalogue* cat, const struct bsdp_query& q,
+                 const struct bsdp_answer& ans, uint32_t pinned, const std::string& who) const {
+    if (ans.sent != BSDP_MSGTYPE_LIST ||
+        (ans.selected_id != 0 && BSDP_IMAGE_ID_INDEX(ans.selected_id) == pinned)) {
+        return;
+    }
+    struct bsdp_client client;
+    std::memset(&client, 0, sizeof(client));
+    client.arch = bsdp_arch_from_name(ans.vc.arch, ans.vc.arch_len);
+    client.model = ans.vc.model;
+    client.model_len = ans.vc.model_len;
+    std::memcpy(client.mac, q.mac, 6);
+    const char* why = "no image with this index";
+    for (size_t i = 0; i < cat->n_images; ++i) {
+        const struct bsdp_image& img = cat->images[i];
+        if (img.index != pinned) {
+            continue;
+        }
+        if (bsdp_policy_applicable(&img, &client)) {
+            // Applicable but not listed: the client's filter left it out.
+            LOG_DEBUG(bsdp_logger, BSDP_DBG_PACKET, BSDP_PIN_FILTERED).arg(who).arg(pinned);
+            return;
+        }
+        why = img.is_enabled ?
+            "the image may not be booted by this client (architecture, model or MAC address)" :
+            "the image is disabled";
+    }
+    LOG_WARN(bsdp_logger, BSDP_PIN_IGNORED).arg(who).arg(pinned).arg(why);
+}
+
+void
+Impl::chainIpxe(const Pkt4Ptr& query, const Pkt4Ptr& response) const {
+    // Cheap checks first: ordinary traffic stops at the message type or at
+    // two option lookups, with nothing copied.
+    uint8_t type = query->getType();
+    if (type != isc::dhcp::DHCPDISCOVER && type != isc::dhcp::DHCPREQUEST &&
+        type != isc::dhcp::DHCPINFORM) {
+        return;
+    }
+    OptionPtr encap = query->getOption(IPXE_ENCAP_OPTION);
+    OptionPtr user_class = query->getOption(isc::dhcp::DHO_USER_CLASS);
+    if (!encap && !user_class) {
+        return;
+    }
+    uint8_t rtype = response->getType();
+    if (rtype != isc::dhcp::DHCPOFFER && rtype != isc::dhcp::DHCPACK) {
+        return;
+    }
+    const OptionBuffer* uc = user_class ? &user_class->getData() : nullptr;
+    if (!bsdp_responder_is_ipxe(uc && !uc->empty() ? uc->data() : nullptr, uc ? uc->size() : 0,
+                                encap != nullptr)) {
+        return;
+    }
+    isc::dhcp::HWAddrPtr hw = query->getHWAddr();
+    if (!hw || hw->htype_ != isc::dhcp::HTYPE_ETHER || hw->hwaddr_.size() != 6) {
+        return;
+    }
+    const char* what = type == isc::dhcp::DHCPDISCOVER ? "DISCOVER" :
+                       type == isc::dhcp::DHCPREQUEST ? "REQUEST" : "INFORM";
+    CatalogueConstPtr cat = catalogue();
+    int64_t now = static_cast<int64_t>(std::time(nullptr));
+    const char* url = bsdp_responder_chain_url(cat.get(), bindings_, hw->hwaddr_.data(), now,
+                                               params_.chain_window);
+    if (!url) {
+        LOG_DEBUG(bsdp_logger, BSDP_DBG_PACKET, BSDP_IPXE_NO_CHAIN).arg(macText(query)).arg(what);
+        return;
+    }
+    struct bsdp_binding b;
+    std::memset(&b, 0, sizeof(b));
+    bsdp_bindings_lookup(bindings_, hw->hwaddr_.data(), &b);
+    size_t len = std::strlen(url);
+    if (len > BOOT_FILE_OPTION_MAX) {
+        LOG_WARN(bsdp_logger, BSDP_IPXE_URL_TOO_LONG).arg(macText(query)).arg(idText(b.image_id));
+        return;
+    }
+    // The file field holds 127 bytes and a NUL; option 67 always carries it.
+    if (len <= BSDP_FILE_MAX) {
+        response->setFile(reinterpret_cast<const uint8_t*>(url), len);
+    }
+    while (response->delOption(isc::dhcp::DHO_BOOT_FILE_NAME)) {}
+    response->addOption(OptionPtr(new isc::dhcp::OptionString(
+        Option::V4, isc::dhcp::DHO_BOOT_FILE_NAME, std::string(url, len))));
+    LOG_INFO(bsdp_logger, BSDP_IPXE_CHAIN).arg(macText(query)).arg(what).arg(url)
+        .arg(idText(b.image_id)).arg(now - b.time);
 }
 
 } // namespace bsdp

@@ -6,6 +6,7 @@
 #define BSDP_IMPL_H
 
 #include "bsdp_params.h"
+#include "bsdp_state.h"
 
 #include "hook/bindings.h"
 #include "hook/catalogue.h"
@@ -47,6 +48,10 @@ public:
     // unreadable directory.
     struct bsdp_catalogue* scan() const;
 
+    // The image index a host reservation pins for this MAC
+    // ("user-context": {"bsdp-image": INDEX}), or 0. Logs invalid values.
+    uint32_t pinnedImage(const uint8_t mac[6], const std::string& who) const;
+
     // pkt4_receive: marks BSDP queries, drops malformed ones.
     void receive(isc::hooks::CalloutHandle& handle, const isc::dhcp::Pkt4Ptr& query) const;
     // pkt4_send: answers marked queries (or drops the response).
@@ -57,10 +62,17 @@ public:
     struct bsdp_bindings* bindings() const { return (bindings_); }
 
 private:
+    // The iPXE stage of a non-BSDP query: a ChainURL as the boot file.
+    void chainIpxe(const isc::dhcp::Pkt4Ptr& query, const isc::dhcp::Pkt4Ptr& response) const;
+    // Logs why a pinned index did not become the selected image.
+    void explainPin(const struct bsdp_catalogue* cat, const struct bsdp_query& q,
+                    const struct bsdp_answer& ans, uint32_t pinned, const std::string& who) const;
+
     Params params_;
     struct bsdp_responder responder_;
     CatalogueConstPtr catalogue_;     // accessed with std::atomic_load/store
     struct bsdp_bindings* bindings_;
+    std::unique_ptr<StateFile> state_;   // stopped before bindings_ is freed
 };
 
 typedef std::shared_ptr<Impl> ImplPtr;

@@ -11,8 +11,15 @@ extern const isc::log::MessageID BSDP_BINDING_DELETED = "BSDP_BINDING_DELETED";
 extern const isc::log::MessageID BSDP_BINDING_SET = "BSDP_BINDING_SET";
 extern const isc::log::MessageID BSDP_COMMAND_ERROR = "BSDP_COMMAND_ERROR";
 extern const isc::log::MessageID BSDP_IMAGE = "BSDP_IMAGE";
+extern const isc::log::MessageID BSDP_IPXE_CHAIN = "BSDP_IPXE_CHAIN";
+extern const isc::log::MessageID BSDP_IPXE_NO_CHAIN = "BSDP_IPXE_NO_CHAIN";
+extern const isc::log::MessageID BSDP_IPXE_URL_TOO_LONG = "BSDP_IPXE_URL_TOO_LONG";
 extern const isc::log::MessageID BSDP_LOADED = "BSDP_LOADED";
 extern const isc::log::MessageID BSDP_LOAD_ERROR = "BSDP_LOAD_ERROR";
+extern const isc::log::MessageID BSDP_PIN_FILTERED = "BSDP_PIN_FILTERED";
+extern const isc::log::MessageID BSDP_PIN_IGNORED = "BSDP_PIN_IGNORED";
+extern const isc::log::MessageID BSDP_PIN_INVALID = "BSDP_PIN_INVALID";
+extern const isc::log::MessageID BSDP_PIN_LOOKUP_FAILED = "BSDP_PIN_LOOKUP_FAILED";
 extern const isc::log::MessageID BSDP_QUERY_DROPPED = "BSDP_QUERY_DROPPED";
 extern const isc::log::MessageID BSDP_QUERY_MALFORMED = "BSDP_QUERY_MALFORMED";
 extern const isc::log::MessageID BSDP_RELOADED = "BSDP_RELOADED";
@@ -27,6 +34,15 @@ extern const isc::log::MessageID BSDP_RESCAN_STARTED = "BSDP_RESCAN_STARTED";
 extern const isc::log::MessageID BSDP_RESCAN_STOPPED = "BSDP_RESCAN_STOPPED";
 extern const isc::log::MessageID BSDP_SET_SKIPPED = "BSDP_SET_SKIPPED";
 extern const isc::log::MessageID BSDP_SET_WARNING = "BSDP_SET_WARNING";
+extern const isc::log::MessageID BSDP_STATE_BAD_LINE = "BSDP_STATE_BAD_LINE";
+extern const isc::log::MessageID BSDP_STATE_LOADED = "BSDP_STATE_LOADED";
+extern const isc::log::MessageID BSDP_STATE_MORE_BAD_LINES = "BSDP_STATE_MORE_BAD_LINES";
+extern const isc::log::MessageID BSDP_STATE_NEW = "BSDP_STATE_NEW";
+extern const isc::log::MessageID BSDP_STATE_SET_ASIDE = "BSDP_STATE_SET_ASIDE";
+extern const isc::log::MessageID BSDP_STATE_SET_ASIDE_FAILED = "BSDP_STATE_SET_ASIDE_FAILED";
+extern const isc::log::MessageID BSDP_STATE_UNREADABLE = "BSDP_STATE_UNREADABLE";
+extern const isc::log::MessageID BSDP_STATE_WRITER_FAILED = "BSDP_STATE_WRITER_FAILED";
+extern const isc::log::MessageID BSDP_STATE_WRITE_ERROR = "BSDP_STATE_WRITE_ERROR";
 extern const isc::log::MessageID BSDP_UNLOADED = "BSDP_UNLOADED";
 
 } // namespace bsdp
@@ -39,8 +55,15 @@ const char* values[] = {
     "BSDP_BINDING_SET", "binding of %1 set to image %2 '%3' by command",
     "BSDP_COMMAND_ERROR", "command %1 failed: %2",
     "BSDP_IMAGE", "image %1 '%2' (%3, %4, set %5)",
+    "BSDP_IPXE_CHAIN", "%1 (iPXE, %2) chained to %3 (image %4 selected %5 s ago)",
+    "BSDP_IPXE_NO_CHAIN", "%1 (iPXE, %2): no recent selection of an image with a ChainURL; Kea's answer unchanged",
+    "BSDP_IPXE_URL_TOO_LONG", "%1 (iPXE): ChainURL of image %2 is longer than 255 bytes; Kea's answer unchanged",
     "BSDP_LOADED", "serving %1 NetBoot image(s) from %2 (%3 set(s) skipped, %4 warning(s)), server priority %5",
     "BSDP_LOAD_ERROR", "%1",
+    "BSDP_PIN_FILTERED", "host reservation for %1 pins image index %2, not listed: excluded by the client's attribute filter",
+    "BSDP_PIN_IGNORED", "host reservation for %1 pins image index %2, ignored: %3",
+    "BSDP_PIN_INVALID", "host reservation for %1 has user-context bsdp-image %2: not an image index 1..65535; ignored",
+    "BSDP_PIN_LOOKUP_FAILED", "host reservations of %1 could not be read: %2",
     "BSDP_QUERY_DROPPED", "dropped a BSDP INFORM from %1: %2",
     "BSDP_QUERY_MALFORMED", "dropped a BSDP INFORM from %1: %2",
     "BSDP_RELOADED", "reloaded NetBoot sets from %1 (%2): %3 image(s) served, %4 set(s) skipped, %5 warning(s), in %6 ms",
@@ -55,6 +78,15 @@ const char* values[] = {
     "BSDP_RESCAN_STOPPED", "stopped watching %1",
     "BSDP_SET_SKIPPED", "NetBoot set %1 skipped: %2",
     "BSDP_SET_WARNING", "NetBoot set %1: %2",
+    "BSDP_STATE_BAD_LINE", "state file %1 line %2: %3; line ignored",
+    "BSDP_STATE_LOADED", "loaded %1 binding(s) from state file %2 (%3 bad line(s))",
+    "BSDP_STATE_MORE_BAD_LINES", "state file %1: %2 more bad line(s) not shown",
+    "BSDP_STATE_NEW", "state file %1 does not exist yet; it is created now",
+    "BSDP_STATE_SET_ASIDE", "state file %1 was damaged: kept as %2; a new one is written with the %3 good binding(s)",
+    "BSDP_STATE_SET_ASIDE_FAILED", "damaged state file %1 could not be set aside: %2",
+    "BSDP_STATE_UNREADABLE", "state file %1 cannot be read: %2",
+    "BSDP_STATE_WRITER_FAILED", "the state file writer for %1 could not start; selections will not be saved",
+    "BSDP_STATE_WRITE_ERROR", "state file %1 cannot be written: %2; selections are kept in memory and saved when it works again",
     "BSDP_UNLOADED", "BSDP hooks library unloaded",
     NULL
 };

@@ -7,6 +7,7 @@
 //
 // usage: shim_test /abs/path/libdhcp_bsdp.so
 #include "hook/bsdp_codec.h"
+#include "hook/state_file.h"
 
 #include <asiolink/io_address.h>
 #include <cc/data.h>
@@ -144,6 +145,7 @@ makeSets(const std::string& dir) {
 ElementPtr
 params(const std::string& extra_json = "") {
     std::string json = "{ \"sets-directory\": \"" + sets_dir + "\", "
+                       "\"state-file\": \"" + sets_dir + "/bindings.csv\", "
                        "\"http-url\": \"http://198.18.0.1/netboot\", "
                        "\"server-priority\": 40000" +
                        (extra_json.empty() ? "" : ", " + extra_json) + " }";
@@ -509,6 +511,30 @@ testListAfterSelectShowsSelected() {
     return (ok);
 }
 
+// unload() saves the bindings and load() reads them back: a reconfiguration
+// keeps every remembered selection.
+bool
+testSelectionSurvivesReload() {
+    bool ok = true;
+    CHECK(load(params()));
+    Pkt4Ptr q = bsdpQuery(listRequest(), "AAPLBSDPC/i386/MacBookPro11,1", 8192);
+    Pkt4Ptr r = keaResponse(q);
+    exchange(q, r);
+    Wire w = wire(r);
+    struct bsdp_reply reply;
+    CHECK(bsdp_codec_parse_reply(w.fused43.data(), w.fused43.size(), &reply) == 0);
+    CHECK(reply.selected_id == imageId(3));
+    std::FILE* f = std::fopen((sets_dir + "/bindings.csv").c_str(), "r");
+    CHECK(f != nullptr);
+    if (f) {
+        char line[128] = "";
+        CHECK(std::fgets(line, sizeof(line), f) != nullptr);
+        CHECK(std::string(line) == BSDP_STATE_HEADER "\n");
+        std::fclose(f);
+    }
+    return (ok);
+}
+
 bool
 testSelectUnknownFails() {
     bool ok = true;
@@ -621,7 +647,8 @@ testInstancesOfExactly255Bytes() {
                   "<key>Architectures</key><array><string>i386</string></array>"
                   "</dict></plist>\n");
     }
-    CHECK(load(Element::fromJSON("{ \"sets-directory\": \"" + dir + "\" }")));
+    CHECK(load(Element::fromJSON("{ \"sets-directory\": \"" + dir + "\", \"state-file\": \"" +
+                                 dir + "/bindings.csv\" }")));
     Pkt4Ptr q = bsdpQuery(listRequest(), "AAPLBSDPC/i386/MacBookPro11,1", 1500);
     Pkt4Ptr r = keaResponse(q);
     exchange(q, r);
@@ -676,7 +703,7 @@ testBadParametersRefused() {
     CHECK(!load(Element::fromJSON("{ \"sets-directory\": \"/etc/hostname\" }")));
     CHECK(!load(Element::fromJSON("{ }")));
     CHECK(load(params("\"server-address\": \"198.18.0.1\", \"nfs-url\": \"nfs:198.18.0.1:/srv/sets\", "
-                      "\"tftp-path-prefix\": \"\", \"state-file\": \"/tmp/x.csv\", "
+                      "\"tftp-path-prefix\": \"\", \"state-file\": \"" + sets_dir + "/x.csv\", "
                       "\"rescan-interval\": 0, \"chain-window\": 600, "
                       "\"machine-name-format\": \"Mac%03d\"")));
     return (ok);
@@ -719,6 +746,7 @@ main(int argc, char** argv) {
         run("list_under_576_bytes_fits_and_keeps_the_default", testListFits576);
         run("select_http_sets_siaddr_file_root_path_machine_name", testSelectHttp);
         run("list_after_select_carries_the_selected_image", testListAfterSelectShowsSelected);
+        run("selection_survives_unload_and_load", testSelectionSurvivesReload);
         run("select_of_unknown_image_gets_failed", testSelectUnknownFails);
         run("select_for_another_server_drops_keas_ack", testSelectOtherServerSilent);
         run("reply_port_is_honoured_and_1024_dropped", testReplyPort);

@@ -1,0 +1,516 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MPL-2.0
+"""Integration tests for remembered selections, host pinning and the iPXE
+stage, with real kea-dhcp4 processes in network namespaces.
+
+usage (root): test_bindings.py --hook /abs/libdhcp_bsdp.so --bsdpc /abs/bsdpc [-k NAME]
+
+Each test starts its own kea-dhcp4 with its own state file. Prints PASS/FAIL
+per test and "bindings: N passed, N failed"; exits 1 on any failure.
+Namespaces, processes and files are removed even on failure."""
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import bsdpnet as B  # noqa: E402
+import run as R  # noqa: E402
+
+ID_1001 = R.ID_1001                        # HTTP, the default
+ID_1002 = R.ID_1002                        # NFS
+ID_IPXE = B.image_id(1003)                 # BootFileOnly with a ChainURL
+CHAIN_URL = "http://198.18.0.1/esxi/mboot.efi"
+SNPONLY = "/usr/lib/ipxe/snponly.efi"      # Debian's ipxe package
+POOL = ("198.18.0.100", "198.18.0.150")
+LINE_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5},0x[0-9a-f]{8},[0-9]+,[1-9][0-9]*$")
+HEADER = "hwaddr,image-id,selected-at,machine-number"
+
+Failure = R.Failure
+expect = R.expect
+
+
+def parse_state(path):
+    """{mac: (image id, time, number)} of a state file; Failure when any
+    line is malformed (the writer must never leave a torn file)."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    expect(raw.endswith(b"\n"), "state file does not end with a newline: %r" % raw[-80:])
+    lines = raw.decode("ascii").split("\n")[:-1]
+    expect(lines and lines[0] == HEADER, "state file header is %r" % (lines[:1],))
+    out = {}
+    for i, line in enumerate(lines[1:], 2):
+        expect(LINE_RE.match(line), "state file line %d malformed: %r" % (i, line))
+        mac, iid, when, number = line.split(",")
+        out[mac] = (int(iid, 16), int(when), int(number))
+    return out
+
+
+def ipxe_options(kind="discover", requested=None, server=None):
+    """What iPXE (snponly.efi on a Mac's UEFI) sends: user class iPXE, its
+    encapsulated option 175 (feature flags and bus id), PXE vendor class,
+    client architecture 7 (EFI x86-64) and UNDI 3.16."""
+    encap = bytes([0xb1, 0x05, 0x01, 0x14, 0xe4, 0x16, 0x86,   # bus id: PCI 14e4:1686
+                   0x10, 0x01, 0x02,                           # PXE extensions
+                   0x13, 0x01, 0x01,                           # HTTP
+                   0x14, 0x01, 0x01,                           # HTTPS
+                   0x15, 0x01, 0x01,                           # TFTP
+                   0x17, 0x01, 0x01,                           # DNS
+                   0x24, 0x01, 0x01,                           # EFI
+                   0x27, 0x01, 0x01])                          # menu
+    opts = [(57, struct.pack("!H", 1472)),
+            (93, b"\x00\x07"),
+            (94, b"\x01\x03\x10"),
+            (97, b"\x00" + bytes(range(1, 17))),
+            (60, "PXEClient:Arch:00007:UNDI:003016"),
+            (77, "iPXE"),
+            (175, encap),
+            (55, bytes([1, 3, 6, 7, 12, 15, 17, 26, 43, 60, 66, 67, 119, 128, 129, 130, 131,
+                        132, 133, 134, 135, 175, 203]))]
+    if requested:
+        opts.append((50, B.ip_bytes(requested)))
+    if server:
+        opts.append((54, B.ip_bytes(server)))
+    return opts
+
+
+def file_field(msg):
+    return msg[108:236].rstrip(b"\0")
+
+
+class BindingSuite(R.Suite):
+    ORDER = ["test_select_then_list_survives_restart",
+             "test_kill9_during_select_bursts_never_tears_the_file",
+             "test_damaged_state_file_set_aside_and_serving_continues",
+             "test_unwritable_state_file_reported_and_serving_continues",
+             "test_reservation_pins_in_subnet_and_globally",
+             "test_ipxe_chain_after_select_within_window"]
+
+    # ---- fixtures ----------------------------------------------------------
+    def make_sets(self):
+        R.Suite.make_sets(self)
+        # The whole ESXi-on-Mac path needs no iPXE build: Debian's own
+        # snponly.efi is the booter of the chain set.
+        if os.path.exists(SNPONLY):
+            shutil.copyfile(SNPONLY, os.path.join(self.sets, "iPXE.nbi", "i386", "snponly.efi"))
+
+    def start(self, name, edit=None, expect_ok=True, **over):
+        """A kea-dhcp4 with the hook; edit(dhcp4_dict) may change the
+        configuration (pools, reservations) before it starts."""
+        over.setdefault("state-file", os.path.join(self.work, name + ".csv"))
+        kea = B.Kea(self.net, self.work, name)
+        kea.config(self.args.hook, self.params(**over))
+        if edit:
+            with open(kea.conf) as f:
+                conf = json.load(f)
+            edit(conf["Dhcp4"])
+            with open(kea.conf, "w") as f:
+                json.dump(conf, f, indent=2)
+        self.keas.append(kea)
+        ok = kea.start()
+        if expect_ok and not ok:
+            raise Failure("kea-dhcp4 %s did not start:\n%s" % (name, kea.text()[-2000:]))
+        self.kea = kea
+        return kea
+
+    def wait_log(self, kea, pattern, timeout=5.0):
+        """The log lines matching a regex, waiting (bounded) for one."""
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = [l for l in kea.text().splitlines() if re.search(pattern, l)]
+            if lines or time.monotonic() > deadline:
+                return lines
+            time.sleep(0.05)
+
+    def wait_file(self, path, timeout=5.0):
+        deadline = time.monotonic() + timeout
+        while not os.path.exists(path) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return os.path.exists(path)
+
+    def list_reply(self, mac=None, **kw):
+        _, opts = self.one_reply(self.inform(B.bsdp_list(extra=bytes([12, 2, 0x05, 0xdc])),
+                                             mac=mac, **kw))
+        d = B.decode_bsdp(opts)
+        expect(d is not None and d.get(1) == b"\x01", "not an ACK[LIST]")
+        return d
+
+    def selected(self, d):
+        return struct.unpack("!I", d[8])[0] if 8 in d else None
+
+    def select_raw(self, iid, mac=None):
+        _, opts = self.one_reply(self.inform(B.bsdp_select(B.SERVER_IP, iid), mac=mac))
+        d = B.decode_bsdp(opts)
+        expect(d is not None and d.get(1) == b"\x02", "SELECT %#x not acknowledged" % iid)
+        return d
+
+    # ---- tests -------------------------------------------------------------
+    def test_select_then_list_survives_restart(self):
+        state = os.path.join(self.work, "restart.csv")
+        kea = self.start("restart-1", **{"state-file": state, "machine-name-format": "Mac-%04d"})
+        # Two other Macs first, so this one's machine number is not 1.
+        others = ["02:00:00:00:01:01", "02:00:00:00:01:02"]
+        for m in others:
+            self.select_raw(ID_1001, mac=m)
+        expect(self.selected(self.list_reply()) is None, "sub-option 8 before any SELECT")
+        rc, j, r = self.bsdpc_json("--select", "1002", "--max-size", "1500")
+        expect(rc == 0 and j["select"]["result"] == "ack", "bsdpc --select 1002: %s" % r.stderr)
+        name = j["select"]["machine_name"]
+        expect(name == "Mac-0003", "machine name %r, want Mac-0003" % name)
+        expect(self.selected(self.list_reply()) == ID_1002, "LIST after SELECT lacks 8 = 1002")
+        kea.stop()
+        saved = parse_state(state)
+        mine = saved.get(self.net.cli_mac)
+        expect(mine and mine[0] == ID_1002 and mine[2] == 3, "state file entry %r" % (mine,))
+        expect(all(saved[m][0] == ID_1001 for m in others), "other Macs not saved: %r" % saved)
+
+        kea = self.start("restart-2", **{"state-file": state, "machine-name-format": "Mac-%04d"})
+        expect(self.wait_log(kea, r"BSDP_STATE_LOADED loaded 3 binding"), "no BSDP_STATE_LOADED")
+        d = self.list_reply()
+        expect(self.selected(d) == ID_1002, "after restart LIST has 8 = %r" % self.selected(d))
+        # bsdpc's own LIST shows it as the selected image too.
+        rc, j, r = self.bsdpc_json("--list")
+        expect(rc == 0, "bsdpc --list: %s" % r.stderr)
+        sel = j["servers"][0].get("selected_id")
+        expect(sel is not None and int(str(sel), 0) == ID_1002, "bsdpc selected_id %r" % sel)
+        print("    after restart: sub-option 8 = %#x, bsdpc selected_id %s" % (self.selected(d), sel))
+        rc, j, r = self.bsdpc_json("--select", "1002", "--max-size", "1500")
+        expect(rc == 0 and j["select"]["machine_name"] == name,
+               "machine name after restart %r, want %r" % (j and j["select"]["machine_name"], name))
+        # A SELECT naming another server forgets our binding (and keeps the number).
+        got = B.probe(self.net, [self.inform(B.bsdp_select("198.18.0.99", ID_1001))],
+                      listen=(67, 68))
+        expect(got == [], "another server's SELECT answered")
+        expect(self.selected(self.list_reply()) is None, "binding kept after another server's SELECT")
+        rc, j, r = self.bsdpc_json("--select", "1002", "--max-size", "1500")
+        expect(j["select"]["machine_name"] == name, "number changed after forgetting")
+        kea.stop()
+
+    def test_kill9_during_select_bursts_never_tears_the_file(self):
+        state = os.path.join(self.work, "kill.csv")
+        rnd = random.Random(9)
+        known = {}
+        rounds = 10
+        for rno in range(rounds):
+            kea = self.start("kill-%d" % rno, **{"state-file": state})
+            bad = [l for l in kea.text().splitlines()
+                   if re.search(r"BSDP_STATE_(BAD_LINE|UNREADABLE|SET_ASIDE)", l)]
+            expect(not bad, "round %d: state file reported damaged: %s" % (rno, bad))
+            # Phase 1: SELECTs answered well before the kill must survive it.
+            early = ["02:00:%02x:00:00:%02x" % (rno, i) for i in range(10)]
+            got = B.probe(self.net, [self.inform(B.bsdp_select(B.SERVER_IP, ID_1002), mac=m)
+                                     for m in early], timeout=1.2)
+            expect(len(got) == len(early), "round %d: %d of %d early SELECTs answered" %
+                   (rno, len(got), len(early)))
+            time.sleep(0.3)
+            # Phase 2: a burst, and kill -9 in the middle of it.
+            before = kea.text().count("BSDP_REPLY_SELECT")
+            burst = ["02:01:%02x:00:%02x:%02x" % (rno, i >> 8, i & 0xff) for i in range(150)]
+            spec = {"iface": self.net.cli_if, "src_mac": self.net.cli_mac,
+                    "dst_mac": "ff:ff:ff:ff:ff:ff", "src_ip": B.CLIENT_IP,
+                    "dst_ip": "255.255.255.255", "sport": 68, "dport": 67, "listen": [68],
+                    "timeout": 0.2,
+                    "payloads": [self.inform(B.bsdp_select(B.SERVER_IP, ID_1001), mac=m).hex()
+                                 for m in burst]}
+            sender = subprocess.Popen(["ip", "netns", "exec", self.net.cli, B.PYTHON,
+                                       os.path.join(HERE, "probe.py")], stdin=subprocess.PIPE,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.helpers.append(sender)
+            sender.stdin.write(json.dumps(spec).encode())
+            sender.stdin.close()
+            target = rnd.randrange(5, 120)
+            deadline = time.monotonic() + 15
+            while (kea.text().count("BSDP_REPLY_SELECT") - before < target and
+                   time.monotonic() < deadline and sender.poll() is None):
+                time.sleep(0.01)
+            answered = kea.text().count("BSDP_REPLY_SELECT") - before
+            os.kill(kea.proc.pid, signal.SIGKILL)
+            kea.proc.wait(timeout=10)
+            kea.proc = None
+            try:
+                sender.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.kill(sender.pid, signal.SIGKILL)
+                sender.wait(timeout=10)
+            saved = parse_state(state)
+            lost = [m for m in early if m not in saved]
+            expect(not lost, "round %d: early SELECTs lost: %s" % (rno, lost))
+            gone = [m for m in known if m not in saved]
+            expect(not gone, "round %d: earlier bindings lost: %s" % (rno, gone[:5]))
+            in_burst = sum(1 for m in burst if m in saved)
+            print("    round %d: killed after %d burst SELECTs answered; file parses, %d "
+                  "bindings (%d from the burst)" % (rno, answered, len(saved), in_burst))
+            known = saved
+        # The next start reads what the last kill left, with no complaint.
+        kea = self.start("kill-final", **{"state-file": state})
+        lines = self.wait_log(kea, r"BSDP_STATE_LOADED")
+        expect(lines and ("loaded %d binding" % len(known)) in lines[0] and "(0 bad" in lines[0],
+               "final load: %s" % lines)
+        kea.stop()
+
+    def test_damaged_state_file_set_aside_and_serving_continues(self):
+        state = os.path.join(self.work, "damaged.csv")
+        good = "%s,0x%08x,1700000000,7" % (self.net.cli_mac, ID_1002)
+        text = "\n".join([HEADER, good, "garbage", "02:00:00:00:00:09,0x01000000,1,1",
+                          "02:00:00:00:00:0a,0x01000065,1700000000"]) + "\n"
+        with open(state, "w") as f:
+            f.write(text)
+        kea = self.start("damaged", **{"state-file": state})
+        bad = self.wait_log(kea, r"BSDP_STATE_BAD_LINE")
+        expect(len(bad) == 3, "want 3 BSDP_STATE_BAD_LINE lines: %s" % bad)
+        expect(state in bad[0] and "line 3" in bad[0] and "too few fields" in bad[0],
+               "bad-line report lacks path, line or reason: %s" % bad[0])
+        expect("line 4" in bad[1] and "index 0" in bad[1], "second report: %s" % bad[1])
+        aside = self.wait_log(kea, r"BSDP_STATE_SET_ASIDE ")
+        expect(aside, "no BSDP_STATE_SET_ASIDE line")
+        print("    " + bad[0].split("] ", 1)[-1])
+        print("    " + aside[0].split("] ", 1)[-1])
+        kept = [p for p in os.listdir(self.work) if p.startswith("damaged.csv.damaged-")]
+        expect(len(kept) == 1, "set-aside files: %s" % kept)
+        with open(os.path.join(self.work, kept[0])) as f:
+            expect(f.read() == text, "set-aside file is not the original")
+        # A fresh file with the good entry, and serving goes on with it.
+        deadline = time.monotonic() + 5
+        fresh = {}
+        while time.monotonic() < deadline:
+            if os.path.exists(state):
+                fresh = parse_state(state)
+                if fresh:
+                    break
+            time.sleep(0.05)
+        expect(list(fresh) == [self.net.cli_mac] and fresh[self.net.cli_mac][2] == 7,
+               "fresh state file: %r" % fresh)
+        expect(self.selected(self.list_reply()) == ID_1002, "good binding not served")
+        rc, j, r = self.bsdpc_json("--select", "1002", "--max-size", "1500")
+        expect(rc == 0 and j["select"]["machine_name"] == "NetBoot007",
+               "machine name %r" % (j and j["select"]["machine_name"]))
+        kea.stop()
+        # A state file that cannot be read at all (here a folder) is set aside too.
+        os.unlink(state)
+        os.mkdir(state)
+        kea = self.start("unreadable", **{"state-file": state})
+        expect(self.wait_log(kea, r"BSDP_STATE_UNREADABLE"), "no BSDP_STATE_UNREADABLE")
+        expect(self.wait_log(kea, r"BSDP_STATE_SET_ASIDE "), "unreadable file not set aside")
+        expect(self.wait_file(state) and os.path.isfile(state), "no fresh state file")
+        expect(self.selected(self.list_reply()) is None, "LIST not served")
+        kea.stop()
+
+    def test_unwritable_state_file_reported_and_serving_continues(self):
+        state = os.path.join(self.work, "no-such-folder", "b.csv")
+        kea = self.start("unwritable", **{"state-file": state})
+        lines = self.wait_log(kea, r"BSDP_STATE_WRITE_ERROR")
+        expect(lines and state in lines[0], "no BSDP_STATE_WRITE_ERROR naming the file: %s" % lines)
+        print("    " + lines[0].split("] ", 1)[-1])
+        for i in range(3):
+            self.select_raw(ID_1002, mac="02:00:00:00:02:%02x" % i)
+        expect(self.selected(self.list_reply(mac="02:00:00:00:02:01")) == ID_1002,
+               "binding not kept in memory")
+        time.sleep(1.2)
+        expect(len(self.wait_log(kea, r"BSDP_STATE_WRITE_ERROR", 0)) == 1,
+               "the same error was logged more than once")
+        expect(kea.alive(), "kea-dhcp4 died")
+        kea.stop()
+
+    def test_reservation_pins_in_subnet_and_globally(self):
+        cli = self.net.cli_mac
+        m_global, m_far = "02:00:00:00:03:01", "02:00:00:00:03:02"
+        m_missing, m_bad, m_text = "02:00:00:00:03:03", "02:00:00:00:03:04", "02:00:00:00:03:05"
+
+        # Kea 2.2 refuses a reservation without a resource (a hostname,
+        # an address, client classes, options): a user context is not one.
+        def pin(mac, value, n):
+            return {"hw-address": mac, "hostname": "mac-lab-%d" % n,
+                    "user-context": {"bsdp-image": value}}
+
+        def edit(d):
+            d["subnet4"][0]["reservations"] = [
+                pin(cli, 1002, 1), pin(m_missing, 4321, 2), pin(m_bad, 3002, 3),
+                pin(m_text, "1001", 4)]
+            d["reservations"] = [
+                pin(m_global, 1003, 5),
+                {"hw-address": m_far, "client-classes": ["netboot"],
+                 "user-context": {"bsdp-image": 1001}}]
+        kea = self.start("pin", edit=edit)
+        d = self.list_reply()
+        expect(self.selected(d) == ID_1002, "subnet reservation: 8 = %r" % self.selected(d))
+        # The pin overrides a remembered selection.
+        self.select_raw(ID_1001)
+        expect(self.selected(self.list_reply()) == ID_1002, "pin lost after another SELECT")
+        # Broadcast from a MAC with a global reservation.
+        expect(self.selected(self.list_reply(mac=m_global)) == ID_IPXE, "global reservation")
+        # Relayed and unicast INFORMs from outside Kea's subnets: no subnet is selected.
+        far = "198.19.5.5"
+        for name, kw in (("relayed", dict(giaddr="198.19.7.1", hops=1, sport=67,
+                                          src="198.19.7.1")),
+                         ("unicast", dict(sport=68, src=far))):
+            sport, src = kw.pop("sport"), kw.pop("src")
+            pkt = self.inform(B.bsdp_list(), ciaddr=far, mac=m_far, **kw)
+            got = B.probe(self.net, [pkt], dst_ip=B.SERVER_IP, sport=sport, dport=67,
+                          listen=(67, 68), src_ip=src)
+            expect(len(got) == 1 and got[0]["dst"] == far,
+                   "%s from outside the subnets: %s" % (name, [(g["dst"], g["dport"]) for g in got]))
+            d = B.decode_bsdp(B.parse_options(got[0]["data"]))
+            expect(d and self.selected(d) == ID_1001, "%s: global pin not applied: %r" %
+                   (name, d and self.selected(d)))
+        # Pins that cannot apply are logged and ignored.
+        for mac, word in ((m_missing, "no image with this index"),
+                          (m_bad, "may not be booted by this client")):
+            expect(self.selected(self.list_reply(mac=mac)) is None, "%s: bad pin applied" % mac)
+            lines = self.wait_log(kea, r"BSDP_PIN_IGNORED.*%s" % mac)
+            expect(lines and word in lines[0], "%s: no BSDP_PIN_IGNORED (%s): %s" %
+                   (mac, word, lines))
+            print("    " + lines[0].split("] ", 1)[-1])
+        expect(self.selected(self.list_reply(mac=m_text)) is None, "a text pin was applied")
+        lines = self.wait_log(kea, r"BSDP_PIN_INVALID.*%s" % m_text)
+        expect(lines, "no BSDP_PIN_INVALID for a text value")
+        print("    " + lines[0].split("] ", 1)[-1])
+        kea.stop()
+
+    def test_ipxe_chain_after_select_within_window(self):
+        def edit(d):
+            d["subnet4"][0]["pools"] = [{"pool": "%s - %s" % POOL}]
+        kea = self.start("ipxe", edit=edit, **{"chain-window": 3})
+        xid = self.next_xid()
+        cli = self.net.cli_mac
+
+        def exchange(opts, msgtype=1, ciaddr="0.0.0.0", src="0.0.0.0"):
+            pkt = B.dhcp_message(xid, cli, opts, ciaddr=ciaddr, msgtype=msgtype)
+            got = B.probe(self.net, [pkt], src_ip=src, listen=(68,))
+            expect(len(got) == 1, "%d replies to message type %d" % (len(got), msgtype))
+            opts = B.parse_options(got[0]["data"])
+            expect(opts is not None, "malformed reply")
+            return got[0]["data"], opts
+
+        before, bopts = exchange(ipxe_options())
+        expect(B.option(bopts, 53) == b"\x02", "no OFFER to iPXE")
+        expect(file_field(before) != CHAIN_URL.encode() and B.option(bopts, 67) is None,
+               "chain URL before any SELECT")
+        rc, j, r = self.bsdpc_json("--select", "1003", "--max-size", "1500")
+        expect(rc == 0 and j["select"]["result"] == "ack", "bsdpc --select 1003: %s" % r.stderr)
+        booter = j["select"]["file"]
+        expect(booter == R.TFTP_PREFIX + "iPXE.nbi/i386/snponly.efi", "booter %r" % booter)
+        selected_at = time.monotonic()
+
+        # One batch, well inside the 3 s window: iPXE's DISCOVER (the same
+        # xid as before), REQUEST and INFORM, and the firmware's own PXE
+        # DISCOVER (no iPXE markers).
+        xids = [xid] + [self.next_xid() for _ in range(3)]
+        plain = [o for o in ipxe_options() if o[0] not in (77, 175)]
+        pkts = [B.dhcp_message(xids[0], cli, ipxe_options(), ciaddr="0.0.0.0", msgtype=1),
+                B.dhcp_message(xids[1], cli, ipxe_options(requested="198.18.0.120",
+                                                          server=B.SERVER_IP),
+                               ciaddr="0.0.0.0", msgtype=3),
+                B.dhcp_message(xids[2], cli, ipxe_options(), ciaddr=B.CLIENT_IP, msgtype=8),
+                B.dhcp_message(xids[3], cli, plain, ciaddr="0.0.0.0", msgtype=1)]
+        got = B.probe(self.net, pkts, src_ip="0.0.0.0", listen=(68,))
+        by_xid = {struct.unpack("!I", g["data"][4:8])[0]: g["data"] for g in got}
+        expect(sorted(by_xid) == sorted(xids), "replies for xids %s of %s" % (sorted(by_xid), xids))
+        after, aopts = by_xid[xids[0]], B.parse_options(by_xid[xids[0]])
+        expect(file_field(after) == CHAIN_URL.encode(), "file field %r" % file_field(after))
+        expect(B.option(aopts, 67) == CHAIN_URL.encode(), "option 67 %r" % B.option(aopts, 67))
+        # Otherwise Kea's own OFFER, byte for byte (but yiaddr: Kea's allocator
+        # offers the next free address each time).
+        diff = [i for i in range(240) if (i < 16 or 20 <= i < 108 or i >= 236) and
+                before[i] != after[i]]
+        expect(not diff, "header differs beyond yiaddr and file at offsets %s" % diff)
+        expect([o for o in aopts if o[0] != 67] == bopts, "options differ beyond 67:\n%s\n%s" %
+               (bopts, aopts))
+        print("    iPXE DISCOVER -> OFFER, file %r, option 67 %r" %
+              (file_field(after).decode(), B.option(aopts, 67).decode()))
+        for name, x in (("REQUEST", xids[1]), ("INFORM", xids[2])):
+            msg = by_xid[x]
+            o = B.parse_options(msg)
+            expect(B.option(o, 53) == b"\x05" and file_field(msg) == CHAIN_URL.encode() and
+                   B.option(o, 67) == CHAIN_URL.encode(),
+                   "%s: type %r, file %r, option 67 %r" % (name, B.option(o, 53), file_field(msg),
+                                                           B.option(o, 67)))
+        other = by_xid[xids[3]]
+        expect(B.option(B.parse_options(other), 67) is None and
+               file_field(other) != CHAIN_URL.encode(), "non-iPXE DISCOVER got the chain URL")
+        lines = self.wait_log(kea, r"BSDP_IPXE_CHAIN")
+        expect(lines and CHAIN_URL in lines[0], "no BSDP_IPXE_CHAIN log line")
+        print("    " + lines[0].split("] ", 1)[-1])
+        expect(time.monotonic() - selected_at < 3, "test too slow for a 3 s window")
+        # After the window: Kea's answer again.
+        time.sleep(max(0.0, selected_at + 4.0 - time.monotonic()))
+        late, lopts = exchange(ipxe_options())
+        expect(B.option(lopts, 67) is None and file_field(late) != CHAIN_URL.encode(),
+               "chain URL after the window")
+        kea.stop()
+
+    # ---- runner ------------------------------------------------------------
+    def run(self):
+        tests = sorted(t for t in dir(self) if t.startswith("test_") and
+                       t not in dir(R.Suite))
+        assert sorted(self.ORDER) == tests, tests
+        order = [t for t in self.ORDER if not self.args.k or self.args.k in t]
+        self.make_sets()
+        self.net.up()
+        for t in order:
+            t0 = time.monotonic()
+            try:
+                getattr(self, t)()
+                print("PASS %s (%.1f s)" % (t[5:], time.monotonic() - t0))
+                self.passed += 1
+            except Failure as e:
+                print("FAIL %s: %s" % (t[5:], e))
+                self.failed += 1
+            except Exception:
+                print("FAIL %s: %s" % (t[5:], traceback.format_exc()))
+                self.failed += 1
+            finally:
+                for k in self.keas:
+                    try:
+                        k.stop()
+                    except Exception:
+                        pass
+            sys.stdout.flush()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--hook", required=True)
+    ap.add_argument("--bsdpc", required=True)
+    ap.add_argument("-k", help="run only tests whose name contains this")
+    ap.add_argument("--keep", action="store_true", help="keep the work folder")
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        print("bindings: needs root (network namespaces)")
+        print("bindings: 0 passed, 1 failed")
+        return 1
+    for tool in ("kea-dhcp4", "ip"):
+        if not shutil.which(tool):
+            print("bindings: %s not installed (make deps)" % tool)
+            print("bindings: 0 passed, 1 failed")
+            return 1
+
+    def on_signal(signum, frame):
+        raise KeyboardInterrupt()
+    signal.signal(signal.SIGTERM, on_signal)
+    suite = BindingSuite(args)
+    try:
+        suite.run()
+    except KeyboardInterrupt:
+        print("bindings: interrupted")
+        suite.failed += 1
+    except Exception:
+        traceback.print_exc()
+        suite.failed += 1
+    finally:
+        suite.cleanup()
+    print("bindings: %d passed, %d failed" % (suite.passed, suite.failed))
+    return 1 if suite.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
