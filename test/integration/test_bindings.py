@@ -23,6 +23,7 @@ import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 
 import bsdpnet as B  # noqa: E402
 import run as R  # noqa: E402
@@ -94,7 +95,8 @@ class BindingSuite(R.Suite):
              "test_damaged_state_file_set_aside_and_serving_continues",
              "test_unwritable_state_file_reported_and_serving_continues",
              "test_reservation_pins_in_subnet_and_globally",
-             "test_ipxe_chain_after_select_within_window"]
+             "test_ipxe_chain_after_select_within_window",
+             "test_bad_machine_name_format_refused_naming_it"]
 
     # ---- fixtures ----------------------------------------------------------
     def make_sets(self):
@@ -447,6 +449,17 @@ class BindingSuite(R.Suite):
         expect(B.option(lopts, 67) is None and file_field(late) != CHAIN_URL.encode(),
                "chain URL after the window")
         kea.stop()
+
+    def test_bad_machine_name_format_refused_naming_it(self):
+        for fmt in ("Mac%d-%d", "Mac", "Mac%s"):
+            kea = self.start("bad-format", expect_ok=False, **{"machine-name-format": fmt})
+            rc = kea.wait_exit(10)
+            line = [l for l in kea.text().splitlines() if "BSDP_LOAD_ERROR" in l]
+            expect(rc not in (None, 0), "%r: kea-dhcp4 started" % fmt)
+            expect(line and "'machine-name-format'" in line[0],
+                   "%r: no BSDP_LOAD_ERROR naming the parameter: %s" % (fmt, line))
+            print("    " + line[0].split("] ", 1)[-1])
+            kea.stop()
 
     # ---- runner ------------------------------------------------------------
     def run(self):

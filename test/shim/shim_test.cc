@@ -690,6 +690,10 @@ testBadParametersRefused() {
         "\"nfs-url\": \"http://x/y\"",
         "\"http-url\": \"ftp://198.18.0.1/x\"",
         "\"machine-name-format\": \"Mac%s\"",
+        "\"machine-name-format\": \"Mac%d-%d\"",
+        "\"machine-name-format\": \"Mac\"",
+        "\"machine-name-format\": \"%n%d\"",
+        "\"machine-name-format\": \"\"",
         "\"tftp-path-prefix\": [ ]",
     };
     for (auto const& b : bad) {
