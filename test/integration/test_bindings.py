@@ -96,7 +96,8 @@ class BindingSuite(R.Suite):
              "test_unwritable_state_file_reported_and_serving_continues",
              "test_reservation_pins_in_subnet_and_globally",
              "test_ipxe_chain_after_select_within_window",
-             "test_bad_machine_name_format_refused_naming_it"]
+             "test_bad_machine_name_format_refused_naming_it",
+             "test_config_reload_keeps_bindings"]
 
     # ---- fixtures ----------------------------------------------------------
     def make_sets(self):
@@ -460,6 +461,30 @@ class BindingSuite(R.Suite):
                    "%r: no BSDP_LOAD_ERROR naming the parameter: %s" % (fmt, line))
             print("    " + line[0].split("] ", 1)[-1])
             kea.stop()
+
+    def test_config_reload_keeps_bindings(self):
+        # Kea runs unload() then load() on a reconfiguration: the final save
+        # and the new load must hand the bindings over, twice in a row.
+        kea = self.start("reload")
+        self.select_raw(ID_1002)
+        sock = os.path.join(kea.dir, "kea4.sock")
+        for n in range(2):
+            r = B.run(["socat", "-", "UNIX-CONNECT:" + sock], check=False,
+                      input='{"command": "config-reload"}')
+            try:
+                result = json.loads(r.stdout)["result"]
+            except (ValueError, KeyError):
+                raise Failure("config-reload: %r %r" % (r.stdout, r.stderr))
+            expect(result == 0, "config-reload result %r: %s" % (result, r.stdout))
+            loads = self.wait_log(kea, r"BSDP_STATE_LOADED loaded 1 binding")
+            expect(len(loads) == n + 1, "reload %d: BSDP_STATE_LOADED lines %s" % (n, loads))
+            expect(self.selected(self.list_reply()) == ID_1002, "reload %d lost the binding" % n)
+        text = kea.text()
+        expect(text.count("BSDP_UNLOADED") == 2, "unload() not called once per reload")
+        expect(kea.alive(), "kea-dhcp4 died")
+        kea.stop()
+        expect(self.net.cli_mac in parse_state(os.path.join(self.work, "reload.csv")),
+               "binding not in the state file after stop")
 
     # ---- runner ------------------------------------------------------------
     def run(self):
