@@ -473,7 +473,9 @@ class Suite:
     def make(self, *args):
         # The tree's own relative BUILD, so make finds its objects up to date.
         build = os.path.relpath(os.path.dirname(self.args.hook), ROOT)
-        return B.run(["make", "--no-print-directory", "-C", ROOT, "BUILD=" + build] +
+        # ...and with the flags it was built with, should make relink anything.
+        san = ["SANITIZE=1"] if os.environ.get("BSDP_SANITIZER_PRELOAD") else []
+        return B.run(["make", "--no-print-directory", "-C", ROOT, "BUILD=" + build] + san +
                      list(args), check=False, timeout=600)
 
     def make_var(self, name):
