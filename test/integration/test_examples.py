@@ -15,6 +15,7 @@ Then `make install` into a DESTDIR (the exact file list) and for real
 
 usage (root): test_examples.py --hook /abs/libdhcp_bsdp.so --bsdpc /abs/bsdpc [-k NAME]"""
 import argparse
+import fcntl
 import glob
 import hashlib
 import json
@@ -402,6 +403,23 @@ class Suite:
     def test_install_for_real(self):
         """A real `make install` (and again, and `make uninstall`); every file
         it touches is restored to its earlier bytes afterwards."""
+        # Two suites at once would save each other's half-installed files.
+        lock = open("/run/lock/kea-bsdp-install-test.lock", "w")
+        for _ in range(600):
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                time.sleep(0.5)
+        else:
+            lock.close()
+            raise Failure("another real install test holds the lock for 5 minutes")
+        try:
+            self.install_for_real()
+        finally:
+            lock.close()
+
+    def install_for_real(self):
         prefix = self.make_var("PREFIX")
         aa = "/etc/apparmor.d"
         touched = [os.path.join(self.make_var("HOOKS_DIR"), "libdhcp_bsdp.so"),
