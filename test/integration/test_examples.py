@@ -154,6 +154,16 @@ class Suite:
         r = B.run(["ip", "netns", "exec", self.net.srv, "kea-dhcp4", "-t", self.kea.conf],
                   check=False, env=env)
         expect(r.returncode == 0, "kea-dhcp4 -t: %s%s" % (r.stdout, r.stderr))
+        # Then ours, which loads the hook with its parameters (README step 5).
+        check = os.path.join(os.path.dirname(self.args.hook), "kea-bsdp-check")
+        if os.path.exists(check):
+            r = B.run([check, "--json", self.kea.conf], check=False, env=env)
+            expect(r.returncode == 0, "kea-bsdp-check: %s%s" % (r.stdout, r.stderr))
+            images = json.loads(r.stdout)["arguments"]["images"]
+            chains = {i["index"]: i["chain-url"] for i in images}
+            expect(sorted(chains) == [1001, 1002, 1003, ESXI_INDEX], "catalogue %s" % chains)
+            expect(chains[ESXI_INDEX] == "http://%s/esxi/mboot.efi" % B.SERVER_IP,
+                   "ESXi set's chain URL %r" % chains[ESXI_INDEX])
         self.kea.log = os.path.join(self.state, "kea-dhcp4.log")   # the example's logger
         if not self.kea.start():
             raise Failure("kea-dhcp4 did not start:\n" + self.kea.text()[-2000:])
