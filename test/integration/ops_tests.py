@@ -406,13 +406,20 @@ class OpsTests:
             expect(kea.alive(), "kea-dhcp4 died on config-reload")
             http_set(sets, "AfterReconfig.nbi", 6002, "After config-reload")
             self.wait_for("the new thread to add 6002", lambda: has(6002), 10.0)
-            # Shutdown joins the thread: kea-dhcp4 exits cleanly and quickly.
+            # Shutdown joins the thread, unloads and closes the library, and
+            # kea-dhcp4 exits cleanly. (Under LD_PRELOAD=libasan kea-dhcp4
+            # itself hangs in libp11-kit's exit handler, with or without this
+            # hook: there only the unload is checked.)
             t0 = time.monotonic()
             os.kill(kea.proc.pid, 15)
-            rc = kea.wait_exit(10)
-            print("    SIGTERM: exit %s after %.1f s" % (rc, time.monotonic() - t0))
-            expect(rc == 0, "kea-dhcp4 exit status %r after SIGTERM" % rc)
-            expect(self.log_lines(kea, "BSDP_UNLOADED"), "no BSDP_UNLOADED at shutdown")
+            self.wait_for("the library to be closed", lambda: self.log_lines(
+                kea, "HOOKS_LIBRARY_CLOSED"), 10.0)
+            expect(self.log_lines(kea, "BSDP_RESCAN_STOPPED") and
+                   self.log_lines(kea, "BSDP_UNLOADED"), "no BSDP_RESCAN_STOPPED/BSDP_UNLOADED")
+            if not os.environ.get("BSDP_SANITIZER_PRELOAD"):
+                rc = kea.wait_exit(10)
+                print("    SIGTERM: exit %s after %.1f s" % (rc, time.monotonic() - t0))
+                expect(rc == 0, "kea-dhcp4 exit status %r after SIGTERM" % rc)
         finally:
             if kea:
                 kea.stop()
