@@ -10,6 +10,7 @@
 #include "hook/state_file.h"
 
 #include <asiolink/io_address.h>
+#include <cc/command_interpreter.h>
 #include <cc/data.h>
 #include <dhcp/dhcp4.h>
 #include <dhcp/hwaddr.h>
@@ -22,16 +23,19 @@
 #include <hooks/hooks_manager.h>
 #include <hooks/server_hooks.h>
 #include <log/logger_support.h>
+#include <util/multi_threading_mgr.h>
 
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace isc;
@@ -39,6 +43,7 @@ using namespace isc::dhcp;
 using namespace isc::hooks;
 using isc::asiolink::IOAddress;
 using isc::data::Element;
+using isc::data::ConstElementPtr;
 using isc::data::ElementPtr;
 
 namespace {
@@ -674,6 +679,146 @@ testInstancesOfExactly255Bytes() {
     return (ok);
 }
 
+// ---- Commands and reload ---------------------------------------------------
+
+ConstElementPtr
+command(const std::string& name, const ConstElementPtr& args = ConstElementPtr()) {
+    CalloutHandlePtr h = HooksManager::createCalloutHandle();
+    h->setArgument("command", isc::config::createCommand(name, args));
+    HooksManager::callCommandHandlers(name, *h);
+    ConstElementPtr response;
+    h->getArgument("response", response);
+    return (response);
+}
+
+int
+resultOf(const ConstElementPtr& answer) {
+    int rc = -1;
+    isc::config::parseAnswer(rc, answer);
+    return (rc);
+}
+
+// Images in an ACK[LIST] for a fresh LIST, or -1 when none came.
+long
+listedImages(const std::vector<uint8_t>& mac = MAC, uint32_t* selected = nullptr) {
+    Pkt4Ptr q = bsdpQuery(listRequest(), "AAPLBSDPC/i386/MacBookPro11,1", 8192);
+    q->setHWAddr(HWAddrPtr(new HWAddr(mac, HTYPE_ETHER)));
+    Pkt4Ptr r = keaResponse(q);
+    Exchange ex = exchange(q, r);
+    if (ex.after_send != CalloutHandle::NEXT_STEP_CONTINUE) {
+        return (-1);
+    }
+    Wire w = wire(r);
+    struct bsdp_reply reply;
+    if (!w.well_formed || !instancesSelfContained(w) ||
+        bsdp_codec_parse_reply(w.fused43.data(), w.fused43.size(), &reply) != 0 ||
+        reply.msg_type != BSDP_MSGTYPE_LIST) {
+        return (-1);
+    }
+    if (selected) {
+        *selected = reply.selected_id;
+    }
+    return (static_cast<long>(reply.n_images));
+}
+
+bool
+testCommandsThroughHooksManager() {
+    bool ok = true;
+    ConstElementPtr a = command("bsdp-images-list");
+    CHECK(resultOf(a) == 0);
+    ConstElementPtr args = a->get("arguments");
+    CHECK(args && args->get("images") && args->get("images")->size() == N_SETS);
+    CHECK(args && args->get("skipped") && args->get("skipped")->size() == 0);
+    const std::vector<uint8_t> mac = {0x02, 0x00, 0x00, 0x00, 0xbe, 0xef};
+    a = command("bsdp-binding-set", Element::fromJSON(
+        "{ \"hw-address\": \"02:00:00:00:be:ef\", \"image\": 4003 }"));
+    CHECK(resultOf(a) == 0);
+    uint32_t selected = 0;
+    CHECK(listedImages(mac, &selected) == long(N_SETS));
+    CHECK(selected == imageId(2));
+    CHECK(resultOf(command("bsdp-binding-set", Element::fromJSON(
+        "{ \"hw-address\": \"02:00:00:00:be:ef\", \"image\": 9999 }"))) == 1);
+    a = command("bsdp-bindings-list");
+    CHECK(resultOf(a) == 0);
+    CHECK(a->str().find("\"02:00:00:00:be:ef\"") != std::string::npos);
+    CHECK(resultOf(command("bsdp-binding-del", Element::fromJSON(
+        "{ \"hw-address\": \"02:00:00:00:be:ef\" }"))) == 0);
+    CHECK(listedImages(mac, &selected) == long(N_SETS));
+    CHECK(selected == 0);
+    CHECK(resultOf(command("bsdp-binding-del", Element::fromJSON(
+        "{ \"hw-address\": \"02:00:00:00:be:ef\" }"))) == 3);
+    return (ok);
+}
+
+// Two threads answer LISTs (as Kea's packet threads do) while the main
+// thread adds and removes a set and reloads 40 times: every reply is whole
+// and comes from one snapshot, old or new, never a mix.
+bool
+testReloadDuringConcurrentLists() {
+    bool ok = true;
+    const std::string extra = sets_dir + "/Zz-extra.nbi";
+    // StatsMgr only locks in multi-threaded mode, as kea-dhcp4 -MT runs it.
+    isc::util::MultiThreadingMgr::instance().setMode(true);
+    std::atomic<bool> stop(false);
+    std::atomic<long> replies(0), wrong(0);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 2; ++t) {
+        threads.emplace_back([&]() {
+            while (!stop) {
+                long n = -1;
+                try {
+                    n = listedImages();
+                } catch (...) {
+                }
+                if (n == long(N_SETS) || n == long(N_SETS) + 1) {
+                    ++replies;
+                } else {
+                    ++wrong;
+                }
+            }
+        });
+    }
+    int failed_reloads = 0;
+    for (int i = 0; i < 40; ++i) {
+        if (i % 2 == 0) {
+            mkdirs(extra + "/i386/x86_64");
+            writeFile(extra + "/i386/booter", "booter");
+            writeFile(extra + "/i386/x86_64/kernelcache", "kernel");
+            writeFile(extra + "/NetInstall.dmg", "dmg");
+            writeFile(extra + "/NBImageInfo.plist",
+                      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<plist version=\"1.0\"><dict>"
+                      "<key>Name</key><string>Extra</string><key>Index</key><integer>4999</integer>"
+                      "<key>Type</key><string>HTTP</string><key>BootFile</key><string>booter</string>"
+                      "<key>Architectures</key><array><string>i386</string></array>"
+                      "<key>RootPath</key><string>NetInstall.dmg</string></dict></plist>\n");
+        } else {
+            std::string rm = "rm -rf '" + extra + "'";
+            if (std::system(rm.c_str()) != 0) {
+                ++failed_reloads;
+            }
+        }
+        ConstElementPtr a = command("bsdp-reload");
+        ConstElementPtr args = a->get("arguments");
+        if (resultOf(a) != 0 || !args || !args->get("images") ||
+            args->get("images")->intValue() != long(N_SETS) + (i % 2 == 0 ? 1 : 0)) {
+            ++failed_reloads;
+        }
+    }
+    stop = true;
+    for (auto& t : threads) {
+        t.join();
+    }
+    isc::util::MultiThreadingMgr::instance().setMode(false);
+    std::printf("  %ld whole LIST replies during 40 reloads, %ld wrong\n", long(replies),
+                long(wrong));
+    CHECK(failed_reloads == 0);
+    CHECK(wrong == 0);
+    CHECK(replies > 0);
+    CHECK(resultOf(command("bsdp-reload")) == 0);
+    CHECK(listedImages() == long(N_SETS));
+    return (ok);
+}
+
 bool
 testBadParametersRefused() {
     bool ok = true;
@@ -757,6 +902,9 @@ main(int argc, char** argv) {
         run("malformed_option_43_or_60_is_dropped_at_receive", testMalformedDropped);
         run("non_bsdp_packets_are_untouched", testNotBsdpUntouched);
         run("instances_of_exactly_255_bytes_go_out_whole", testInstancesOfExactly255Bytes);
+        run("commands_answer_through_hooks_manager", testCommandsThroughHooksManager);
+        run("reload_during_concurrent_lists_keeps_every_reply_whole",
+            testReloadDuringConcurrentLists);
     }
     run("bad_parameters_refuse_to_load", testBadParametersRefused);
 
