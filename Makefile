@@ -111,10 +111,12 @@ unit: $(UNIT_BINS) $(FUZZ_REPLAY) $(if $(wildcard tools/bsdpc.c),$(BSDPC))
 unit-asan:
 	$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SANITIZE=1 unit
 
-# The shared-state suite again under ThreadSanitizer.
+# The shared-state suites (concurrency, state writer) again under ThreadSanitizer.
 unit-tsan:
-	$(MAKE) --no-print-directory BUILD=$(BUILD)/tsan SANITIZE=thread $(BUILD)/tsan/test/check_concurrency
+	$(MAKE) --no-print-directory BUILD=$(BUILD)/tsan SANITIZE=thread $(BUILD)/tsan/test/check_concurrency \
+		$(BUILD)/tsan/test/check_state_file
 	CK_FORK=no TSAN_OPTIONS=halt_on_error=1 $(BUILD)/tsan/test/check_concurrency
+	CK_FORK=no TSAN_OPTIONS=halt_on_error=1 $(BUILD)/tsan/test/check_state_file
 
 check: deps
 	$(MAKE) --no-print-directory unit

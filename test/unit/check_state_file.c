@@ -138,7 +138,13 @@ static void collect(void *ctx, const char *p, size_t line, const char *reason)
 		r->lines[r->n] = line;
 		snprintf(r->reasons[r->n], sizeof(r->reasons[0]), "%s", reason);
 	}
-	r->n++;
+	/* Atomic: a test may poll it while the writer thread reports. */
+	__atomic_store_n(&r->n, r->n + 1, __ATOMIC_RELEASE);
+}
+
+static size_t reported(struct reports *r)
+{
+	return __atomic_load_n(&r->n, __ATOMIC_ACQUIRE);
 }
 
 START_TEST(test_state_load_keeps_good_lines_and_reports_bad)
@@ -371,14 +377,14 @@ START_TEST(test_state_writer_requested_save_is_retried)
 	usleep(200000);
 	ck_assert_uint_eq(bsdp_state_writer_saves(w), 0); /* nothing changed, nothing asked */
 	bsdp_state_writer_request_save(w);
-	for (int i = 0; i < 100 && rep.n == 0; i++)
+	for (int i = 0; i < 100 && reported(&rep) == 0; i++)
 		usleep(20000);
-	ck_assert_uint_eq(rep.n, 1);
+	ck_assert_uint_eq(reported(&rep), 1);
 	ck_assert_int_eq(mkdir(sub, 0700), 0);
 	for (int i = 0; i < 100 && bsdp_state_writer_saves(w) == 0; i++)
 		usleep(20000);
 	ck_assert_uint_eq(bsdp_state_writer_saves(w), 1);
-	ck_assert_uint_eq(rep.n, 1);
+	ck_assert_uint_eq(reported(&rep), 1);
 	bsdp_state_writer_stop(w);
 	struct bsdp_bindings *c = bsdp_bindings_new(4);
 	struct bsdp_state_load_result res;
