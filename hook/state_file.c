@@ -198,8 +198,11 @@ static int fsync_parent(const char *path)
 		return -ENAMETOOLONG;
 	strcpy(copy, path);
 	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/* A confined kea-dhcp4 (AppArmor) may write the file but not open its
+	 * folder: the rename is done, so this is no failure to retry (that
+	 * would rewrite the file forever); only a power cut may undo it. */
 	if (fd < 0)
-		return -errno;
+		return errno == EACCES || errno == EPERM ? 0 : -errno;
 	int r = fsync(fd) < 0 ? -errno : 0;
 	close(fd);
 	return r;
