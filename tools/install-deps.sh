@@ -3,7 +3,7 @@
 # missing, so a fresh machine needs nothing but this repository.
 set -eu
 PKGS="build-essential pkg-config clang libclang-rt-dev kea-dev libboost-dev
-libplist-dev libplist-utils check kea-dhcp4-server kea-admin iproute2
+libplist-dev libplist-utils check kea-dhcp4-server kea-admin kea-ctrl-agent iproute2
 tshark python3-scapy socat tftpd-hpa tftp-hpa ipxe curl isc-dhcp-server
 busybox"
 # Not apparmor: installing it loads Debian's kea-dhcp4 profile where the

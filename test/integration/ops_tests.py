@@ -18,6 +18,7 @@ import time
 import bsdpnet as B
 
 ORDER = ["test_ops_commands_listed",
+         "test_ops_commands_through_control_agent",
          "test_ops_images_list_command",
          "test_ops_statistics_count_requests_replies_drops",
          "test_ops_binding_commands",
@@ -139,6 +140,62 @@ class OpsTests:
         a = self.cmd_ok("list-commands")
         for c in COMMANDS:
             expect(c in a["arguments"], "%s not in list-commands: %s" % (c, a["arguments"]))
+
+    def test_ops_commands_through_control_agent(self):
+        """kea-ctrl-agent in the server's namespace forwards to kea-dhcp4's
+        socket; curl in the client's namespace talks HTTP to it."""
+        expect(shutil.which("kea-ctrl-agent"), "kea-ctrl-agent not installed (make deps)")
+        d = os.path.join(self.work, "ca")
+        os.makedirs(d, exist_ok=True)
+        conf, log = os.path.join(d, "kea-ctrl-agent.conf"), os.path.join(d, "ca.log")
+        with open(conf, "w") as f:
+            json.dump({"Control-agent": {
+                "http-host": B.SERVER_IP, "http-port": 8000,
+                "control-sockets": {"dhcp4": {"socket-type": "unix",
+                                              "socket-name": os.path.join(self.kea.dir,
+                                                                          "kea4.sock")}},
+                "loggers": [{"name": "kea-ctrl-agent", "severity": "INFO",
+                             "output_options": [{"output": log}]}]}}, f)
+        env = dict(os.environ, KEA_PIDFILE_DIR=d, KEA_LOCKFILE_DIR=d)
+        ca = subprocess.Popen(["ip", "netns", "exec", self.net.srv, "kea-ctrl-agent", "-c", conf],
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.helpers.append(ca)
+
+        def post(name, arguments=None):
+            body = {"command": name, "service": ["dhcp4"]}
+            if arguments is not None:
+                body["arguments"] = arguments
+            r = B.run(["ip", "netns", "exec", self.net.cli, "curl", "-s", "-m", "10", "-X", "POST",
+                       "-H", "Content-Type: application/json", "-d", json.dumps(body),
+                       "http://%s:8000/" % B.SERVER_IP], check=False, timeout=30)
+            try:
+                answers = json.loads(r.stdout)
+            except ValueError:
+                return None
+            return answers[0] if isinstance(answers, list) and answers else None
+        try:
+            a = self.wait_for("kea-ctrl-agent to answer", lambda: post("list-commands"), 10.0, 0.3)
+            for c in COMMANDS:
+                expect(c in a.get("arguments", []), "%s not listed through the agent" % c)
+            a = post("bsdp-images-list")
+            expect(a and a["result"] == 0 and
+                   len(a["arguments"]["images"]) == len(self.images()["images"]),
+                   "bsdp-images-list through the agent: %s" % (a and a.get("text")))
+            a = post("bsdp-reload")
+            expect(a and a["result"] == 0 and "image(s)" in a["text"], "bsdp-reload: %s" % a)
+            a = post("bsdp-binding-set", {"hw-address": "02:00:00:00:00:ca", "image": 1001})
+            expect(a and a["result"] == 0, "bsdp-binding-set: %s" % a)
+            a = post("bsdp-binding-del", {"hw-address": "02:00:00:00:00:ca"})
+            expect(a and a["result"] == 0, "bsdp-binding-del: %s" % a)
+            print("    through kea-ctrl-agent: %s" % post("bsdp-images-list")["text"])
+        finally:
+            if ca.poll() is None:
+                os.kill(ca.pid, 15)
+                try:
+                    ca.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    os.kill(ca.pid, 9)
+                    ca.wait(timeout=10)
 
     def test_ops_images_list_command(self):
         a = self.cmd_ok("bsdp-images-list")
