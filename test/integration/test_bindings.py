@@ -181,6 +181,9 @@ class BindingSuite(R.Suite):
         expect(self.wait_log(kea, r"BSDP_STATE_LOADED loaded 3 binding"), "no BSDP_STATE_LOADED")
         d = self.list_reply()
         expect(self.selected(d) == ID_1002, "after restart LIST has 8 = %r" % self.selected(d))
+        # Sub-option 8 obeys the attribute filter, like 7 and 9.
+        _, opts = self.one_reply(self.inform(B.bsdp_list(extra=bytes([11, 2, 0x03, 0x00]))))
+        expect(8 not in B.decode_bsdp(opts), "8 sent for an image the filter excludes")
         # bsdpc's own LIST shows it as the selected image too.
         rc, j, r = self.bsdpc_json("--list")
         expect(rc == 0, "bsdpc --list: %s" % r.stderr)
