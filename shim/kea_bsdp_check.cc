@@ -66,11 +66,65 @@ usage() {
                  "  exit status: 0 the hook loads, 1 it does not, 2 usage\n", PROG);
 }
 
+// kea-dhcp4 nests <?include?> at most this deep.
+const int MAX_INCLUDE_DEPTH = 10;
+
+std::string
+readFile(const std::string& path) {
+    std::ifstream f(path.c_str(), std::ios::binary);
+    if (!f) {
+        throw ConfigError("cannot open " + path + ": " + std::strerror(errno));
+    }
+    std::stringstream raw;
+    raw << f.rdbuf();
+    if (f.bad()) {
+        throw ConfigError("cannot read " + path);
+    }
+    return (raw.str());
+}
+
+std::string expandText(const std::string& in, int depth);
+
+// At in[i] == '<', '?': reads `<? include "FILE" ?>` as kea-dhcp4's lexer
+// does (the name taken as is, like kea-dhcp4 opens it) and returns the
+// file's expanded text; i ends on the closing '>'.
+std::string
+includeDirective(const std::string& in, size_t& i, int depth) {
+    auto blanks = [&in](size_t at) {
+        while (at < in.size() && (in[at] == ' ' || in[at] == '\t' || in[at] == '\r' ||
+                                  in[at] == '\n')) {
+            ++at;
+        }
+        return (at);
+    };
+    size_t at = blanks(i + 2);
+    if (in.compare(at, 7, "include") != 0) {
+        throw ConfigError("unknown <? directive: only <?include \"FILE\"?> is supported");
+    }
+    at = blanks(at + 7);
+    size_t end = at < in.size() && in[at] == '"' ? in.find_first_of("\"\n", at + 1)
+                                                   : std::string::npos;
+    if (end == std::string::npos || in[end] != '"' || end == at + 1) {
+        throw ConfigError("<?include must name a file in double quotes");
+    }
+    std::string file = in.substr(at + 1, end - at - 1);
+    at = blanks(end + 1);
+    if (in.compare(at, 2, "?>") != 0) {
+        throw ConfigError("<?include \"" + file + "\" is not closed with ?>");
+    }
+    if (depth >= MAX_INCLUDE_DEPTH) {
+        throw ConfigError("too many nested <?include?> (at " + file + ")");
+    }
+    i = at + 1;
+    return (expandText(readFile(file), depth + 1));
+}
+
 // Blanks out the comments kea-dhcp4's own parser accepts (# and // to the
 // end of the line, /* ... */), keeping newlines so Kea's JSON parser
-// reports the file's real line numbers. Strings are left alone.
+// reports the file's real line numbers, and replaces <?include?> by the
+// file's text. Strings are left alone.
 std::string
-stripComments(const std::string& in) {
+expandText(const std::string& in, int depth) {
     std::string out;
     out.reserve(in.size());
     enum { CODE, STRING, LINE, BLOCK } state = CODE;
@@ -90,8 +144,7 @@ stripComments(const std::string& in) {
                 out += "  ";
                 ++i;
             } else if (c == '<' && next == '?') {
-                throw ConfigError("<?include ...?> is not supported by kea-bsdp-check: "
-                                  "give it the file with the hooks-libraries entry");
+                out += includeDirective(in, i, depth);
             } else {
                 out += c;
             }
@@ -131,16 +184,7 @@ stripComments(const std::string& in) {
 
 ConstElementPtr
 readConfig(const std::string& path) {
-    std::ifstream f(path.c_str(), std::ios::binary);
-    if (!f) {
-        throw ConfigError("cannot open " + path + ": " + std::strerror(errno));
-    }
-    std::stringstream raw;
-    raw << f.rdbuf();
-    if (f.bad()) {
-        throw ConfigError("cannot read " + path);
-    }
-    std::istringstream text(stripComments(raw.str()));
+    std::istringstream text(expandText(readFile(path), 0));
     try {
         return (Element::fromJSON(text, path, false));
     } catch (const isc::Exception& ex) {

@@ -525,6 +525,20 @@ class OpsTests:
         expect((st0.st_ino, st0.st_mtime_ns, st0.st_size) == (st1.st_ino, st1.st_mtime_ns,
                                                              st1.st_size),
                "kea-bsdp-check touched the state file")
+        # The hooks-libraries entry in an included file, as some operators keep it.
+        with open(conf) as f:
+            text = f.read()
+        start = text.index('"hooks-libraries"')
+        end = text.index("]", text.index('"library"', start)) + 1
+        inc = os.path.join(folder, "hooks.json")
+        with open(inc, "w") as f:
+            f.write("# the BSDP hook\n" + text[start:end] + "\n")
+        conf_inc = os.path.join(folder, "with-include.conf")
+        with open(conf_inc, "w") as f:
+            f.write(text[:start] + '<?include "%s"?>' % inc + text[end:])
+        r = self.run_check(conf_inc)
+        expect(r.returncode == 0 and ("%d image(s)" % n) in r.stdout,
+               "<?include?> config: exit %d\n%s%s" % (r.returncode, r.stdout, r.stderr))
         r = self.run_check(conf, "--json")
         expect(r.returncode == 0, "--json exit %d: %s" % (r.returncode, r.stderr))
         j = json.loads(r.stdout)
