@@ -225,11 +225,27 @@ findEntry(const ConstElementPtr& config) {
         if (!lib || lib->getType() != Element::string) {
             throw ConfigError("a \"hooks-libraries\" entry has no \"library\" string");
         }
-        if (baseName(lib->stringValue()) != LIBRARY) {
+        // As Kea's hooks parser: quotes removed, spaces trimmed.
+        std::string name;
+        for (char c : lib->stringValue()) {
+            if (c != '"') {
+                name += c;
+            }
+        }
+        size_t b = name.find_first_not_of(" \t\r\n");
+        size_t e = name.find_last_not_of(" \t\r\n");
+        name = b == std::string::npos ? std::string() : name.substr(b, e - b + 1);
+        if (baseName(name) != LIBRARY) {
             continue;
         }
+        for (auto const& item : entry->mapValue()) {
+            if (item.first != "library" && item.first != "parameters") {
+                throw ConfigError("unknown hooks library parameter \"" + item.first +
+                                  "\" in the " + LIBRARY + " entry (kea-dhcp4 refuses it)");
+            }
+        }
         // Kea passes the parameters map as is, or nothing when absent.
-        found.push_back(HookLibInfo(lib->stringValue(), entry->get("parameters")));
+        found.push_back(HookLibInfo(name, entry->get("parameters")));
     }
     if (found.empty()) {
         throw ConfigError(std::string("no \"hooks-libraries\" entry loads ") + LIBRARY);

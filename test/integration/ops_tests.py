@@ -550,6 +550,12 @@ class OpsTests:
         r = self.run_check(conf2)
         expect(r.returncode == 1 and "libdhcp_bsdp.so" in r.stderr, "no entry: %d %s" %
                (r.returncode, r.stderr))
+        with open(conf2, "w") as f:
+            json.dump({"Dhcp4": {"hooks-libraries": [
+                {"library": self.args.hook, "paramters": self.params()}]}}, f)
+        r = self.run_check(conf2)
+        expect(r.returncode == 1 and '"paramters"' in r.stderr, "misspelt entry key: %d %s" %
+               (r.returncode, r.stderr))
         conf3 = os.path.join(folder, "broken.conf")
         with open(conf3, "w") as f:
             f.write('{ "Dhcp4": {\n "hooks-libraries": [ }\n}\n')
