@@ -195,6 +195,7 @@ integration: $(HOOK_SO) $(BSDPC) $(SHIM_TEST) $(KEA_BSDP_CHECK)
 	$(SAN_PRELOAD) $(PYTHON) test/integration/run.py --hook $(abspath $(HOOK_SO)) --bsdpc $(abspath $(BSDPC))
 	$(SAN_PRELOAD) $(PYTHON) test/integration/test_examples.py --hook $(abspath $(HOOK_SO)) --bsdpc $(abspath $(BSDPC))
 	$(SAN_PRELOAD) $(PYTHON) test/integration/test_bindings.py --hook $(abspath $(HOOK_SO)) --bsdpc $(abspath $(BSDPC))
+	$(SAN_PRELOAD) $(PYTHON) test/integration/test_robustness.py --hook $(abspath $(HOOK_SO)) --bsdpc $(abspath $(BSDPC))
 
 # A short scenario with the ASan+UBSan hook inside a real kea-dhcp4.
 integration-sanitized: $(BSDPC)
