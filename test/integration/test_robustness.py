@@ -519,15 +519,23 @@ class RobustnessSuite:
         return command(self.sock(kea), name, arguments)
 
     def stop_clean(self, kea):
-        """SIGTERM; kea-dhcp4 must exit 0 within 15 s."""
+        """SIGTERM: the hook unloads (final state save) and kea-dhcp4 exits
+        0. Under the sanitizer preload kea-dhcp4 itself hangs at exit (see
+        ops_tests), so there only the unload is checked."""
         expect(kea.alive(), "kea-dhcp4 %s is not running" % kea.dir)
         os.kill(kea.proc.pid, signal.SIGTERM)
-        rc = kea.wait_exit(15)
+        closed = self.wait("unload", lambda: "HOOKS_LIBRARY_CLOSED" in kea.text().split(
+            "BSDP_UNLOADED", 1)[-1] and "BSDP_UNLOADED" in kea.text(), 15)
+        rc = None if os.environ.get("BSDP_SANITIZER_PRELOAD") else kea.wait_exit(15)
         if rc is None:
             kea.stop()
         else:
             kea.proc = None
-        expect(rc == 0, "kea-dhcp4 exit status %r after SIGTERM" % rc)
+        expect(closed, "no BSDP_UNLOADED and HOOKS_LIBRARY_CLOSED after SIGTERM")
+        if not os.environ.get("BSDP_SANITIZER_PRELOAD"):
+            expect(rc == 0, "kea-dhcp4 exit status %r after SIGTERM" % rc)
+        reports = kea.sanitizer_reports()
+        expect(not reports, "sanitizer reports:\n%s" % reports[:3000])
 
     def error_lines(self, kea, allow=()):
         return [l for l in kea.text().splitlines()
@@ -600,7 +608,7 @@ class RobustnessSuite:
                 volatile}
         samples = os.path.join(self.work, "samples")
         os.makedirs(samples)
-        spec = {"mode": "load", "seed": 7, "clients": 200, "window": 64,
+        spec = {"mode": "load", "seed": 7, "clients": 200, "window": self.args.window,
                 "duration": self.args.duration, "timeout": 2.0,
                 "stable": ids(range(1001, 1001 + N_STABLE)), "volatile": ids(volatile),
                 "default": B.image_id(1001), "boot": boot, "sample_dir": samples,
@@ -668,9 +676,18 @@ class RobustnessSuite:
                c.get("failed", 0), c.get("failed-volatile", 0), c.get("failed-unknown", 0),
                c.get("lost", 0), c.get("late", 0)))
         print("    %d reloads, set changes %s" % (reloads, dict(actions)))
+        kst = self.cmd(kea, "statistic-get-all")["arguments"]
+        print("    Kea: pkt4-received %d, pkt4-receive-drop %d" % (
+            kst["pkt4-received"][0][0], kst["pkt4-receive-drop"][0][0]))
         expect(not result["errors"], "%d bad replies, e.g. %s" % (c.get("errors", 0),
                                                                result["errors"][:5]))
-        expect(c.get("lost", 0) == 0, "%d requests unanswered" % c.get("lost", 0))
+        # Every request Kea took in was answered; with more in flight than
+        # packet-queue-size Kea drops queued packets before it counts them.
+        expect(kst["pkt4-received"][0][0] == c.get("replies", 0),
+               "Kea received %d requests, %d answered" % (kst["pkt4-received"][0][0],
+                                                          c.get("replies", 0)))
+        expect(c.get("lost", 0) == 0 or spec["window"] > 64,
+               "%d requests unanswered" % c.get("lost", 0))
         expect(c.get("replies", 0) >= 1000, "too few replies to mean anything: %s" % c)
         expect(c.get("acks", 0) > 0 and c.get("failed-volatile", 0) > 0,
                "the run did not see both ACK[SELECT] and FAILED for removed sets: %s" % c)
@@ -708,10 +725,9 @@ class RobustnessSuite:
         saved = self.parse_state(state)
         wrong = []
         for mac in result["macs"]:
-            may = set(result["pending"].get(mac, []))
-            if mac in result["last_ack"]:
-                may.add(result["last_ack"][mac])
-            if saved.get(mac) not in may and not (mac not in saved and not may):
+            # A SELECT whose answer was lost may or may not have been recorded.
+            may = set(result["pending"].get(mac, [])) | {result["last_ack"].get(mac)}
+            if saved.get(mac) not in may:
                 wrong.append((mac, saved.get(mac), sorted(may)))
         extra = set(saved) - set(result["macs"])
         expect(not wrong and not extra, "state file vs last ACK[SELECT]: %d wrong, e.g. %s; "
@@ -1143,6 +1159,9 @@ def main():
     ap.add_argument("--bsdpc", required=True)
     ap.add_argument("--duration", type=float, default=30.0,
                     help="seconds of multi-threaded load (default 30)")
+    ap.add_argument("--window", type=int, default=64,
+                    help="requests in flight at most (default 64, Kea's packet-queue-size: "
+                         "beyond it Kea drops the oldest queued packet by design)")
     ap.add_argument("-k", help="run only tests whose name contains this")
     ap.add_argument("--keep", action="store_true", help="keep the work folder")
     args = ap.parse_args()
