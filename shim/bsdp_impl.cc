@@ -10,6 +10,8 @@
 
 #include <asiolink/io_address.h>
 #include <dhcp/dhcp4.h>
+#include <dhcp/option_custom.h>
+#include <dhcp/option_int.h>
 #include <dhcp/option_string.h>
 #include <dhcpsrv/host_mgr.h>
 #include <hooks/callout_handle.h>
@@ -66,28 +68,28 @@ idText(uint32_t id) {
 }
 
 // The exact bytes a client sent in an option (Kea fuses repeated
-// instances). Never Kea's re-packing of sub-options: it loses data.
-bool
-optionBytes(const Pkt4Ptr& pkt, uint16_t code, std::vector<uint8_t>& out) {
+// instances), borrowed from the packet. Never Kea's re-packing of
+// sub-options: it loses data.
+const OptionBuffer*
+optionBytes(const Pkt4Ptr& pkt, uint16_t code) {
     OptionPtr opt = pkt->getOption(code);
-    if (!opt) {
-        return (false);
-    }
-    const OptionBuffer& data = opt->getData();
-    out.assign(data.begin(), data.end());
-    return (true);
+    // The packet keeps the option (and so its buffer) alive.
+    return (opt ? &opt->getData() : nullptr);
 }
 
-// The payload of an option Kea holds as a typed value (OptionInt,
-// OptionCustom), packed.
-bool
-optionPacked(const Pkt4Ptr& pkt, uint16_t code, std::vector<uint8_t>& out) {
-    OptionPtr opt = pkt->getOption(code);
+// Option 57 as Kea holds it (OptionInt<uint16_t>), or -1.
+int
+maxMessageSize(const Pkt4Ptr& pkt) {
+    OptionPtr opt = pkt->getOption(isc::dhcp::DHO_DHCP_MAX_MESSAGE_SIZE);
     if (!opt) {
-        return (false);
+        return (-1);
     }
-    out = opt->toBinary(false);
-    return (true);
+    auto typed = boost::dynamic_pointer_cast<isc::dhcp::OptionInt<uint16_t>>(opt);
+    if (typed) {
+        return (typed->getValue());
+    }
+    OptionBuffer b = opt->toBinary(false);
+    return (b.size() == 2 ? (b[0] << 8) | b[1] : -1);
 }
 
 // Bytes of every instance of `code` in a packet about to be packed.
@@ -101,10 +103,24 @@ optionsLen(const Pkt4Ptr& pkt, uint16_t code) {
     return (len);
 }
 
+// An IPv4 address option (option 54 is an OptionCustom in Kea), or 0.
 uint32_t
 addressOption(const Pkt4Ptr& pkt, uint16_t code) {
-    std::vector<uint8_t> b;
-    if (!optionPacked(pkt, code, b) || b.size() != 4) {
+    OptionPtr opt = pkt->getOption(code);
+    if (!opt) {
+        return (0);
+    }
+    auto typed = boost::dynamic_pointer_cast<isc::dhcp::OptionCustom>(opt);
+    if (typed && typed->getDataFieldsNum() == 1) {
+        try {
+            IOAddress a = typed->readAddress(0);
+            return (a.isV4() ? a.toUint32() : 0);
+        } catch (const std::exception&) {
+            return (0);
+        }
+    }
+    OptionBuffer b = opt->toBinary(false);
+    if (b.size() != 4) {
         return (0);
     }
     return ((uint32_t(b[0]) << 24) | (uint32_t(b[1]) << 16) | (uint32_t(b[2]) << 8) | b[3]);
@@ -114,7 +130,7 @@ addressOption(const Pkt4Ptr& pkt, uint16_t code) {
 // IP and UDP headers), or 0 when unknown. Kea sends through raw sockets,
 // which cannot fragment: a larger reply fails with EMSGSIZE and is lost.
 size_t
-linkMaxMessage(const std::string& ifname) {
+readLinkMaxMessage(const std::string& ifname) {
     if (ifname.empty() || ifname.size() >= IFNAMSIZ) {
         return (0);
     }
@@ -131,6 +147,31 @@ linkMaxMessage(const std::string& ifname) {
         return (0);
     }
     return (static_cast<size_t>(ifr.ifr_mtu) - 28);
+}
+
+// Opening a socket for an ioctl costs more than the rest of a reply, so the
+// value is kept per interface index and read again when older than
+// MTU_REFRESH_SECONDS: an MTU change takes effect within that time. One
+// atomic word per entry (value << 32 | time) keeps packet threads lock-free.
+const int MTU_CACHE_SIZE = 1024;
+const int64_t MTU_REFRESH_SECONDS = 5;
+std::atomic<uint64_t> mtu_cache[MTU_CACHE_SIZE];
+
+size_t
+linkMaxMessage(const Pkt4Ptr& query, int64_t now) {
+    int index = query->getIndex();
+    if (index <= 0 || index >= MTU_CACHE_SIZE) {
+        return (readLinkMaxMessage(query->getIface()));
+    }
+    uint64_t entry = mtu_cache[index].load(std::memory_order_relaxed);
+    uint32_t stamp = static_cast<uint32_t>(entry);
+    if (entry != 0 && static_cast<uint32_t>(now) - stamp < MTU_REFRESH_SECONDS) {
+        return (static_cast<size_t>(entry >> 32));
+    }
+    size_t value = readLinkMaxMessage(query->getIface());
+    mtu_cache[index].store((uint64_t(value) << 32) | static_cast<uint32_t>(now),
+                           std::memory_order_relaxed);
+    return (value);
 }
 
 void
@@ -244,10 +285,9 @@ Impl::receive(CalloutHandle& handle, const Pkt4Ptr& query) const {
                                       &vcp) != 0) {
         why = "option 60 is not a valid BSDP client class";
     } else {
-        std::vector<uint8_t> o43;
+        const OptionBuffer* o43 = optionBytes(query, isc::dhcp::DHO_VENDOR_ENCAPSULATED_OPTIONS);
         struct bsdp_request req;
-        if (optionBytes(query, isc::dhcp::DHO_VENDOR_ENCAPSULATED_OPTIONS, o43) &&
-            bsdp_codec_parse_request(o43.data(), o43.size(), &req) != 0) {
+        if (o43 && bsdp_codec_parse_request(o43->data(), o43->size(), &req) != 0) {
             why = "option 43 is not a valid list of BSDP sub-options";
         }
     }
@@ -276,15 +316,15 @@ Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response)
     CatalogueConstPtr cat = catalogue();
 
     // The query as the core sees it.
-    std::vector<uint8_t> o43, o60, o57;
-    bool has43 = optionBytes(query, isc::dhcp::DHO_VENDOR_ENCAPSULATED_OPTIONS, o43);
-    optionBytes(query, isc::dhcp::DHO_VENDOR_CLASS_IDENTIFIER, o60);
+    const OptionBuffer* o43 = optionBytes(query, isc::dhcp::DHO_VENDOR_ENCAPSULATED_OPTIONS);
+    const OptionBuffer* o60 = optionBytes(query, isc::dhcp::DHO_VENDOR_CLASS_IDENTIFIER);
+    bool has43 = o43 != nullptr;
     struct bsdp_query q;
     std::memset(&q, 0, sizeof(q));
-    q.opt43 = has43 ? o43.data() : nullptr;
-    q.opt43_len = has43 ? o43.size() : 0;
-    q.opt60 = reinterpret_cast<const char*>(o60.data());
-    q.opt60_len = o60.size();
+    q.opt43 = has43 ? o43->data() : nullptr;
+    q.opt43_len = has43 ? o43->size() : 0;
+    q.opt60 = o60 ? reinterpret_cast<const char*>(o60->data()) : nullptr;
+    q.opt60_len = o60 ? o60->size() : 0;
     isc::dhcp::HWAddrPtr hw = query->getHWAddr();
     if (hw && hw->htype_ == isc::dhcp::HTYPE_ETHER && hw->hwaddr_.size() == 6) {
         std::memcpy(q.mac, hw->hwaddr_.data(), 6);
@@ -296,23 +336,20 @@ Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response)
         !query->getLocalAddr().isV4Bcast()) {
         q.local_address = query->getLocalAddr().toUint32();
     }
-    q.opt57 = -1;
-    if (optionPacked(query, isc::dhcp::DHO_DHCP_MAX_MESSAGE_SIZE, o57) && o57.size() == 2) {
-        q.opt57 = (o57[0] << 8) | o57[1];
-    }
+    q.opt57 = maxMessageSize(query);
     // The packed response without option 43: header, cookie, Kea's other
     // options, our option 60 (2 + 9) and END.
     size_t overhead = response->len() + 4 + 1 + (2 + 9);
     overhead -= optionsLen(response, isc::dhcp::DHO_VENDOR_ENCAPSULATED_OPTIONS);
     overhead -= optionsLen(response, isc::dhcp::DHO_VENDOR_CLASS_IDENTIFIER);
     q.reply_overhead = overhead;
-    q.link_max = linkMaxMessage(query->getIface());
     q.now = static_cast<int64_t>(std::time(nullptr));
+    q.link_max = linkMaxMessage(query, q.now);
     // Only a LIST reports a selected image: no host lookup for anything else.
     struct bsdp_request peek;
-    if (q.mac_valid && has43 && bsdp_codec_parse_request(o43.data(), o43.size(), &peek) == 0 &&
+    if (q.mac_valid && has43 && bsdp_codec_parse_request(q.opt43, q.opt43_len, &peek) == 0 &&
         (peek.present & BSDP_HAS(BSDP_OPT_MESSAGE_TYPE)) && peek.msg_type == BSDP_MSGTYPE_LIST) {
-        q.pinned_image = pinnedImage(q.mac, macText(query));
+        q.pinned_image = pinnedImage(q.mac, query);
     }
 
     uint8_t out[OPT43_OUT_MAX];
@@ -391,7 +428,7 @@ Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response)
     }
 
     if (q.pinned_image != 0) {
-        explainPin(cat.get(), q, ans, q.pinned_image, macText(query));
+        explainPin(cat.get(), q, ans, q.pinned_image, query);
     }
     switch (ans.sent) {
     case BSDP_MSGTYPE_LIST:
@@ -427,14 +464,14 @@ Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response)
 }
 
 uint32_t
-Impl::pinnedImage(const uint8_t mac[6], const std::string& who) const {
+Impl::pinnedImage(const uint8_t mac[6], const Pkt4Ptr& query) const {
     isc::dhcp::ConstHostCollection hosts;
     try {
         // Every reservation of this MAC, global or in any subnet: a relayed
         // Mac may be in no subnet of Kea's.
         hosts = isc::dhcp::HostMgr::instance().getAll(isc::dhcp::Host::IDENT_HWADDR, mac, 6);
     } catch (const std::exception& ex) {
-        LOG_ERROR(bsdp_logger, BSDP_PIN_LOOKUP_FAILED).arg(who).arg(ex.what());
+        LOG_ERROR(bsdp_logger, BSDP_PIN_LOOKUP_FAILED).arg(macText(query)).arg(ex.what());
         return (0);
     }
     for (auto const& host : hosts) {
@@ -450,14 +487,14 @@ Impl::pinnedImage(const uint8_t mac[6], const std::string& who) const {
             v->intValue() <= 65535) {
             return (static_cast<uint32_t>(v->intValue()));
         }
-        LOG_WARN(bsdp_logger, BSDP_PIN_INVALID).arg(who).arg(v->str());
+        LOG_WARN(bsdp_logger, BSDP_PIN_INVALID).arg(macText(query)).arg(v->str());
     }
     return (0);
 }
 
 void
 Impl::explainPin(const struct bsdp_catalogue* cat, const struct bsdp_query& q,
-                 const struct bsdp_answer& ans, uint32_t pinned, const std::string& who) const {
+                 const struct bsdp_answer& ans, uint32_t pinned, const Pkt4Ptr& query) const {
     if (ans.sent != BSDP_MSGTYPE_LIST ||
         (ans.selected_id != 0 && BSDP_IMAGE_ID_INDEX(ans.selected_id) == pinned)) {
         return;
@@ -476,14 +513,14 @@ Impl::explainPin(const struct bsdp_catalogue* cat, const struct bsdp_query& q,
         }
         if (bsdp_policy_applicable(&img, &client)) {
             // Applicable but not listed: the client's filter left it out.
-            LOG_DEBUG(bsdp_logger, BSDP_DBG_PACKET, BSDP_PIN_FILTERED).arg(who).arg(pinned);
+            LOG_DEBUG(bsdp_logger, BSDP_DBG_PACKET, BSDP_PIN_FILTERED).arg(macText(query)).arg(pinned);
             return;
         }
         why = img.is_enabled ?
             "the image may not be booted by this client (architecture, model or MAC address)" :
             "the image is disabled";
     }
-    LOG_WARN(bsdp_logger, BSDP_PIN_IGNORED).arg(who).arg(pinned).arg(why);
+    LOG_WARN(bsdp_logger, BSDP_PIN_IGNORED).arg(macText(query)).arg(pinned).arg(why);
 }
 
 void

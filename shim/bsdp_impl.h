@@ -50,7 +50,7 @@ public:
 
     // The image index a host reservation pins for this MAC
     // ("user-context": {"bsdp-image": INDEX}), or 0. Logs invalid values.
-    uint32_t pinnedImage(const uint8_t mac[6], const std::string& who) const;
+    uint32_t pinnedImage(const uint8_t mac[6], const isc::dhcp::Pkt4Ptr& query) const;
 
     // pkt4_receive: marks BSDP queries, drops malformed ones.
     void receive(isc::hooks::CalloutHandle& handle, const isc::dhcp::Pkt4Ptr& query) const;
@@ -66,7 +66,7 @@ private:
     void chainIpxe(const isc::dhcp::Pkt4Ptr& query, const isc::dhcp::Pkt4Ptr& response) const;
     // Logs why a pinned index did not become the selected image.
     void explainPin(const struct bsdp_catalogue* cat, const struct bsdp_query& q,
-                    const struct bsdp_answer& ans, uint32_t pinned, const std::string& who) const;
+                    const struct bsdp_answer& ans, uint32_t pinned, const isc::dhcp::Pkt4Ptr& query) const;
 
     Params params_;
     struct bsdp_responder responder_;
