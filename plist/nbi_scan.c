@@ -901,9 +901,11 @@ static int list_sets(const char *dir, char ***ret, size_t *ret_n, bool *ret_more
 	return 0;
 }
 
-/* Reads one set and adds it to c, or records why not. -ENOMEM only. */
+/* Reads one set and adds it to c, or records why not. -ENOMEM only. Sets
+ * *vanished when the folder listed a moment ago is gone (not a dangling
+ * link): the directory changed under the scan. */
 static int scan_one(struct bsdp_catalogue *c, const char *path, const char *name,
-		    const struct bsdp_scan_options *opts)
+		    const struct bsdp_scan_options *opts, bool *vanished)
 {
 	char reason[REASON_MAX];
 	struct bsdp_catalogue *warn;
@@ -914,7 +916,10 @@ static int scan_one(struct bsdp_catalogue *c, const char *path, const char *name
 	int r;
 
 	if (stat(path, &st) < 0) {
-		textf(reason, sizeof(reason), "cannot stat set folder: %s", strerror(errno));
+		int err = errno;
+		if (err == ENOENT && lstat(path, &st) < 0 && errno == ENOENT)
+			*vanished = true;
+		textf(reason, sizeof(reason), "cannot stat set folder: %s", strerror(err));
 		return bsdp_catalogue_skip(c, path, reason);
 	}
 	if (!S_ISDIR(st.st_mode))
@@ -951,17 +956,21 @@ static int scan_one(struct bsdp_catalogue *c, const char *path, const char *name
 	return r;
 }
 
-struct bsdp_catalogue *bsdp_nbi_scan(const char *dir, const struct bsdp_scan_options *opts,
-				     int *ret_err)
+/* One pass over dir. Sets *ret_changed when dir was replaced, renamed or
+ * had sets added or removed while it was read, or a listed set vanished: the
+ * result could mix two states of the directory. */
+static struct bsdp_catalogue *scan_pass(const char *dir, const struct bsdp_scan_options *opts,
+					bool *ret_changed, int *ret_err)
 {
 	struct bsdp_catalogue *c = NULL;
 	char **names = NULL, path[PATH_MAX], reason[REASON_MAX];
 	size_t n = 0, i, dlen;
-	bool more = false;
+	bool more = false, vanished = false;
+	struct stat before, after;
 	int r;
 
-	if (!dir) {
-		r = -EINVAL;
+	if (stat(dir, &before) < 0) {
+		r = -errno;
 		goto out;
 	}
 	r = list_sets(dir, &names, &n, &more);
@@ -980,18 +989,50 @@ struct bsdp_catalogue *bsdp_nbi_scan(const char *dir, const struct bsdp_scan_opt
 		    sizeof(path))
 			r = bsdp_catalogue_skip(c, names[i], "path of set folder is too long");
 		else
-			r = scan_one(c, path, names[i], opts);
+			r = scan_one(c, path, names[i], opts, &vanished);
 	}
 	if (r == 0 && more) {
 		textf(reason, sizeof(reason), "more than %d set folders; the rest were not read",
 			 SCAN_MAX_SETS);
 		r = bsdp_catalogue_skip(c, dir, reason);
 	}
+	/* A rename changes the moved directory's ctime, and so does adding or
+	 * removing a set: equal (dev, inode, ctime) means one state throughout,
+	 * even when the directory was swapped away and back. */
+	*ret_changed = vanished || stat(dir, &after) < 0 || after.st_dev != before.st_dev ||
+		       after.st_ino != before.st_ino ||
+		       after.st_ctim.tv_sec != before.st_ctim.tv_sec ||
+		       after.st_ctim.tv_nsec != before.st_ctim.tv_nsec;
 out:
 	free_names(names, n);
 	if (r < 0) {
 		bsdp_catalogue_free(c);
 		c = NULL;
+	}
+	*ret_err = r;
+	return c;
+}
+
+/* Operators deploy with `mv sets.new sets` or a symlink flip, maybe while a
+ * rescan runs: a pass that saw the directory change is thrown away and the
+ * scan starts again, and one that never sees it settle fails, so a reload
+ * keeps the catalogue it had rather than publish a partial one. */
+#define SCAN_ATTEMPTS 3
+
+struct bsdp_catalogue *bsdp_nbi_scan(const char *dir, const struct bsdp_scan_options *opts,
+				     int *ret_err)
+{
+	struct bsdp_catalogue *c = NULL;
+	int r = -EINVAL;
+
+	for (int attempt = 0; dir && attempt < SCAN_ATTEMPTS; attempt++) {
+		bool changed = false;
+		c = scan_pass(dir, opts, &changed, &r);
+		if (!c || !changed)
+			break;
+		bsdp_catalogue_free(c);
+		c = NULL;
+		r = -EAGAIN;
 	}
 	if (ret_err)
 		*ret_err = r;

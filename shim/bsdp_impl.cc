@@ -249,7 +249,10 @@ Impl::scan() const {
     struct bsdp_catalogue* c = bsdp_nbi_scan(params_.sets_directory.c_str(), &opts, &err);
     if (!c) {
         throw ParamError("sets-directory", "'" + params_.sets_directory +
-                         "' cannot be scanned: " + std::strerror(err < 0 ? -err : EIO));
+                         "' cannot be scanned: " +
+                         (err == -EAGAIN ? std::string("it kept changing during the scan "
+                                                       "(renamed or sets added or removed)")
+                                         : std::string(std::strerror(err < 0 ? -err : EIO))));
     }
     for (size_t i = 0; i < c->n_skipped; ++i) {
         LOG_WARN(bsdp_logger, BSDP_SET_SKIPPED).arg(c->skipped[i].path).arg(c->skipped[i].reason);

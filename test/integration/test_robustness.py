@@ -884,8 +884,7 @@ class RobustnessSuite:
                   "catalogue kept), %d published a partial catalogue" %
                   (sum(outcomes.values()), flips[0], outcomes["ok"], outcomes["failed"],
                    len(partial)))
-            if partial:
-                print("    NOTE partial catalogues: %s" % partial[:2])
+            expect(not partial, "a reload published a partial catalogue: %s" % partial[:2])
             self.stop_clean(kea)
         finally:
             restore()

@@ -4,6 +4,7 @@
  * (tests run from the source tree), in XML, binary (plistlib) and
  * plistutil-written binary variants. */
 #include <check.h>
+#include <signal.h>
 #include <errno.h>
 #include <ftw.h>
 #include <grp.h>
@@ -916,6 +917,78 @@ START_TEST(test_mac_parse_honours_length_not_nul)
 }
 END_TEST
 
+/* Writes a minimal BootFileOnly set with this index under dir. */
+static void write_min_set(const char *dir, int index)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	textf(path, sizeof(path), "%s/Set%02d.nbi", dir, index);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	textf(path, sizeof(path), "%s/Set%02d.nbi/i386", dir, index);
+	ck_assert_int_eq(mkdir(path, 0755), 0);
+	textf(path, sizeof(path), "%s/Set%02d.nbi/i386/booter", dir, index);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fputs("booter", f);
+	fclose(f);
+	textf(path, sizeof(path), "%s/Set%02d.nbi/NBImageInfo.plist", dir, index);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<plist version=\"1.0\"><dict>"
+		   "<key>Name</key><string>Set %d</string><key>Index</key><integer>%d</integer>"
+		   "<key>Type</key><string>BootFileOnly</string><key>Kind</key><integer>1</integer>"
+		   "<key>BootFile</key><string>booter</string><key>Architectures</key>"
+		   "<array><string>i386</string></array></dict></plist>\n", index, index);
+	fclose(f);
+}
+
+/* An operator swaps sets.new into place (rename) while a rescan runs: every
+ * scan gives the whole catalogue or fails, never a mix of the two states. */
+START_TEST(test_scan_never_publishes_a_directory_swapped_mid_scan)
+{
+	char base[PATH_MAX], a[PATH_MAX], b[PATH_MAX], t[PATH_MAX];
+	int complete = 0, refused = 0;
+
+	textf(base, sizeof(base), "%s/race", fixtures);
+	ck_assert_int_eq(mkdir(base, 0755), 0);
+	textf(a, sizeof(a), "%s/sets", base);
+	textf(b, sizeof(b), "%s/sets.new", base);
+	textf(t, sizeof(t), "%s/sets.old", base);
+	ck_assert_int_eq(mkdir(a, 0755), 0);
+	ck_assert_int_eq(mkdir(b, 0755), 0);
+	for (int i = 1; i <= 12; i++) {
+		write_min_set(a, i);
+		write_min_set(b, i);
+	}
+	pid_t child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		/* Bounded: about 20000 swaps, or until the parent stops it. */
+		for (int i = 0; i < 20000; i++) {
+			if (rename(a, t) || rename(b, a) || rename(t, b))
+				_exit(1);
+		}
+		_exit(0);
+	}
+	for (int i = 0; i < 300; i++) {
+		int err = 0;
+		struct bsdp_catalogue *c = bsdp_nbi_scan(a, NULL, &err);
+		if (!c) {
+			ck_assert_msg(err == -EAGAIN || err == -ENOENT, "scan %d: err %d", i, err);
+			refused++;
+			continue;
+		}
+		ck_assert_msg(c->n_images == 12 && c->n_skipped == 0,
+			      "scan %d published %zu images, %zu skipped", i, c->n_images, c->n_skipped);
+		complete++;
+		bsdp_catalogue_free(c);
+	}
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	ck_assert_int_eq(complete + refused, 300);
+	ck_assert_int_gt(complete, 0); /* the swaps end well before 300 scans */
+}
+END_TEST
+
 static Suite *nbi_scan_suite(void)
 {
 	Suite *s = suite_create("nbi_scan");
@@ -950,6 +1023,7 @@ static Suite *nbi_scan_suite(void)
 	tcase_add_loop_test(tc, test_scan_skips_unreadable_sets_and_serves_the_others, 0, nf);
 	tcase_add_test(tc, test_read_set_requires_a_folder_ending_in_nbi);
 	tcase_add_test(tc, test_read_set_accepts_trailing_slash_and_fills_ret);
+	tcase_add_test(tc, test_scan_never_publishes_a_directory_swapped_mid_scan);
 	suite_add_tcase(s, tc);
 
 	tcase_add_test(cat, test_catalogue_add_find_and_reject_duplicate_full_id);
