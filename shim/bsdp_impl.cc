@@ -67,12 +67,21 @@ idText(uint32_t id) {
     return (buf);
 }
 
+// An option of a packet, read in place. Inside callouts Kea's getOption()
+// clones every option it returns (so hooks cannot change shared objects);
+// we only read, and a clone per lookup cost more than our whole reply.
+OptionPtr
+peekOption(const Pkt4Ptr& pkt, uint16_t code) {
+    auto it = pkt->options_.find(code);
+    return (it == pkt->options_.end() ? OptionPtr() : it->second);
+}
+
 // The exact bytes a client sent in an option (Kea fuses repeated
 // instances), borrowed from the packet. Never Kea's re-packing of
 // sub-options: it loses data.
 const OptionBuffer*
 optionBytes(const Pkt4Ptr& pkt, uint16_t code) {
-    OptionPtr opt = pkt->getOption(code);
+    OptionPtr opt = peekOption(pkt, code);
     // The packet keeps the option (and so its buffer) alive.
     return (opt ? &opt->getData() : nullptr);
 }
@@ -80,7 +89,7 @@ optionBytes(const Pkt4Ptr& pkt, uint16_t code) {
 // Option 57 as Kea holds it (OptionInt<uint16_t>), or -1.
 int
 maxMessageSize(const Pkt4Ptr& pkt) {
-    OptionPtr opt = pkt->getOption(isc::dhcp::DHO_DHCP_MAX_MESSAGE_SIZE);
+    OptionPtr opt = peekOption(pkt, isc::dhcp::DHO_DHCP_MAX_MESSAGE_SIZE);
     if (!opt) {
         return (-1);
     }
@@ -106,7 +115,7 @@ optionsLen(const Pkt4Ptr& pkt, uint16_t code) {
 // An IPv4 address option (option 54 is an OptionCustom in Kea), or 0.
 uint32_t
 addressOption(const Pkt4Ptr& pkt, uint16_t code) {
-    OptionPtr opt = pkt->getOption(code);
+    OptionPtr opt = peekOption(pkt, code);
     if (!opt) {
         return (0);
     }
@@ -186,7 +195,7 @@ isBsdpQuery(const Pkt4Ptr& query) {
     if (query->getType() != isc::dhcp::DHCPINFORM) {
         return (false);
     }
-    OptionPtr vc = query->getOption(isc::dhcp::DHO_VENDOR_CLASS_IDENTIFIER);
+    OptionPtr vc = peekOption(query, isc::dhcp::DHO_VENDOR_CLASS_IDENTIFIER);
     if (!vc) {
         return (false);
     }
@@ -281,7 +290,8 @@ Impl::receive(CalloutHandle& handle, const Pkt4Ptr& query) const {
         return;
     }
     handle.setContext(BSDP_CONTEXT, true);
-    const OptionBuffer& vc = query->getOption(isc::dhcp::DHO_VENDOR_CLASS_IDENTIFIER)->getData();
+    OptionPtr vc_opt = peekOption(query, isc::dhcp::DHO_VENDOR_CLASS_IDENTIFIER);
+    const OptionBuffer& vc = vc_opt->getData();
     struct bsdp_vendor_class vcp;
     const char* why = nullptr;
     if (bsdp_codec_parse_vendor_class(reinterpret_cast<const char*>(vc.data()), vc.size(),
@@ -535,8 +545,8 @@ Impl::chainIpxe(const Pkt4Ptr& query, const Pkt4Ptr& response) const {
         type != isc::dhcp::DHCPINFORM) {
         return;
     }
-    OptionPtr encap = query->getOption(IPXE_ENCAP_OPTION);
-    OptionPtr user_class = query->getOption(isc::dhcp::DHO_USER_CLASS);
+    OptionPtr encap = peekOption(query, IPXE_ENCAP_OPTION);
+    OptionPtr user_class = peekOption(query, isc::dhcp::DHO_USER_CLASS);
     if (!encap && !user_class) {
         return;
     }

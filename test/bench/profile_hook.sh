@@ -32,8 +32,10 @@ ip -n "$SRV_NS" route add "$CIADDR_NET" via "$CLI_IP"
 sleep 1
 mkdir -p "$TMP/sets"
 "$PY" "$HERE/bench_util.py" sets "$TMP/sets" 40
-"$PY" "$HERE/bench_util.py" kea-conf "$TMP/kea.conf" "$SRV_IF" "$TMP" --threads 0 \
-	--hook "$HOOK_SO" --sets "$TMP/sets" --state "$TMP/bindings.csv"
+# PROFILE_NO_HOOK=1: the same kea-dhcp4 without the hook, for comparison.
+HOOK_ARGS=(--hook "$HOOK_SO" --sets "$TMP/sets" --state "$TMP/bindings.csv")
+[ "${PROFILE_NO_HOOK:-0}" = 1 ] && HOOK_ARGS=()
+"$PY" "$HERE/bench_util.py" kea-conf "$TMP/kea.conf" "$SRV_IF" "$TMP" --threads 0 "${HOOK_ARGS[@]}"
 KEA_PIDFILE_DIR=$TMP KEA_LOCKFILE_DIR=$TMP ip netns exec "$SRV_NS" kea-dhcp4 -c "$TMP/kea.conf" \
 	>"$TMP/stdout.log" 2>&1 &
 KEA_PID=$!
@@ -53,6 +55,7 @@ fi
 perf record -q --call-graph dwarf,16384 -F 400 -p "$KEA_PID" -o "$TMP/perf.data" -- sleep "$SECS" 2>/dev/null
 wait "$LOAD" || true
 cat "$TMP/load.txt"
+[ -n "${PROFILE_KEEP:-}" ] && cp "$TMP/perf.data" "$PROFILE_KEEP"
 perf report -i "$TMP/perf.data" --children --stdio --sort symbol -g none 2>/dev/null |
 	cut -c1-110 | grep -E "bsdp|pkt4_|processPacket|processInform|classify|unpack|Pkt4::pack|sendPacket|receive4|appendRequested|Dhcpv4Srv::run|callCallouts" | head -30
 perf report -i "$TMP/perf.data" --no-children --stdio --sort dso -g none 2>/dev/null | grep -E "^ +[0-9]" | head -12
