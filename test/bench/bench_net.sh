@@ -207,6 +207,10 @@ kea_rows() {
 	"$PY" "$UTIL" kea-conf "$conf" "$SRV_IF" "$dir" --threads "$threads"
 	if start_kea "$tag-plain" "$conf"; then
 		load "kea-dhcp4$label: plain INFORM (baseline)" "$threads" "$threads" inform || true
+		# Kea's own cost of a BSDP-shaped INFORM (options 43 and 60 parsed,
+		# classified, a plain ACK back): the floor under the hook's rows.
+		[ "$threads" = 0 ] &&
+			{ load "kea-dhcp4, no hook: BSDP LIST INFORM" "$threads" - list || true; }
 		stop_kea
 	else
 		row_na "kea-dhcp4$label: plain INFORM (baseline)" "$KEA_WHY"

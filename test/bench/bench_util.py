@@ -222,7 +222,9 @@ def table(path):
         if (r.get("replies") or {}).get("list"):
             note = "%.0f images per ACK[LIST]; %s" % (r.get("images_per_list", 0), note)
         odd = r.get("unexpected") or 0
-        if odd:
+        if "no hook: BSDP" in r["row"]:
+            note = "Kea's plain ACK; " + note
+        elif odd:
             note = ("%d replies not the expected kind %s; " % (odd, r.get("replies"))) + note
         print("%-44s %10s %8s %8s %8s %6s %7s  %s" % (
             r["row"], fmt_rate(rps), fmt_ms(lat.get("p50")), fmt_ms(lat.get("p99")),
