@@ -295,3 +295,39 @@ def probe(net, payloads, dst_ip="255.255.255.255", sport=68, dport=67, listen=(6
     for g in got:
         g["data"] = bytes.fromhex(g["data"])
     return got
+
+
+def run_suite(name, suite_class, args, tools):
+    """Runs a suite object (run(), cleanup(), passed, failed) as every test
+    script does: root and tools checked first, SIGTERM turned into a clean
+    stop, cleanup always, and a last line `NAME: N passed, M failed`.
+    Returns the exit code."""
+    import shutil
+    import signal as _signal
+    import traceback
+    if os.geteuid() != 0:
+        print("%s: needs root (network namespaces)" % name)
+        print("%s: 0 passed, 1 failed" % name)
+        return 1
+    for tool in tools:
+        if not shutil.which(tool):
+            print("%s: %s not installed (make deps)" % (name, tool))
+            print("%s: 0 passed, 1 failed" % name)
+            return 1
+
+    def on_signal(signum, frame):
+        raise KeyboardInterrupt()
+    _signal.signal(_signal.SIGTERM, on_signal)
+    suite = suite_class(args)
+    try:
+        suite.run()
+    except KeyboardInterrupt:
+        print("%s: interrupted" % name)
+        suite.failed += 1
+    except Exception:
+        traceback.print_exc()
+        suite.failed += 1
+    finally:
+        suite.cleanup()
+    print("%s: %d passed, %d failed" % (name, suite.passed, suite.failed))
+    return 1 if suite.failed else 0

@@ -525,32 +525,7 @@ def main():
     ap.add_argument("-k", help="run only tests whose name contains this")
     ap.add_argument("--keep", action="store_true", help="keep the work folder")
     args = ap.parse_args()
-    if os.geteuid() != 0:
-        print("bindings: needs root (network namespaces)")
-        print("bindings: 0 passed, 1 failed")
-        return 1
-    for tool in ("kea-dhcp4", "ip"):
-        if not shutil.which(tool):
-            print("bindings: %s not installed (make deps)" % tool)
-            print("bindings: 0 passed, 1 failed")
-            return 1
-
-    def on_signal(signum, frame):
-        raise KeyboardInterrupt()
-    signal.signal(signal.SIGTERM, on_signal)
-    suite = BindingSuite(args)
-    try:
-        suite.run()
-    except KeyboardInterrupt:
-        print("bindings: interrupted")
-        suite.failed += 1
-    except Exception:
-        traceback.print_exc()
-        suite.failed += 1
-    finally:
-        suite.cleanup()
-    print("bindings: %d passed, %d failed" % (suite.passed, suite.failed))
-    return 1 if suite.failed else 0
+    return B.run_suite("bindings", BindingSuite, args, ("kea-dhcp4", "ip"))
 
 
 if __name__ == "__main__":

@@ -563,32 +563,7 @@ def main():
     ap.add_argument("-k", help="run only tests whose name contains this")
     ap.add_argument("--keep", action="store_true", help="keep the work folder")
     args = ap.parse_args()
-    if os.geteuid() != 0:
-        print("examples: needs root (network namespaces, make install)")
-        print("examples: 0 passed, 1 failed")
-        return 1
-    for tool in ("kea-dhcp4", "in.tftpd", "busybox", "curl", "ip", "ss"):
-        if not shutil.which(tool):
-            print("examples: %s not installed (make deps)" % tool)
-            print("examples: 0 passed, 1 failed")
-            return 1
-
-    def on_signal(signum, frame):
-        raise KeyboardInterrupt()
-    signal.signal(signal.SIGTERM, on_signal)
-    suite = Suite(args)
-    try:
-        suite.run()
-    except KeyboardInterrupt:
-        print("examples: interrupted")
-        suite.failed += 1
-    except Exception:
-        traceback.print_exc()
-        suite.failed += 1
-    finally:
-        suite.cleanup()
-    print("examples: %d passed, %d failed" % (suite.passed, suite.failed))
-    return 1 if suite.failed else 0
+    return B.run_suite("examples", Suite, args, ("kea-dhcp4", "in.tftpd", "busybox", "curl", "ip", "ss"))
 
 
 if __name__ == "__main__":

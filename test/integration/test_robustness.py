@@ -1164,32 +1164,7 @@ def main():
     ap.add_argument("-k", help="run only tests whose name contains this")
     ap.add_argument("--keep", action="store_true", help="keep the work folder")
     args = ap.parse_args()
-    if os.geteuid() != 0:
-        print("robustness: needs root (network namespaces, mounts)")
-        print("robustness: 0 passed, 1 failed")
-        return 1
-    for tool in ("kea-dhcp4", "ip", "setpriv", "mount"):
-        if not shutil.which(tool):
-            print("robustness: %s not installed (make deps)" % tool)
-            print("robustness: 0 passed, 1 failed")
-            return 1
-
-    def on_signal(signum, frame):
-        raise KeyboardInterrupt()
-    signal.signal(signal.SIGTERM, on_signal)
-    suite = RobustnessSuite(args)
-    try:
-        suite.run()
-    except KeyboardInterrupt:
-        print("robustness: interrupted")
-        suite.failed += 1
-    except Exception:
-        traceback.print_exc()
-        suite.failed += 1
-    finally:
-        suite.cleanup()
-    print("robustness: %d passed, %d failed" % (suite.passed, suite.failed))
-    return 1 if suite.failed else 0
+    return B.run_suite("robustness", RobustnessSuite, args, ("kea-dhcp4", "ip", "setpriv", "mount"))
 
 
 if __name__ == "__main__":
