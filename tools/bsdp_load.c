@@ -47,6 +47,7 @@
 #include <unistd.h>
 
 #include "hook/bsdp_codec.h"
+#include "tools/lib/cli_util.h"
 #include "tools/lib/dhcp_msg.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -159,15 +160,6 @@ static int64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static const char *ip_str(uint32_t host_order, char *buf, size_t size)
-{
-	struct in_addr a = { htonl(host_order) };
-
-	if (!inet_ntop(AF_INET, &a, buf, (socklen_t)size))
-		snprintf(buf, size, "?");
-	return buf;
 }
 
 static uint32_t get_u32(const uint8_t *p)
@@ -426,32 +418,6 @@ static int open_socket(uint16_t port, bool required)
 		return -1;
 	}
 	return fd;
-}
-
-/* The local address the kernel would use towards server: our giaddr. */
-static int route_source(struct in_addr server, uint32_t *ret)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(DHCP_SERVER_PORT),
-				   .sin_addr = server };
-	socklen_t sl = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	int rc = -1;
-
-	if (fd < 0) {
-		perror("bsdp-load: socket");
-		return -1;
-	}
-	/* connect() on UDP sends nothing; it only resolves the route. */
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sin, &sl) < 0)
-		fprintf(stderr, "bsdp-load: no route to %s: %s\n", inet_ntoa(server),
-			strerror(errno));
-	else {
-		*ret = ntohl(sin.sin_addr.s_addr);
-		rc = 0;
-	}
-	close(fd);
-	return rc;
 }
 
 /* ---- replies ------------------------------------------------------------- */
@@ -796,7 +762,7 @@ static int discover(struct gen *g, struct options *o)
 			"give --server-id and --image\n", inet_ntoa(g->dest.sin_addr));
 	else if (rc == 0 && !o->json)
 		fprintf(stderr, "bsdp-load: SELECT uses server id %s, image 0x%08x\n",
-			ip_str(o->server_id, a, sizeof(a)), o->image);
+			cli_ip_str(o->server_id, a, sizeof(a)), o->image);
 	return rc == 0 ? 0 : -1;
 }
 
@@ -829,7 +795,7 @@ static void report(const struct gen *g, double secs)
 		       ",\"send_errors\":%" PRIu64 ",\"unexpected\":%" PRIu64
 		       ",\"replies_per_s\":%.1f,\"latency_us\":{\"p50\":%" PRIu64 ",\"p99\":%" PRIu64
 		       ",\"max\":%" PRIu64 "},\"replies\":{",
-		       inet_ntoa(o->server), ip_str(g->giaddr, b, sizeof(b)), mode_name(o->mode),
+		       inet_ntoa(o->server), cli_ip_str(g->giaddr, b, sizeof(b)), mode_name(o->mode),
 		       o->clients, g->n_slots, o->rate, secs, o->timeout_ms, st->sent, st->answered,
 		       st->lost, st->late, st->foreign, st->skipped, st->send_errors, st->unexpected,
 		       rps, p50, p99, st->max_us);
@@ -838,12 +804,12 @@ static void report(const struct gen *g, double secs)
 		printf("},\"images_per_list\":%.1f", per_list);
 		if (o->mode == MODE_SELECT || o->mode == MODE_MIX)
 			printf(",\"server_id\":\"%s\",\"image_id\":\"0x%08x\"",
-			       ip_str(o->server_id, a, sizeof(a)), o->image);
+			       cli_ip_str(o->server_id, a, sizeof(a)), o->image);
 		printf("}\n");
 		return;
 	}
 	printf("bsdp-load: %s to %s from %s, %u clients, ", mode_name(o->mode),
-	       inet_ntoa(o->server), ip_str(g->giaddr, b, sizeof(b)), o->clients);
+	       inet_ntoa(o->server), cli_ip_str(g->giaddr, b, sizeof(b)), o->clients);
 	if (o->rate)
 		printf("%lu/s (window %u)", o->rate, g->n_slots);
 	else
@@ -869,29 +835,6 @@ static void report(const struct gen *g, double secs)
 }
 
 /* ---- arguments ----------------------------------------------------------- */
-
-/* Decimal, or hexadecimal with 0x; the whole string, at most max. */
-static int parse_uint(const char *s, unsigned long max, unsigned long *ret)
-{
-	int base = 10;
-	char *end;
-	unsigned long v;
-
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
-	}
-	/* strtoul alone would accept signs, spaces and an empty string. */
-	if (!((s[0] >= '0' && s[0] <= '9') ||
-	      (base == 16 && ((s[0] >= 'a' && s[0] <= 'f') || (s[0] >= 'A' && s[0] <= 'F')))))
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, base);
-	if (errno || *end || v > max)
-		return -1;
-	*ret = v;
-	return 0;
-}
 
 /* Seconds (fractions allowed) to milliseconds, within (0, max_ms]. */
 static int parse_seconds(const char *s, long max_ms, long *ret_ms)
@@ -1043,12 +986,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return bad("mode (list, select, mix, inform)", optarg);
 			break;
 		case 'r':
-			if (parse_uint(optarg, MAX_RATE, &v) < 0 || v == 0)
+			if (cli_parse_uint(optarg, MAX_RATE, &v) < 0 || v == 0)
 				return bad("rate (1..10000000 requests/s)", optarg);
 			o->rate = v;
 			break;
 		case 'w':
-			if (parse_uint(optarg, MAX_SLOTS, &v) < 0 || v == 0)
+			if (cli_parse_uint(optarg, MAX_SLOTS, &v) < 0 || v == 0)
 				return bad("window (1..65536)", optarg);
 			o->window = (unsigned)v;
 			has_window = true;
@@ -1062,7 +1005,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return bad("timeout (seconds, up to 60)", optarg);
 			break;
 		case 'n':
-			if (parse_uint(optarg, MAX_CLIENTS, &v) < 0 || v == 0)
+			if (cli_parse_uint(optarg, MAX_CLIENTS, &v) < 0 || v == 0)
 				return bad("client count (1..16384)", optarg);
 			o->clients = (unsigned)v;
 			break;
@@ -1086,13 +1029,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 			break;
 		case OPT_IMAGE:
 			/* Index 0 is never sent (bsdp.md §5). */
-			if (parse_uint(optarg, 0xffffffffUL, &v) < 0 || v == 0)
+			if (cli_parse_uint(optarg, 0xffffffffUL, &v) < 0 || v == 0)
 				return bad("image (index or 0x id)", optarg);
 			o->image = (uint32_t)v;
 			o->has_image = true;
 			break;
 		case OPT_SELECT_SHARE:
-			if (parse_uint(optarg, 100, &v) < 0)
+			if (cli_parse_uint(optarg, 100, &v) < 0)
 				return bad("select share (0..100)", optarg);
 			o->select_pct = (unsigned)v;
 			break;
@@ -1107,7 +1050,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->model = optarg;
 			break;
 		case OPT_MAX_SIZE:
-			if (parse_uint(optarg, 8192, &v) < 0 || (v != 0 && v < 548))
+			if (cli_parse_uint(optarg, 8192, &v) < 0 || (v != 0 && v < 548))
 				return bad("maximum size (0, or 548..8192)", optarg);
 			o->max_size = (unsigned)v;
 			break;
@@ -1181,7 +1124,7 @@ int main(int argc, char **argv)
 
 	if (o.giaddr.s_addr)
 		g.giaddr = ntohl(o.giaddr.s_addr);
-	else if (route_source(o.server, &g.giaddr) < 0)
+	else if (cli_route_source("bsdp-load", o.server, &g.giaddr) < 0)
 		return EXIT_FAIL;
 	if (getrandom(&g.salt, sizeof(g.salt), 0) != sizeof(g.salt))
 		g.salt = (uint32_t)now_ns() ^ (uint32_t)getpid();

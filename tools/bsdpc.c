@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "hook/bsdp_codec.h"
+#include "tools/lib/cli_util.h"
 #include "tools/lib/dhcp_msg.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -166,15 +167,6 @@ static void print_json_cstr(FILE *f, const char *s)
 	print_json_string(f, (const uint8_t *)s, strlen(s));
 }
 
-static const char *ip_str(uint32_t host_order, char *buf, size_t size)
-{
-	struct in_addr a = { htonl(host_order) };
-
-	if (!inet_ntop(AF_INET, &a, buf, (socklen_t)size))
-		snprintf(buf, size, "?");
-	return buf;
-}
-
 static const char *mac_str(const uint8_t *mac, char *buf, size_t size)
 {
 	snprintf(buf, size, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
@@ -216,7 +208,7 @@ static void print_packet_line(const struct dhcp_reply *m, size_t size)
 
 	printf("Packet: %zu bytes, xid 0x%08x, chaddr %s, ciaddr %s, option 43: %zu bytes in %zu instance%s\n",
 	       size, m->xid, mac_str(m->chaddr, mac, sizeof(mac)),
-	       ip_str(m->ciaddr, ci, sizeof(ci)), m->opt43_len, m->opt43_instances,
+	       cli_ip_str(m->ciaddr, ci, sizeof(ci)), m->opt43_len, m->opt43_instances,
 	       m->opt43_instances == 1 ? "" : "s");
 }
 
@@ -229,7 +221,7 @@ static void print_list_text(const struct answer *a)
 	size_t name_len;
 	char addr[INET_ADDRSTRLEN];
 
-	printf("BSDP server %s", ip_str(a->msg.server_id, addr, sizeof(addr)));
+	printf("BSDP server %s", cli_ip_str(a->msg.server_id, addr, sizeof(addr)));
 	if (has(b, BSDP_OPT_SERVER_PRIORITY))
 		printf("  priority %u", b->priority);
 	else
@@ -271,7 +263,7 @@ static void print_select_text(const struct answer *a, uint32_t requested)
 	printf("SELECT");
 	if (requested)
 		printf(" 0x%08x (index %u)", requested, BSDP_IMAGE_ID_INDEX(requested));
-	printf(" on %s: ", ip_str(a->msg.server_id, addr, sizeof(addr)));
+	printf(" on %s: ", cli_ip_str(a->msg.server_id, addr, sizeof(addr)));
 	if (b->msg_type == BSDP_MSGTYPE_FAILED) {
 		printf("FAILED (the server refused this image)\n");
 		return;
@@ -282,7 +274,7 @@ static void print_select_text(const struct answer *a, uint32_t requested)
 		       BSDP_IMAGE_ID_INDEX(b->selected_id));
 	else
 		printf("  selected image  (not stated)\n");
-	printf("  TFTP server     %s (siaddr)\n", ip_str(a->msg.siaddr, addr, sizeof(addr)));
+	printf("  TFTP server     %s (siaddr)\n", cli_ip_str(a->msg.siaddr, addr, sizeof(addr)));
 	printf("  boot file       ");
 	if (a->msg.file_len)
 		print_text(stdout, (const uint8_t *)a->msg.file, a->msg.file_len);
@@ -321,7 +313,7 @@ static void print_list_json(const struct answer *a)
 	char addr[INET_ADDRSTRLEN];
 	bool first = true;
 
-	printf("{\"address\":\"%s\",\"priority\":", ip_str(a->msg.server_id, addr, sizeof(addr)));
+	printf("{\"address\":\"%s\",\"priority\":", cli_ip_str(a->msg.server_id, addr, sizeof(addr)));
 	if (has(b, BSDP_OPT_SERVER_PRIORITY))
 		printf("%u", b->priority);
 	else
@@ -356,7 +348,7 @@ static void print_select_json(const struct answer *a, uint32_t server, uint32_t 
 {
 	char addr[INET_ADDRSTRLEN];
 
-	printf("{\"server\":\"%s\",\"requested_id\":", ip_str(server, addr, sizeof(addr)));
+	printf("{\"server\":\"%s\",\"requested_id\":", cli_ip_str(server, addr, sizeof(addr)));
 	if (requested)
 		printf("\"0x%08x\"", requested);
 	else
@@ -371,7 +363,7 @@ static void print_select_json(const struct answer *a, uint32_t server, uint32_t 
 	}
 	printf(",\"result\":\"ack\",\"selected_id\":");
 	json_id_or_null(&a->bsdp, BSDP_OPT_SELECTED_BOOT_IMAGE, a->bsdp.selected_id);
-	printf(",\"siaddr\":\"%s\",\"file\":", ip_str(a->msg.siaddr, addr, sizeof(addr)));
+	printf(",\"siaddr\":\"%s\",\"file\":", cli_ip_str(a->msg.siaddr, addr, sizeof(addr)));
 	print_json_string(stdout, (const uint8_t *)a->msg.file, a->msg.file_len);
 	printf(",\"root_path\":");
 	if (a->msg.has_root_path)
@@ -392,8 +384,8 @@ static void print_packet_json(const struct dhcp_reply *m, size_t size, uint8_t t
 
 	printf("\"packet\":{\"size\":%zu,\"xid\":\"0x%08x\",\"chaddr\":\"%s\",\"ciaddr\":\"%s\","
 	       "\"siaddr\":\"%s\",\"bsdp_type\":\"%s\",\"opt43_len\":%zu,\"opt43_instances\":%zu}",
-	       size, m->xid, mac_str(m->chaddr, mac, sizeof(mac)), ip_str(m->ciaddr, ci, sizeof(ci)),
-	       ip_str(m->siaddr, si, sizeof(si)), bsdp_type_name(type), m->opt43_len,
+	       size, m->xid, mac_str(m->chaddr, mac, sizeof(mac)), cli_ip_str(m->ciaddr, ci, sizeof(ci)),
+	       cli_ip_str(m->siaddr, si, sizeof(si)), bsdp_type_name(type), m->opt43_len,
 	       m->opt43_instances);
 }
 
@@ -559,31 +551,6 @@ static int iface_addr(const char *ifname, uint32_t *ret, bool quiet)
 	return rc;
 }
 
-/* The local address the kernel would use towards server. */
-static int route_source(struct in_addr server, uint32_t *ret)
-{
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(DHCP_SERVER_PORT),
-				   .sin_addr = server };
-	socklen_t sl = sizeof(sin);
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	int rc = -1;
-
-	if (fd < 0) {
-		perror("bsdpc: socket");
-		return -1;
-	}
-	/* connect() on UDP sends nothing; it only resolves the route. */
-	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sin, &sl) < 0)
-		fprintf(stderr, "bsdpc: no route to %s: %s\n", inet_ntoa(server), strerror(errno));
-	else {
-		*ret = ntohl(sin.sin_addr.s_addr);
-		rc = 0;
-	}
-	close(fd);
-	return rc;
-}
-
 /* Name of the interface holding a local address, for its MAC. */
 static int iface_of_addr(uint32_t addr, char name[IF_NAMESIZE])
 {
@@ -627,7 +594,7 @@ static int client_open(const struct options *o, struct client *c)
 		if (iface_addr(o->ifname, &local, o->has_ciaddr) < 0 && !o->has_ciaddr)
 			return EXIT_FAIL;
 	} else {
-		if (route_source(o->server, &local) < 0)
+		if (cli_route_source("bsdpc", o->server, &local) < 0)
 			return EXIT_FAIL;
 		if (!o->has_mac && iface_of_addr(local, c->ifname) < 0) {
 			fprintf(stderr, "bsdpc: cannot tell which interface reaches %s; give -i or --mac\n",
@@ -884,7 +851,7 @@ static void print_client(const struct options *o, const struct client *c, bool j
 {
 	char ci[INET_ADDRSTRLEN], mac[18];
 
-	ip_str(c->ciaddr, ci, sizeof(ci));
+	cli_ip_str(c->ciaddr, ci, sizeof(ci));
 	mac_str(c->mac, mac, sizeof(mac));
 	if (json) {
 		printf("\"client\":{\"interface\":");
@@ -997,7 +964,7 @@ static int run_network(const struct options *o)
 				char addr[INET_ADDRSTRLEN];
 				printf("SELECT 0x%08x (index %u) on %s: no answer\n", chosen_id,
 				       BSDP_IMAGE_ID_INDEX(chosen_id),
-				       ip_str(ans[slot].msg.server_id, addr, sizeof(addr)));
+				       cli_ip_str(ans[slot].msg.server_id, addr, sizeof(addr)));
 			}
 		}
 	}
@@ -1039,28 +1006,6 @@ static int hexval(char c)
 	return -1;
 }
 
-/* Decimal, or hexadecimal with 0x; the whole string, at most max. */
-static int parse_uint(const char *s, unsigned long max, unsigned long *ret)
-{
-	int base = 10;
-	char *end;
-	unsigned long v;
-
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
-	}
-	/* strtoul alone would take signs, spaces and an empty string. */
-	if (base == 16 ? hexval(s[0]) < 0 : !(s[0] >= '0' && s[0] <= '9'))
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, base);
-	if (errno || *end || v > max)
-		return -1;
-	*ret = v;
-	return 0;
-}
-
 static int parse_select(const char *s, bool *ret_default, uint32_t *ret_value)
 {
 	unsigned long v;
@@ -1070,7 +1015,7 @@ static int parse_select(const char *s, bool *ret_default, uint32_t *ret_value)
 		return 0;
 	}
 	/* Index 0 is never sent (bsdp.md §5). */
-	if (parse_uint(s, 0xffffffffUL, &v) < 0 || v == 0)
+	if (cli_parse_uint(s, 0xffffffffUL, &v) < 0 || v == 0)
 		return -1;
 	*ret_default = false;
 	*ret_value = (uint32_t)v;
@@ -1117,7 +1062,7 @@ static int parse_filters(const char *s, struct options *o)
 			return -1;
 		memcpy(item, s, n);
 		item[n] = 0;
-		if (parse_uint(item, 0xffff, &v) < 0)
+		if (cli_parse_uint(item, 0xffff, &v) < 0)
 			return -1;
 		o->filters[o->n_filters++] = (uint16_t)v;
 		s += n;
@@ -1271,13 +1216,13 @@ static int parse_args(int argc, char **argv, struct options *o, char *model_buf,
 			o->has_ciaddr = true;
 			break;
 		case OPT_REPLY_PORT:
-			if (parse_uint(optarg, 0xffff, &v) < 0 || v == 0)
+			if (cli_parse_uint(optarg, 0xffff, &v) < 0 || v == 0)
 				return bad("reply port", optarg);
 			o->reply_port = (uint16_t)v;
 			o->has_reply_port = true;
 			break;
 		case OPT_MAX_SIZE:
-			if (parse_uint(optarg, 0xffff, &v) < 0 || v == 0)
+			if (cli_parse_uint(optarg, 0xffff, &v) < 0 || v == 0)
 				return bad("maximum size", optarg);
 			o->max_size = (uint16_t)v;
 			break;

@@ -45,7 +45,7 @@ ip netns exec "$CLI_NS" "$BSDP_LOAD" --server "$SRV_IP" --mode "$MODE" --window 
 	--duration $((SECS + 2)) --clients 256 --ciaddr-first "$CIADDR_FIRST" >"$TMP/load.txt" 2>&1 &
 LOAD=$!
 sleep 1
-cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 k0=$(cpu "$KEA_PID"); g0=$(cpu "$LOAD"); sleep 3; k1=$(cpu "$KEA_PID"); g1=$(cpu "$LOAD")
 echo "cpu over 3 s: kea-dhcp4 $(( (k1 - k0) / 3 ))%  bsdp-load $(( (g1 - g0) / 3 ))%"
 if [ "${PROFILE_STRACE:-0}" = 1 ]; then
