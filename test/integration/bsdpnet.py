@@ -7,6 +7,7 @@ import os
 import signal
 import struct
 import subprocess
+import sys
 import time
 
 SERVER_IP = "198.18.0.1"
@@ -331,3 +332,33 @@ def run_suite(name, suite_class, args, tools):
         suite.cleanup()
     print("%s: %d passed, %d failed" % (name, suite.passed, suite.failed))
     return 1 if suite.failed else 0
+
+
+class Failure(Exception):
+    """A test's expectation that did not hold."""
+
+
+def expect(cond, what):
+    if not cond:
+        raise Failure(what)
+
+
+def run_test(suite, name, after=None):
+    """Runs suite.NAME(), prints PASS or FAIL with the time taken, counts it
+    in suite.passed/failed, and calls after() whatever happened."""
+    import traceback
+    t0 = time.monotonic()
+    try:
+        getattr(suite, name)()
+        print("PASS %s (%.1f s)" % (name[5:], time.monotonic() - t0))
+        suite.passed += 1
+    except Failure as e:
+        print("FAIL %s: %s" % (name[5:], e))
+        suite.failed += 1
+    except Exception:
+        print("FAIL %s: %s" % (name[5:], traceback.format_exc()))
+        suite.failed += 1
+    finally:
+        if after:
+            after()
+    sys.stdout.flush()

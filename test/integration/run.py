@@ -19,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -42,13 +41,8 @@ ID_DIAG = B.image_id(3004, kind=3)
 VISIBLE = 3 + N_EXTRA                        # examples + extras
 
 
-class Failure(Exception):
-    pass
-
-
-def expect(cond, what):
-    if not cond:
-        raise Failure(what)
+Failure = B.Failure
+expect = B.expect
 
 
 class Suite(ops_tests.OpsTests):
@@ -428,18 +422,14 @@ class Suite(ops_tests.OpsTests):
         self.net.up()
         self.kea, _ = self.start_kea("kea")
         for t in order:
-            t0 = time.monotonic()
+            B.run_test(self, t)
+
+    def stop_keas(self):
+        for k in self.keas:
             try:
-                getattr(self, t)()
-                print("PASS %s (%.1f s)" % (t[5:], time.monotonic() - t0))
-                self.passed += 1
-            except Failure as e:
-                print("FAIL %s: %s" % (t[5:], e))
-                self.failed += 1
+                k.stop()
             except Exception:
-                print("FAIL %s: %s" % (t[5:], traceback.format_exc()))
-                self.failed += 1
-            sys.stdout.flush()
+                pass
 
     def cleanup(self):
         for p in self.helpers:

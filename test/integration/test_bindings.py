@@ -19,7 +19,6 @@ import struct
 import subprocess
 import sys
 import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -498,24 +497,7 @@ class BindingSuite(R.Suite):
         self.make_sets()
         self.net.up()
         for t in order:
-            t0 = time.monotonic()
-            try:
-                getattr(self, t)()
-                print("PASS %s (%.1f s)" % (t[5:], time.monotonic() - t0))
-                self.passed += 1
-            except Failure as e:
-                print("FAIL %s: %s" % (t[5:], e))
-                self.failed += 1
-            except Exception:
-                print("FAIL %s: %s" % (t[5:], traceback.format_exc()))
-                self.failed += 1
-            finally:
-                for k in self.keas:
-                    try:
-                        k.stop()
-                    except Exception:
-                        pass
-            sys.stdout.flush()
+            B.run_test(self, t, after=self.stop_keas)
 
 
 def main():

@@ -30,7 +30,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 import urllib.parse
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -48,13 +47,8 @@ EX_IFACE = "eth0"
 EX_HOOK = "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_bsdp.so"
 
 
-class Failure(Exception):
-    pass
-
-
-def expect(cond, what):
-    if not cond:
-        raise Failure(what)
+Failure = B.Failure
+expect = B.expect
 
 
 def read(path, mode="r"):
@@ -521,18 +515,7 @@ class Suite:
             order = [t for t in order if self.args.k in t]
         self.setup()
         for t in order:
-            t0 = time.monotonic()
-            try:
-                getattr(self, t)()
-                print("PASS %s (%.1f s)" % (t[5:], time.monotonic() - t0))
-                self.passed += 1
-            except Failure as e:
-                print("FAIL %s: %s" % (t[5:], e))
-                self.failed += 1
-            except Exception:
-                print("FAIL %s: %s" % (t[5:], traceback.format_exc()))
-                self.failed += 1
-            sys.stdout.flush()
+            B.run_test(self, t)
 
     def cleanup(self):
         for p in self.procs:

@@ -29,7 +29,6 @@ import subprocess
 import sys
 import threading
 import time
-import traceback
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -51,13 +50,8 @@ N_VOLATILE = 12                        # 2001..2012, added/removed/modified
 SET_FILES = ["i386/booter", "i386/x86_64/kernelcache", "A.dmg", "B.dmg"]
 
 
-class Failure(Exception):
-    pass
-
-
-def expect(cond, what):
-    if not cond:
-        raise Failure(what)
+Failure = B.Failure
+expect = B.expect
 
 
 # ---- what the core decides (hook/bsdp_codec.c, hook/responder.c) ----------
@@ -1110,25 +1104,15 @@ class RobustnessSuite:
         order = [t for t in self.ORDER if not self.args.k or self.args.k in t]
         self.net.up()
         for t in order:
-            t0 = time.monotonic()
             self.reset_sets()
+            B.run_test(self, t, after=self.stop_keas)
+
+    def stop_keas(self):
+        for k in self.keas:
             try:
-                getattr(self, t)()
-                print("PASS %s (%.1f s)" % (t[5:], time.monotonic() - t0))
-                self.passed += 1
-            except Failure as e:
-                print("FAIL %s: %s" % (t[5:], e))
-                self.failed += 1
+                k.stop()
             except Exception:
-                print("FAIL %s: %s" % (t[5:], traceback.format_exc()))
-                self.failed += 1
-            finally:
-                for k in self.keas:
-                    try:
-                        k.stop()
-                    except Exception:
-                        pass
-            sys.stdout.flush()
+                pass
 
     def cleanup(self):
         for p in self.helpers:
