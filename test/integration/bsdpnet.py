@@ -362,3 +362,34 @@ def run_test(suite, name, after=None):
         if after:
             after()
     sys.stdout.flush()
+
+
+def control_command(sock_path, name, arguments=None, timeout=30.0):
+    """One command over kea-dhcp4's unix control socket; the answer map.
+    Reads until the answer parses as JSON, bounded by timeout."""
+    import socket
+    req = {"command": name}
+    if arguments is not None:
+        req["arguments"] = arguments
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    data = b""
+    try:
+        s.connect(sock_path)
+        s.sendall(json.dumps(req).encode())
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+            try:
+                return json.loads(data)
+            except ValueError:
+                continue
+    finally:
+        s.close()
+    try:
+        return json.loads(data)
+    except ValueError:
+        raise Failure("%s: no JSON answer: %r" % (name, data[:500]))

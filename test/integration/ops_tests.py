@@ -8,7 +8,6 @@ import json
 import os
 import plistlib
 import shutil
-import socket
 import struct
 import subprocess
 import tempfile
@@ -37,33 +36,8 @@ expect = B.expect
 
 
 def command(kea, name, arguments=None, timeout=30.0):
-    """One command over kea-dhcp4's unix control socket; the answer map."""
-    req = {"command": name}
-    if arguments is not None:
-        req["arguments"] = arguments
-    path = os.path.join(kea.dir, "kea4.sock")
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    try:
-        s.connect(path)
-        s.sendall(json.dumps(req).encode())
-        data = b""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-            try:
-                return json.loads(data)
-            except ValueError:
-                continue
-    finally:
-        s.close()
-    try:
-        return json.loads(data)
-    except ValueError:
-        raise B.Failure("%s: no JSON answer: %r" % (name, data[:500]))
+    """One command over this kea-dhcp4's unix control socket; the answer map."""
+    return B.control_command(os.path.join(kea.dir, "kea4.sock"), name, arguments, timeout)
 
 
 def write_plist(folder, keys, binary=False):

@@ -144,32 +144,7 @@ def exchange(a, b):
 
 # ---- control socket -------------------------------------------------------
 
-def command(sock_path, name, arguments=None, timeout=30.0):
-    req = {"command": name}
-    if arguments is not None:
-        req["arguments"] = arguments
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    data = b""
-    try:
-        s.connect(sock_path)
-        s.sendall(json.dumps(req).encode())
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-            try:
-                return json.loads(data)
-            except ValueError:
-                continue
-    finally:
-        s.close()
-    try:
-        return json.loads(data)
-    except ValueError:
-        raise Failure("%s: no JSON answer: %r" % (name, data[:300]))
+command = B.control_command
 
 
 def bsdp_stats(sock_path):
