@@ -497,29 +497,39 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* One interface ioctl on a throwaway socket: 0, or -errno. */
+static int iface_ioctl(const char *ifname, unsigned long req, struct ifreq *ifr)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int rc = 0;
+
+	if (fd < 0)
+		return -errno;
+	memset(ifr, 0, sizeof(*ifr));
+	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s", ifname);
+	ifr->ifr_addr.sa_family = AF_INET;
+	if (ioctl(fd, req, ifr) < 0)
+		rc = -errno;
+	close(fd);
+	return rc;
+}
+
 /* Ethernet address of an interface; -1 with a message when unusable. */
 static int iface_mac(const char *ifname, uint8_t mac[6])
 {
 	struct ifreq ifr;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	int rc = -1;
+	int r = iface_ioctl(ifname, SIOCGIFHWADDR, &ifr);
 
-	if (fd < 0) {
-		perror("bsdpc: socket");
+	if (r < 0) {
+		fprintf(stderr, "bsdpc: %s: no hardware address: %s\n", ifname, strerror(-r));
 		return -1;
 	}
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
-		fprintf(stderr, "bsdpc: %s: no hardware address: %s\n", ifname, strerror(errno));
-	else if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER)
+	if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER) {
 		fprintf(stderr, "bsdpc: %s is not Ethernet; give --mac\n", ifname);
-	else {
-		memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
-		rc = 0;
+		return -1;
 	}
-	close(fd);
-	return rc;
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, 6);
+	return 0;
 }
 
 /* IPv4 address of an interface; -1 (with a message unless quiet) when it
@@ -527,28 +537,18 @@ static int iface_mac(const char *ifname, uint8_t mac[6])
 static int iface_addr(const char *ifname, uint32_t *ret, bool quiet)
 {
 	struct ifreq ifr;
-	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	int rc = -1;
+	struct sockaddr_in sin;
+	int r = iface_ioctl(ifname, SIOCGIFADDR, &ifr);
 
-	if (fd < 0) {
-		perror("bsdpc: socket");
-		return -1;
-	}
-	memset(&ifr, 0, sizeof(ifr));
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	ifr.ifr_addr.sa_family = AF_INET;
-	if (ioctl(fd, SIOCGIFADDR, &ifr) < 0) {
+	if (r < 0) {
 		if (!quiet)
 			fprintf(stderr, "bsdpc: %s: no IPv4 address (%s); give --ciaddr\n",
-				ifname, strerror(errno));
-	} else {
-		struct sockaddr_in sin;
-		memcpy(&sin, &ifr.ifr_addr, sizeof(sin));
-		*ret = ntohl(sin.sin_addr.s_addr);
-		rc = 0;
+				ifname, strerror(-r));
+		return -1;
 	}
-	close(fd);
-	return rc;
+	memcpy(&sin, &ifr.ifr_addr, sizeof(sin));
+	*ret = ntohl(sin.sin_addr.s_addr);
+	return 0;
 }
 
 /* Name of the interface holding a local address, for its MAC. */
