@@ -310,10 +310,14 @@ static const struct bsdp_image *find_index(const struct bsdp_catalogue *c, uint1
 
 static uint32_t selected_for_list(const struct bsdp_catalogue *c, struct bsdp_bindings *bindings,
 				  const struct bsdp_query *q, const struct bsdp_client *client,
-				  const struct bsdp_request *req)
+				  const struct bsdp_request *req, struct bsdp_answer *a)
 {
-	if (q->pinned_image) {
-		const struct bsdp_image *img = find_index(c, (uint16_t)q->pinned_image, client, req);
+	uint32_t pinned = q->pinned_image;
+	if (!pinned && q->pin_lookup)
+		pinned = q->pin_lookup(q->pin_ctx);
+	a->pinned_image = pinned;
+	if (pinned) {
+		const struct bsdp_image *img = find_index(c, (uint16_t)pinned, client, req);
 		if (img)
 			return img->id;
 	}
@@ -350,7 +354,7 @@ static int answer_list(const struct bsdp_responder *r, const struct bsdp_catalog
 	struct bsdp_list_head head = {
 		.priority = r->priority,
 		.default_id = def->id,
-		.selected_id = selected_for_list(c, bindings, q, client, req),
+		.selected_id = selected_for_list(c, bindings, q, client, req, a),
 	};
 	a->default_id = head.default_id;
 	a->selected_id = head.selected_id;
@@ -459,6 +463,7 @@ static int answer_select(const struct bsdp_responder *r, const struct bsdp_catal
 			return failed(a, w, "no default image for this client");
 	}
 	a->selected_id = img->id;
+	a->image = img;
 
 	struct sbuf f = { a->file, sizeof(a->file), 0, false };
 	sb_puts(&f, r->tftp_path_prefix);

@@ -72,6 +72,10 @@ struct bsdp_query {
 	size_t link_max;           /* largest DHCP message the link carries unfragmented, 0 = unknown */
 	int64_t now;
 	uint32_t pinned_image;     /* host reservation's bsdp-image index, 0 = none */
+	/* Asked for the pinned index only when answering a LIST and
+	 * pinned_image is 0, so other requests cost no host lookup. May be NULL. */
+	uint32_t (*pin_lookup)(void *ctx);
+	void *pin_ctx;
 };
 
 enum bsdp_verdict {
@@ -107,6 +111,8 @@ struct bsdp_answer {
 	/* LIST */
 	uint32_t default_id;
 	uint32_t selected_id;             /* LIST: bound or pinned; SELECT: chosen */
+	uint32_t pinned_image;            /* LIST: the pinned index asked for, 0 = none */
+	const struct bsdp_image *image;   /* SELECT: the image chosen (in the catalogue) */
 	size_t images_visible;
 	size_t images_listed;
 	bool truncated;

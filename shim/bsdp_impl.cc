@@ -358,11 +358,12 @@ Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response)
     q.reply_overhead = overhead;
     q.now = static_cast<int64_t>(std::time(nullptr));
     q.link_max = linkMaxMessage(query, q.now);
-    // Only a LIST reports a selected image: no host lookup for anything else.
-    struct bsdp_request peek;
-    if (q.mac_valid && has43 && bsdp_codec_parse_request(q.opt43, q.opt43_len, &peek) == 0 &&
-        (peek.present & BSDP_HAS(BSDP_OPT_MESSAGE_TYPE)) && peek.msg_type == BSDP_MSGTYPE_LIST) {
-        q.pinned_image = pinnedImage(q.mac, query);
+    // The core asks for a pin only when it answers a LIST: no host lookup
+    // for anything else.
+    PinRequest pin = {this, &q, &query};
+    if (q.mac_valid) {
+        q.pin_lookup = &Impl::pinLookup;
+        q.pin_ctx = &pin;
     }
 
     uint8_t out[OPT43_OUT_MAX];
@@ -440,8 +441,8 @@ Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response)
         return;
     }
 
-    if (q.pinned_image != 0) {
-        explainPin(cat.get(), q, ans, q.pinned_image, query);
+    if (ans.pinned_image != 0) {
+        explainPin(cat.get(), q, ans, ans.pinned_image, query);
     }
     switch (ans.sent) {
     case BSDP_MSGTYPE_LIST:
@@ -456,7 +457,7 @@ Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response)
         break;
     case BSDP_MSGTYPE_SELECT: {
         stats::count(stats::REPLIES_SELECT);
-        const struct bsdp_image* img = bsdp_catalogue_find(cat.get(), ans.selected_id);
+        const struct bsdp_image* img = ans.image;
         LOG_INFO(bsdp_logger, BSDP_REPLY_SELECT)
             .arg(macText(query)).arg(arch).arg(model).arg(idText(ans.selected_id))
             .arg(img ? std::string(img->name, img->name_len) : std::string("?"))
@@ -473,6 +474,16 @@ Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response)
         break;
     default:
         break;
+    }
+}
+
+uint32_t
+Impl::pinLookup(void* ctx) {
+    const PinRequest* pin = static_cast<const PinRequest*>(ctx);
+    try {
+        return (pin->impl->pinnedImage(pin->query->mac, *pin->packet));
+    } catch (...) {
+        return (0);  // a C caller: nothing may escape
     }
 }
 

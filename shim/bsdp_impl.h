@@ -51,6 +51,13 @@ public:
     // The image index a host reservation pins for this MAC
     // ("user-context": {"bsdp-image": INDEX}), or 0. Logs invalid values.
     uint32_t pinnedImage(const uint8_t mac[6], const isc::dhcp::Pkt4Ptr& query) const;
+    // What the core's pin_lookup callback receives.
+    struct PinRequest {
+        const Impl* impl;
+        const struct bsdp_query* query;
+        const isc::dhcp::Pkt4Ptr* packet;
+    };
+    static uint32_t pinLookup(void* ctx);
 
     // pkt4_receive: marks BSDP queries, drops malformed ones.
     void receive(isc::hooks::CalloutHandle& handle, const isc::dhcp::Pkt4Ptr& query) const;
