@@ -393,3 +393,16 @@ def control_command(sock_path, name, arguments=None, timeout=30.0):
         return json.loads(data)
     except ValueError:
         raise Failure("%s: no JSON answer: %r" % (name, data[:500]))
+
+
+def stop_processes(procs):
+    """Stops the processes a test started, by PID: SIGTERM, then SIGKILL
+    after 5 s; each wait bounded."""
+    for p in procs:
+        if p.poll() is None:
+            os.kill(p.pid, signal.SIGTERM)
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                os.kill(p.pid, signal.SIGKILL)
+                p.wait(timeout=5)

@@ -432,13 +432,7 @@ class Suite(ops_tests.OpsTests):
                 pass
 
     def cleanup(self):
-        for p in self.helpers:
-            if p.poll() is None:
-                os.kill(p.pid, signal.SIGTERM)
-                try:
-                    p.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    os.kill(p.pid, signal.SIGKILL)
+        B.stop_processes(self.helpers)
         for k in self.keas:
             try:
                 k.stop()

@@ -25,7 +25,6 @@ import pwd
 import re
 import shlex
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -518,14 +517,7 @@ class Suite:
             B.run_test(self, t)
 
     def cleanup(self):
-        for p in self.procs:
-            if p.poll() is None:
-                os.kill(p.pid, signal.SIGTERM)
-                try:
-                    p.wait(timeout=5)
-                except subprocess.TimeoutExpired:
-                    os.kill(p.pid, signal.SIGKILL)
-                    p.wait(timeout=5)
+        B.stop_processes(self.procs)
         if self.kea:
             try:
                 self.kea.stop()
