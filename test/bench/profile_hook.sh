@@ -13,6 +13,10 @@ BSDP_LOAD=${BSDP_LOAD:-$ROOT/build/bsdp-load}
 PY=/usr/bin/python3
 SRV_NS=bsdpp-srv-$$ CLI_NS=bsdpp-cli-$$ SRV_IF=bsdpp-s$$ CLI_IF=bsdpp-c$$
 SRV_IP=198.18.20.1 CLI_IP=198.18.20.2 CIADDR_NET=198.18.24.0/22 CIADDR_FIRST=198.18.24.1
+# A manual tool, outside make check: its profilers are not in install-deps.
+for tool in perf ip kea-dhcp4; do
+	command -v "$tool" >/dev/null || { echo "profile_hook: $tool missing (apt-get install linux-perf)" >&2; exit 2; }
+done
 TMP=$(mktemp -d /tmp/bsdp-profile.XXXXXX)
 KEA_PID=
 cleanup() {
