@@ -477,3 +477,35 @@ int bsdp_codec_dhcp_option(const uint8_t *opts, size_t len, uint8_t code, uint8_
 		return -ENOENT;
 	return (int)total;
 }
+
+/* Fixed BOOTP header, then the magic cookie (RFC 2131 section 3). */
+#define DHCP_OPTIONS_OFFSET 240
+#define DHCP_COOKIE_OFFSET 236
+#define DHCP_OPT_MESSAGE_TYPE 53
+#define DHCP_OPT_VENDOR_CLASS 60
+#define DHCP_BOOTREQUEST 1
+#define DHCP_INFORM 8
+
+bool bsdp_codec_is_bsdp_inform(const uint8_t *msg, size_t len)
+{
+	static const uint8_t cookie[4] = { 99, 130, 83, 99 };
+	static const char prefix[] = BSDP_VENDOR_CLASS_PREFIX "/";
+	const size_t prefix_len = sizeof(prefix) - 1;
+	struct cursor c;
+	uint8_t code;
+	const uint8_t *v;
+	size_t vlen;
+	int type = -1, vendor = -1; /* -1 unseen, else 0 or 1 */
+
+	if (!msg || len < DHCP_OPTIONS_OFFSET || msg[0] != DHCP_BOOTREQUEST ||
+	    memcmp(msg + DHCP_COOKIE_OFFSET, cookie, sizeof(cookie)) != 0)
+		return false;
+	c = (struct cursor){ msg + DHCP_OPTIONS_OFFSET, len - DHCP_OPTIONS_OFFSET };
+	while ((type < 0 || vendor < 0) && next_tlv(&c, &code, &v, &vlen) > 0) {
+		if (code == DHCP_OPT_MESSAGE_TYPE && type < 0)
+			type = vlen == 1 && v[0] == DHCP_INFORM;
+		else if (code == DHCP_OPT_VENDOR_CLASS && vendor < 0)
+			vendor = vlen >= prefix_len && memcmp(v, prefix, prefix_len) == 0;
+	}
+	return type == 1 && vendor == 1;
+}

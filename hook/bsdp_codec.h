@@ -182,6 +182,14 @@ int bsdp_image_iter_next(struct bsdp_image_iter *it, uint32_t *ret_id, const uin
 int bsdp_codec_dhcp_option(const uint8_t *opts, size_t len, uint8_t code, uint8_t *out,
 			   size_t out_size, size_t *ret_instances);
 
+/* Whether a whole DHCP message, as received, is a BSDP request: a
+ * BOOTREQUEST with the magic cookie whose option area (well formed up to
+ * the options that decide) holds DHCPINFORM in option 53 and an option 60
+ * starting with "AAPLBSDPC/". The first instance of each counts; overloaded
+ * file and sname fields are not searched. It lets the shim recognise BSDP
+ * before Kea parses anything, reading nothing past len. */
+bool bsdp_codec_is_bsdp_inform(const uint8_t *msg, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /* Fuzzes the whole request path: the first byte splits the input into
  * option 60 and option 43, then the responder decides against a small
- * catalogue and the reply it wrote must decode. */
+ * catalogue and the reply it wrote must decode. The input is also read as
+ * the option area of a received message, to recognise a BSDP request. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,6 +45,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		init();
 	if (size < 1)
 		return 0;
+	/* The whole input as the option area of a received request, in a
+	 * buffer of exactly that size so that a read past it is caught. */
+	uint8_t *msg = malloc(240 + size);
+	if (!msg)
+		abort();
+	memset(msg, 0, 240);
+	msg[0] = 1;
+	memcpy(msg + 236, (const uint8_t[]){ 99, 130, 83, 99 }, 4);
+	memcpy(msg + 240, data, size);
+	(void)bsdp_codec_is_bsdp_inform(msg, 240 + size);
+	free(msg);
 	size_t split = data[0] < size - 1 ? data[0] : size - 1;
 	const uint8_t *rest = data + 1;
 	struct bsdp_query q = {

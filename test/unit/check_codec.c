@@ -550,6 +550,84 @@ START_TEST(test_codec_dhcp_option_joins_instances)
 }
 END_TEST
 
+/* ---- recognising a BSDP request in a received message ---- */
+
+/* A DHCPINFORM as a Mac sends it: header, cookie, then `opts`. */
+static size_t raw_inform(uint8_t *pkt, const uint8_t *opts, size_t opts_len)
+{
+	memset(pkt, 0, 240);
+	pkt[0] = 1; /* BOOTREQUEST */
+	pkt[1] = 1;
+	pkt[2] = 6;
+	memcpy(pkt + 236, (const uint8_t[]){ 99, 130, 83, 99 }, 4);
+	memcpy(pkt + 240, opts, opts_len);
+	return 240 + opts_len;
+}
+
+#define VC60 60, 30, 'A', 'A', 'P', 'L', 'B', 'S', 'D', 'P', 'C', '/', 'i', '3', '8', '6', '/', \
+	'M', 'a', 'c', 'B', 'o', 'o', 'k', 'P', 'r', 'o', '1', '1', ',', '1'
+static const uint8_t bsdp_inform_opts[] = { 53, 1, 8, 55, 3, 1, 43, 60, 57, 2, 5, 220, VC60,
+					    43, 15, 1, 1, 1, 2, 2, 1, 1, 5, 2, 3, 0xf3, 12, 2, 5, 220,
+					    255 };
+
+START_TEST(test_codec_recognises_bsdp_inform)
+{
+	uint8_t pkt[512];
+	size_t n = raw_inform(pkt, bsdp_inform_opts, sizeof(bsdp_inform_opts));
+	ck_assert(bsdp_codec_is_bsdp_inform(pkt, n));
+	/* Option order does not matter; option 43 is not needed to decide. */
+	static const uint8_t reversed[] = { VC60, 0, 0, 53, 1, 8, 255 };
+	ck_assert(bsdp_codec_is_bsdp_inform(pkt, raw_inform(pkt, reversed, sizeof(reversed))));
+	/* Every prefix of the message is read without going past it, and is a
+	 * BSDP request exactly when options 53 and 60 are whole in it. */
+	n = raw_inform(pkt, bsdp_inform_opts, sizeof(bsdp_inform_opts));
+	size_t whole = 240 + 12 + 32; /* through option 60 */
+	for (size_t len = 0; len <= n; len++) {
+		uint8_t *copy = malloc(len ? len : 1);
+		memcpy(copy, pkt, len);
+		ck_assert_msg(bsdp_codec_is_bsdp_inform(copy, len) == (len >= whole), "prefix %zu", len);
+		free(copy);
+	}
+	ck_assert(!bsdp_codec_is_bsdp_inform(NULL, n));
+}
+END_TEST
+
+START_TEST(test_codec_tells_other_messages_apart)
+{
+	uint8_t pkt[512];
+	static const struct {
+		const char *what;
+		uint8_t opts[48];
+		size_t len;
+	} other[] = {
+		{ "DHCPREQUEST", { 53, 1, 3, VC60, 255 }, 36 },
+		{ "no option 53", { VC60, 255 }, 33 },
+		{ "option 53 of 2 bytes", { 53, 2, 8, 0, VC60, 255 }, 37 },
+		{ "no option 60", { 53, 1, 8, 255 }, 4 },
+		{ "option 60 without the slash", { 53, 1, 8, 60, 9, 'A', 'A', 'P', 'L', 'B', 'S', 'D', 'P', 'C', 255 }, 15 },
+		{ "another vendor", { 53, 1, 8, 60, 10, 'P', 'X', 'E', 'C', 'l', 'i', 'e', 'n', 't', ':', 255 }, 16 },
+		{ "options after END", { 53, 1, 8, 255, VC60 }, 36 },
+		{ "a broken option before 60", { 53, 1, 8, 12, 200, 'x', VC60 }, 38 },
+		{ "the first option 53 counts", { 53, 1, 3, 53, 1, 8, VC60, 255 }, 39 },
+	};
+	for (size_t i = 0; i < LEN(other); i++)
+		ck_assert_msg(!bsdp_codec_is_bsdp_inform(pkt, raw_inform(pkt, other[i].opts, other[i].len)),
+			      "%s", other[i].what);
+	size_t n = raw_inform(pkt, bsdp_inform_opts, sizeof(bsdp_inform_opts));
+	pkt[0] = 2; /* a BOOTREPLY */
+	ck_assert(!bsdp_codec_is_bsdp_inform(pkt, n));
+	pkt[0] = 1;
+	pkt[239] = 0x64; /* no magic cookie */
+	ck_assert(!bsdp_codec_is_bsdp_inform(pkt, n));
+	/* The real OS X server's ACK[LIST] is a reply, not a request. */
+	FILE *f = fopen("../shared/vectors/osx1011-ack-list.bin", "rb");
+	ck_assert_ptr_nonnull(f);
+	n = fread(pkt, 1, sizeof(pkt), f);
+	fclose(f);
+	ck_assert(!bsdp_codec_is_bsdp_inform(pkt, n));
+}
+END_TEST
+
 static Suite *codec_suite(void)
 {
 	Suite *s = suite_create("codec");
@@ -580,6 +658,8 @@ static Suite *codec_suite(void)
 	tcase_add_test(t, test_codec_decodes_osx1011_ack_list);
 	tcase_add_test(t, test_codec_reply_rejects_broken_descriptions);
 	tcase_add_test(t, test_codec_dhcp_option_joins_instances);
+	tcase_add_test(t, test_codec_recognises_bsdp_inform);
+	tcase_add_test(t, test_codec_tells_other_messages_apart);
 	suite_add_tcase(s, t);
 	return s;
 }
