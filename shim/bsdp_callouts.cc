@@ -97,7 +97,23 @@ unload() {
 }
 
 int
-pkt4_receive(CalloutHandle& handle) {
+dhcp4_srv_configured(CalloutHandle& handle) {
+    try {
+        Impl* impl = isc::bsdp::impl.get();
+        if (!impl) {
+            return (0);
+        }
+        isc::data::ConstElementPtr config;
+        handle.getArgument("json_config", config);
+        impl->configured(config);
+    } catch (...) {
+        // Never fails a configuration: without it, every LIST looks up its host.
+    }
+    return (0);
+}
+
+int
+buffer4_receive(CalloutHandle& handle) {
     try {
         if (handle.getStatus() == CalloutHandle::NEXT_STEP_DROP) {
             return (0);
@@ -114,7 +130,7 @@ pkt4_receive(CalloutHandle& handle) {
         impl->receive(handle, query);
     } catch (const std::exception& ex) {
         try {
-            LOG_ERROR(bsdp_logger, isc::bsdp::BSDP_REPLY_ERROR).arg("(pkt4_receive)").arg(ex.what());
+            LOG_ERROR(bsdp_logger, isc::bsdp::BSDP_REPLY_ERROR).arg("(buffer4_receive)").arg(ex.what());
         } catch (...) {
         }
     } catch (...) {

@@ -40,8 +40,6 @@ using isc::hooks::CalloutHandle;
 namespace isc {
 namespace bsdp {
 
-const char* const BSDP_CONTEXT = "bsdp-query";
-
 namespace {
 
 const char VENDOR_PREFIX[] = "AAPLBSDPC/";
@@ -286,10 +284,37 @@ Impl::scan() const {
 
 void
 Impl::receive(CalloutHandle& handle, const Pkt4Ptr& query) const {
+    // Decided from the raw message: anything else is left for Kea to parse.
+    const OptionBuffer& raw = query->data_;
+    if (!bsdp_codec_is_bsdp_inform(raw.data(), raw.size())) {
+        return;
+    }
+    // We parse it with Kea's own parser (unless a library before us did),
+    // so that Kea does not parse option 43 a second time into sub-option
+    // objects after classification: we only read its bytes, and that
+    // second parse costs more than our whole answer.
+    if (handle.getStatus() != CalloutHandle::NEXT_STEP_SKIP) {
+        try {
+            query->unpack();
+        } catch (const isc::dhcp::SkipRemainingOptionsError&) {
+            // Kea goes on with the options read so far; so do we.
+        } catch (const std::exception& ex) {
+            // What Kea does with a message it cannot parse, plus our count.
+            handle.setStatus(CalloutHandle::NEXT_STEP_DROP);
+            isc::stats::StatsMgr::instance().addValue("pkt4-parse-failed", int64_t(1));
+            isc::stats::StatsMgr::instance().addValue("pkt4-receive-drop", int64_t(1));
+            stats::count(stats::dropped(BSDP_DROP_MALFORMED));
+            LOG_DEBUG(bsdp_logger, BSDP_DBG_PACKET, BSDP_QUERY_MALFORMED).arg(macText(query))
+                .arg(std::string("the message cannot be parsed: ") + ex.what());
+            return;
+        }
+        handle.setStatus(CalloutHandle::NEXT_STEP_SKIP);
+    }
     if (!isBsdpQuery(query)) {
         return;
     }
-    handle.setContext(BSDP_CONTEXT, true);
+    query->getDeferredOptions().remove(isc::dhcp::DHO_VENDOR_ENCAPSULATED_OPTIONS);
+
     OptionPtr vc_opt = peekOption(query, isc::dhcp::DHO_VENDOR_CLASS_IDENTIFIER);
     const OptionBuffer& vc = vc_opt->getData();
     struct bsdp_vendor_class vcp;
@@ -315,15 +340,6 @@ void
 Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response) {
     if (!isBsdpQuery(query)) {
         chainIpxe(query, response);
-        return;
-    }
-    bool marked = false;
-    try {
-        handle.getContext(BSDP_CONTEXT, marked);
-    } catch (const isc::hooks::NoSuchCalloutContext&) {
-        return;
-    }
-    if (!marked) {
         return;
     }
     CatalogueConstPtr cat = catalogue();
@@ -481,6 +497,9 @@ uint32_t
 Impl::pinLookup(void* ctx) {
     const PinRequest* pin = static_cast<const PinRequest*>(ctx);
     try {
+        if (!pin->impl->pinsPossible()) {
+            return (0);
+        }
         return (pin->impl->pinnedImage(pin->query->mac, *pin->packet));
     } catch (...) {
         return (0);  // a C caller: nothing may escape
@@ -514,6 +533,69 @@ Impl::pinnedImage(const uint8_t mac[6], const Pkt4Ptr& query) const {
         LOG_WARN(bsdp_logger, BSDP_PIN_INVALID).arg(macText(query)).arg(v->str());
     }
     return (0);
+}
+
+namespace {
+
+using isc::data::ConstElementPtr;
+using isc::data::Element;
+
+// A list of maps from a configuration map, or null.
+ConstElementPtr
+listIn(const ConstElementPtr& map, const char* key) {
+    ConstElementPtr v = map && map->getType() == Element::map ? map->get(key) : ConstElementPtr();
+    return (v && v->getType() == Element::list ? v : ConstElementPtr());
+}
+
+bool
+pinInReservations(const ConstElementPtr& scope) {
+    ConstElementPtr list = listIn(scope, "reservations");
+    for (size_t i = 0; list && i < list->size(); ++i) {
+        ConstElementPtr ctx = list->get(i)->getType() == Element::map ?
+                              list->get(i)->get("user-context") : ConstElementPtr();
+        if (ctx && ctx->getType() == Element::map && ctx->get("bsdp-image")) {
+            return (true);   // valid or not: pinnedImage() reports bad values
+        }
+    }
+    return (false);
+}
+
+bool
+pinInSubnets(const ConstElementPtr& scope) {
+    ConstElementPtr subnets = listIn(scope, "subnet4");
+    for (size_t i = 0; subnets && i < subnets->size(); ++i) {
+        if (pinInReservations(subnets->get(i))) {
+            return (true);
+        }
+    }
+    return (false);
+}
+
+} // namespace
+
+void
+Impl::configured(const ConstElementPtr& config) {
+    ConstElementPtr dhcp4 = config && config->getType() == Element::map && config->get("Dhcp4") ?
+                            config->get("Dhcp4") : config;
+    if (!dhcp4 || dhcp4->getType() != Element::map) {
+        pin_state_.store(PINS_UNKNOWN);
+        return;
+    }
+    bool any = pinInReservations(dhcp4) || pinInSubnets(dhcp4);
+    ConstElementPtr networks = listIn(dhcp4, "shared-networks");
+    for (size_t i = 0; !any && networks && i < networks->size(); ++i) {
+        any = pinInSubnets(networks->get(i));
+    }
+    pin_state_.store(any ? PINS_SOME : PINS_NONE);
+}
+
+bool
+Impl::pinsPossible() const {
+    if (pin_state_.load(std::memory_order_relaxed) != PINS_NONE) {
+        return (true);
+    }
+    // A host database may gain a pin at any time.
+    return (!isc::dhcp::HostMgr::instance().getHostDataSourceList().empty());
 }
 
 void

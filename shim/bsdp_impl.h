@@ -15,14 +15,12 @@
 #include <dhcp/pkt4.h>
 #include <hooks/hooks.h>
 
+#include <atomic>
 #include <memory>
 #include <string>
 
 namespace isc {
 namespace bsdp {
-
-// Name of the per-packet context entry marking a BSDP query.
-extern const char* const BSDP_CONTEXT;
 
 // Payload bytes of one option-43 instance in our replies. VendorBlocksOption
 // writes the core's instances as they are, so the full 255 is usable.
@@ -58,10 +56,15 @@ public:
         const isc::dhcp::Pkt4Ptr* packet;
     };
     static uint32_t pinLookup(void* ctx);
+    // dhcp4_srv_configured: notes whether any reservation of Kea's new
+    // configuration (its "Dhcp4" JSON) pins an image. Kea loads the library
+    // afresh for every configuration, so this holds for our lifetime.
+    void configured(const isc::data::ConstElementPtr& dhcp4);
 
-    // pkt4_receive: marks BSDP queries, drops malformed ones.
+    // buffer4_receive: parses a BSDP query itself (status SKIP), without
+    // Kea's second parse of option 43, and drops a malformed one.
     void receive(isc::hooks::CalloutHandle& handle, const isc::dhcp::Pkt4Ptr& query) const;
-    // pkt4_send: answers marked queries (or drops the response).
+    // pkt4_send: answers BSDP queries (or drops the response).
     void send(isc::hooks::CalloutHandle& handle, const isc::dhcp::Pkt4Ptr& query,
               const isc::dhcp::Pkt4Ptr& response);
 
@@ -74,6 +77,14 @@ private:
     // Logs why a pinned index did not become the selected image.
     void explainPin(const struct bsdp_catalogue* cat, const struct bsdp_query& q,
                     const struct bsdp_answer& ans, uint32_t pinned, const isc::dhcp::Pkt4Ptr& query) const;
+
+    // Whether a host lookup may find a pin: false only when configured()
+    // found no pin and no host database is in use. Then a LIST skips
+    // HostMgr (a lookup costs about as much as the core's whole reply).
+    bool pinsPossible() const;
+
+    enum PinState { PINS_UNKNOWN, PINS_NONE, PINS_SOME };
+    std::atomic<int> pin_state_{PINS_UNKNOWN};
 
     Params params_;
     struct bsdp_responder responder_;

@@ -96,7 +96,8 @@ class BindingSuite(R.Suite):
              "test_reservation_pins_in_subnet_and_globally",
              "test_ipxe_chain_after_select_within_window",
              "test_bad_machine_name_format_refused_naming_it",
-             "test_config_reload_keeps_bindings"]
+             "test_config_reload_keeps_bindings",
+             "test_pin_added_by_config_reload_applies"]
 
     # ---- fixtures ----------------------------------------------------------
     def make_sets(self):
@@ -487,6 +488,26 @@ class BindingSuite(R.Suite):
         kea.stop()
         expect(self.net.cli_mac in parse_state(os.path.join(self.work, "reload.csv")),
                "binding not in the state file after stop")
+
+    def test_pin_added_by_config_reload_applies(self):
+        # Without any pin in Kea's configuration a LIST asks no host lookup;
+        # a reservation added by a reconfiguration must be seen at once.
+        kea = self.start("pin-reload")
+        expect(self.selected(self.list_reply()) is None, "a pin before any reservation")
+        with open(kea.conf) as f:
+            conf = json.load(f)
+        # The reservation in a subnet of a shared network this time.
+        subnet = conf["Dhcp4"].pop("subnet4")[0]
+        subnet["reservations"] = [{"hw-address": self.net.cli_mac, "hostname": "mac-lab-9",
+                                   "user-context": {"bsdp-image": 1002}}]
+        conf["Dhcp4"]["shared-networks"] = [{"name": "lab", "subnet4": [subnet]}]
+        with open(kea.conf, "w") as f:
+            json.dump(conf, f, indent=2)
+        r = B.run(["socat", "-", "UNIX-CONNECT:" + os.path.join(kea.dir, "kea4.sock")],
+                  check=False, input='{"command": "config-reload"}')
+        expect('"result": 0' in r.stdout, "config-reload: %r %r" % (r.stdout, r.stderr))
+        expect(self.selected(self.list_reply()) == ID_1002, "pin of the reloaded configuration ignored")
+        kea.stop()
 
     # ---- runner ------------------------------------------------------------
     def run(self):

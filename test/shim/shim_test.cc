@@ -23,6 +23,7 @@
 #include <hooks/hooks_manager.h>
 #include <hooks/server_hooks.h>
 #include <log/logger_support.h>
+#include <stats/stats_mgr.h>
 #include <util/multi_threading_mgr.h>
 
 #include <sys/stat.h>
@@ -214,11 +215,29 @@ struct Exchange {
     CalloutHandle::CalloutNextStep after_send;
 };
 
+// A query as kea-dhcp4 receives it: only the wire bytes, nothing parsed.
+Pkt4Ptr
+asReceived(const Pkt4Ptr& q) {
+    q->pack();
+    const isc::util::OutputBuffer& b = q->getBuffer();
+    Pkt4Ptr in(new Pkt4(static_cast<const uint8_t*>(b.getData()), b.getLength()));
+    in->setIface(q->getIface());
+    in->setIndex(q->getIndex());
+    in->setLocalAddr(q->getLocalAddr());
+    in->setRemoteAddr(q->getRemoteAddr());
+    in->setLocalPort(DHCP4_SERVER_PORT);
+    in->setRemotePort(DHCP4_CLIENT_PORT);
+    return (in);
+}
+
+// Kea's order: buffer4_receive on the raw query, Kea's own parse unless a
+// callout did it (SKIP), then pkt4_send with Kea's response.
 Exchange
 exchange(const Pkt4Ptr& q, const Pkt4Ptr& r) {
     Exchange ex;
+    Pkt4Ptr in = asReceived(q);
     CalloutHandlePtr h = HooksManager::createCalloutHandle();
-    h->setArgument("query4", q);
+    h->setArgument("query4", in);
     h->setStatus(CalloutHandle::NEXT_STEP_CONTINUE);
     HooksManager::callCallouts(hook_receive, *h);
     ex.after_receive = h->getStatus();
@@ -226,7 +245,11 @@ exchange(const Pkt4Ptr& q, const Pkt4Ptr& r) {
     if (ex.after_receive == CalloutHandle::NEXT_STEP_DROP) {
         return (ex);
     }
-    h->setArgument("query4", q);
+    if (ex.after_receive != CalloutHandle::NEXT_STEP_SKIP) {
+        in->unpack();
+    }
+    h->setStatus(CalloutHandle::NEXT_STEP_CONTINUE);
+    h->setArgument("query4", in);
     h->setArgument("response4", r);
     HooksManager::callCallouts(hook_send, *h);
     ex.after_send = h->getStatus();
@@ -367,7 +390,7 @@ testList40Images() {
     Pkt4Ptr q = bsdpQuery(listRequest(), "AAPLBSDPC/i386/MacBookPro11,1", 8192);
     Pkt4Ptr r = keaResponse(q);
     Exchange ex = exchange(q, r);
-    CHECK(ex.after_receive == CalloutHandle::NEXT_STEP_CONTINUE);
+    CHECK(ex.after_receive == CalloutHandle::NEXT_STEP_SKIP);   // parsed by us
     CHECK(ex.after_send == CalloutHandle::NEXT_STEP_CONTINUE);
     Wire w = wire(r);
     CHECK(w.well_formed);
@@ -559,7 +582,7 @@ testSelectOtherServerSilent() {
     Pkt4Ptr q = bsdpQuery(selectRequest(IOAddress("198.18.0.99").toUint32(), imageId(3)));
     Pkt4Ptr r = keaResponse(q);
     Exchange ex = exchange(q, r);
-    CHECK(ex.after_receive == CalloutHandle::NEXT_STEP_CONTINUE);
+    CHECK(ex.after_receive == CalloutHandle::NEXT_STEP_SKIP);
     CHECK(ex.after_send == CalloutHandle::NEXT_STEP_DROP);
     return (ok);
 }
@@ -597,6 +620,68 @@ testMalformedDropped() {
     Pkt4Ptr q = bsdpQuery(listRequest(), std::string("AAPLBSDPC/i386/Mac\nBook", 23));
     Exchange ex = exchange(q, keaResponse(q));
     CHECK(ex.after_receive == CalloutHandle::NEXT_STEP_DROP);
+    return (ok);
+}
+
+// A statistic's value in StatsMgr (0 before its first sample).
+int64_t
+statValue(const std::string& name) {
+    isc::stats::ObservationPtr o = isc::stats::StatsMgr::instance().getObservation(name);
+    return (o ? o->getInteger().first : 0);
+}
+
+// buffer4_receive parses a BSDP query with Kea's parser and keeps option 43
+// as the bytes sent, so that Kea does not parse it again into sub-option
+// objects; anything else is left unparsed for Kea.
+bool
+testReceiveParsesBsdpOnce() {
+    bool ok = true;
+    std::vector<uint8_t> opt43 = listRequest();
+    // What Kea's own parse does with the same bytes: option 43 deferred.
+    Pkt4Ptr plain = asReceived(bsdpQuery(opt43));
+    plain->unpack();
+    CHECK(plain->getDeferredOptions().size() == 1);
+
+    Pkt4Ptr in = asReceived(bsdpQuery(opt43));
+    CalloutHandlePtr h = HooksManager::createCalloutHandle();
+    h->setArgument("query4", in);
+    HooksManager::callCallouts(hook_receive, *h);
+    CHECK(h->getStatus() == CalloutHandle::NEXT_STEP_SKIP);
+    CHECK(in->getType() == DHCPINFORM);
+    CHECK(in->getHWAddr() && in->getHWAddr()->hwaddr_ == MAC);
+    CHECK(in->getDeferredOptions().empty());
+    OptionPtr o43 = in->getOption(DHO_VENDOR_ENCAPSULATED_OPTIONS);
+    CHECK(o43 && o43->getData() == opt43);
+    CHECK(o43 && o43->getOptions().empty());
+    OptionPtr o60 = in->getOption(DHO_VENDOR_CLASS_IDENTIFIER);
+    CHECK(boost::dynamic_pointer_cast<OptionString>(o60));   // Kea's VENDOR_CLASS_ needs it
+    h->deleteAllArguments();
+
+    // Not BSDP: untouched, status unchanged, nothing parsed.
+    Pkt4Ptr other = asReceived(bsdpQuery(opt43, "MSFT 5.0"));
+    h = HooksManager::createCalloutHandle();
+    h->setArgument("query4", other);
+    HooksManager::callCallouts(hook_receive, *h);
+    CHECK(h->getStatus() == CalloutHandle::NEXT_STEP_CONTINUE);
+    CHECK(other->options_.empty());
+    h->deleteAllArguments();
+
+    // A message Kea cannot parse is dropped as Kea would, and counted.
+    Pkt4Ptr bad = asReceived(bsdpQuery(opt43));
+    bad->data_.resize(300);
+    size_t at = 240;
+    for (uint8_t b : std::vector<uint8_t>{53, 1, 8, 60, 10, 'A', 'A', 'P', 'L', 'B', 'S', 'D', 'P', 'C', '/',
+                      54, 3, 198, 18, 0}) {   // a server identifier of 3 bytes
+        bad->data_[at++] = b;
+    }
+    bad->data_[at] = 255;
+    int64_t failed0 = statValue("pkt4-parse-failed");
+    h = HooksManager::createCalloutHandle();
+    h->setArgument("query4", bad);
+    HooksManager::callCallouts(hook_receive, *h);
+    CHECK(h->getStatus() == CalloutHandle::NEXT_STEP_DROP);
+    CHECK(statValue("pkt4-parse-failed") == failed0 + 1);
+    h->deleteAllArguments();
     return (ok);
 }
 
@@ -878,7 +963,7 @@ main(int argc, char** argv) {
     sets_dir = tmpl;
     makeSets(sets_dir);
 
-    hook_receive = ServerHooks::getServerHooks().registerHook("pkt4_receive");
+    hook_receive = ServerHooks::getServerHooks().registerHook("buffer4_receive");
     hook_send = ServerHooks::getServerHooks().registerHook("pkt4_send");
 
     run("kea_cuts_a_long_plain_option_at_raw_offsets", testKeaCutsLongPlainOption);
@@ -901,6 +986,7 @@ main(int argc, char** argv) {
         run("reply_port_is_honoured_and_1024_dropped", testReplyPort);
         run("malformed_option_43_or_60_is_dropped_at_receive", testMalformedDropped);
         run("non_bsdp_packets_are_untouched", testNotBsdpUntouched);
+        run("receive_parses_bsdp_once_and_leaves_the_rest_to_kea", testReceiveParsesBsdpOnce);
         run("instances_of_exactly_255_bytes_go_out_whole", testInstancesOfExactly255Bytes);
         run("commands_answer_through_hooks_manager", testCommandsThroughHooksManager);
         run("reload_during_concurrent_lists_keeps_every_reply_whole",
