@@ -16,7 +16,8 @@
 # go away in a trap, also on failure. Each load run is bounded (DURATION s
 # plus the generator's timeout, under `timeout`). Environment: BSDP_LOAD,
 # BENCH_LIST, HOOK_SO (paths), BENCH_DURATION (5), BENCH_WINDOW (64),
-# BENCH_CLIENTS (256), BENCH_KEEP=1 keeps the temp dir with the logs.
+# BENCH_CLIENTS (256), BENCH_KEEP=1 keeps the temp dir with the logs,
+# BENCH_ROWS (default "st static mt2 mt4 dhcpd core reload") picks groups.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -242,6 +243,20 @@ kea_rows() {
 	stop_kea
 }
 
+# Seed 003's static class as Kea option-data, no hook: what Kea itself
+# costs to send the same ACK[LIST] bytes as the dhcpd row.
+kea_static_row() {
+	local name="kea-dhcp4, no hook, static class: LIST" dir=$TMP/static
+	mkdir -p "$dir"
+	"$PY" "$UTIL" kea-conf "$dir/kea-dhcp4.conf" "$SRV_IF" "$dir" --static-list "$N_SETS"
+	if start_kea static "$dir/kea-dhcp4.conf"; then
+		load "$name" 0 - list || true
+		stop_kea
+	else
+		row_na "$name" "$KEA_WHY"
+	fi
+}
+
 dhcpd_row() {
 	local name="ISC dhcpd 4.4, seed 003 class: LIST, $N_SETS images" dir=$TMP/dhcpd pid i ok=0
 	if ! command -v dhcpd >/dev/null 2>&1 && [ ! -x /usr/sbin/dhcpd ]; then
@@ -352,12 +367,19 @@ main() {
 	mkdir -p "$TMP/sets"
 	"$PY" "$UTIL" sets "$TMP/sets" "$N_SETS"
 
-	kea_rows st 0 ""
-	kea_rows mt2 2 " (2 threads)"
-	kea_rows mt4 4 " (4 threads)"
-	dhcpd_row
-	core_rows
-	reload_row
+	local row
+	for row in ${BENCH_ROWS:-st static mt2 mt4 dhcpd core reload}; do
+		case $row in
+		st) kea_rows st 0 "" ;;
+		static) kea_static_row ;;
+		mt2) kea_rows mt2 2 " (2 threads)" ;;
+		mt4) kea_rows mt4 4 " (4 threads)" ;;
+		dhcpd) dhcpd_row ;;
+		core) core_rows ;;
+		reload) reload_row ;;
+		*) echo "bench_net: unknown row group '$row'" >&2; return 2 ;;
+		esac
+	done
 
 	echo >&2
 	echo "BSDP benchmark: $(nproc) CPUs, generator and server on the same machine," \

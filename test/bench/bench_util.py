@@ -4,6 +4,7 @@ kea-dhcp4 and ISC dhcpd, and the result table. Standard library only.
 
   bench_util.py sets DIR COUNT [FIRST]      COUNT sets, Index FIRST.. (default 1)
   bench_util.py kea-conf OUT IFACE DIR [--hook SO --sets D --state F] [--threads N]
+                                       [--static-list IMAGES]
   bench_util.py dhcpd-conf OUT SERVER_IP COUNT
   bench_util.py core-rows BENCH_OUTPUT      bench_list's lines as result rows
   bench_util.py table RESULTS               the table from one JSON object a line
@@ -63,7 +64,7 @@ def make_sets(out, count, first=1):
 # ---- kea-dhcp4 -------------------------------------------------------------
 
 def kea_conf(out, iface, workdir, hook=None, sets=None, state=None, threads=0,
-             server_ip="198.18.10.1"):
+             server_ip="198.18.10.1", static_list=0):
     d = {
         "interfaces-config": {"interfaces": [iface], "dhcp-socket-type": "raw"},
         "lease-database": {"type": "memfile", "persist": False},
@@ -78,6 +79,9 @@ def kea_conf(out, iface, workdir, hook=None, sets=None, state=None, threads=0,
              "output_options": [{"output": workdir + "/kea.log"}]},
             {"name": "kea-dhcp4.bsdp", "severity": "WARN",
              "output_options": [{"output": workdir + "/kea.log"}]},
+            # Kea 2.2 logs every class evaluation (EVAL_RESULT) at INFO.
+            {"name": "kea-dhcp4.options", "severity": "WARN",
+             "output_options": [{"output": workdir + "/kea.log"}]},
         ],
     }
     if threads > 0:
@@ -88,8 +92,29 @@ def kea_conf(out, iface, workdir, hook=None, sets=None, state=None, threads=0,
             "http-url": "http://%s/netboot" % server_ip,
             "state-file": state,
         }})
+    if static_list:
+        d["client-classes"] = [static_list_class(static_list)]
     with open(out, "w") as f:
         json.dump({"Dhcp4": d}, f, indent=2)
+
+
+def static_list_class(count):
+    """Seed 003's static class, written for Kea with no hook: the same
+    ACK[LIST] bytes as dhcpd's row, as option-data of a class matching the
+    same requests (Kea's documented way: option 43 redefined as binary in
+    the class). What Kea itself costs to send this reply."""
+    return {
+        "name": "AAPLBSDPC-i386",
+        "test": "substring(option[60].hex,0,14) == 'AAPLBSDPC/i386' and "
+                "pkt4.msgtype == 8 and substring(option[43].hex,0,3) == 0x010101",
+        "option-def": [{"name": "vendor-encapsulated-options", "code": 43,
+                        "type": "binary"}],
+        "option-data": [
+            {"name": "vendor-class-identifier", "data": "AAPLBSDPC", "always-send": True},
+            {"name": "vendor-encapsulated-options", "always-send": True,
+             "data": bsdp_list_payload(count).hex()},
+        ],
+    }
 
 
 # ---- ISC dhcpd -------------------------------------------------------------
@@ -248,7 +273,8 @@ def main(argv):
         while rest:
             key, val, rest = rest[0], rest[1], rest[2:]
             kw[{"--hook": "hook", "--sets": "sets", "--state": "state",
-                "--threads": "threads"}[key]] = int(val) if key == "--threads" else val
+                "--threads": "threads", "--static-list": "static_list"}[key]] = \
+                int(val) if key in ("--threads", "--static-list") else val
         kea_conf(args[0], args[1], args[2], **kw)
     elif cmd == "dhcpd-conf":
         dhcpd_conf(args[0], args[1], int(args[2]))
