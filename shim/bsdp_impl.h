@@ -58,7 +58,10 @@ public:
     static uint32_t pinLookup(void* ctx);
     // dhcp4_srv_configured: notes whether any reservation of Kea's new
     // configuration (its "Dhcp4" JSON) pins an image. Kea loads the library
-    // afresh for every configuration, so this holds for our lifetime.
+    // afresh for every configuration, so this holds for our lifetime. (When
+    // Kea rejects a configuration after loading its libraries, it keeps
+    // them, parameters included, beside the old one: this flag is then the
+    // rejected configuration's too, until the next successful one.)
     void configured(const isc::data::ConstElementPtr& dhcp4);
 
     // buffer4_receive: parses a BSDP query itself (status SKIP), without

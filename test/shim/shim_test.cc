@@ -630,6 +630,34 @@ statValue(const std::string& name) {
     return (o ? o->getInteger().first : 0);
 }
 
+// Callouts of "another library" that runs before ours (Kea's pre-callouts).
+int
+priorParses(CalloutHandle& h) {
+    Pkt4Ptr q;
+    h.getArgument("query4", q);
+    q->unpack();
+    h.setStatus(CalloutHandle::NEXT_STEP_SKIP);
+    return (0);
+}
+
+int
+priorDrops(CalloutHandle& h) {
+    h.setStatus(CalloutHandle::NEXT_STEP_DROP);
+    return (0);
+}
+
+// buffer4_receive with `prior` registered before our library's callout.
+CalloutHandlePtr
+runAfter(isc::hooks::CalloutPtr prior, const Pkt4Ptr& query) {
+    isc::hooks::LibraryHandle& pre = HooksManager::preCalloutsLibraryHandle();
+    pre.registerCallout("buffer4_receive", prior);
+    CalloutHandlePtr h = HooksManager::createCalloutHandle();
+    h->setArgument("query4", query);
+    HooksManager::callCallouts(hook_receive, *h);
+    pre.deregisterAllCallouts("buffer4_receive");
+    return (h);
+}
+
 // buffer4_receive parses a BSDP query with Kea's parser and keeps option 43
 // as the bytes sent, so that Kea does not parse it again into sub-option
 // objects; anything else is left unparsed for Kea.
@@ -657,6 +685,23 @@ testReceiveParsesBsdpOnce() {
     CHECK(boost::dynamic_pointer_cast<OptionString>(o60));   // Kea's VENDOR_CLASS_ needs it
     h->deleteAllArguments();
 
+    // A library before us parsed it already (SKIP): no second parse, but
+    // Kea's second parse of option 43 is still avoided.
+    Pkt4Ptr parsed = asReceived(bsdpQuery(opt43));
+    h = runAfter(priorParses, parsed);
+    CHECK(h->getStatus() == CalloutHandle::NEXT_STEP_SKIP);
+    CHECK(parsed->options_.count(DHO_VENDOR_CLASS_IDENTIFIER) == 1);
+    CHECK(parsed->options_.count(DHO_VENDOR_ENCAPSULATED_OPTIONS) == 1);
+    CHECK(parsed->getDeferredOptions().empty());
+    h->deleteAllArguments();
+
+    // A library before us dropped it: left alone.
+    Pkt4Ptr dropped = asReceived(bsdpQuery(opt43));
+    h = runAfter(priorDrops, dropped);
+    CHECK(h->getStatus() == CalloutHandle::NEXT_STEP_DROP);
+    CHECK(dropped->options_.empty());
+    h->deleteAllArguments();
+
     // Not BSDP: untouched, status unchanged, nothing parsed.
     Pkt4Ptr other = asReceived(bsdpQuery(opt43, "MSFT 5.0"));
     h = HooksManager::createCalloutHandle();
@@ -676,11 +721,13 @@ testReceiveParsesBsdpOnce() {
     }
     bad->data_[at] = 255;
     int64_t failed0 = statValue("pkt4-parse-failed");
+    int64_t drop0 = statValue("pkt4-receive-drop");
     h = HooksManager::createCalloutHandle();
     h->setArgument("query4", bad);
     HooksManager::callCallouts(hook_receive, *h);
     CHECK(h->getStatus() == CalloutHandle::NEXT_STEP_DROP);
     CHECK(statValue("pkt4-parse-failed") == failed0 + 1);
+    CHECK(statValue("pkt4-receive-drop") == drop0 + 1);
     h->deleteAllArguments();
     return (ok);
 }
