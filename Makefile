@@ -194,6 +194,7 @@ SAN_PRELOAD = $(if $(filter 1,$(SANITIZE)),BSDP_SANITIZER_PRELOAD=$$($(CC) -prin
 integration: $(HOOK_SO) $(BSDPC) $(SHIM_TEST) $(KEA_BSDP_CHECK)
 	$(SHIM_TEST) $(abspath $(HOOK_SO))
 	$(SAN_PRELOAD) $(PYTHON) test/integration/run.py --hook $(abspath $(HOOK_SO)) --bsdpc $(abspath $(BSDPC))
+	$(SAN_PRELOAD) $(PYTHON) test/integration/run.py --fast-path --hook $(abspath $(HOOK_SO)) --bsdpc $(abspath $(BSDPC))
 	$(SAN_PRELOAD) $(PYTHON) test/integration/test_examples.py --hook $(abspath $(HOOK_SO)) --bsdpc $(abspath $(BSDPC))
 	$(SAN_PRELOAD) $(PYTHON) test/integration/test_bindings.py --hook $(abspath $(HOOK_SO)) --bsdpc $(abspath $(BSDPC))
 	$(SAN_PRELOAD) $(PYTHON) test/integration/test_robustness.py --hook $(abspath $(HOOK_SO)) --bsdpc $(abspath $(BSDPC))
@@ -203,6 +204,8 @@ integration-sanitized: $(BSDPC)
 	$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SANITIZE=1 $(BUILD)/asan/libdhcp_bsdp.so
 	BSDP_SANITIZER_PRELOAD=$$($(CC) -print-file-name=libasan.so) $(PYTHON) test/integration/sanitized.py \
 		--hook $(abspath $(BUILD)/asan/libdhcp_bsdp.so) --bsdpc $(abspath $(BSDPC))
+	BSDP_SANITIZER_PRELOAD=$$($(CC) -print-file-name=libasan.so) $(PYTHON) test/integration/sanitized.py \
+		--fast-path --hook $(abspath $(BUILD)/asan/libdhcp_bsdp.so) --bsdpc $(abspath $(BSDPC))
 
 # Installs what is missing, builds, and runs a real kea-dhcp4 + bsdpc (root).
 demo:

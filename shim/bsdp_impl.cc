@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "bsdp_impl.h"
 
+#include "bsdp_fast_path.h"
 #include "bsdp_log.h"
 #include "bsdp_option.h"
 #include "bsdp_stats.h"
@@ -333,6 +334,10 @@ Impl::receive(CalloutHandle& handle, const Pkt4Ptr& query) const {
         handle.setStatus(CalloutHandle::NEXT_STEP_DROP);
         stats::count(stats::dropped(BSDP_DROP_MALFORMED));
         LOG_DEBUG(bsdp_logger, BSDP_DBG_PACKET, BSDP_QUERY_MALFORMED).arg(macText(query)).arg(why);
+        return;
+    }
+    if (params_.fast_path) {
+        answerBeforeKea(const_cast<Impl&>(*this), handle, query);
     }
 }
 
@@ -426,10 +431,7 @@ Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response)
         if (ans.server_id != 0 &&
             addressOption(response, isc::dhcp::DHO_DHCP_SERVER_IDENTIFIER) != ans.server_id) {
             while (response->delOption(isc::dhcp::DHO_DHCP_SERVER_IDENTIFIER)) {}
-            OptionBuffer sid = {uint8_t(ans.server_id >> 24), uint8_t(ans.server_id >> 16),
-                                uint8_t(ans.server_id >> 8), uint8_t(ans.server_id)};
-            response->addOption(OptionPtr(new Option(Option::V4,
-                isc::dhcp::DHO_DHCP_SERVER_IDENTIFIER, sid)));
+            response->addOption(serverIdOption(ans.server_id));
         }
 
         if (ans.sent == BSDP_MSGTYPE_SELECT) {

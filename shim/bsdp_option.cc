@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "bsdp_option.h"
 
+#include <dhcp/dhcp4.h>
 #include <exceptions/exceptions.h>
 #include <util/buffer.h>
 
@@ -59,6 +60,14 @@ VendorBlocksOption::toText(int indent) const {
         s << (i ? ":" : " ") << std::setw(2) << static_cast<unsigned>(wire_[i]);
     }
     return (s.str());
+}
+
+isc::dhcp::OptionPtr
+serverIdOption(uint32_t a) {
+    isc::dhcp::OptionBuffer bytes = {uint8_t(a >> 24), uint8_t(a >> 16), uint8_t(a >> 8), uint8_t(a)};
+    return (isc::dhcp::OptionPtr(new isc::dhcp::Option(isc::dhcp::Option::V4,
+                                                       isc::dhcp::DHO_DHCP_SERVER_IDENTIFIER,
+                                                       bytes)));
 }
 
 } // namespace bsdp

@@ -43,6 +43,9 @@ private:
     size_t instances_;
 };
 
+// Option 54 (server identifier) for an IPv4 address in host order.
+isc::dhcp::OptionPtr serverIdOption(uint32_t address);
+
 } // namespace bsdp
 } // namespace isc
 

@@ -23,7 +23,7 @@ namespace {
 const char* const KNOWN[] = {
     "sets-directory", "server-address", "tftp-path-prefix", "http-url", "nfs-url",
     "server-priority", "state-file", "rescan-interval", "chain-window",
-    "machine-name-format",
+    "machine-name-format", "fast-path",
 };
 
 std::string
@@ -133,6 +133,11 @@ parseParams(const ConstElementPtr& params) {
             p.rescan_interval = getInt(value, name, 0, int_max, ">= 0 (seconds)");
         } else if (name == "chain-window") {
             p.chain_window = getInt(value, name, 0, int_max, ">= 0 (seconds)");
+        } else if (name == "fast-path") {
+            if (value->getType() != Element::boolean) {
+                throw ParamError(name, "must be true or false");
+            }
+            p.fast_path = value->boolValue();
         } else if (name == "machine-name-format") {
             p.machine_name_format = getString(value, name, true);
             p.has_machine_name_format = true;

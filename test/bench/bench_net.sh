@@ -241,6 +241,24 @@ kea_rows() {
 	load "${names[$i]}" "$threads" - list || true
 	load "${names[$((i + 1))]}" "$threads" - select || true
 	stop_kea
+	[ "$threads" -le 2 ] && kea_fast_rows "$tag" "$threads" "$label"
+	return 0
+}
+
+# The same hook with "fast-path": BSDP answered from buffer4_receive.
+kea_fast_rows() {
+	local tag=$1 threads=$2 label=$3 dir=$TMP/$1-fast
+	local names=("kea-dhcp4$label + hook, fast path: LIST" "kea-dhcp4$label + hook, fast path: SELECT")
+	mkdir -p "$dir"
+	"$PY" "$UTIL" kea-conf "$dir/kea-dhcp4.conf" "$SRV_IF" "$dir" --threads "$threads" \
+		--hook "$HOOK_SO" --sets "$TMP/sets" --state "$dir/bindings.csv" --fast-path 1
+	if ! start_kea "$tag-fast" "$dir/kea-dhcp4.conf"; then
+		for n in "${names[@]}"; do row_na "$n" "hook not loaded: $KEA_WHY"; done
+		return 0
+	fi
+	load "${names[0]}" "$threads" - list || true
+	load "${names[1]}" "$threads" - select || true
+	stop_kea
 }
 
 # Seed 003's static class as Kea option-data, no hook: what Kea itself

@@ -4,7 +4,7 @@ kea-dhcp4 and ISC dhcpd, and the result table. Standard library only.
 
   bench_util.py sets DIR COUNT [FIRST]      COUNT sets, Index FIRST.. (default 1)
   bench_util.py kea-conf OUT IFACE DIR [--hook SO --sets D --state F] [--threads N]
-                                       [--static-list IMAGES]
+                                       [--static-list IMAGES] [--fast-path 1]
   bench_util.py dhcpd-conf OUT SERVER_IP COUNT
   bench_util.py core-rows BENCH_OUTPUT      bench_list's lines as result rows
   bench_util.py table RESULTS               the table from one JSON object a line
@@ -64,7 +64,7 @@ def make_sets(out, count, first=1):
 # ---- kea-dhcp4 -------------------------------------------------------------
 
 def kea_conf(out, iface, workdir, hook=None, sets=None, state=None, threads=0,
-             server_ip="198.18.10.1", static_list=0):
+             server_ip="198.18.10.1", static_list=0, fast_path=0):
     d = {
         "interfaces-config": {"interfaces": [iface], "dhcp-socket-type": "raw"},
         "lease-database": {"type": "memfile", "persist": False},
@@ -92,6 +92,8 @@ def kea_conf(out, iface, workdir, hook=None, sets=None, state=None, threads=0,
             "http-url": "http://%s/netboot" % server_ip,
             "state-file": state,
         }})
+        if fast_path:
+            d["hooks-libraries"][-1]["parameters"]["fast-path"] = True
     if static_list:
         d["client-classes"] = [static_list_class(static_list)]
     with open(out, "w") as f:
@@ -273,8 +275,9 @@ def main(argv):
         while rest:
             key, val, rest = rest[0], rest[1], rest[2:]
             kw[{"--hook": "hook", "--sets": "sets", "--state": "state",
-                "--threads": "threads", "--static-list": "static_list"}[key]] = \
-                int(val) if key in ("--threads", "--static-list") else val
+                "--threads": "threads", "--static-list": "static_list",
+                "--fast-path": "fast_path"}[key]] = \
+                int(val) if key in ("--threads", "--static-list", "--fast-path") else val
         kea_conf(args[0], args[1], args[2], **kw)
     elif cmd == "dhcpd-conf":
         dhcpd_conf(args[0], args[1], int(args[2]))

@@ -22,6 +22,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--hook", required=True)
     ap.add_argument("--bsdpc", required=True)
+    ap.add_argument("--fast-path", action="store_true", help='with "fast-path": true')
     args = ap.parse_args()
     if not os.environ.get("BSDP_SANITIZER_PRELOAD"):
         print("sanitized: BSDP_SANITIZER_PRELOAD is not set")
@@ -58,8 +59,11 @@ def main():
     try:
         net.up()
         kea = B.Kea(net, work, "kea")
-        kea.config(args.hook, {"sets-directory": sets, "nfs-url": "nfs:198.18.0.1:/sets",
-                               "state-file": os.path.join(work, "b.csv")})
+        params = {"sets-directory": sets, "nfs-url": "nfs:198.18.0.1:/sets",
+                  "state-file": os.path.join(work, "b.csv")}
+        if args.fast_path:
+            params["fast-path"] = True
+        kea.config(args.hook, params)
         check("kea-dhcp4 starts with the sanitized hook", kea.start(), kea.text()[-2000:])
         r = bsdpc("--list")
         check("LIST answered", r.returncode == 0 and "default" in r.stdout, r.stdout + r.stderr)
@@ -100,7 +104,8 @@ def main():
         net.down()
         shutil.rmtree(work, ignore_errors=True)
     passed = sum(1 for r in results if r)
-    print("sanitized: %d passed, %d failed" % (passed, len(results) - passed))
+    print("sanitized%s: %d passed, %d failed" % (" (fast path)" if args.fast_path else "",
+                                              passed, len(results) - passed))
     return 0 if passed == len(results) else 1
 
 

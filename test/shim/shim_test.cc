@@ -972,6 +972,8 @@ testBadParametersRefused() {
         "\"machine-name-format\": \"%n%d\"",
         "\"machine-name-format\": \"\"",
         "\"tftp-path-prefix\": [ ]",
+        "\"fast-path\": \"yes\"",
+        "\"fast-path\": 1",
     };
     for (auto const& b : bad) {
         bool loaded = load(params(b));

@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: MPL-2.0
+#include "bsdp_fast_path.h"
+
+#include "bsdp_log.h"
+#include "bsdp_option.h"
+
+#include <asiolink/io_address.h>
+#include <dhcp/dhcp4.h>
+#include <dhcp/iface_mgr.h>
+#include <dhcp/option.h>
+#include <stats/stats_mgr.h>
+
+#include <string>
+
+using isc::asiolink::IOAddress;
+using isc::dhcp::Option;
+using isc::dhcp::OptionPtr;
+using isc::dhcp::Pkt4;
+using isc::dhcp::Pkt4Ptr;
+using isc::hooks::CalloutHandle;
+
+namespace isc {
+namespace bsdp {
+
+namespace {
+
+// Kea's own statistics for an INFORM it answered, so that its counters
+// still add up.
+void
+countKea(const char* name) {
+    isc::stats::StatsMgr::instance().addValue(name, int64_t(1));
+}
+
+// The address the query reached us at, as Kea picks its server identifier
+// and source address: the socket's address for a broadcast.
+bool
+localAddress(const Pkt4Ptr& query, IOAddress& out) {
+    IOAddress local = query->getLocalAddr();
+    if (local.isV4Bcast()) {
+        try {
+            local = isc::dhcp::IfaceMgr::instance().getSocket(query).addr_;
+        } catch (const std::exception&) {
+            return (false);
+        }
+    }
+    if (!local.isV4() || local.isV4Zero() || local.isV4Bcast()) {
+        return (false);
+    }
+    out = local;
+    return (true);
+}
+
+void
+copyOption(const Pkt4Ptr& query, const Pkt4Ptr& reply, uint16_t code, size_t min_len) {
+    auto it = query->options_.find(code);
+    if (it != query->options_.end() && it->second->len() > min_len) {
+        reply->addOption(it->second);
+    }
+}
+
+} // namespace
+
+bool
+answerBeforeKea(Impl& impl, CalloutHandle& handle, const Pkt4Ptr& query) {
+    IOAddress local("0.0.0.0");
+    if (!localAddress(query, local)) {
+        return (false);
+    }
+    countKea("pkt4-inform-received");
+    Pkt4Ptr reply(new Pkt4(isc::dhcp::DHCPACK, query->getTransid()));
+    // What Kea copies into every reply (RFC 2131 fields, RFC 6842 client
+    // identifier, RFC 3046 relay agent information, RFC 3011 subnet
+    // selection), and where it sends an INFORM's ACK.
+    reply->setIface(query->getIface());
+    reply->setIndex(query->getIndex());
+    reply->setCiaddr(query->getCiaddr());
+    reply->setHops(query->getHops());
+    reply->setHWAddr(query->getHWAddr());
+    reply->setGiaddr(query->getGiaddr());
+    reply->setFlags(query->getFlags());
+    if (query->getLocalHWAddr()) {
+        reply->setLocalHWAddr(query->getLocalHWAddr());
+    }
+    if (query->getRemoteHWAddr()) {
+        reply->setRemoteHWAddr(query->getRemoteHWAddr());
+    }
+    copyOption(query, reply, isc::dhcp::DHO_DHCP_CLIENT_IDENTIFIER, 0);
+    copyOption(query, reply, isc::dhcp::DHO_DHCP_AGENT_OPTIONS, Option::OPTION4_HDR_LEN);
+    copyOption(query, reply, isc::dhcp::DHO_SUBNET_SELECTION, 0);
+    reply->addOption(serverIdOption(local.toUint32()));
+    reply->setLocalAddr(local);
+    reply->setLocalPort(isc::dhcp::DHCP4_SERVER_PORT);
+    reply->setRemoteAddr(query->getCiaddr());
+    reply->setRemotePort(isc::dhcp::DHCP4_CLIENT_PORT);
+
+    impl.send(handle, query, reply);
+    if (handle.getStatus() != CalloutHandle::NEXT_STEP_DROP) {
+        try {
+            reply->pack();
+            isc::dhcp::IfaceMgr::instance().send(reply);
+            countKea("pkt4-ack-sent");
+            countKea("pkt4-sent");
+        } catch (const std::exception& ex) {
+            LOG_ERROR(bsdp_logger, BSDP_REPLY_ERROR)
+                .arg(query->getHWAddr() ? query->getHWAddr()->toText(false) : std::string("?"))
+                .arg(std::string("fast path: ") + ex.what());
+        }
+    }
+    // Kea's INFORM processing has nothing left to do.
+    handle.setStatus(CalloutHandle::NEXT_STEP_DROP);
+    return (true);
+}
+
+} // namespace bsdp
+} // namespace isc
