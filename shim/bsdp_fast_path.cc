@@ -60,17 +60,14 @@ copyOption(const Pkt4Ptr& query, const Pkt4Ptr& reply, uint16_t code, size_t min
 
 } // namespace
 
-bool
-answerBeforeKea(Impl& impl, CalloutHandle& handle, const Pkt4Ptr& query) {
-    IOAddress local("0.0.0.0");
-    if (!localAddress(query, local)) {
-        return (false);
-    }
-    countKea("pkt4-inform-received");
-    Pkt4Ptr reply(new Pkt4(isc::dhcp::DHCPACK, query->getTransid()));
+namespace {
+
+void
+buildReply(const Impl& impl, const Pkt4Ptr& query, const Pkt4Ptr& reply, const IOAddress& local) {
     // What Kea copies into every reply (RFC 2131 fields, RFC 6842 client
-    // identifier, RFC 3046 relay agent information, RFC 3011 subnet
-    // selection), and where it sends an INFORM's ACK.
+    // identifier unless echo-client-id is off, RFC 3046 relay agent
+    // information, RFC 3011 subnet selection), and where it sends an
+    // INFORM's ACK: to ciaddr, from the port the query came to.
     reply->setIface(query->getIface());
     reply->setIndex(query->getIndex());
     reply->setCiaddr(query->getCiaddr());
@@ -84,27 +81,54 @@ answerBeforeKea(Impl& impl, CalloutHandle& handle, const Pkt4Ptr& query) {
     if (query->getRemoteHWAddr()) {
         reply->setRemoteHWAddr(query->getRemoteHWAddr());
     }
-    copyOption(query, reply, isc::dhcp::DHO_DHCP_CLIENT_IDENTIFIER, 0);
+    if (impl.echoClientId()) {
+        copyOption(query, reply, isc::dhcp::DHO_DHCP_CLIENT_IDENTIFIER, 0);
+    }
     copyOption(query, reply, isc::dhcp::DHO_DHCP_AGENT_OPTIONS, Option::OPTION4_HDR_LEN);
     copyOption(query, reply, isc::dhcp::DHO_SUBNET_SELECTION, 0);
     reply->addOption(serverIdOption(local.toUint32()));
     reply->setLocalAddr(local);
-    reply->setLocalPort(isc::dhcp::DHCP4_SERVER_PORT);
+    reply->setLocalPort(query->getLocalPort());
     reply->setRemoteAddr(query->getCiaddr());
     reply->setRemotePort(isc::dhcp::DHCP4_CLIENT_PORT);
+    // Like Kea: an INFORM relayed but answered at ciaddr loses the relay's
+    // fields, and the client never sees option 82.
+    if (reply->getRemoteAddr() != query->getGiaddr()) {
+        reply->setHops(0);
+        reply->setGiaddr(IOAddress::IPV4_ZERO_ADDRESS());
+        reply->delOption(isc::dhcp::DHO_DHCP_AGENT_OPTIONS);
+    }
+}
 
-    impl.send(handle, query, reply);
-    if (handle.getStatus() != CalloutHandle::NEXT_STEP_DROP) {
-        try {
+std::string
+macOf(const Pkt4Ptr& query) {
+    return (query->getHWAddr() ? query->getHWAddr()->toText(false) : std::string("?"));
+}
+
+} // namespace
+
+bool
+answerBeforeKea(Impl& impl, CalloutHandle& handle, const Pkt4Ptr& query) {
+    IOAddress local("0.0.0.0");
+    if (!localAddress(query, local)) {
+        return (false);
+    }
+    countKea("pkt4-inform-received");
+    try {
+        Pkt4Ptr reply(new Pkt4(isc::dhcp::DHCPACK, query->getTransid()));
+        buildReply(impl, query, reply, local);
+        impl.send(handle, query, reply);
+        if (handle.getStatus() != CalloutHandle::NEXT_STEP_DROP) {
             reply->pack();
             isc::dhcp::IfaceMgr::instance().send(reply);
             countKea("pkt4-ack-sent");
             countKea("pkt4-sent");
-        } catch (const std::exception& ex) {
-            LOG_ERROR(bsdp_logger, BSDP_REPLY_ERROR)
-                .arg(query->getHWAddr() ? query->getHWAddr()->toText(false) : std::string("?"))
-                .arg(std::string("fast path: ") + ex.what());
         }
+    } catch (const std::exception& ex) {
+        // As on Kea's path, a BSDP query that failed midway gets no
+        // answer rather than Kea's plain ACK.
+        LOG_ERROR(bsdp_logger, BSDP_REPLY_ERROR).arg(macOf(query))
+            .arg(std::string("fast path: ") + ex.what());
     }
     // Kea's INFORM processing has nothing left to do.
     handle.setStatus(CalloutHandle::NEXT_STEP_DROP);

@@ -583,6 +583,8 @@ Impl::configured(const ConstElementPtr& config) {
         pin_state_.store(PINS_UNKNOWN);
         return;
     }
+    ConstElementPtr echo = dhcp4->get("echo-client-id");
+    echo_client_id_.store(!(echo && echo->getType() == Element::boolean && !echo->boolValue()));
     bool any = pinInReservations(dhcp4) || pinInSubnets(dhcp4);
     ConstElementPtr networks = listIn(dhcp4, "shared-networks");
     for (size_t i = 0; !any && networks && i < networks->size(); ++i) {

@@ -73,6 +73,8 @@ public:
 
     const Params& params() const { return (params_); }
     struct bsdp_bindings* bindings() const { return (bindings_); }
+    // Kea's echo-client-id (RFC 6842) as configured() last saw it.
+    bool echoClientId() const { return (echo_client_id_.load(std::memory_order_relaxed)); }
 
 private:
     // The iPXE stage of a non-BSDP query: a ChainURL as the boot file.
@@ -88,6 +90,7 @@ private:
 
     enum PinState { PINS_UNKNOWN, PINS_NONE, PINS_SOME };
     std::atomic<int> pin_state_{PINS_UNKNOWN};
+    std::atomic<bool> echo_client_id_{true};   // Kea's default
 
     Params params_;
     struct bsdp_responder responder_;
