@@ -42,6 +42,43 @@ dropBsdp(CalloutHandle& handle) {
     }
 }
 
+// The frame of every packet callout: nothing to do once a library before
+// us dropped the packet, or without a query; nothing escapes; after an
+// error on_error (if any) decides the packet's fate and the error is logged.
+template <typename Body>
+int
+packetCallout(CalloutHandle& handle, const char* name, void (*on_error)(CalloutHandle&),
+              Body body) {
+    try {
+        if (handle.getStatus() == CalloutHandle::NEXT_STEP_DROP) {
+            return (0);
+        }
+        const Impl* impl = isc::bsdp::impl.get();   // no callout runs during load/unload
+        if (!impl) {
+            return (0);
+        }
+        Pkt4Ptr query;
+        handle.getArgument("query4", query);
+        if (query) {
+            body(*impl, query);
+        }
+    } catch (const std::exception& ex) {
+        if (on_error) {
+            on_error(handle);
+        }
+        try {
+            LOG_ERROR(bsdp_logger, isc::bsdp::BSDP_REPLY_ERROR)
+                .arg(std::string("(") + name + ")").arg(ex.what());
+        } catch (...) {
+        }
+    } catch (...) {
+        if (on_error) {
+            on_error(handle);
+        }
+    }
+    return (0);
+}
+
 } // namespace
 
 extern "C" {
@@ -114,58 +151,22 @@ dhcp4_srv_configured(CalloutHandle& handle) {
 
 int
 buffer4_receive(CalloutHandle& handle) {
-    try {
-        if (handle.getStatus() == CalloutHandle::NEXT_STEP_DROP) {
-            return (0);
-        }
-        Impl* impl = isc::bsdp::impl.get();   // no callout runs during load/unload
-        if (!impl) {
-            return (0);
-        }
-        Pkt4Ptr query;
-        handle.getArgument("query4", query);
-        if (!query) {
-            return (0);
-        }
-        impl->receive(handle, query);
-    } catch (const std::exception& ex) {
-        try {
-            LOG_ERROR(bsdp_logger, isc::bsdp::BSDP_REPLY_ERROR).arg("(buffer4_receive)").arg(ex.what());
-        } catch (...) {
-        }
-    } catch (...) {
-    }
-    return (0);
+    return (packetCallout(handle, "buffer4_receive", nullptr,
+                          [&](const Impl& impl, const Pkt4Ptr& query) {
+        impl.receive(handle, query);
+    }));
 }
 
 int
 pkt4_send(CalloutHandle& handle) {
-    try {
-        if (handle.getStatus() == CalloutHandle::NEXT_STEP_DROP) {
-            return (0);
-        }
-        Impl* impl = isc::bsdp::impl.get();   // no callout runs during load/unload
-        if (!impl) {
-            return (0);
-        }
-        Pkt4Ptr query;
+    return (packetCallout(handle, "pkt4_send", dropBsdp,
+                          [&](const Impl& impl, const Pkt4Ptr& query) {
         Pkt4Ptr response;
-        handle.getArgument("query4", query);
         handle.getArgument("response4", response);
-        if (!query || !response) {
-            return (0);
+        if (response) {
+            impl.send(handle, query, response);
         }
-        impl->send(handle, query, response);
-    } catch (const std::exception& ex) {
-        dropBsdp(handle);
-        try {
-            LOG_ERROR(bsdp_logger, isc::bsdp::BSDP_REPLY_ERROR).arg("(pkt4_send)").arg(ex.what());
-        } catch (...) {
-        }
-    } catch (...) {
-        dropBsdp(handle);
-    }
-    return (0);
+    }));
 }
 
 } // extern "C"

@@ -26,8 +26,12 @@ namespace {
 
 // Kea's own statistics for an INFORM it answered, so that its counters
 // still add up.
+const std::string KEA_INFORM_RECEIVED = "pkt4-inform-received";
+const std::string KEA_ACK_SENT = "pkt4-ack-sent";
+const std::string KEA_SENT = "pkt4-sent";
+
 void
-countKea(const char* name) {
+countKea(const std::string& name) {
     isc::stats::StatsMgr::instance().addValue(name, int64_t(1));
 }
 
@@ -108,12 +112,12 @@ macOf(const Pkt4Ptr& query) {
 } // namespace
 
 bool
-answerBeforeKea(Impl& impl, CalloutHandle& handle, const Pkt4Ptr& query) {
+answerBeforeKea(const Impl& impl, CalloutHandle& handle, const Pkt4Ptr& query) {
     IOAddress local("0.0.0.0");
     if (!localAddress(query, local)) {
         return (false);
     }
-    countKea("pkt4-inform-received");
+    countKea(KEA_INFORM_RECEIVED);
     try {
         Pkt4Ptr reply(new Pkt4(isc::dhcp::DHCPACK, query->getTransid()));
         buildReply(impl, query, reply, local);
@@ -121,8 +125,8 @@ answerBeforeKea(Impl& impl, CalloutHandle& handle, const Pkt4Ptr& query) {
         if (handle.getStatus() != CalloutHandle::NEXT_STEP_DROP) {
             reply->pack();
             isc::dhcp::IfaceMgr::instance().send(reply);
-            countKea("pkt4-ack-sent");
-            countKea("pkt4-sent");
+            countKea(KEA_ACK_SENT);
+            countKea(KEA_SENT);
         }
     } catch (const std::exception& ex) {
         // As on Kea's path, a BSDP query that failed midway gets no

@@ -17,7 +17,7 @@ namespace bsdp {
 // answer, sends it and sets DROP so that Kea does nothing more with the
 // query. Returns false, changing nothing, when the query cannot be answered
 // here (no local address known): Kea then processes it as usual.
-bool answerBeforeKea(Impl& impl, isc::hooks::CalloutHandle& handle,
+bool answerBeforeKea(const Impl& impl, isc::hooks::CalloutHandle& handle,
                      const isc::dhcp::Pkt4Ptr& query);
 
 } // namespace bsdp

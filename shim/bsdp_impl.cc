@@ -337,12 +337,12 @@ Impl::receive(CalloutHandle& handle, const Pkt4Ptr& query) const {
         return;
     }
     if (params_.fast_path) {
-        answerBeforeKea(const_cast<Impl&>(*this), handle, query);
+        answerBeforeKea(*this, handle, query);
     }
 }
 
 void
-Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response) {
+Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response) const {
     if (!isBsdpQuery(query)) {
         chainIpxe(query, response);
         return;

@@ -69,7 +69,7 @@ public:
     void receive(isc::hooks::CalloutHandle& handle, const isc::dhcp::Pkt4Ptr& query) const;
     // pkt4_send: answers BSDP queries (or drops the response).
     void send(isc::hooks::CalloutHandle& handle, const isc::dhcp::Pkt4Ptr& query,
-              const isc::dhcp::Pkt4Ptr& response);
+              const isc::dhcp::Pkt4Ptr& response) const;
 
     const Params& params() const { return (params_); }
     struct bsdp_bindings* bindings() const { return (bindings_); }
