@@ -211,24 +211,29 @@ def image_id(index, install=False, kind=1):
     return ((0x80 if install else 0) | kind) << 24 | index
 
 
-def parse_options(msg):
-    """[(code, payload)] of a DHCP message, or None when malformed."""
-    if len(msg) < 241 or msg[236:240] != MAGIC:
-        return None
+def _tlvs(buf, at, need_end):
+    """[(code, payload)] from buf[at:], PAD skipped, up to END; None when a
+    TLV runs past the end, or when need_end and there is no END."""
     out = []
-    at = 240
-    while at < len(msg):
-        code = msg[at]
+    while at < len(buf):
+        code = buf[at]
         if code == 0:
             at += 1
             continue
         if code == 255:
             return out
-        if at + 2 > len(msg) or at + 2 + msg[at + 1] > len(msg):
+        if at + 2 > len(buf) or at + 2 + buf[at + 1] > len(buf):
             return None
-        out.append((code, msg[at + 2:at + 2 + msg[at + 1]]))
-        at += 2 + msg[at + 1]
-    return None
+        out.append((code, buf[at + 2:at + 2 + buf[at + 1]]))
+        at += 2 + buf[at + 1]
+    return None if need_end else out
+
+
+def parse_options(msg):
+    """[(code, payload)] of a DHCP message, or None when malformed."""
+    if len(msg) < 241 or msg[236:240] != MAGIC:
+        return None
+    return _tlvs(msg, 240, need_end=True)
 
 
 def option(opts, code):
@@ -240,20 +245,7 @@ def option(opts, code):
 
 def suboptions(block):
     """Sub-options of one option-43 instance; None when one runs past its end."""
-    out = []
-    at = 0
-    while at < len(block):
-        code = block[at]
-        if code == 0:
-            at += 1
-            continue
-        if code == 255:
-            break
-        if at + 2 > len(block) or at + 2 + block[at + 1] > len(block):
-            return None
-        out.append((code, block[at + 2:at + 2 + block[at + 1]]))
-        at += 2 + block[at + 1]
-    return out
+    return _tlvs(block, 0, need_end=False)
 
 
 def decode_bsdp(opts):
@@ -296,6 +288,20 @@ def probe(net, payloads, dst_ip="255.255.255.255", sport=68, dport=67, listen=(6
     for g in got:
         g["data"] = bytes.fromhex(g["data"])
     return got
+
+
+def suite_arguments():
+    """The command line every test script shares: --hook, --bsdpc, -k and
+    --keep. fast_path is False unless a script adds --fast-path, so that
+    code shared between suites reads it the same way."""
+    import argparse
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--hook", required=True)
+    ap.add_argument("--bsdpc", required=True)
+    ap.add_argument("-k", help="run only tests whose name contains this")
+    ap.add_argument("--keep", action="store_true", help="keep the work folder")
+    ap.set_defaults(fast_path=False)
+    return ap
 
 
 def run_suite(name, suite_class, args, tools):

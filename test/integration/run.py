@@ -8,7 +8,6 @@ usage (root): run.py --hook /abs/libdhcp_bsdp.so --bsdpc /abs/bsdpc [-k NAME]
 Prints PASS/FAIL per test and a final "N passed, N failed"; exits 1 on any
 failure. Namespaces, processes and files are removed even on failure or
 Ctrl-C."""
-import argparse
 import json
 import os
 import random
@@ -83,8 +82,7 @@ class Suite(ops_tests.OpsTests):
     def params(self, **over):
         p = {"sets-directory": self.sets, "nfs-url": NFS_URL, "server-priority": PRIORITY,
              "tftp-path-prefix": TFTP_PREFIX, "state-file": os.path.join(self.work, "b.csv")}
-        # The suites built on this one have no --fast-path.
-        if getattr(self.args, "fast_path", False):
+        if self.args.fast_path:
             p["fast-path"] = True
         p.update(over)
         return p
@@ -407,7 +405,7 @@ class Suite(ops_tests.OpsTests):
             before = counts()
             got = B.probe(self.net, [self.inform(B.bsdp_list(), extra=[(61, b"\x01" + bytes(6))])])
             after = counts()
-            if getattr(self.args, "fast_path", False):
+            if self.args.fast_path:
                 expect(len(got) == 1, "fast path: %d replies" % len(got))
                 codes = sorted(set(c for c, _ in B.parse_options(got[0]["data"])))
                 expect(codes == [43, 53, 54, 60], "fast path options %s" % codes)
@@ -470,7 +468,7 @@ class Suite(ops_tests.OpsTests):
                  "test_which_path_answers", "test_non_bsdp_inform_unchanged", "test_bad_parameter_refused_at_start"]
         order += ops_tests.ORDER
         assert sorted(order) == sorted(tests)
-        if getattr(self.args, "fast_path", False):
+        if self.args.fast_path:
             # The protocol again, answered from buffer4_receive; operations
             # are the same code either way.
             order = [t for t in order if t not in ops_tests.ORDER]
@@ -504,11 +502,7 @@ class Suite(ops_tests.OpsTests):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--hook", required=True)
-    ap.add_argument("--bsdpc", required=True)
-    ap.add_argument("-k", help="run only tests whose name contains this")
-    ap.add_argument("--keep", action="store_true", help="keep the work folder")
+    ap = B.suite_arguments()
     ap.add_argument("--fast-path", action="store_true",
                     help='the protocol tests with "fast-path": true')
     args = ap.parse_args()

@@ -8,7 +8,6 @@ usage (root): test_bindings.py --hook /abs/libdhcp_bsdp.so --bsdpc /abs/bsdpc [-
 Each test starts its own kea-dhcp4 with its own state file. Prints PASS/FAIL
 per test and "bindings: N passed, N failed"; exits 1 on any failure.
 Namespaces, processes and files are removed even on failure."""
-import argparse
 import json
 import os
 import random
@@ -522,12 +521,7 @@ class BindingSuite(R.Suite):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--hook", required=True)
-    ap.add_argument("--bsdpc", required=True)
-    ap.add_argument("-k", help="run only tests whose name contains this")
-    ap.add_argument("--keep", action="store_true", help="keep the work folder")
-    args = ap.parse_args()
+    args = B.suite_arguments().parse_args()
     return B.run_suite("bindings", BindingSuite, args, ("kea-dhcp4", "ip"))
 
 

@@ -14,7 +14,6 @@ Then `make install` into a DESTDIR (the exact file list) and for real
 (AppArmor profile parsed by apparmor_parser), restoring the system after.
 
 usage (root): test_examples.py --hook /abs/libdhcp_bsdp.so --bsdpc /abs/bsdpc [-k NAME]"""
-import argparse
 import fcntl
 import glob
 import hashlib
@@ -532,12 +531,7 @@ class Suite:
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--hook", required=True)
-    ap.add_argument("--bsdpc", required=True)
-    ap.add_argument("-k", help="run only tests whose name contains this")
-    ap.add_argument("--keep", action="store_true", help="keep the work folder")
-    args = ap.parse_args()
+    args = B.suite_arguments().parse_args()
     return B.run_suite("examples", Suite, args, ("kea-dhcp4", "in.tftpd", "busybox", "curl", "ip", "ss"))
 
 

@@ -13,7 +13,6 @@ Prints PASS/FAIL per test and "robustness: N passed, N failed"; exits 1 on
 any failure. Namespaces, mounts, processes and files are removed even on
 failure. The load generator is this file run with --drive inside the client
 namespace (it needs that namespace's sockets)."""
-import argparse
 import collections
 import ctypes
 import json
@@ -1112,16 +1111,12 @@ class RobustnessSuite:
 def main():
     if "--drive" in sys.argv[1:]:
         return drive_main()
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--hook", required=True)
-    ap.add_argument("--bsdpc", required=True)
+    ap = B.suite_arguments()
     ap.add_argument("--duration", type=float, default=30.0,
                     help="seconds of multi-threaded load (default 30)")
     ap.add_argument("--window", type=int, default=64,
                     help="requests in flight at most (default 64, Kea's packet-queue-size: "
                          "beyond it Kea drops the oldest queued packet by design)")
-    ap.add_argument("-k", help="run only tests whose name contains this")
-    ap.add_argument("--keep", action="store_true", help="keep the work folder")
     args = ap.parse_args()
     return B.run_suite("robustness", RobustnessSuite, args, ("kea-dhcp4", "ip", "setpriv", "mount"))
 
