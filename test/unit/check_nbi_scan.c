@@ -20,6 +20,8 @@
 #include "hook/catalogue.h"
 #include "plist/nbi_scan.h"
 
+#include "fixture_util.h"
+
 #define NOBODY 65534
 
 static char fixtures[PATH_MAX];
@@ -29,31 +31,7 @@ static const char *const formats[] = { "xml", "binary" };
 static const struct bsdp_scan_options with_nfs = { .nfs_available = true };
 static const struct bsdp_scan_options without_nfs = { .nfs_available = false };
 
-/* snprintf for test paths and texts; a cut one would make a test lie. */
-static void textf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void textf(char *buf, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, size, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= size) {
-		fprintf(stderr, "test path too long\n");
-		abort();
-	}
-}
-
 /* ---- fixture tree ------------------------------------------------------ */
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static void restore_perms(void)
 {
@@ -99,7 +77,7 @@ static void fixtures_setup(void)
 static void fixtures_teardown(void)
 {
 	restore_perms();
-	nftw(fixtures, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	remove_tree(fixtures);
 }
 
 static char *fx(char *buf, const char *fmt, const char *sub, const char *name)

@@ -18,37 +18,16 @@
 
 #include "plist/nbi_watch.h"
 
+#include "fixture_util.h"
+
 static char root[PATH_MAX];
-
-static void pathf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void pathf(char *buf, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, size, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= size) {
-		fprintf(stderr, "test path too long\n");
-		abort();
-	}
-}
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static void write_file(const char *rel, const char *text)
 {
 	char p[PATH_MAX];
 	FILE *f;
 
-	pathf(p, sizeof(p), "%s/%s", root, rel);
+	textf(p, sizeof(p), "%s/%s", root, rel);
 	f = fopen(p, "w");
 	ck_assert_msg(f != NULL, "fopen %s: %s", p, strerror(errno));
 	fputs(text, f);
@@ -59,7 +38,7 @@ static void make_dir(const char *rel)
 {
 	char p[PATH_MAX];
 
-	pathf(p, sizeof(p), "%s/%s", root, rel);
+	textf(p, sizeof(p), "%s/%s", root, rel);
 	ck_assert_msg(mkdir(p, 0755) == 0, "mkdir %s: %s", p, strerror(errno));
 }
 
@@ -69,7 +48,7 @@ static void set_mtime(const char *rel, time_t sec)
 	char p[PATH_MAX];
 	struct timespec ts[2] = { { sec, 0 }, { sec, 0 } };
 
-	pathf(p, sizeof(p), "%s/%s", root, rel);
+	textf(p, sizeof(p), "%s/%s", root, rel);
 	ck_assert_msg(utimensat(AT_FDCWD, p, ts, 0) == 0, "utimensat %s", p);
 }
 
@@ -78,15 +57,15 @@ static void make_set(const char *name)
 	char rel[PATH_MAX];
 
 	make_dir(name);
-	pathf(rel, sizeof(rel), "%s/i386", name);
+	textf(rel, sizeof(rel), "%s/i386", name);
 	make_dir(rel);
-	pathf(rel, sizeof(rel), "%s/i386/x86_64", name);
+	textf(rel, sizeof(rel), "%s/i386/x86_64", name);
 	make_dir(rel);
-	pathf(rel, sizeof(rel), "%s/i386/booter", name);
+	textf(rel, sizeof(rel), "%s/i386/booter", name);
 	write_file(rel, "booter");
-	pathf(rel, sizeof(rel), "%s/NBImageInfo.plist", name);
+	textf(rel, sizeof(rel), "%s/NBImageInfo.plist", name);
 	write_file(rel, "<plist/>");
-	pathf(rel, sizeof(rel), "%s/NetInstall.dmg", name);
+	textf(rel, sizeof(rel), "%s/NetInstall.dmg", name);
 	write_file(rel, "dmg");
 }
 
@@ -104,7 +83,7 @@ static void setup(void)
 	char tmpl[] = "/tmp/bsdp-check-watch.XXXXXX";
 
 	ck_assert(mkdtemp(tmpl) != NULL);
-	pathf(root, sizeof(root), "%s", tmpl);
+	textf(root, sizeof(root), "%s", tmpl);
 	make_set("A.nbi");
 	make_set("B.nbi");
 	write_file("README.txt", "not a set");
@@ -112,7 +91,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	remove_tree(root);
 }
 
 START_TEST(test_watch_is_stable_for_an_unchanged_tree)
@@ -139,9 +118,9 @@ START_TEST(test_watch_of_missing_or_non_directory_returns_errno)
 	char p[PATH_MAX];
 	uint64_t v = 7;
 
-	pathf(p, sizeof(p), "%s/absent", root);
+	textf(p, sizeof(p), "%s/absent", root);
 	ck_assert_int_eq(bsdp_nbi_fingerprint(p, &v), -ENOENT);
-	pathf(p, sizeof(p), "%s/README.txt", root);
+	textf(p, sizeof(p), "%s/README.txt", root);
 	ck_assert_int_eq(bsdp_nbi_fingerprint(p, &v), -ENOTDIR);
 	ck_assert(v == 7);
 }
@@ -155,8 +134,8 @@ START_TEST(test_watch_sees_a_set_added_and_removed)
 	make_set("C.nbi");
 	added = fp();
 	ck_assert(added != before);
-	pathf(p, sizeof(p), "%s/C.nbi", root);
-	ck_assert_int_eq(nftw(p, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+	textf(p, sizeof(p), "%s/C.nbi", root);
+	ck_assert_int_eq(remove_tree(p), 0);
 	ck_assert(fp() != added);
 }
 END_TEST
@@ -169,8 +148,8 @@ START_TEST(test_watch_sees_a_set_renamed)
 
 	set_mtime(".", 1000000000);
 	before = fp();
-	pathf(a, sizeof(a), "%s/B.nbi", root);
-	pathf(b, sizeof(b), "%s/Z.nbi", root);
+	textf(a, sizeof(a), "%s/B.nbi", root);
+	textf(b, sizeof(b), "%s/Z.nbi", root);
 	ck_assert_int_eq(rename(a, b), 0);
 	set_mtime(".", 1000000000);
 	ck_assert(fp() != before);
@@ -193,7 +172,7 @@ START_TEST(test_watch_sees_a_booter_removed)
 	char p[PATH_MAX];
 	uint64_t before = fp();
 
-	pathf(p, sizeof(p), "%s/A.nbi/i386/booter", root);
+	textf(p, sizeof(p), "%s/A.nbi/i386/booter", root);
 	ck_assert_int_eq(unlink(p), 0);
 	ck_assert(fp() != before);
 }
@@ -213,7 +192,7 @@ START_TEST(test_watch_sees_a_plist_made_unreadable)
 	char p[PATH_MAX];
 	uint64_t before = fp();
 
-	pathf(p, sizeof(p), "%s/A.nbi/NBImageInfo.plist", root);
+	textf(p, sizeof(p), "%s/A.nbi/NBImageInfo.plist", root);
 	ck_assert_int_eq(chmod(p, 0), 0);
 	ck_assert(fp() != before);
 }
@@ -226,7 +205,7 @@ START_TEST(test_watch_sees_a_plist_removed_from_its_set)
 
 	set_mtime("A.nbi", 1000000000);
 	before = fp();
-	pathf(p, sizeof(p), "%s/A.nbi/NBImageInfo.plist", root);
+	textf(p, sizeof(p), "%s/A.nbi/NBImageInfo.plist", root);
 	ck_assert_int_eq(unlink(p), 0);
 	set_mtime("A.nbi", 1000000000);
 	ck_assert(fp() != before);
