@@ -111,12 +111,14 @@ unit: $(UNIT_BINS) $(FUZZ_REPLAY) $(if $(wildcard tools/bsdpc.c),$(BSDPC))
 unit-asan:
 	$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SANITIZE=1 unit
 
-# The shared-state suites (concurrency, state writer) again under ThreadSanitizer.
+# The shared-state suites (concurrency, bindings table, state writer) again
+# under ThreadSanitizer.
+TSAN_SUITES := check_concurrency check_bindings check_state_file
 unit-tsan:
-	$(MAKE) --no-print-directory BUILD=$(BUILD)/tsan SANITIZE=thread $(BUILD)/tsan/test/check_concurrency \
-		$(BUILD)/tsan/test/check_state_file
-	CK_FORK=no TSAN_OPTIONS=halt_on_error=1 $(BUILD)/tsan/test/check_concurrency
-	CK_FORK=no TSAN_OPTIONS=halt_on_error=1 $(BUILD)/tsan/test/check_state_file
+	$(MAKE) --no-print-directory BUILD=$(BUILD)/tsan SANITIZE=thread \
+		$(patsubst %,$(BUILD)/tsan/test/%,$(TSAN_SUITES))
+	@set -e; for t in $(TSAN_SUITES); do \
+		CK_FORK=no TSAN_OPTIONS=halt_on_error=1 $(BUILD)/tsan/test/$$t; done
 
 check: deps
 	$(MAKE) --no-print-directory unit

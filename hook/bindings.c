@@ -7,22 +7,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Open addressing with linear probing and backward-shift deletion: no
- * tombstones, so lookups stay short however many MACs come and go. The
- * table is at most half full. */
-struct slot {
-	bool used;
+/* Entries live in a fixed array and never move, so a doubly linked list
+ * through their indices keeps them in recency order: the head is the one
+ * to evict, in O(1). A separate open-addressing index (linear probing,
+ * backward-shift deletion, at most half full) finds a MAC's entry. */
+#define NIL UINT32_MAX
+
+struct entry {
 	struct bsdp_binding b;
+	uint32_t prev, next;  /* recency list, or next free entry */
 };
 
 struct bsdp_bindings {
 	pthread_mutex_t lock;
-	struct slot *slots;
+	struct entry *entries;
+	uint32_t *index;      /* entry number + 1; 0 = empty slot */
 	size_t mask;
 	size_t count;
 	size_t capacity;
+	uint32_t head, tail;  /* least and most recent */
+	uint32_t free_list;
 	uint32_t next_number;
 	uint64_t generation;
+	uint64_t evictions;   /* written under the lock, read atomically */
 };
 
 static size_t hash_mac(const uint8_t mac[6])
@@ -35,7 +42,7 @@ static size_t hash_mac(const uint8_t mac[6])
 
 struct bsdp_bindings *bsdp_bindings_new(size_t capacity)
 {
-	if (capacity == 0 || capacity > (1u << 24))
+	if (capacity == 0 || capacity > BSDP_BINDINGS_CAPACITY_MAX)
 		return NULL;
 	size_t size = 16;
 	while (size < capacity * 2)
@@ -43,12 +50,18 @@ struct bsdp_bindings *bsdp_bindings_new(size_t capacity)
 	struct bsdp_bindings *b = calloc(1, sizeof(*b));
 	if (!b)
 		return NULL;
-	b->slots = calloc(size, sizeof(*b->slots));
-	if (!b->slots || pthread_mutex_init(&b->lock, NULL) != 0) {
-		free(b->slots);
+	b->entries = calloc(capacity, sizeof(*b->entries));
+	b->index = calloc(size, sizeof(*b->index));
+	if (!b->entries || !b->index || pthread_mutex_init(&b->lock, NULL) != 0) {
+		free(b->entries);
+		free(b->index);
 		free(b);
 		return NULL;
 	}
+	for (size_t i = 0; i < capacity; i++)
+		b->entries[i].next = i + 1 < capacity ? (uint32_t)(i + 1) : NIL;
+	b->free_list = 0;
+	b->head = b->tail = NIL;
 	b->mask = size - 1;
 	b->capacity = capacity;
 	b->next_number = 1;
@@ -60,68 +73,123 @@ void bsdp_bindings_free(struct bsdp_bindings *b)
 	if (!b)
 		return;
 	pthread_mutex_destroy(&b->lock);
-	free(b->slots);
+	free(b->entries);
+	free(b->index);
 	free(b);
 }
 
-static struct slot *find(struct bsdp_bindings *b, const uint8_t mac[6])
+/* The index slot holding mac, or the empty slot where it would go. */
+static size_t slot_of(const struct bsdp_bindings *b, const uint8_t mac[6], bool *found)
 {
-	for (size_t i = hash_mac(mac) & b->mask;; i = (i + 1) & b->mask) {
-		if (!b->slots[i].used)
-			return NULL;
-		if (memcmp(b->slots[i].b.mac, mac, 6) == 0)
-			return &b->slots[i];
-	}
+	size_t i = hash_mac(mac) & b->mask;
+	for (; b->index[i]; i = (i + 1) & b->mask)
+		if (memcmp(b->entries[b->index[i] - 1].b.mac, mac, 6) == 0) {
+			*found = true;
+			return i;
+		}
+	*found = false;
+	return i;
 }
 
-static void erase(struct bsdp_bindings *b, struct slot *s)
+static struct entry *find(struct bsdp_bindings *b, const uint8_t mac[6])
 {
-	size_t hole = (size_t)(s - b->slots);
-	b->slots[hole].used = false;
-	b->count--;
-	/* Pull back later members of the run whose home is not between the hole
-	 * and their slot, so every run stays contiguous. */
-	for (size_t i = (hole + 1) & b->mask; b->slots[i].used; i = (i + 1) & b->mask) {
-		size_t home = hash_mac(b->slots[i].b.mac) & b->mask;
+	bool found;
+	size_t i = slot_of(b, mac, &found);
+	return found ? &b->entries[b->index[i] - 1] : NULL;
+}
+
+static void unlink_entry(struct bsdp_bindings *b, uint32_t e)
+{
+	struct entry *x = &b->entries[e];
+	if (x->prev != NIL)
+		b->entries[x->prev].next = x->next;
+	else
+		b->head = x->next;
+	if (x->next != NIL)
+		b->entries[x->next].prev = x->prev;
+	else
+		b->tail = x->prev;
+}
+
+static void link_tail(struct bsdp_bindings *b, uint32_t e)
+{
+	struct entry *x = &b->entries[e];
+	x->prev = b->tail;
+	x->next = NIL;
+	if (b->tail != NIL)
+		b->entries[b->tail].next = e;
+	else
+		b->head = e;
+	b->tail = e;
+}
+
+/* Empties an index slot, pulling back later members of its run whose home
+ * is not between the hole and their slot, so every run stays contiguous. */
+static void unindex(struct bsdp_bindings *b, size_t hole)
+{
+	b->index[hole] = 0;
+	for (size_t i = (hole + 1) & b->mask; b->index[i]; i = (i + 1) & b->mask) {
+		size_t home = hash_mac(b->entries[b->index[i] - 1].b.mac) & b->mask;
 		bool stays = hole <= i ? (hole < home && home <= i) : (hole < home || home <= i);
 		if (stays)
 			continue;
-		b->slots[hole] = b->slots[i];
-		b->slots[i].used = false;
+		b->index[hole] = b->index[i];
+		b->index[i] = 0;
 		hole = i;
 	}
 }
 
-static void evict_oldest(struct bsdp_bindings *b)
+static void erase(struct bsdp_bindings *b, struct entry *x)
 {
-	struct slot *oldest = NULL;
-	for (size_t i = 0; i <= b->mask; i++)
-		if (b->slots[i].used && (!oldest || b->slots[i].b.time < oldest->b.time))
-			oldest = &b->slots[i];
-	if (oldest)
-		erase(b, oldest);
+	uint32_t e = (uint32_t)(x - b->entries);
+	bool found;
+	unindex(b, slot_of(b, x->b.mac, &found));
+	unlink_entry(b, e);
+	x->next = b->free_list;
+	b->free_list = e;
+	b->count--;
 }
 
-/* Returns the MAC's slot, inserting an empty entry (with a fresh number
- * unless one is given) when absent. Caller holds the lock. */
-static struct slot *find_or_insert(struct bsdp_bindings *b, const uint8_t mac[6], uint32_t number)
+/* Caller holds the lock; counts the eviction when the table is full. */
+static struct entry *insert(struct bsdp_bindings *b, const uint8_t mac[6], uint32_t number)
 {
-	struct slot *s = find(b, mac);
-	if (s)
-		return s;
-	if (b->count >= b->capacity)
-		evict_oldest(b);
-	size_t i = hash_mac(mac) & b->mask;
-	while (b->slots[i].used)
-		i = (i + 1) & b->mask;
-	s = &b->slots[i];
-	*s = (struct slot){ .used = true };
-	memcpy(s->b.mac, mac, 6);
-	s->b.number = number ? number : b->next_number;
-	if (s->b.number >= b->next_number)
-		b->next_number = s->b.number + 1;
+	if (b->count >= b->capacity) {
+		erase(b, &b->entries[b->head]);
+		__atomic_add_fetch(&b->evictions, 1, __ATOMIC_RELAXED);
+	}
+	bool found;
+	size_t slot = slot_of(b, mac, &found);
+	uint32_t e = b->free_list;
+	struct entry *x = &b->entries[e];
+	b->free_list = x->next;
+	x->b = (struct bsdp_binding){ .number = number ? number : b->next_number };
+	memcpy(x->b.mac, mac, 6);
+	b->index[slot] = e + 1;
+	link_tail(b, e);
 	b->count++;
-	return s;
+	return x;
+}
+
+/* Moves an entry to the most recent end, inserting it when absent. */
+static struct entry *touch(struct bsdp_bindings *b, const uint8_t mac[6], uint32_t number)
+{
+	struct entry *x = find(b, mac);
+	if (!x)
+		return insert(b, mac, number);
+	uint32_t e = (uint32_t)(x - b->entries);
+	if (e != b->tail) {
+		unlink_entry(b, e);
+		link_tail(b, e);
+	}
+	if (number)
+		x->b.number = number;
+	return x;
+}
+
+static void note_number(struct bsdp_bindings *b, uint32_t number)
+{
+	if (number >= b->next_number)
+		b->next_number = number + 1;
 }
 
 int bsdp_bindings_lookup(struct bsdp_bindings *b, const uint8_t mac[6], struct bsdp_binding *ret)
@@ -129,25 +197,37 @@ int bsdp_bindings_lookup(struct bsdp_bindings *b, const uint8_t mac[6], struct b
 	if (!b || !mac)
 		return -EINVAL;
 	pthread_mutex_lock(&b->lock);
-	struct slot *s = find(b, mac);
-	if (s && ret)
-		*ret = s->b;
+	struct entry *x = find(b, mac);
+	if (x && ret)
+		*ret = x->b;
 	pthread_mutex_unlock(&b->lock);
-	return s ? 0 : -ENOENT;
+	return x ? 0 : -ENOENT;
+}
+
+uint32_t bsdp_bindings_number(struct bsdp_bindings *b, const uint8_t mac[6])
+{
+	if (!b || !mac)
+		return 0;
+	pthread_mutex_lock(&b->lock);
+	struct entry *x = find(b, mac);
+	uint32_t number = x ? x->b.number : b->next_number++;
+	pthread_mutex_unlock(&b->lock);
+	return number;
 }
 
 int bsdp_bindings_record(struct bsdp_bindings *b, const uint8_t mac[6], uint32_t image_id,
-			 int64_t now, struct bsdp_binding *ret)
+			 int64_t now, uint32_t number, struct bsdp_binding *ret)
 {
 	if (!b || !mac)
 		return -EINVAL;
 	pthread_mutex_lock(&b->lock);
-	struct slot *s = find_or_insert(b, mac, 0);
-	s->b.image_id = image_id;
-	s->b.time = now;
+	struct entry *x = touch(b, mac, number);
+	note_number(b, x->b.number);
+	x->b.image_id = image_id;
+	x->b.time = now;
 	b->generation++;
 	if (ret)
-		*ret = s->b;
+		*ret = x->b;
 	pthread_mutex_unlock(&b->lock);
 	return 0;
 }
@@ -157,13 +237,13 @@ int bsdp_bindings_forget(struct bsdp_bindings *b, const uint8_t mac[6])
 	if (!b || !mac)
 		return -EINVAL;
 	pthread_mutex_lock(&b->lock);
-	struct slot *s = find(b, mac);
-	if (s && s->b.image_id) {
-		s->b.image_id = 0;
+	struct entry *x = find(b, mac);
+	if (x && x->b.image_id) {
+		x->b.image_id = 0;
 		b->generation++;
 	}
 	pthread_mutex_unlock(&b->lock);
-	return s ? 0 : -ENOENT;
+	return x ? 0 : -ENOENT;
 }
 
 int bsdp_bindings_put(struct bsdp_bindings *b, const struct bsdp_binding *entry)
@@ -171,12 +251,11 @@ int bsdp_bindings_put(struct bsdp_bindings *b, const struct bsdp_binding *entry)
 	if (!b || !entry)
 		return -EINVAL;
 	pthread_mutex_lock(&b->lock);
-	struct slot *s = find_or_insert(b, entry->mac, entry->number);
-	uint32_t number = entry->number ? entry->number : s->b.number;
-	s->b = *entry;
-	s->b.number = number;
-	if (number >= b->next_number)
-		b->next_number = number + 1;
+	struct entry *x = touch(b, entry->mac, entry->number);
+	uint32_t number = x->b.number;
+	x->b = *entry;
+	x->b.number = number;
+	note_number(b, number);
 	b->generation++;
 	pthread_mutex_unlock(&b->lock);
 	return 0;
@@ -187,30 +266,66 @@ int bsdp_bindings_remove(struct bsdp_bindings *b, const uint8_t mac[6])
 	if (!b || !mac)
 		return -EINVAL;
 	pthread_mutex_lock(&b->lock);
-	struct slot *s = find(b, mac);
-	if (s) {
-		erase(b, s);
+	struct entry *x = find(b, mac);
+	if (x) {
+		erase(b, x);
 		b->generation++;
 	}
 	pthread_mutex_unlock(&b->lock);
-	return s ? 0 : -ENOENT;
+	return x ? 0 : -ENOENT;
 }
 
-size_t bsdp_bindings_snapshot(struct bsdp_bindings *b, struct bsdp_binding *out, size_t max)
+int bsdp_bindings_copy(struct bsdp_bindings *b, struct bsdp_binding **ret_entries, size_t *ret_count)
 {
-	size_t n = 0;
+	if (!b || !ret_entries || !ret_count)
+		return -EINVAL;
+	*ret_entries = NULL;
+	*ret_count = 0;
+	/* Allocate outside the lock with some room for growth; the last try
+	 * sizes for the whole capacity, which the table never exceeds. */
+	size_t room = bsdp_bindings_count(b);
+	for (int attempt = 0;; attempt++) {
+		room = attempt < 2 ? room + room / 8 + 16 : b->capacity;
+		if (room > b->capacity)
+			room = b->capacity;
+		struct bsdp_binding *all = malloc(room * sizeof(*all));
+		if (!all)
+			return -ENOMEM;
+		pthread_mutex_lock(&b->lock);
+		size_t n = b->count;
+		if (n <= room) {
+			size_t i = 0;
+			for (uint32_t e = b->head; e != NIL; e = b->entries[e].next)
+				all[i++] = b->entries[e].b;
+		}
+		pthread_mutex_unlock(&b->lock);
+		if (n <= room) {
+			if (n == 0) {
+				free(all);
+				all = NULL;
+			}
+			*ret_entries = all;
+			*ret_count = n;
+			return 0;
+		}
+		free(all);
+		room = n;
+	}
+}
+
+size_t bsdp_bindings_count(struct bsdp_bindings *b)
+{
 	if (!b)
 		return 0;
 	pthread_mutex_lock(&b->lock);
-	for (size_t i = 0; i <= b->mask; i++) {
-		if (!b->slots[i].used)
-			continue;
-		if (out && n < max)
-			out[n] = b->slots[i].b;
-		n++;
-	}
+	size_t n = b->count;
 	pthread_mutex_unlock(&b->lock);
 	return n;
+}
+
+uint64_t bsdp_bindings_evictions(const struct bsdp_bindings *b)
+{
+	return b ? __atomic_load_n(&b->evictions, __ATOMIC_RELAXED) : 0;
 }
 
 uint64_t bsdp_bindings_generation(struct bsdp_bindings *b)

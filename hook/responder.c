@@ -479,19 +479,22 @@ static int answer_select(const struct bsdp_responder *r, const struct bsdp_catal
 		return failed(a, w, why);
 	a->siaddr = img->load_balance_server ? img->load_balance_server : a->server_id;
 
-	struct bsdp_binding b = { .number = 0 };
-	if (bindings && q->mac_valid)
-		bsdp_bindings_record(bindings, q->mac, img->id, q->now, &b);
-	a->machine_number = b.number;
+	/* The binding is recorded only once the reply is known to fit: a
+	 * dropped reply must leave no binding behind (nor evict one). */
+	bool remember = bindings && q->mac_valid;
+	uint32_t number = remember ? bsdp_bindings_number(bindings, q->mac) : 0;
+	a->machine_number = number;
 	int name_len = 0;
 	if (img->type != BSDP_TYPE_BOOTFILEONLY) {
-		name_len = bsdp_responder_format_name(r->name_format, b.number, a->machine_name,
+		name_len = bsdp_responder_format_name(r->name_format, number, a->machine_name,
 						      sizeof(a->machine_name));
 		if (name_len < 0)
 			return failed(a, w, "machine name does not fit");
 	}
 	if (bsdp_codec_build_select(w, img->id, a->machine_name, (size_t)name_len) < 0)
 		return drop(a, BSDP_DROP_NO_ROOM, "no room for ACK[SELECT]");
+	if (remember)
+		bsdp_bindings_record(bindings, q->mac, img->id, q->now, number, NULL);
 	return reply(a, w, BSDP_MSGTYPE_SELECT);
 }
 

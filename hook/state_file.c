@@ -16,16 +16,16 @@
 
 #include "hook/catalogue.h"
 
-/* Splits off the next comma-separated field; NULL when there is none. */
+/* Splits off the next comma-separated field; NULL once the line is used
+ * up (*p is then NULL, never a pointer past the line). */
 static const char *field(const char **p, const char *end, size_t *ret_len)
 {
-	if (*p > end)
-		return NULL;
 	const char *start = *p;
+	if (!start)
+		return NULL;
 	const char *comma = memchr(start, ',', (size_t)(end - start));
-	const char *stop = comma ? comma : end;
-	*ret_len = (size_t)(stop - start);
-	*p = stop + 1;
+	*ret_len = (size_t)((comma ? comma : end) - start);
+	*p = comma ? comma + 1 : NULL;
 	return start;
 }
 
@@ -74,7 +74,7 @@ int bsdp_state_parse_line(const char *line, size_t len, struct bsdp_binding *ret
 	for (int i = 0; i < 4 && !why; i++)
 		if (!(f[i] = field(&p, end, &flen[i])))
 			why = "too few fields (expected 4)";
-	if (!why && p <= end)
+	if (!why && p)
 		why = "too many fields (expected 4)";
 	if (!why && bsdp_mac_parse(f[0], flen[0], b.mac) < 0)
 		why = "hwaddr is not a MAC address";
@@ -210,31 +210,38 @@ static int fsync_parent(const char *path)
 
 int bsdp_state_save(const char *path, struct bsdp_bindings *b)
 {
+	/* A unique temporary name in the same folder: two writers never
+	 * clobber each other's file, and the rename stays atomic. */
 	char tmp[4096];
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= (int)sizeof(tmp))
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
 
-	size_t n = bsdp_bindings_snapshot(b, NULL, 0);
-	struct bsdp_binding *all = calloc(n ? n : 1, sizeof(*all));
+	struct bsdp_binding *all;
+	size_t n;
+	if (bsdp_bindings_copy(b, &all, &n) < 0)
+		return -ENOMEM;
 	/* Everything goes into one buffer so a full disk fails one write. */
 	char *text = malloc((n + 1) * (BSDP_STATE_LINE_MAX + 1));
-	if (!all || !text) {
+	if (!text) {
 		free(all);
-		free(text);
 		return -ENOMEM;
 	}
-	n = bsdp_bindings_snapshot(b, all, n);
+	/* Least recent first, so loading the file restores the order in
+	 * which entries are evicted. */
 	size_t len = (size_t)sprintf(text, "%s\n", BSDP_STATE_HEADER);
 	for (size_t i = 0; i < n; i++)
 		len += (size_t)bsdp_state_format_line(&all[i], text + len, BSDP_STATE_LINE_MAX + 1);
 	free(all);
 
 	int r = 0;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	int fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;
 	} else {
-		r = write_all(fd, text, len);
+		if (fchmod(fd, 0640) < 0)
+			r = -errno;
+		if (r == 0)
+			r = write_all(fd, text, len);
 		if (r == 0 && fsync(fd) < 0)
 			r = -errno;
 		if (close(fd) < 0 && r == 0)

@@ -32,7 +32,9 @@ struct bsdp_state_load_result {
 	size_t bad;      /* lines rejected (each reported) */
 };
 
-/* Loads every good line into b; reports each bad one. Returns 0 (even with
+/* Loads every good line into b, each as more recent than the lines before
+ * it (a later line for the same MAC replaces an earlier one); reports each
+ * bad one. Returns 0 (even with
  * bad lines), -ENOENT when there is no file yet, or -errno when it cannot be
  * read at all. */
 int bsdp_state_load(const char *path, struct bsdp_bindings *b, bsdp_state_report_fn report,
@@ -42,8 +44,9 @@ int bsdp_state_load(const char *path, struct bsdp_bindings *b, bsdp_state_report
  * into aside. 0 or -errno. */
 int bsdp_state_set_aside(const char *path, int64_t now, char *aside, size_t aside_size);
 
-/* Writes every binding to path atomically. 0 or -errno (the old file is
- * then untouched). */
+/* Writes every binding to path atomically (a unique temporary file in the
+ * same folder, then rename), least recent first. 0 or -errno (the old file
+ * is then untouched). */
 int bsdp_state_save(const char *path, struct bsdp_bindings *b);
 
 struct bsdp_state_writer;

@@ -13,8 +13,11 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <memory>
+#include <new>
 #include <stdexcept>
 #include <vector>
 
@@ -190,17 +193,13 @@ bindingElement(const struct bsdp_binding& b, const struct bsdp_catalogue* cat) {
 ConstElementPtr
 bindingsList(const ConstElementPtr&) {
     struct bsdp_bindings* table = ops_impl->bindings();
-    std::vector<struct bsdp_binding> all;
-    // The table may grow between counting and copying: retry a few times.
-    size_t n = bsdp_bindings_snapshot(table, nullptr, 0);
-    for (int attempt = 0; attempt < 4; ++attempt) {
-        all.resize(n + 64);
-        n = bsdp_bindings_snapshot(table, all.data(), all.size());
-        if (n <= all.size()) {
-            break;
-        }
+    struct bsdp_binding* copied = nullptr;
+    size_t n = 0;
+    if (bsdp_bindings_copy(table, &copied, &n) < 0) {
+        throw std::bad_alloc();
     }
-    all.resize(std::min(n, all.size()));
+    std::unique_ptr<struct bsdp_binding, decltype(&std::free)> owner(copied, &std::free);
+    std::vector<struct bsdp_binding> all(copied, copied + n);
     std::sort(all.begin(), all.end(), [](const struct bsdp_binding& a,
                                          const struct bsdp_binding& b) {
         return (std::memcmp(a.mac, b.mac, 6) < 0);

@@ -624,6 +624,43 @@ START_TEST(test_responder_allocates_nothing_per_request)
 END_TEST
 #endif
 
+/* An ACK[SELECT] that cannot fit is dropped and leaves no binding behind:
+ * neither a new one nor a change to the MAC's old one. */
+START_TEST(test_responder_dropped_select_records_nothing)
+{
+	struct bsdp_query q = { .mac_valid = true, .ciaddr = CLIENT_IP, .local_address = SERVER,
+				.opt57 = 576, .reply_overhead = 546, .now = 1000 };
+	memcpy(q.mac, mac_a, 6);
+	struct req sel = { .type = BSDP_MSGTYPE_SELECT, .version = BSDP_VERSION_1_1,
+			   .server_id = (int)SERVER, .image = BSDP_IMAGE_ID(0, 1, 100) };
+	struct bsdp_answer a = ask_q(sel, &q);
+	ck_assert_int_eq(a.verdict, BSDP_VERDICT_DROP);
+	ck_assert_int_eq(a.drop, BSDP_DROP_NO_ROOM);
+	ck_assert_int_eq(bsdp_bindings_lookup(bindings, mac_a, NULL), -ENOENT);
+	ck_assert_uint_eq(bsdp_bindings_count(bindings), 0);
+	/* With room, it is recorded with the number its reply named. */
+	q.reply_overhead = 260;
+	a = ask_q(sel, &q);
+	ck_assert_int_eq(a.verdict, BSDP_VERDICT_REPLY);
+	struct bsdp_binding got;
+	ck_assert_int_eq(bsdp_bindings_lookup(bindings, mac_a, &got), 0);
+	ck_assert_uint_eq(got.image_id, BSDP_IMAGE_ID(0, 1, 100));
+	ck_assert_uint_eq(got.number, a.machine_number);
+	ck_assert_int_eq(got.time, 1000);
+	/* A later SELECT of another image that is dropped keeps the old one. */
+	q.reply_overhead = 546;
+	q.now = 2000;
+	sel.image = BSDP_IMAGE_ID(0, 1, 200);
+	a = ask_q(sel, &q);
+	ck_assert_int_eq(a.drop, BSDP_DROP_NO_ROOM);
+	struct bsdp_binding after;
+	ck_assert_int_eq(bsdp_bindings_lookup(bindings, mac_a, &after), 0);
+	ck_assert_uint_eq(after.image_id, got.image_id);
+	ck_assert_int_eq(after.time, got.time);
+	ck_assert_uint_eq(after.number, got.number);
+}
+END_TEST
+
 START_TEST(test_bindings_numbers_eviction_and_removal)
 {
 	struct bsdp_bindings *b = bsdp_bindings_new(3);
@@ -631,18 +668,18 @@ START_TEST(test_bindings_numbers_eviction_and_removal)
 	struct bsdp_binding got;
 	for (uint8_t i = 1; i <= 3; i++) {
 		mac[5] = i;
-		bsdp_bindings_record(b, mac, 0x01000000u | i, 100 + i, &got);
+		bsdp_bindings_record(b, mac, 0x01000000u | i, 100 + i, 0, &got);
 		ck_assert_uint_eq(got.number, i);
 	}
 	mac[5] = 4; /* full: the least recently selected (1) makes room */
-	bsdp_bindings_record(b, mac, 0x01000004u, 200, &got);
+	bsdp_bindings_record(b, mac, 0x01000004u, 200, 0, &got);
 	ck_assert_uint_eq(got.number, 4);
 	mac[5] = 1;
 	ck_assert_int_eq(bsdp_bindings_lookup(b, mac, &got), -ENOENT);
 	mac[5] = 2;
 	ck_assert_int_eq(bsdp_bindings_remove(b, mac), 0);
 	ck_assert_int_eq(bsdp_bindings_lookup(b, mac, &got), -ENOENT);
-	ck_assert_uint_eq(bsdp_bindings_snapshot(b, NULL, 0), 2);
+	ck_assert_uint_eq(bsdp_bindings_count(b), 2);
 	mac[5] = 3;
 	ck_assert_int_eq(bsdp_bindings_lookup(b, mac, &got), 0);
 	ck_assert_uint_eq(got.image_id, 0x01000003u);
@@ -651,7 +688,7 @@ START_TEST(test_bindings_numbers_eviction_and_removal)
 	ck_assert_int_eq(bsdp_bindings_put(b, &put), 0);
 	ck_assert_uint_gt(bsdp_bindings_generation(b), gen);
 	mac[5] = 5;
-	bsdp_bindings_record(b, mac, 1, 300, &got);
+	bsdp_bindings_record(b, mac, 1, 300, 0, &got);
 	ck_assert_uint_eq(got.number, 41);
 	bsdp_bindings_free(b);
 }
@@ -715,6 +752,7 @@ static Suite *responder_suite(void)
 	tcase_add_test(t, test_responder_allocates_nothing_per_request);
 #endif
 	tcase_add_test(t, test_bindings_numbers_eviction_and_removal);
+	tcase_add_test(t, test_responder_dropped_select_records_nothing);
 	tcase_add_test(t, test_responder_ipxe_detection);
 	tcase_add_test(t, test_responder_chain_url_within_window_only);
 	suite_add_tcase(s, t);

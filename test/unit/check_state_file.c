@@ -2,7 +2,9 @@
 /* The bindings state file: CSV reader (every malformed line kind), writer,
  * atomic save, setting a damaged file aside, the coalescing writer. */
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +29,18 @@ static void teardown(void)
 	char cmd[300];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Entries in the test folder other than . and .. */
+static size_t files_in_dir(void)
+{
+	DIR *d = opendir(dir);
+	ck_assert_ptr_nonnull(d);
+	size_t n = 0;
+	for (struct dirent *e; (e = readdir(d));)
+		n += strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0;
+	closedir(d);
+	return n;
 }
 
 static void write_file(const char *text)
@@ -176,7 +190,7 @@ START_TEST(test_state_load_keeps_good_lines_and_reports_bad)
 	ck_assert_int_eq(bsdp_bindings_lookup(b, (const uint8_t[]){ 0, 0x16, 0xcb, 1, 2, 4 }, &got), 0);
 	ck_assert_uint_eq(got.number, 2);
 	/* New MACs get numbers after the loaded ones. */
-	bsdp_bindings_record(b, (const uint8_t[]){ 9, 9, 9, 9, 9, 9 }, 0x01000001, 1, &got);
+	bsdp_bindings_record(b, (const uint8_t[]){ 9, 9, 9, 9, 9, 9 }, 0x01000001, 1, 0, &got);
 	ck_assert_uint_eq(got.number, 3);
 	bsdp_bindings_free(b);
 }
@@ -221,7 +235,7 @@ START_TEST(test_state_save_then_load_round_trips)
 	struct bsdp_bindings *b = bsdp_bindings_new(1000), *c = bsdp_bindings_new(1000);
 	for (unsigned i = 0; i < 500; i++) {
 		uint8_t mac[6] = { 2, 0, 0, 0, (uint8_t)(i >> 8), (uint8_t)i };
-		bsdp_bindings_record(b, mac, 0x01000000u | (i + 1), 1000 + i, NULL);
+		bsdp_bindings_record(b, mac, 0x01000000u | (i + 1), 1000 + i, 0, NULL);
 	}
 	ck_assert_int_eq(bsdp_state_save(path, b), 0);
 	struct bsdp_state_load_result res;
@@ -235,9 +249,7 @@ START_TEST(test_state_save_then_load_round_trips)
 		ck_assert_int_eq(bsdp_bindings_lookup(c, mac, &y), 0);
 		ck_assert(same(&x, &y));
 	}
-	char tmp[300];
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	ck_assert_int_eq(access(tmp, F_OK), -1); /* no temp file left */
+	ck_assert_uint_eq(files_in_dir(), 1); /* no temporary file left */
 	bsdp_bindings_free(b);
 	bsdp_bindings_free(c);
 }
@@ -246,7 +258,7 @@ END_TEST
 START_TEST(test_state_save_failure_keeps_old_file)
 {
 	struct bsdp_bindings *b = bsdp_bindings_new(4);
-	bsdp_bindings_record(b, (const uint8_t[]){ 1, 2, 3, 4, 5, 6 }, 0x01000001, 1, NULL);
+	bsdp_bindings_record(b, (const uint8_t[]){ 1, 2, 3, 4, 5, 6 }, 0x01000001, 1, 0, NULL);
 	ck_assert_int_eq(bsdp_state_save(path, b), 0);
 	char bad[300];
 	snprintf(bad, sizeof(bad), "%s/no/such/dir/x.csv", dir);
@@ -263,7 +275,7 @@ START_TEST(test_state_writer_coalesces_a_burst)
 	ck_assert_ptr_nonnull(w);
 	for (unsigned i = 0; i < 1000; i++) {
 		uint8_t mac[6] = { 2, 0, 0, 0, (uint8_t)(i >> 8), (uint8_t)i };
-		bsdp_bindings_record(b, mac, 0x01000001, i, NULL);
+		bsdp_bindings_record(b, mac, 0x01000001, i, 0, NULL);
 	}
 	/* Bounded wait for the first save. */
 	for (int i = 0; i < 100 && bsdp_state_writer_saves(w) == 0; i++)
@@ -273,7 +285,7 @@ START_TEST(test_state_writer_coalesces_a_burst)
 	ck_assert_uint_le(saves, 2); /* 1000 changes, at most two writes */
 	usleep(900000); /* nothing changed: no more writes */
 	ck_assert_uint_eq(bsdp_state_writer_saves(w), saves);
-	bsdp_bindings_record(b, (const uint8_t[]){ 7, 7, 7, 7, 7, 7 }, 0x01000002, 5, NULL);
+	bsdp_bindings_record(b, (const uint8_t[]){ 7, 7, 7, 7, 7, 7 }, 0x01000002, 5, 0, NULL);
 	bsdp_state_writer_stop(w); /* saves what is pending */
 	struct bsdp_bindings *c = bsdp_bindings_new(2048);
 	struct bsdp_state_load_result res;
@@ -293,7 +305,7 @@ START_TEST(test_state_writer_reports_errors_once)
 	struct reports rep = { 0 };
 	struct bsdp_state_writer *w = bsdp_state_writer_start(bad, b, 50, collect, &rep);
 	for (int i = 0; i < 5; i++) {
-		bsdp_bindings_record(b, (const uint8_t[]){ 1, 1, 1, 1, 1, (uint8_t)i }, 0x01000001, i, NULL);
+		bsdp_bindings_record(b, (const uint8_t[]){ 1, 1, 1, 1, 1, (uint8_t)i }, 0x01000001, i, 0, NULL);
 		usleep(120000);
 	}
 	bsdp_state_writer_stop(w);
@@ -370,7 +382,7 @@ START_TEST(test_state_writer_requested_save_is_retried)
 	snprintf(sub, sizeof(sub), "%s/later", dir);
 	snprintf(inside, sizeof(inside), "%s/x.csv", sub);
 	struct bsdp_bindings *b = bsdp_bindings_new(4);
-	bsdp_bindings_record(b, (const uint8_t[]){ 1, 2, 3, 4, 5, 6 }, 0x01000001, 1, NULL);
+	bsdp_bindings_record(b, (const uint8_t[]){ 1, 2, 3, 4, 5, 6 }, 0x01000001, 1, 0, NULL);
 	struct reports rep = { 0 };
 	struct bsdp_state_writer *w = bsdp_state_writer_start(inside, b, 50, collect, &rep);
 	ck_assert_ptr_nonnull(w);
@@ -390,6 +402,165 @@ START_TEST(test_state_writer_requested_save_is_retried)
 	struct bsdp_state_load_result res;
 	ck_assert_int_eq(bsdp_state_load(inside, c, NULL, NULL, &res), 0);
 	ck_assert_uint_eq(res.loaded, 1);
+	bsdp_bindings_free(b);
+	bsdp_bindings_free(c);
+}
+END_TEST
+
+/* ---- saving while the table changes ------------------------------------ */
+
+#define CHURN_THREADS 3
+#define CHURN_CAPACITY 4096
+
+struct churn {
+	struct bsdp_bindings *b;
+	int id;
+	bool *stop;
+	unsigned long changes;
+};
+
+/* New MACs all the time (so the table grows, then evicts), with some
+ * forgotten and some removed, as a flood of clients would. */
+static void *churn_main(void *arg)
+{
+	struct churn *c = arg;
+	for (uint32_t i = 0; !__atomic_load_n(c->stop, __ATOMIC_ACQUIRE) && i < 50000000u; i++) {
+		uint8_t mac[6] = { 2, (uint8_t)c->id, (uint8_t)(i >> 24), (uint8_t)(i >> 16),
+				   (uint8_t)(i >> 8), (uint8_t)i };
+		bsdp_bindings_record(c->b, mac, 0x01000001u + (i % 7), i, 0, NULL);
+		if (i % 5 == 1)
+			bsdp_bindings_forget(c->b, mac);
+		if (i % 11 == 2) {
+			mac[5]--;
+			bsdp_bindings_remove(c->b, mac);
+		}
+		c->changes++;
+	}
+	return NULL;
+}
+
+/* Every save while the table changes is a whole file: a header, lines that
+ * parse, no MAC twice, no more entries than the table holds. */
+START_TEST(test_state_save_while_table_grows)
+{
+	struct bsdp_bindings *b = bsdp_bindings_new(CHURN_CAPACITY);
+	bool stop = false;
+	struct churn c[CHURN_THREADS];
+	pthread_t t[CHURN_THREADS];
+	for (int i = 0; i < CHURN_THREADS; i++) {
+		c[i] = (struct churn){ .b = b, .id = i, .stop = &stop };
+		ck_assert_int_eq(pthread_create(&t[i], NULL, churn_main, &c[i]), 0);
+	}
+	size_t saves = 0, largest = 0;
+	for (int round = 0; round < 150; round++) {
+		ck_assert_int_eq(bsdp_state_save(path, b), 0);
+		saves++;
+		struct bsdp_bindings *back = bsdp_bindings_new(CHURN_CAPACITY * 2);
+		struct reports rep = { 0 };
+		struct bsdp_state_load_result res;
+		ck_assert_int_eq(bsdp_state_load(path, back, collect, &rep, &res), 0);
+		ck_assert_msg(rep.n == 0, "save %zu: line %zu: %s", saves, rep.lines[0], rep.reasons[0]);
+		ck_assert_uint_eq(res.bad, 0);
+		/* A MAC written twice would load as one entry. */
+		ck_assert_uint_eq(res.loaded, bsdp_bindings_count(back));
+		ck_assert_uint_le(res.loaded, CHURN_CAPACITY);
+		if (res.loaded > largest)
+			largest = res.loaded;
+		bsdp_bindings_free(back);
+	}
+	__atomic_store_n(&stop, true, __ATOMIC_RELEASE);
+	unsigned long changes = 0;
+	for (int i = 0; i < CHURN_THREADS; i++) {
+		pthread_join(t[i], NULL);
+		changes += c[i].changes;
+	}
+	/* The race was real: the table changed and filled while it was saved. */
+	ck_assert_uint_gt(changes, saves);
+	ck_assert_uint_gt(largest, 0);
+	ck_assert_uint_eq(files_in_dir(), 1);
+	bsdp_bindings_free(b);
+}
+END_TEST
+
+struct saver {
+	struct bsdp_bindings *b;
+	int errors;
+	bool done;
+};
+
+static void *saver_main(void *arg)
+{
+	struct saver *s = arg;
+	for (int i = 0; i < 200; i++)
+		s->errors += bsdp_state_save(path, s->b) != 0;
+	__atomic_store_n(&s->done, true, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Two writers saving to one path at once (a second server, a restart that
+ * overlaps): the file is always one of the two whole tables. */
+START_TEST(test_state_two_writers_never_mix_files)
+{
+	struct saver s[2];
+	pthread_t t[2];
+	for (int k = 0; k < 2; k++) {
+		s[k] = (struct saver){ .b = bsdp_bindings_new(512) };
+		for (unsigned i = 0; i < 300; i++) {
+			uint8_t mac[6] = { 2, (uint8_t)k, 0, 0, (uint8_t)(i >> 8), (uint8_t)i };
+			bsdp_bindings_record(s[k].b, mac, 0x01000001, i, 0, NULL);
+		}
+	}
+	for (int k = 0; k < 2; k++)
+		ck_assert_int_eq(pthread_create(&t[k], NULL, saver_main, &s[k]), 0);
+	int whole = 0;
+	/* Reads while both write (bounded), so reads overlap the renames. */
+	for (int round = 0; round < 100000 && !(__atomic_load_n(&s[0].done, __ATOMIC_ACQUIRE) &&
+						  __atomic_load_n(&s[1].done, __ATOMIC_ACQUIRE));
+	     round++) {
+		struct bsdp_bindings *back = bsdp_bindings_new(1024);
+		struct reports rep = { 0 };
+		struct bsdp_state_load_result res = { 0 };
+		int r = bsdp_state_load(path, back, collect, &rep, &res);
+		if (r == 0) {
+			ck_assert_msg(rep.n == 0, "line %zu: %s", rep.lines[0], rep.reasons[0]);
+			ck_assert_uint_eq(res.loaded, 300);
+			struct bsdp_binding *all;
+			size_t n;
+			ck_assert_int_eq(bsdp_bindings_copy(back, &all, &n), 0);
+			for (size_t i = 1; i < n; i++)
+				ck_assert_uint_eq(all[i].mac[1], all[0].mac[1]); /* one writer's */
+			free(all);
+			whole++;
+		} else {
+			ck_assert_int_eq(r, -ENOENT); /* before the first rename */
+		}
+		bsdp_bindings_free(back);
+	}
+	for (int k = 0; k < 2; k++) {
+		pthread_join(t[k], NULL);
+		ck_assert_int_eq(s[k].errors, 0);
+		bsdp_bindings_free(s[k].b);
+	}
+	ck_assert_int_gt(whole, 0);
+	ck_assert_uint_eq(files_in_dir(), 1);
+}
+END_TEST
+
+/* The file lists the least recent first, so a load keeps eviction order. */
+START_TEST(test_state_save_keeps_recency_order)
+{
+	struct bsdp_bindings *b = bsdp_bindings_new(3);
+	for (uint8_t i = 1; i <= 3; i++)
+		bsdp_bindings_record(b, (const uint8_t[]){ 2, 0, 0, 0, 0, i }, 0x01000001, 10, 0, NULL);
+	/* 1 selects again: 2 is now the least recent. */
+	bsdp_bindings_record(b, (const uint8_t[]){ 2, 0, 0, 0, 0, 1 }, 0x01000002, 11, 0, NULL);
+	ck_assert_int_eq(bsdp_state_save(path, b), 0);
+	struct bsdp_bindings *c = bsdp_bindings_new(3);
+	ck_assert_int_eq(bsdp_state_load(path, c, NULL, NULL, NULL), 0);
+	bsdp_bindings_record(c, (const uint8_t[]){ 2, 0, 0, 0, 0, 9 }, 0x01000001, 12, 0, NULL);
+	ck_assert_int_eq(bsdp_bindings_lookup(c, (const uint8_t[]){ 2, 0, 0, 0, 0, 2 }, NULL), -ENOENT);
+	ck_assert_int_eq(bsdp_bindings_lookup(c, (const uint8_t[]){ 2, 0, 0, 0, 0, 1 }, NULL), 0);
+	ck_assert_int_eq(bsdp_bindings_lookup(c, (const uint8_t[]){ 2, 0, 0, 0, 0, 3 }, NULL), 0);
 	bsdp_bindings_free(b);
 	bsdp_bindings_free(c);
 }
@@ -419,6 +590,13 @@ static Suite *state_suite(void)
 	tcase_add_test(t, test_state_empty_file_loads_nothing_silently);
 	tcase_add_test(t, test_state_writer_requested_save_is_retried);
 	suite_add_tcase(s, t);
+	TCase *race = tcase_create("race");
+	tcase_add_checked_fixture(race, setup, teardown);
+	tcase_set_timeout(race, 120);
+	tcase_add_test(race, test_state_save_while_table_grows);
+	tcase_add_test(race, test_state_two_writers_never_mix_files);
+	tcase_add_test(race, test_state_save_keeps_recency_order);
+	suite_add_tcase(s, race);
 	return s;
 }
 
