@@ -26,7 +26,8 @@ struct bsdp_bindings {
 	size_t count;
 	size_t capacity;
 	uint32_t head, tail;  /* least and most recent */
-	uint32_t free_list;
+	uint32_t free_list;   /* entries freed by erase() */
+	uint32_t unused;      /* entries from here on were never used */
 	uint32_t next_number;
 	uint64_t generation;
 	uint64_t evictions;   /* written under the lock, read atomically */
@@ -58,9 +59,9 @@ struct bsdp_bindings *bsdp_bindings_new(size_t capacity)
 		free(b);
 		return NULL;
 	}
-	for (size_t i = 0; i < capacity; i++)
-		b->entries[i].next = i + 1 < capacity ? (uint32_t)(i + 1) : NIL;
-	b->free_list = 0;
+	/* Entries are taken from the never-used end first, so a large table
+	 * costs memory only as it fills (calloc's pages stay untouched). */
+	b->free_list = NIL;
 	b->head = b->tail = NIL;
 	b->mask = size - 1;
 	b->capacity = capacity;
@@ -159,9 +160,10 @@ static struct entry *insert(struct bsdp_bindings *b, const uint8_t mac[6], uint3
 	}
 	bool found;
 	size_t slot = slot_of(b, mac, &found);
-	uint32_t e = b->free_list;
+	uint32_t e = b->free_list != NIL ? b->free_list : b->unused++;
 	struct entry *x = &b->entries[e];
-	b->free_list = x->next;
+	if (e == b->free_list)
+		b->free_list = x->next;
 	x->b = (struct bsdp_binding){ .number = number ? number : b->next_number };
 	memcpy(x->b.mac, mac, 6);
 	b->index[slot] = e + 1;

@@ -220,7 +220,7 @@ Impl::Impl(const isc::data::ConstElementPtr& params)
         throw std::runtime_error(err[0] ? err : "invalid configuration");
     }
     publish(scan());
-    bindings_ = bsdp_bindings_new(65536);
+    bindings_ = bsdp_bindings_new(params_.max_bindings);
     if (!bindings_) {
         throw std::runtime_error("out of memory for the bindings table");
     }
@@ -398,8 +398,6 @@ Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response)
             .arg(std::string("responder error ") + std::strerror(-rc));
         return;
     }
-    std::string model(ans.vc.model, ans.vc.model_len);
-    std::string arch(ans.vc.arch, ans.vc.arch_len);
     if (ans.req.msg_type == BSDP_MSGTYPE_LIST) {
         stats::count(stats::REQUESTS_LIST);
     } else if (ans.req.msg_type == BSDP_MSGTYPE_SELECT) {
@@ -459,8 +457,21 @@ Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response)
         return;
     }
 
+    // The reply is whole: what is counted and logged about it from here on
+    // must never cost the client its answer.
+    try {
+        reportAnswer(cat.get(), q, ans, query);
+    } catch (...) {
+    }
+}
+
+void
+Impl::reportAnswer(const struct bsdp_catalogue* cat, const struct bsdp_query& q,
+                   const struct bsdp_answer& ans, const Pkt4Ptr& query) const {
+    std::string model(ans.vc.model, ans.vc.model_len);
+    std::string arch(ans.vc.arch, ans.vc.arch_len);
     if (ans.pinned_image != 0) {
-        explainPin(cat.get(), q, ans, ans.pinned_image, query);
+        explainPin(cat, q, ans, ans.pinned_image, query);
     }
     switch (ans.sent) {
     case BSDP_MSGTYPE_LIST:
@@ -475,6 +486,7 @@ Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response)
         break;
     case BSDP_MSGTYPE_SELECT: {
         stats::count(stats::REPLIES_SELECT);
+        noteEvictions(query);
         const struct bsdp_image* img = ans.image;
         LOG_INFO(bsdp_logger, BSDP_REPLY_SELECT)
             .arg(macText(query)).arg(arch).arg(model).arg(idText(ans.selected_id))
@@ -492,6 +504,24 @@ Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response)
         break;
     default:
         break;
+    }
+}
+
+void
+Impl::noteEvictions(const Pkt4Ptr& query) const {
+    // Each thread publishes only the evictions it is first to see, so the
+    // statistic adds up exactly without a lock.
+    uint64_t now = bsdp_bindings_evictions(bindings_);
+    uint64_t seen = evictions_seen_.load(std::memory_order_relaxed);
+    while (now > seen) {
+        if (evictions_seen_.compare_exchange_weak(seen, now, std::memory_order_relaxed)) {
+            stats::add(stats::BINDINGS_EVICTED, now - seen);
+            if (seen == 0) {
+                LOG_WARN(bsdp_logger, BSDP_BINDINGS_FULL).arg(params_.max_bindings)
+                    .arg(macText(query));
+            }
+            break;
+        }
     }
 }
 

@@ -79,6 +79,12 @@ public:
 private:
     // The iPXE stage of a non-BSDP query: a ChainURL as the boot file.
     void chainIpxe(const isc::dhcp::Pkt4Ptr& query, const isc::dhcp::Pkt4Ptr& response) const;
+    // Counts and logs an answer whose reply is built (may throw: the caller
+    // keeps the reply whatever happens here).
+    void reportAnswer(const struct bsdp_catalogue* cat, const struct bsdp_query& q,
+                      const struct bsdp_answer& ans, const isc::dhcp::Pkt4Ptr& query) const;
+    // Adds new evictions to bsdp.bindings-evicted; logs the first one.
+    void noteEvictions(const isc::dhcp::Pkt4Ptr& query) const;
     // Logs why a pinned index did not become the selected image.
     void explainPin(const struct bsdp_catalogue* cat, const struct bsdp_query& q,
                     const struct bsdp_answer& ans, uint32_t pinned, const isc::dhcp::Pkt4Ptr& query) const;
@@ -91,6 +97,7 @@ private:
     enum PinState { PINS_UNKNOWN, PINS_NONE, PINS_SOME };
     std::atomic<int> pin_state_{PINS_UNKNOWN};
     std::atomic<bool> echo_client_id_{true};   // Kea's default
+    mutable std::atomic<uint64_t> evictions_seen_{0};   // published in bsdp.bindings-evicted
 
     Params params_;
     struct bsdp_responder responder_;

@@ -7,6 +7,7 @@
 namespace isc {
 namespace bsdp {
 
+extern const isc::log::MessageID BSDP_BINDINGS_FULL = "BSDP_BINDINGS_FULL";
 extern const isc::log::MessageID BSDP_BINDING_DELETED = "BSDP_BINDING_DELETED";
 extern const isc::log::MessageID BSDP_BINDING_SET = "BSDP_BINDING_SET";
 extern const isc::log::MessageID BSDP_COMMAND_ERROR = "BSDP_COMMAND_ERROR";
@@ -51,6 +52,7 @@ extern const isc::log::MessageID BSDP_UNLOADED = "BSDP_UNLOADED";
 namespace {
 
 const char* values[] = {
+    "BSDP_BINDINGS_FULL", "the bindings table is full (max-bindings %1): the least recently selected Mac's binding was evicted to record %2",
     "BSDP_BINDING_DELETED", "binding of %1 deleted by command",
     "BSDP_BINDING_SET", "binding of %1 set to image %2 '%3' by command",
     "BSDP_COMMAND_ERROR", "command %1 failed: %2",

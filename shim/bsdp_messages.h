@@ -8,6 +8,7 @@
 namespace isc {
 namespace bsdp {
 
+extern const isc::log::MessageID BSDP_BINDINGS_FULL;
 extern const isc::log::MessageID BSDP_BINDING_DELETED;
 extern const isc::log::MessageID BSDP_BINDING_SET;
 extern const isc::log::MessageID BSDP_COMMAND_ERROR;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "bsdp_params.h"
 
+#include "hook/bindings.h"
 #include "hook/responder.h"
 
 #include <arpa/inet.h>
@@ -23,7 +24,7 @@ namespace {
 const char* const KNOWN[] = {
     "sets-directory", "server-address", "tftp-path-prefix", "http-url", "nfs-url",
     "server-priority", "state-file", "rescan-interval", "chain-window",
-    "machine-name-format", "fast-path",
+    "machine-name-format", "fast-path", "max-bindings",
 };
 
 std::string
@@ -133,6 +134,9 @@ parseParams(const ConstElementPtr& params) {
             p.rescan_interval = getInt(value, name, 0, int_max, ">= 0 (seconds)");
         } else if (name == "chain-window") {
             p.chain_window = getInt(value, name, 0, int_max, ">= 0 (seconds)");
+        } else if (name == "max-bindings") {
+            p.max_bindings = getInt(value, name, 1, BSDP_BINDINGS_CAPACITY_MAX,
+                                    "in 1.." + std::to_string(BSDP_BINDINGS_CAPACITY_MAX));
         } else if (name == "fast-path") {
             if (value->getType() != Element::boolean) {
                 throw ParamError(name, "must be true or false");

@@ -39,6 +39,7 @@ struct Params {
     int64_t chain_window = 600;
     bool has_machine_name_format = false;
     std::string machine_name_format;
+    int64_t max_bindings = 65536;        // bindings table capacity
     bool fast_path = false;              // answer BSDP INFORMs in buffer4_receive
 };
 

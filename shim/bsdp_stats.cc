@@ -18,6 +18,7 @@ const std::string REPLIES_LIST = "bsdp.replies-list";
 const std::string REPLIES_SELECT = "bsdp.replies-select";
 const std::string REPLIES_FAILED = "bsdp.replies-failed";
 const std::string LISTS_TRUNCATED = "bsdp.lists-truncated";
+const std::string BINDINGS_EVICTED = "bsdp.bindings-evicted";
 const std::string IMAGES = "bsdp.images";
 const std::string SETS_SKIPPED = "bsdp.sets-skipped";
 
@@ -57,9 +58,15 @@ count(const std::string& name) {
 }
 
 void
+add(const std::string& name, uint64_t n) {
+    StatsMgr::instance().addValue(name, static_cast<int64_t>(n));
+}
+
+void
 createAll() {
     for (const std::string* n : {&REQUESTS_LIST, &REQUESTS_SELECT, &REPLIES_LIST,
-                                 &REPLIES_SELECT, &REPLIES_FAILED, &LISTS_TRUNCATED}) {
+                                 &REPLIES_SELECT, &REPLIES_FAILED, &LISTS_TRUNCATED,
+                                 &BINDINGS_EVICTED}) {
         create(*n);
     }
     // "none" is never a drop; every real reason gets its counter.

@@ -20,6 +20,7 @@ extern const std::string REPLIES_LIST;      // ACK[LIST] sent
 extern const std::string REPLIES_SELECT;    // ACK[SELECT] sent
 extern const std::string REPLIES_FAILED;    // ACK[FAILED] sent
 extern const std::string LISTS_TRUNCATED;   // ACK[LIST] that could not hold every image
+extern const std::string BINDINGS_EVICTED;  // bindings pushed out of a full table
 extern const std::string IMAGES;            // gauge: images in the catalogue
 extern const std::string SETS_SKIPPED;      // gauge: sets not served
 
@@ -28,6 +29,9 @@ const std::string& dropped(enum bsdp_drop_reason reason);
 
 // Adds 1; names are prebuilt strings so a packet costs no allocation here.
 void count(const std::string& name);
+
+// Adds n.
+void add(const std::string& name, uint64_t n);
 
 // Creates every counter that does not exist yet at 0 (main thread).
 void createAll();

@@ -96,7 +96,8 @@ class BindingSuite(R.Suite):
              "test_ipxe_chain_after_select_within_window",
              "test_bad_machine_name_format_refused_naming_it",
              "test_config_reload_keeps_bindings",
-             "test_pin_added_by_config_reload_applies"]
+             "test_pin_added_by_config_reload_applies",
+             "test_full_table_evicts_least_recent_and_counts"]
 
     # ---- fixtures ----------------------------------------------------------
     def make_sets(self):
@@ -520,9 +521,37 @@ class BindingSuite(R.Suite):
             B.run_test(self, t, after=self.stop_keas)
 
 
+    def test_full_table_evicts_least_recent_and_counts(self):
+        state = os.path.join(self.work, "full.csv")
+        kea = self.start("full", **{"state-file": state, "max-bindings": 3})
+        macs = ["02:00:00:00:0f:%02x" % i for i in range(1, 6)]
+        for m in macs[:3]:
+            self.select_raw(ID_1001, mac=m)
+        self.select_raw(ID_1002, mac=macs[0])   # 1 again: 2 is now the least recent
+        for m in macs[3:]:
+            self.select_raw(ID_1001, mac=m)     # evict 2, then 3
+        sock = os.path.join(kea.dir, "kea4.sock")
+        a = B.control_command(sock, "bsdp-bindings-list")
+        held = sorted(b["hw-address"] for b in a["arguments"]["bindings"])
+        expect(held == sorted([macs[0], macs[3], macs[4]]), "bindings held: %s" % held)
+        a = B.control_command(sock, "statistic-get", {"name": "bsdp.bindings-evicted"})
+        value = a["arguments"]["bsdp.bindings-evicted"][0][0]
+        expect(value == 2, "bsdp.bindings-evicted = %r, want 2" % value)
+        full = self.wait_log(kea, r"BSDP_BINDINGS_FULL")
+        expect(len(full) == 1 and "max-bindings 3" in full[0] and macs[3] in full[0],
+               "BSDP_BINDINGS_FULL logged %d times: %s" % (len(full), full))
+        # The evicted Mac's LIST shows no selection; the kept ones do.
+        expect(self.selected(self.list_reply(mac=macs[1])) is None, "evicted Mac still selected")
+        expect(self.selected(self.list_reply(mac=macs[0])) == ID_1002, "kept Mac lost its selection")
+        kea.stop()
+        saved = parse_state(state)
+        expect(sorted(saved) == held, "state file holds %s" % sorted(saved))
+        print("    3 of 5 Macs kept, 2 evictions counted and logged once")
+
 def main():
     args = B.suite_arguments().parse_args()
     return B.run_suite("bindings", BindingSuite, args, ("kea-dhcp4", "ip"))
+
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <new>
 #include <string>
 #include <thread>
 #include <vector>
@@ -46,6 +47,35 @@ using isc::asiolink::IOAddress;
 using isc::data::Element;
 using isc::data::ConstElementPtr;
 using isc::data::ElementPtr;
+
+// Allocation failure on demand: with fail_countdown = k, the k-th
+// allocation from then on (in this thread) throws std::bad_alloc. Replacing
+// the global operator new reaches Kea's and the library's allocations too.
+thread_local long fail_countdown = -1;
+thread_local bool fail_fired = false;
+
+void*
+operator new(std::size_t n) {
+    if (fail_countdown >= 0 && fail_countdown-- == 0) {
+        fail_fired = true;
+        throw std::bad_alloc();
+    }
+    void* p = std::malloc(n ? n : 1);
+    if (!p) {
+        throw std::bad_alloc();
+    }
+    return (p);
+}
+
+void
+operator delete(void* p) noexcept {
+    std::free(p);
+}
+
+void
+operator delete(void* p, std::size_t) noexcept {
+    std::free(p);
+}
 
 namespace {
 
@@ -526,6 +556,55 @@ testSelectHttp() {
     return (ok);
 }
 
+// Whatever allocation fails in pkt4_send, the outcome is all or nothing: a
+// dropped query, or a finished ACK[SELECT] that goes out. A reply whose
+// building completed is never dropped because counting or logging it failed.
+bool
+testAllocationFailureNeverDropsAFinishedReply() {
+    bool ok = true;
+    int finished_kept = 0, dropped = 0;
+    for (long k = 0; k < 2000; ++k) {
+        Pkt4Ptr q = bsdpQuery(selectRequest(SERVER.toUint32(), imageId(3)));
+        Pkt4Ptr r = keaResponse(q);
+        Pkt4Ptr in = asReceived(q);
+        CalloutHandlePtr h = HooksManager::createCalloutHandle();
+        h->setArgument("query4", in);
+        h->setStatus(CalloutHandle::NEXT_STEP_CONTINUE);
+        HooksManager::callCallouts(hook_receive, *h);
+        h->setStatus(CalloutHandle::NEXT_STEP_CONTINUE);
+        h->setArgument("response4", r);
+        fail_fired = false;
+        fail_countdown = k;
+        try {
+            HooksManager::callCallouts(hook_send, *h);
+        } catch (const std::bad_alloc&) {
+            // Kea's own frame failed, not the library: not this test's case.
+        }
+        fail_countdown = -1;
+        if (!fail_fired) {
+            break;   // every allocation point was tried
+        }
+        OptionPtr vc = r->getOption(DHO_VENDOR_CLASS_IDENTIFIER);
+        OptionPtr rp = r->getOption(DHO_ROOT_PATH);
+        bool finished = vc && vc->toString() == BSDP_VENDOR_CLASS_PREFIX && rp &&
+            rp->toString() == "http://198.18.0.1/netboot/Image04.nbi/NetInstall.dmg";
+        bool drop = h->getStatus() == CalloutHandle::NEXT_STEP_DROP;
+        if (finished && drop) {
+            std::printf("  allocation %ld failed after the reply was built: reply dropped\n", k);
+        }
+        CHECK(!(finished && drop));
+        finished_kept += finished && !drop;
+        dropped += drop;
+        h->deleteAllArguments();
+    }
+    CHECK(fail_countdown == -1 && !fail_fired);
+    CHECK(dropped > 0);
+    CHECK(finished_kept > 0);
+    std::printf("  %d failures dropped the query, %d hit after the reply was built and it was kept\n",
+                dropped, finished_kept);
+    return (ok);
+}
+
 bool
 testListAfterSelectShowsSelected() {
     bool ok = true;
@@ -974,6 +1053,9 @@ testBadParametersRefused() {
         "\"tftp-path-prefix\": [ ]",
         "\"fast-path\": \"yes\"",
         "\"fast-path\": 1",
+        "\"max-bindings\": 0",
+        "\"max-bindings\": 16777217",
+        "\"max-bindings\": \"many\"",
     };
     for (auto const& b : bad) {
         bool loaded = load(params(b));
@@ -988,7 +1070,8 @@ testBadParametersRefused() {
     CHECK(load(params("\"server-address\": \"198.18.0.1\", \"nfs-url\": \"nfs:198.18.0.1:/srv/sets\", "
                       "\"tftp-path-prefix\": \"\", \"state-file\": \"" + sets_dir + "/x.csv\", "
                       "\"rescan-interval\": 0, \"chain-window\": 600, "
-                      "\"machine-name-format\": \"Mac%03d\"")));
+                      "\"machine-name-format\": \"Mac%03d\", \"max-bindings\": 16777216")));
+    CHECK(load(params("\"max-bindings\": 1")));
     return (ok);
 }
 
@@ -1028,6 +1111,8 @@ main(int argc, char** argv) {
         run("list_of_40_images_splits_into_whole_sub_option_instances", testList40Images);
         run("list_under_576_bytes_fits_and_keeps_the_default", testListFits576);
         run("select_http_sets_siaddr_file_root_path_machine_name", testSelectHttp);
+        run("allocation_failure_never_drops_a_finished_reply",
+            testAllocationFailureNeverDropsAFinishedReply);
         run("list_after_select_carries_the_selected_image", testListAfterSelectShowsSelected);
         run("selection_survives_unload_and_load", testSelectionSurvivesReload);
         run("select_of_unknown_image_gets_failed", testSelectUnknownFails);
