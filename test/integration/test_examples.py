@@ -343,15 +343,15 @@ class Suite:
 
     def test_install_destdir(self):
         dest = os.path.join(self.work, "destdir")
-        r = self.make("install", "DESTDIR=" + dest)
+        r = B.make(self.args.hook, "install", "DESTDIR=" + dest)
         expect(r.returncode == 0, "make install DESTDIR: %s%s" % (r.stdout, r.stderr[-2000:]))
         got = sorted(os.path.relpath(os.path.join(d, f), dest)
                      for d, _, fs in os.walk(dest) for f in fs)
-        hooks = self.make_var("HOOKS_DIR").lstrip("/")
-        prefix = self.make_var("PREFIX").lstrip("/")
+        hooks = B.make_var("HOOKS_DIR").lstrip("/")
+        prefix = B.make_var("PREFIX").lstrip("/")
         want = [hooks + "/libdhcp_bsdp.so", prefix + "/bin/bsdpc",
                 "etc/apparmor.d/local/usr.sbin.kea-dhcp4"]
-        if self.make_var("KEA_BSDP_CHECK"):
+        if B.make_var("KEA_BSDP_CHECK"):
             want.append(prefix + "/bin/kea-bsdp-check")
         expect(got == sorted(want), "installed %s, want %s" % (got, sorted(want)))
         expect(os.path.isdir(os.path.join(dest, "var/lib/kea")), "no state directory")
@@ -422,16 +422,16 @@ class Suite:
             lock.close()
 
     def install_for_real(self):
-        prefix = self.make_var("PREFIX")
+        prefix = B.make_var("PREFIX")
         aa = "/etc/apparmor.d"
-        touched = [os.path.join(self.make_var("HOOKS_DIR"), "libdhcp_bsdp.so"),
+        touched = [os.path.join(B.make_var("HOOKS_DIR"), "libdhcp_bsdp.so"),
                    prefix + "/bin/bsdpc", prefix + "/bin/kea-bsdp-check",
                    aa + "/local/usr.sbin.kea-dhcp4", aa + "/usr.sbin.kea-dhcp4"]
         saved = {p: read(p, "rb") if os.path.exists(p) else None for p in touched}
         state_existed = os.path.isdir("/var/lib/kea")
         try:
             for _ in range(2):   # twice: the second run must change nothing
-                r = self.make("install")
+                r = B.make(self.args.hook, "install")
                 expect(r.returncode == 0, "make install: %s%s" % (r.stdout, r.stderr[-2000:]))
             local = read(aa + "/local/usr.sbin.kea-dhcp4")
             expect(local.count("# BEGIN kea-bsdp") == 1, "override block appended twice")
@@ -448,7 +448,7 @@ class Suite:
                 self.apparmor_check(aa)
             else:
                 print("    no kea-dhcp4 AppArmor profile installed: parser check skipped")
-            r = self.make("uninstall")
+            r = B.make(self.args.hook, "uninstall")
             expect(r.returncode == 0, "make uninstall: %s" % r.stderr[-2000:])
             for p in touched[3:]:
                 if saved[p] is not None:
@@ -489,19 +489,6 @@ class Suite:
                      "/var/lib/kea/ r,"):
             expect(rule in pre, "the loaded profile does not include %r" % rule)
         print("    apparmor_parser -Q: profile compiles and includes the kea-bsdp rules")
-
-    def make(self, *args):
-        # The tree's own relative BUILD, so make finds its objects up to date.
-        build = os.path.relpath(os.path.dirname(self.args.hook), ROOT)
-        # ...and with the flags it was built with, should make relink anything.
-        san = ["SANITIZE=1"] if os.environ.get("BSDP_SANITIZER_PRELOAD") else []
-        return B.run(["make", "--no-print-directory", "-C", ROOT, "BUILD=" + build] + san +
-                     list(args), check=False, timeout=600)
-
-    def make_var(self, name):
-        r = B.run(["make", "--no-print-directory", "-s", "-C", ROOT, "--eval",
-                   "print-var-%: ; @echo $($*)", "print-var-" + name], check=False)
-        return r.stdout.strip()
 
     # ---- runner ----------------------------------------------------------------
     def run(self):
