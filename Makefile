@@ -198,6 +198,7 @@ integration: $(HOOK_SO) $(BSDPC) $(SHIM_TEST) $(KEA_BSDP_CHECK)
 	$(SAN_PRELOAD) $(PYTHON) test/integration/run.py --hook $(abspath $(HOOK_SO)) --bsdpc $(abspath $(BSDPC))
 	$(SAN_PRELOAD) $(PYTHON) test/integration/run.py --fast-path --hook $(abspath $(HOOK_SO)) --bsdpc $(abspath $(BSDPC))
 	$(SAN_PRELOAD) $(PYTHON) test/integration/test_examples.py --hook $(abspath $(HOOK_SO)) --bsdpc $(abspath $(BSDPC))
+	$(SAN_PRELOAD) $(PYTHON) test/integration/test_install.py --hook $(abspath $(HOOK_SO)) --bsdpc $(abspath $(BSDPC))
 	$(SAN_PRELOAD) $(PYTHON) test/integration/test_bindings.py --hook $(abspath $(HOOK_SO)) --bsdpc $(abspath $(BSDPC))
 	$(SAN_PRELOAD) $(PYTHON) test/integration/test_robustness.py --hook $(abspath $(HOOK_SO)) --bsdpc $(abspath $(BSDPC))
 

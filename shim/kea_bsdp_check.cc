@@ -28,6 +28,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -41,6 +42,8 @@ using isc::hooks::HookLibInfo;
 using isc::hooks::HookLibsCollection;
 using isc::hooks::HooksManager;
 using isc::hooks::ServerHooks;
+
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -391,6 +394,43 @@ printReport(const ConstElementPtr& args) {
     printDiags(args, "warnings", "warnings (served, but clients may fail to boot)");
 }
 
+// A private folder under TMPDIR (else /tmp), removed with whatever it
+// holds when it goes out of scope: also when an exception leaves the
+// constructor of the object it belongs to. remove_all, not a shell: the
+// name never passes through one.
+class TempDir {
+public:
+    TempDir() = default;
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    ~TempDir() {
+        if (path_.empty()) {
+            return;
+        }
+        std::error_code ec;
+        fs::remove_all(path_, ec);
+        if (ec) {
+            std::fprintf(stderr, "%s: could not remove %s: %s\n", PROG, path_.c_str(),
+                         ec.message().c_str());
+        }
+    }
+    void create() {
+        std::error_code ec;
+        fs::path base = fs::temp_directory_path(ec);
+        if (ec) {
+            throw std::runtime_error("no folder for temporary files (TMPDIR): " + ec.message());
+        }
+        std::string tmpl = (base / "kea-bsdp-check.XXXXXX").string();
+        if (!mkdtemp(&tmpl[0])) {
+            throw std::runtime_error("mkdtemp " + tmpl + ": " + std::strerror(errno));
+        }
+        path_ = tmpl;
+    }
+    const std::string& path() const { return (path_); }
+private:
+    std::string path_;
+};
+
 // The running server owns its state file: loading the library writes a
 // fresh copy of it at once and again at unload, which could overwrite
 // newer selections. The check loads a private copy instead, so the file is
@@ -407,18 +447,15 @@ public:
             return;     // the library reports the wrong type
         }
         std::string real = sf ? sf->stringValue() : DEFAULT_STATE_FILE;
-        char tmpl[] = "/tmp/kea-bsdp-check.XXXXXX";
-        if (!mkdtemp(tmpl)) {
-            throw std::runtime_error(std::string("mkdtemp: ") + std::strerror(errno));
-        }
-        dir_ = tmpl;
-        std::string copy_path = dir_ + "/state.csv";
+        dir_.create();
+        std::string copy_path = dir_.path() + "/state.csv";
         std::ifstream in(real.c_str(), std::ios::binary);
         if (in) {
-            std::ofstream out(copy_path.c_str(), std::ios::binary);
-            out << in.rdbuf();
-            if (!out) {
-                throw std::runtime_error("cannot copy state file " + real + " to " + copy_path);
+            in.close();
+            std::error_code ec;
+            if (!fs::is_regular_file(real, ec) || !fs::copy_file(real, copy_path, ec)) {
+                throw std::runtime_error("cannot copy state file " + real + " to " + copy_path +
+                                         ": " + (ec ? ec.message() : "not a regular file"));
             }
             note_ = "state-file " + real + ": read from a copy, left untouched";
         } else {
@@ -429,18 +466,9 @@ public:
         changed->set("state-file", Element::create(copy_path));
         entry.second = changed;
     }
-    ~StateCopy() {
-        if (!dir_.empty()) {
-            // The writer may have left its temporary file beside the copy.
-            std::string rm = "rm -rf '" + dir_ + "'";
-            if (std::system(rm.c_str()) != 0) {
-                std::fprintf(stderr, "%s: could not remove %s\n", PROG, dir_.c_str());
-            }
-        }
-    }
     const std::string& note() const { return (note_); }
 private:
-    std::string dir_;
+    TempDir dir_;   // the writer may leave its temporary file beside the copy
     std::string note_;
 };
 

@@ -46,15 +46,17 @@ strip_ours() {
 		{ drop = 0; print }' "$1"
 }
 
-# Replaces FILE by stdin only when the bytes differ (keeps mtime otherwise).
+# FILE's new text is written to FILE$NEW first, then `replace FILE` moves it
+# in only when the bytes differ (keeps mtime otherwise) and sets CHANGED.
+# replace never reads a pipe: each command of a pipeline runs in a subshell,
+# where CHANGED=1 would be lost and the profile never reloaded.
+NEW=.kea-bsdp.$$
 replace() {
-	tmp=$1.kea-bsdp.$$
-	cat >"$tmp"
-	if [ -f "$1" ] && cmp -s "$tmp" "$1"; then
-		rm -f "$tmp"
+	if [ -f "$1" ] && cmp -s "$1$NEW" "$1"; then
+		rm -f "$1$NEW"
 	else
-		[ -f "$1" ] && chmod --reference="$1" "$tmp"
-		mv -f "$tmp" "$1"
+		[ -f "$1" ] && chmod --reference="$1" "$1$NEW"
+		mv -f "$1$NEW" "$1"
 		CHANGED=1
 	fi
 }
@@ -69,6 +71,7 @@ reload_profile() {
 }
 
 CHANGED=0
+trap 'rm -f "$LOCAL$NEW" "$PROFILE$NEW"' EXIT
 case $ACTION in
 install)
 	mkdir -p "$(dirname "$LOCAL")"
@@ -80,7 +83,8 @@ install)
 			-e "s|/usr/lib/x86_64-linux-gnu/kea/hooks/|$HOOKS_DIR/|g" \
 			examples/apparmor/usr.sbin.kea-dhcp4
 		echo "$END"
-	} | replace "$LOCAL"
+	} >"$LOCAL$NEW"
+	replace "$LOCAL"
 	echo "install-local: AppArmor rules for $SETS_DIR and $STATE_DIR in $LOCAL"
 	# Debian 12's profile (kea 2.2.0-6) never includes local/: add the line
 	# before the profile's closing brace, marked so uninstall can remove it.
@@ -93,7 +97,8 @@ install)
 					if (i == last) { print "  " m; print "  " inc }
 					print line[i]
 				}
-			}' "$PROFILE" | replace "$PROFILE"
+			}' "$PROFILE" >"$PROFILE$NEW"
+		replace "$PROFILE"
 		echo "install-local: added '$INCLUDE' to $PROFILE"
 	fi
 	reload_profile
@@ -108,10 +113,12 @@ install)
 	;;
 uninstall)
 	if [ -f "$LOCAL" ]; then
-		strip_ours "$LOCAL" | replace "$LOCAL"
+		strip_ours "$LOCAL" >"$LOCAL$NEW"
+		replace "$LOCAL"
 	fi
 	if [ -f "$PROFILE" ] && grep -qxF "  $INCLUDE_MARK" "$PROFILE"; then
-		strip_ours "$PROFILE" | replace "$PROFILE"
+		strip_ours "$PROFILE" >"$PROFILE$NEW"
+		replace "$PROFILE"
 	fi
 	reload_profile
 	;;

@@ -412,3 +412,55 @@ def stop_processes(procs):
             except subprocess.TimeoutExpired:
                 os.kill(p.pid, signal.SIGKILL)
                 p.wait(timeout=5)
+
+
+# ---- make in the source tree, AppArmor's tools present or absent -----------
+ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
+APPARMOR_TOOLS = ("aa-enabled", "apparmor_parser")
+
+
+def make(hook, *args, env=None):
+    """make in the source tree with the BUILD that holds HOOK, so it finds its
+    objects up to date, and with the flags they were built with, should it
+    relink anything."""
+    build = os.path.relpath(os.path.dirname(hook), ROOT)
+    san = ["SANITIZE=1"] if os.environ.get("BSDP_SANITIZER_PRELOAD") else []
+    return run(["make", "--no-print-directory", "-C", ROOT, "BUILD=" + build] + san + list(args),
+               check=False, timeout=600, env=env)
+
+
+def make_var(name):
+    r = run(["make", "--no-print-directory", "-s", "-C", ROOT, "--eval",
+             "print-var-%: ; @echo $($*)", "print-var-" + name], check=False)
+    return r.stdout.strip()
+
+
+def apparmor_stubs(folder):
+    """Stand-ins for AppArmor's tools in FOLDER, to go first on PATH:
+    aa-enabled says AppArmor is enforcing, apparmor_parser records its
+    arguments. Returns (that PATH, a function that gives the parser's calls
+    so far, each a list of arguments)."""
+    calls = os.path.join(folder, "apparmor_parser.calls")
+    os.makedirs(folder, exist_ok=True)
+    stubs = {"aa-enabled": "exit 0\n",
+             # One line a call, arguments separated by tabs.
+             "apparmor_parser": "(IFS='\t'; echo \"$*\") >>'%s'\n" % calls}
+    for tool, body in stubs.items():
+        path = os.path.join(folder, tool)
+        with open(path, "w") as f:
+            f.write("#!/bin/sh\n" + body)
+        os.chmod(path, 0o755)
+
+    def parser_calls():
+        if not os.path.exists(calls):
+            return []
+        with open(calls) as f:
+            return [line.rstrip("\n").split("\t") for line in f]
+    return folder + os.pathsep + os.environ["PATH"], parser_calls
+
+
+def path_without_apparmor():
+    """PATH without the folders that hold AppArmor's tools, as on a machine
+    without the apparmor package (Debian 12's default)."""
+    return os.pathsep.join(d for d in os.environ["PATH"].split(os.pathsep)
+                           if not any(os.path.exists(os.path.join(d, t)) for t in APPARMOR_TOOLS))

@@ -7,6 +7,7 @@ is stopped by its PID, every file change to the sets is undone in finally."""
 import json
 import os
 import plistlib
+import re
 import shutil
 import struct
 import subprocess
@@ -24,7 +25,8 @@ ORDER = ["test_ops_commands_listed",
          "test_ops_reload_of_unreadable_directory_keeps_catalogue",
          "test_ops_rescan_interval_picks_up_changes",
          "test_ops_kea_bsdp_check_good_config",
-         "test_ops_kea_bsdp_check_bad_parameters"]
+         "test_ops_kea_bsdp_check_bad_parameters",
+         "test_ops_kea_bsdp_check_removes_its_temporary_folder"]
 
 COMMANDS = ["bsdp-images-list", "bsdp-reload", "bsdp-bindings-list", "bsdp-binding-set",
             "bsdp-binding-del"]
@@ -464,11 +466,11 @@ class OpsTests:
             f.write(text)
         return kea.conf
 
-    def run_check(self, conf, *extra, user=None):
+    def run_check(self, conf, *extra, user=None, env=None):
         cmd = [self.check_tool()] + list(extra) + [conf]
         if user is not None:
             cmd = ["setpriv", "--reuid=%d" % user, "--regid=%d" % user, "--clear-groups"] + cmd
-        return B.run(cmd, check=False, timeout=60)
+        return B.run(cmd, check=False, timeout=60, env=env)
 
     def test_ops_kea_bsdp_check_good_config(self):
         folder = os.path.join(self.work, "check-good")
@@ -529,6 +531,38 @@ class OpsTests:
                "broken JSON: %d %s" % (r.returncode, r.stderr))
         r = self.run_check("")
         expect(r.returncode == 2, "usage exit %d" % r.returncode)
+
+    def test_ops_kea_bsdp_check_removes_its_temporary_folder(self):
+        """The private copy of the state file goes to a folder under TMPDIR,
+        removed after every run: when the copy fails (the state-file is a
+        directory), and when the hook loads (an empty state file, a missing
+        one)."""
+        folder = os.path.join(self.work, "check-tmp")
+        tmp = os.path.join(folder, "tmp")
+        os.makedirs(tmp)
+        env = dict(os.environ, TMPDIR=tmp)
+        conf = self.check_config(os.path.join(folder, "dir"), self.params(**{"state-file": folder}))
+        r = self.run_check(conf, env=env)
+        m = re.search(r"cannot copy state file %s to (\S+)/state\.csv" % re.escape(folder), r.stderr)
+        expect(r.returncode == 1 and m, "a directory as state-file: exit %d\n%s" %
+               (r.returncode, r.stderr))
+        made = m.group(1)
+        try:
+            expect(not os.path.exists(made), "kea-bsdp-check left %s after the failed copy" % made)
+            expect(os.path.dirname(made) == tmp, "%s not under TMPDIR %s" % (made, tmp))
+        finally:
+            if re.fullmatch(r"/tmp/kea-bsdp-check\.\w{6}", made):   # what the old tool left
+                shutil.rmtree(made, ignore_errors=True)
+        print("    copy failed: %s" % r.stderr.strip().splitlines()[-1])
+        empty = os.path.join(folder, "empty.csv")
+        open(empty, "w").close()
+        for what, state in (("empty", empty), ("missing", os.path.join(folder, "none.csv"))):
+            conf = self.check_config(os.path.join(folder, what),
+                                     self.params(**{"state-file": state}))
+            r = self.run_check(conf, env=env)
+            expect(r.returncode == 0 and ("state-file %s: " % state) in r.stdout,
+                   "%s state file: exit %d\n%s%s" % (what, r.returncode, r.stdout, r.stderr))
+            expect(os.listdir(tmp) == [], "%s state file: left %s" % (what, os.listdir(tmp)))
 
     def test_ops_kea_bsdp_check_bad_parameters(self):
         folder = os.path.join(self.work, "check-bad")

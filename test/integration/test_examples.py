@@ -10,8 +10,10 @@ interface substituted. A Mac is played by bsdpc and scapy; what it would
 fetch next is fetched with curl (TFTP and HTTP) at exactly the addresses the
 replies name, and compared byte for byte with the files on disk.
 
-Then `make install` into a DESTDIR (the exact file list) and for real
-(AppArmor profile parsed by apparmor_parser), restoring the system after.
+Then `make install` into a DESTDIR (the exact file list) and for real,
+restoring the system after: once without AppArmor's tools (Debian 12's
+default) and once with stand-ins that record the profile reloads; the rules
+are checked by hand, and by apparmor_parser where it is installed.
 
 usage (root): test_examples.py --hook /abs/libdhcp_bsdp.so --bsdpc /abs/bsdpc [-k NAME]"""
 import fcntl
@@ -43,6 +45,11 @@ ESXI_INDEX = 4001
 EX_IP = "198.18.0.1"
 EX_IFACE = "eth0"
 EX_HOOK = "/usr/lib/x86_64-linux-gnu/kea/hooks/libdhcp_bsdp.so"
+# Rules of examples/apparmor the profile must hold once installed.
+AA_RULES = ("/srv/netboot/sets/** r,", "owner /var/lib/kea/bsdp-bindings.csv* rw,",
+            "/var/lib/kea/ r,")
+# An AppArmor file rule as examples/apparmor writes them.
+AA_FILE_RULE = re.compile(r"(owner )?/[A-Za-z0-9._/*-]* [rwamlkix]+,")
 
 
 Failure = B.Failure
@@ -343,22 +350,22 @@ class Suite:
 
     def test_install_destdir(self):
         dest = os.path.join(self.work, "destdir")
-        r = self.make("install", "DESTDIR=" + dest)
+        r = B.make(self.args.hook, "install", "DESTDIR=" + dest)
         expect(r.returncode == 0, "make install DESTDIR: %s%s" % (r.stdout, r.stderr[-2000:]))
         got = sorted(os.path.relpath(os.path.join(d, f), dest)
                      for d, _, fs in os.walk(dest) for f in fs)
-        hooks = self.make_var("HOOKS_DIR").lstrip("/")
-        prefix = self.make_var("PREFIX").lstrip("/")
+        hooks = B.make_var("HOOKS_DIR").lstrip("/")
+        prefix = B.make_var("PREFIX").lstrip("/")
         want = [hooks + "/libdhcp_bsdp.so", prefix + "/bin/bsdpc",
                 "etc/apparmor.d/local/usr.sbin.kea-dhcp4"]
-        if self.make_var("KEA_BSDP_CHECK"):
+        if B.make_var("KEA_BSDP_CHECK"):
             want.append(prefix + "/bin/kea-bsdp-check")
         expect(got == sorted(want), "installed %s, want %s" % (got, sorted(want)))
         expect(os.path.isdir(os.path.join(dest, "var/lib/kea")), "no state directory")
         self.same(read(os.path.join(dest, hooks, "libdhcp_bsdp.so"), "rb"), self.args.hook,
                   "installed hook")
         local = read(os.path.join(dest, "etc/apparmor.d/local/usr.sbin.kea-dhcp4"))
-        for rule in ("/srv/netboot/sets/** r,", "owner /var/lib/kea/bsdp-bindings.csv* rw,"):
+        for rule in AA_RULES:
             expect(rule in local, "override lacks %r" % rule)
         print("    DESTDIR: %s" % ", ".join(got))
 
@@ -422,17 +429,47 @@ class Suite:
             lock.close()
 
     def install_for_real(self):
-        prefix = self.make_var("PREFIX")
+        """Once as on a machine without the apparmor package (install-local.sh
+        must not need it), once with aa-enabled and apparmor_parser present
+        (stand-ins: every reload is recorded, none reaches the kernel)."""
+        stub_path, calls = B.apparmor_stubs(os.path.join(self.work, "apparmor-stubs"))
+        self.install_uninstall_for_real(B.path_without_apparmor(), None)
+        self.install_uninstall_for_real(stub_path, calls)
+        # The first install adds our block, the uninstall takes it out.
+        if os.path.exists("/etc/apparmor.d/usr.sbin.kea-dhcp4"):
+            expect(len(calls()) == 2, "reloads: %s, want install and uninstall" % calls())
+        print("    install, install, uninstall: without AppArmor's tools, then with them"
+              " (%d reloads)" % len(calls()))
+
+    def install_uninstall_for_real(self, path, calls):
+        """make install twice and make uninstall with PATH; with calls (the
+        stand-in parser's record) the reloads are checked too."""
+        prefix = B.make_var("PREFIX")
         aa = "/etc/apparmor.d"
-        touched = [os.path.join(self.make_var("HOOKS_DIR"), "libdhcp_bsdp.so"),
+        touched = [os.path.join(B.make_var("HOOKS_DIR"), "libdhcp_bsdp.so"),
                    prefix + "/bin/bsdpc", prefix + "/bin/kea-bsdp-check",
                    aa + "/local/usr.sbin.kea-dhcp4", aa + "/usr.sbin.kea-dhcp4"]
         saved = {p: read(p, "rb") if os.path.exists(p) else None for p in touched}
         state_existed = os.path.isdir("/var/lib/kea")
+        env = dict(os.environ, PATH=path)
+
+        def make(what):
+            """make WHAT; with the stand-ins, one reload of the profile
+            exactly when it or its override changed."""
+            files = touched[3:]
+            old = [read(p, "rb") if os.path.exists(p) else None for p in files]
+            before = len(calls()) if calls else 0
+            r = B.make(self.args.hook, what, env=env)
+            expect(r.returncode == 0, "make %s: %s%s" % (what, r.stdout, r.stderr[-2000:]))
+            if not calls:
+                return
+            new = [read(p, "rb") if os.path.exists(p) else None for p in files]
+            want = [["-r", "-T", "-W", files[1]]] if new != old and new[1] is not None else []
+            got = calls()[before:]
+            expect(got == want, "make %s: apparmor_parser calls %s, want %s" % (what, got, want))
         try:
             for _ in range(2):   # twice: the second run must change nothing
-                r = self.make("install")
-                expect(r.returncode == 0, "make install: %s%s" % (r.stdout, r.stderr[-2000:]))
+                make("install")
             local = read(aa + "/local/usr.sbin.kea-dhcp4")
             expect(local.count("# BEGIN kea-bsdp") == 1, "override block appended twice")
             if saved[aa + "/local/usr.sbin.kea-dhcp4"]:
@@ -447,9 +484,8 @@ class Suite:
             if os.path.exists(aa + "/usr.sbin.kea-dhcp4"):
                 self.apparmor_check(aa)
             else:
-                print("    no kea-dhcp4 AppArmor profile installed: parser check skipped")
-            r = self.make("uninstall")
-            expect(r.returncode == 0, "make uninstall: %s" % r.stderr[-2000:])
+                print("    no kea-dhcp4 AppArmor profile installed: rules not checked")
+            make("uninstall")
             for p in touched[3:]:
                 if saved[p] is not None:
                     expect(read(p, "rb") == saved[p], "make uninstall left %s changed" % p)
@@ -470,38 +506,36 @@ class Suite:
                     pass
 
     def apparmor_check(self, aa):
-        parser = shutil.which("apparmor_parser")
+        """Our block in the override, rule by rule (always: this must not
+        depend on what the machine has installed), and the profile's include
+        of it; then the whole profile through apparmor_parser if installed."""
         profile = aa + "/usr.sbin.kea-dhcp4"
+        lines = read(aa + "/local/usr.sbin.kea-dhcp4").splitlines()
+        # The BEGIN marker line goes on with a note; only the lines between
+        # the marker lines are rules.
+        begin = [i for i, l in enumerate(lines) if l.startswith("# BEGIN kea-bsdp")]
+        end = [i for i, l in enumerate(lines) if l == "# END kea-bsdp"]
+        expect(len(begin) == 1 and len(end) == 1 and begin[0] < end[0],
+               "markers at lines %s and %s" % (begin, end))
+        rules = [l.strip() for l in lines[begin[0] + 1:end[0]]
+                 if l.strip() and not l.strip().startswith("#")]
+        bad = [r for r in rules if not AA_FILE_RULE.fullmatch(r)]
+        expect(rules and not bad, "not AppArmor file rules: %s" % bad)
+        for rule in AA_RULES + (EX_HOOK + " mr,",):
+            expect(rule in rules, "the override block lacks %r" % rule)
+        expect(re.search(r"(?m)^\s*#?include.*<local/usr\.sbin\.kea-dhcp4>", read(profile)),
+               "%s does not include its local override" % profile)
+        parser = shutil.which("apparmor_parser")
         if not parser:
-            # Syntax sanity only: every rule line of our block ends in a comma.
-            text = read(aa + "/local/usr.sbin.kea-dhcp4")
-            block = text.split("# BEGIN kea-bsdp", 1)[1].split("# END kea-bsdp")[0]
-            rules = [l.strip() for l in block.splitlines()
-                     if l.strip() and not l.strip().startswith("#")]
-            expect(rules and all(r.endswith(",") for r in rules), "rules: %s" % rules)
-            print("    apparmor_parser not installed: rule syntax checked by hand")
+            print("    apparmor_parser not installed: rules checked by hand only")
             return
         # -Q: parse and compile without loading (works without kernel support).
         r = B.run([parser, "-Q", "-K", profile], check=False)
         expect(r.returncode == 0, "apparmor_parser -Q: %s" % r.stderr)
         pre = B.run([parser, "-Q", "-K", "-p", profile], check=False).stdout
-        for rule in ("/srv/netboot/sets/** r,", "owner /var/lib/kea/bsdp-bindings.csv* rw,",
-                     "/var/lib/kea/ r,"):
+        for rule in AA_RULES:
             expect(rule in pre, "the loaded profile does not include %r" % rule)
         print("    apparmor_parser -Q: profile compiles and includes the kea-bsdp rules")
-
-    def make(self, *args):
-        # The tree's own relative BUILD, so make finds its objects up to date.
-        build = os.path.relpath(os.path.dirname(self.args.hook), ROOT)
-        # ...and with the flags it was built with, should make relink anything.
-        san = ["SANITIZE=1"] if os.environ.get("BSDP_SANITIZER_PRELOAD") else []
-        return B.run(["make", "--no-print-directory", "-C", ROOT, "BUILD=" + build] + san +
-                     list(args), check=False, timeout=600)
-
-    def make_var(self, name):
-        r = B.run(["make", "--no-print-directory", "-s", "-C", ROOT, "--eval",
-                   "print-var-%: ; @echo $($*)", "print-var-" + name], check=False)
-        return r.stdout.strip()
 
     # ---- runner ----------------------------------------------------------------
     def run(self):

@@ -14,7 +14,7 @@
 #include "hook/bsdp_codec.h"
 #include "tools/lib/dhcp_msg.h"
 
-#define VECTOR "../shared/vectors/osx1011-ack-list.bin"
+#define VECTOR "test/vectors/osx1011-ack-list.bin"
 #define VECTOR_LEN 349
 #define OUT_MAX 65536
 

@@ -489,14 +489,22 @@ END_TEST
 
 /* ---- reply decoding ---- */
 
-START_TEST(test_codec_decodes_osx1011_ack_list)
+/* The OS X 10.11 server's ACK[LIST] (test/vectors/README.md); the suites run
+ * from the source tree. */
+static size_t read_osx1011_ack_list(uint8_t *buf, size_t size)
 {
-	FILE *f = fopen("../shared/vectors/osx1011-ack-list.bin", "rb");
-	ck_assert_ptr_nonnull(f);
-	uint8_t pkt[512], opt43[512];
-	size_t n = fread(pkt, 1, sizeof(pkt), f);
+	FILE *f = fopen("test/vectors/osx1011-ack-list.bin", "rb");
+	ck_assert_msg(f != NULL, "test/vectors/osx1011-ack-list.bin: %s", strerror(errno));
+	size_t n = fread(buf, 1, size, f);
 	fclose(f);
 	ck_assert_uint_eq(n, 349);
+	return n;
+}
+
+START_TEST(test_codec_decodes_osx1011_ack_list)
+{
+	uint8_t pkt[512], opt43[512];
+	size_t n = read_osx1011_ack_list(pkt, sizeof(pkt));
 	size_t instances;
 	int len = bsdp_codec_dhcp_option(pkt + 240, n - 240, 43, opt43, sizeof(opt43), &instances);
 	ck_assert_int_eq(len, 86);
@@ -620,10 +628,7 @@ START_TEST(test_codec_tells_other_messages_apart)
 	pkt[239] = 0x64; /* no magic cookie */
 	ck_assert(!bsdp_codec_is_bsdp_inform(pkt, n));
 	/* The real OS X server's ACK[LIST] is a reply, not a request. */
-	FILE *f = fopen("../shared/vectors/osx1011-ack-list.bin", "rb");
-	ck_assert_ptr_nonnull(f);
-	n = fread(pkt, 1, sizeof(pkt), f);
-	fclose(f);
+	n = read_osx1011_ack_list(pkt, sizeof(pkt));
 	ck_assert(!bsdp_codec_is_bsdp_inform(pkt, n));
 }
 END_TEST
