@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static char *dup_str(const char *s)
 {
@@ -133,6 +134,23 @@ int bsdp_catalogue_add(struct bsdp_catalogue *c, const struct bsdp_image *img)
 	c->images = arr;
 	c->images[c->n_images++] = *img;
 	return 0;
+}
+
+bool bsdp_root_path_is_url(const char *s)
+{
+	size_t n = 0;
+
+	/* RFC 3986: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
+	if (!s || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+		return false;
+	while ((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') ||
+	       (s[n] >= '0' && s[n] <= '9') || s[n] == '+' || s[n] == '-' || s[n] == '.')
+		n++;
+	if (s[n] != ':')
+		return false;
+	/* Apple's NFS form has no "//"; any other scheme needs it, so a file
+	 * named "a:b.dmg" stays a file. */
+	return strncmp(s + n + 1, "//", 2) == 0 || (n == 3 && strncasecmp(s, "nfs", 3) == 0);
 }
 
 static int add_diag(struct bsdp_diag **list, size_t *n, const char *path, const char *reason)

@@ -82,6 +82,13 @@ int bsdp_catalogue_warn(struct bsdp_catalogue *c, const char *path, const char *
 
 const struct bsdp_image *bsdp_catalogue_find(const struct bsdp_catalogue *c, uint32_t id);
 
+/* The one rule for a RootPath, shared by the scan and the responder: true
+ * for a URL sent to the client as written (a scheme then "://", such as
+ * http:// or https://, or Apple's nfs:<host>:<export>:<path>), false for a
+ * path relative to the set folder, which the scan checks and the responder
+ * turns into a URL. */
+bool bsdp_root_path_is_url(const char *root_path);
+
 /* "ppc", "i386", "arm" -> bit; 0 when unknown. */
 unsigned bsdp_arch_from_name(const char *name, size_t len);
 const char *bsdp_arch_name(unsigned arch_bit);

@@ -398,8 +398,6 @@ static int read_type(struct ctx *x, plist_t root)
 	else
 		return fail(x, -EINVAL, "key \"Type\" must be NFS, HTTP or BootFileOnly, found %s",
 			    quote(q, s, len));
-	if (x->img.type == BSDP_TYPE_NFS && !(x->opts && x->opts->nfs_available))
-		return fail(x, -ENOTSUP, "Type NFS needs nfs-url, which is not configured");
 	return 0;
 }
 
@@ -613,8 +611,13 @@ static int read_files(struct ctx *x, plist_t root, const char *set_dir)
 			return fail(x, -EINVAL, "key \"RootPath\" is empty");
 		if (has_control(s, len))
 			return fail(x, -EINVAL, "key \"RootPath\" contains a control character");
-		/* An indirect URL points elsewhere: nothing here to check. */
-		if (!strstr(s, "://")) {
+		/* An indirect URL points elsewhere: nothing here to check (s holds
+		 * no NUL, checked by get_string). */
+		if (!bsdp_root_path_is_url(s)) {
+			/* The responder makes nfs-url + set + RootPath of it. */
+			if (x->img.type == BSDP_TYPE_NFS && !(x->opts && x->opts->nfs_available))
+				return fail(x, -ENOTSUP,
+					    "Type NFS needs nfs-url, which is not configured");
 			if ((r = check_rel_path(x, "RootPath", s, len)) < 0)
 				return r;
 			if ((size_t)snprintf(full, sizeof(full), "%s/%s", x->set_path, s) >=

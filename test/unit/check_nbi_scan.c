@@ -428,6 +428,61 @@ START_TEST(test_scan_keeps_indirect_rootpath_verbatim_without_file_check)
 }
 END_TEST
 
+/* The scan and the responder share one rule (bsdp_root_path_is_url): a URL
+ * RootPath, nfs: included, is nobody's file to check, and an NFS set that
+ * names its own URL needs no nfs-url; a file RootPath is checked. */
+START_TEST(test_scan_checks_rootpath_files_but_not_urls)
+{
+	static const struct {
+		const char *set, *root_path;
+	} urls[] = {
+		{ "nfs-url.nbi", "nfs:198.18.0.9:/exports/netboot:Shared/NetBoot.dmg" },
+		{ "http-url.nbi", "http://198.18.0.9/x.dmg" },
+		{ "https-url.nbi", "HTTPS://198.18.0.9/x.dmg" },
+	};
+	static const char *const missing[] = { "file-missing.nbi", "file-with-colon.nbi" };
+	struct bsdp_catalogue *c = scan(formats[_i], "rooturl", &without_nfs);
+	char path[PATH_MAX], want[PATH_MAX * 2];
+	const struct bsdp_image *img;
+	const struct bsdp_diag *d;
+	size_t i;
+
+	for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+		img = image_in(c, urls[i].set);
+		ck_assert_msg(img != NULL, "%s not served", urls[i].set);
+		ck_assert_str_eq(img->root_path, urls[i].root_path);
+		ck_assert_ptr_null(diag_for(c->warnings, c->n_warnings, urls[i].set));
+	}
+	for (i = 0; i < sizeof(missing) / sizeof(missing[0]); i++) {
+		img = image_in(c, missing[i]);
+		d = diag_for(c->warnings, c->n_warnings, missing[i]);
+		ck_assert_ptr_nonnull(img);
+		ck_assert_msg(d != NULL, "no warning for %s", missing[i]);
+		fx(path, formats[_i], "rooturl", missing[i]);
+		textf(want, sizeof(want), "RootPath \"%s\" does not exist: %s/%s", img->root_path,
+		      path, img->root_path);
+		ck_assert_str_eq(d->reason, want);
+	}
+	ck_assert_uint_eq(c->n_warnings, 2);
+	/* A file RootPath of an NFS set is served through nfs-url only. */
+	d = diag_for(c->skipped, c->n_skipped, "file-nfs-type.nbi");
+	ck_assert_ptr_nonnull(d);
+	ck_assert_str_eq(d->reason, "Type NFS needs nfs-url, which is not configured");
+	ck_assert_uint_eq(c->n_skipped, 1);
+	ck_assert_uint_eq(c->n_images, 5);
+	bsdp_catalogue_free(c);
+
+	c = scan(formats[_i], "rooturl", &with_nfs);
+	img = image_in(c, "file-nfs-type.nbi");
+	ck_assert_ptr_nonnull(img);
+	ck_assert_str_eq(img->root_path, "NetBoot.dmg");
+	ck_assert_uint_eq(c->n_images, 6);
+	ck_assert_uint_eq(c->n_skipped, 0);
+	ck_assert_uint_eq(c->n_warnings, 2);
+	bsdp_catalogue_free(c);
+}
+END_TEST
+
 START_TEST(test_scan_accepts_booter_symlink_inside_the_set)
 {
 	struct bsdp_catalogue *c = scan(formats[_i], "mixed", &with_nfs);
@@ -823,6 +878,40 @@ START_TEST(test_catalogue_records_skips_and_warnings_as_copies)
 }
 END_TEST
 
+START_TEST(test_root_path_is_url_for_a_scheme_and_slashes_or_nfs)
+{
+	static const struct {
+		const char *root_path;
+		bool url;
+	} rows[] = {
+		{ "http://198.18.0.9/x.dmg", true },
+		{ "https://198.18.0.9/x.dmg", true },
+		{ "HTTP://198.18.0.9/x.dmg", true },
+		{ "nfs:198.18.0.9:/exports:NetBoot.dmg", true },
+		{ "NFS:198.18.0.9:/exports:NetBoot.dmg", true },
+		{ "nfs://198.18.0.9/exports/NetBoot.dmg", true },
+		{ "ftp+x-y.z://host/x", true },
+		{ "NetBoot.dmg", false },
+		{ "Shared/NetBoot.dmg", false },
+		{ "nfs", false },
+		{ "nfsx:NetBoot.dmg", false },
+		{ "nf:NetBoot.dmg", false },
+		{ "a:b.dmg", false },
+		{ "http:x.dmg", false },
+		{ "dir/http://x", false },
+		{ "1http://x", false },
+		{ "://x", false },
+		{ "", false },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		ck_assert_msg(bsdp_root_path_is_url(rows[i].root_path) == rows[i].url, "%s",
+			      rows[i].root_path);
+	ck_assert(!bsdp_root_path_is_url(NULL));
+}
+END_TEST
+
 START_TEST(test_catalogue_names_archs_and_types)
 {
 	ck_assert_uint_eq(bsdp_arch_from_name("ppc", 3), BSDP_ARCH_PPC);
@@ -998,6 +1087,7 @@ static Suite *nbi_scan_suite(void)
 	tcase_add_loop_test(tc, test_scan_filteronly_defaults_true_for_kind_3, 0, nf);
 	tcase_add_loop_test(tc, test_scan_keeps_disabled_set_marked_disabled, 0, nf);
 	tcase_add_loop_test(tc, test_scan_keeps_indirect_rootpath_verbatim_without_file_check, 0, nf);
+	tcase_add_loop_test(tc, test_scan_checks_rootpath_files_but_not_urls, 0, nf);
 	tcase_add_loop_test(tc, test_scan_accepts_booter_symlink_inside_the_set, 0, nf);
 	tcase_add_loop_test(tc, test_scan_warns_when_local_rootpath_is_absent, 0, nf);
 	tcase_add_loop_test(tc, test_scan_warns_when_i386_kernelcache_is_missing, 0, nf);
@@ -1019,6 +1109,7 @@ static Suite *nbi_scan_suite(void)
 	tcase_add_test(cat, test_catalogue_add_find_and_reject_duplicate_full_id);
 	tcase_add_test(cat, test_catalogue_records_skips_and_warnings_as_copies);
 	tcase_add_test(cat, test_catalogue_names_archs_and_types);
+	tcase_add_test(cat, test_root_path_is_url_for_a_scheme_and_slashes_or_nfs);
 	tcase_add_loop_test(cat, test_mac_parse_accepts_either_separator_case_and_zero_padding, 0,
 			    (int)(sizeof(good_macs) / sizeof(good_macs[0])));
 	tcase_add_loop_test(cat, test_mac_parse_rejects_malformed_and_leaves_output, 0,
