@@ -76,7 +76,68 @@ void bsdp_image_release(struct bsdp_image *img)
 	free(img->enabled_models);
 	free(img->enabled_macs);
 	free(img->disabled_macs);
+	free(img->stale.path);
+	free(img->stale.reason);
 	memset(img, 0, sizeof(*img));
+}
+
+/* Stores in *field (any object pointer) a copy of the n bytes at src, or
+ * NULL for a NULL src; false when out of memory. */
+static bool copy_mem(void *field, const void *src, size_t n)
+{
+	void *d = NULL;
+
+	if (src && !(d = malloc(n ? n : 1)))
+		return false;
+	if (d && n)
+		memcpy(d, src, n);
+	memcpy(field, &d, sizeof(d));
+	return true;
+}
+
+static size_t str_size(const char *s)
+{
+	return s ? strlen(s) + 1 : 0;
+}
+
+int bsdp_image_copy(struct bsdp_image *dst, const struct bsdp_image *src)
+{
+	struct bsdp_image d = *src;
+	bool ok;
+	size_t i;
+
+	/* No pointer of src's may stay in d: a failure midway releases d. */
+	d.name = d.set_dir = d.boot_file = d.root_path = d.chain_url = NULL;
+	d.enabled_models = NULL;
+	d.n_enabled_models = 0;
+	d.enabled_macs = d.disabled_macs = NULL;
+	d.stale.path = d.stale.reason = NULL;
+	ok = copy_mem(&d.name, src->name, src->name_len + 1) &&
+	     copy_mem(&d.set_dir, src->set_dir, str_size(src->set_dir)) &&
+	     copy_mem(&d.boot_file, src->boot_file, str_size(src->boot_file)) &&
+	     copy_mem(&d.root_path, src->root_path, str_size(src->root_path)) &&
+	     copy_mem(&d.chain_url, src->chain_url, str_size(src->chain_url)) &&
+	     copy_mem(&d.enabled_macs, src->enabled_macs,
+		      src->n_enabled_macs * sizeof(*src->enabled_macs)) &&
+	     copy_mem(&d.disabled_macs, src->disabled_macs,
+		      src->n_disabled_macs * sizeof(*src->disabled_macs)) &&
+	     copy_mem(&d.stale.path, src->stale.path, str_size(src->stale.path)) &&
+	     copy_mem(&d.stale.reason, src->stale.reason, str_size(src->stale.reason));
+	if (ok && src->n_enabled_models) {
+		ok = (d.enabled_models = calloc(src->n_enabled_models, sizeof(char *))) != NULL;
+		for (i = 0; ok && i < src->n_enabled_models; i++) {
+			ok = copy_mem(&d.enabled_models[i], src->enabled_models[i],
+				      str_size(src->enabled_models[i]));
+			d.n_enabled_models = i + 1;
+		}
+	}
+	if (!ok) {
+		bsdp_image_release(&d);
+		memset(dst, 0, sizeof(*dst));
+		return -ENOMEM;
+	}
+	*dst = d;
+	return 0;
 }
 
 static void free_diags(struct bsdp_diag *d, size_t n)
