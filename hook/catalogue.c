@@ -81,18 +81,22 @@ void bsdp_image_release(struct bsdp_image *img)
 	memset(img, 0, sizeof(*img));
 }
 
-/* Stores in *field (any object pointer) a copy of the n bytes at src, or
- * NULL for a NULL src; false when out of memory. */
-static bool copy_mem(void *field, const void *src, size_t n)
+/* A copy of the n bytes at src, or NULL for a NULL src. Once *ok is false
+ * (out of memory here or in an earlier call) it copies nothing more. */
+static void *copy_mem(const void *src, size_t n, bool *ok)
 {
-	void *d = NULL;
+	void *d;
 
-	if (src && !(d = malloc(n ? n : 1)))
-		return false;
-	if (d && n)
+	if (!src || !*ok)
+		return NULL;
+	d = malloc(n ? n : 1);
+	if (!d) {
+		*ok = false;
+		return NULL;
+	}
+	if (n)
 		memcpy(d, src, n);
-	memcpy(field, &d, sizeof(d));
-	return true;
+	return d;
 }
 
 static size_t str_size(const char *s)
@@ -103,31 +107,30 @@ static size_t str_size(const char *s)
 int bsdp_image_copy(struct bsdp_image *dst, const struct bsdp_image *src)
 {
 	struct bsdp_image d = *src;
-	bool ok;
+	bool ok = true;
 	size_t i;
 
-	/* No pointer of src's may stay in d: a failure midway releases d. */
-	d.name = d.set_dir = d.boot_file = d.root_path = d.chain_url = NULL;
+	/* Every pointer is replaced by its copy (or NULL): a failure midway
+	 * leaves d owning what it holds, for bsdp_image_release. */
+	d.name = copy_mem(src->name, src->name_len + 1, &ok);
+	d.set_dir = copy_mem(src->set_dir, str_size(src->set_dir), &ok);
+	d.boot_file = copy_mem(src->boot_file, str_size(src->boot_file), &ok);
+	d.root_path = copy_mem(src->root_path, str_size(src->root_path), &ok);
+	d.chain_url = copy_mem(src->chain_url, str_size(src->chain_url), &ok);
+	d.enabled_macs = copy_mem(src->enabled_macs,
+				  src->n_enabled_macs * sizeof(*src->enabled_macs), &ok);
+	d.disabled_macs = copy_mem(src->disabled_macs,
+				   src->n_disabled_macs * sizeof(*src->disabled_macs), &ok);
+	d.stale.path = copy_mem(src->stale.path, str_size(src->stale.path), &ok);
+	d.stale.reason = copy_mem(src->stale.reason, str_size(src->stale.reason), &ok);
 	d.enabled_models = NULL;
 	d.n_enabled_models = 0;
-	d.enabled_macs = d.disabled_macs = NULL;
-	d.stale.path = d.stale.reason = NULL;
-	ok = copy_mem(&d.name, src->name, src->name_len + 1) &&
-	     copy_mem(&d.set_dir, src->set_dir, str_size(src->set_dir)) &&
-	     copy_mem(&d.boot_file, src->boot_file, str_size(src->boot_file)) &&
-	     copy_mem(&d.root_path, src->root_path, str_size(src->root_path)) &&
-	     copy_mem(&d.chain_url, src->chain_url, str_size(src->chain_url)) &&
-	     copy_mem(&d.enabled_macs, src->enabled_macs,
-		      src->n_enabled_macs * sizeof(*src->enabled_macs)) &&
-	     copy_mem(&d.disabled_macs, src->disabled_macs,
-		      src->n_disabled_macs * sizeof(*src->disabled_macs)) &&
-	     copy_mem(&d.stale.path, src->stale.path, str_size(src->stale.path)) &&
-	     copy_mem(&d.stale.reason, src->stale.reason, str_size(src->stale.reason));
 	if (ok && src->n_enabled_models) {
-		ok = (d.enabled_models = calloc(src->n_enabled_models, sizeof(char *))) != NULL;
+		d.enabled_models = calloc(src->n_enabled_models, sizeof(char *));
+		ok = d.enabled_models != NULL;
 		for (i = 0; ok && i < src->n_enabled_models; i++) {
-			ok = copy_mem(&d.enabled_models[i], src->enabled_models[i],
-				      str_size(src->enabled_models[i]));
+			d.enabled_models[i] = copy_mem(src->enabled_models[i],
+						       str_size(src->enabled_models[i]), &ok);
 			d.n_enabled_models = i + 1;
 		}
 	}
