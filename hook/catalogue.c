@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static char *dup_str(const char *s)
 {
@@ -75,7 +76,71 @@ void bsdp_image_release(struct bsdp_image *img)
 	free(img->enabled_models);
 	free(img->enabled_macs);
 	free(img->disabled_macs);
+	free(img->stale.path);
+	free(img->stale.reason);
 	memset(img, 0, sizeof(*img));
+}
+
+/* A copy of the n bytes at src, or NULL for a NULL src. Once *ok is false
+ * (out of memory here or in an earlier call) it copies nothing more. */
+static void *copy_mem(const void *src, size_t n, bool *ok)
+{
+	void *d;
+
+	if (!src || !*ok)
+		return NULL;
+	d = malloc(n ? n : 1);
+	if (!d) {
+		*ok = false;
+		return NULL;
+	}
+	if (n)
+		memcpy(d, src, n);
+	return d;
+}
+
+static size_t str_size(const char *s)
+{
+	return s ? strlen(s) + 1 : 0;
+}
+
+int bsdp_image_copy(struct bsdp_image *dst, const struct bsdp_image *src)
+{
+	struct bsdp_image d = *src;
+	bool ok = true;
+	size_t i;
+
+	/* Every pointer is replaced by its copy (or NULL): a failure midway
+	 * leaves d owning what it holds, for bsdp_image_release. */
+	d.name = copy_mem(src->name, src->name_len + 1, &ok);
+	d.set_dir = copy_mem(src->set_dir, str_size(src->set_dir), &ok);
+	d.boot_file = copy_mem(src->boot_file, str_size(src->boot_file), &ok);
+	d.root_path = copy_mem(src->root_path, str_size(src->root_path), &ok);
+	d.chain_url = copy_mem(src->chain_url, str_size(src->chain_url), &ok);
+	d.enabled_macs = copy_mem(src->enabled_macs,
+				  src->n_enabled_macs * sizeof(*src->enabled_macs), &ok);
+	d.disabled_macs = copy_mem(src->disabled_macs,
+				   src->n_disabled_macs * sizeof(*src->disabled_macs), &ok);
+	d.stale.path = copy_mem(src->stale.path, str_size(src->stale.path), &ok);
+	d.stale.reason = copy_mem(src->stale.reason, str_size(src->stale.reason), &ok);
+	d.enabled_models = NULL;
+	d.n_enabled_models = 0;
+	if (ok && src->n_enabled_models) {
+		d.enabled_models = calloc(src->n_enabled_models, sizeof(char *));
+		ok = d.enabled_models != NULL;
+		for (i = 0; ok && i < src->n_enabled_models; i++) {
+			d.enabled_models[i] = copy_mem(src->enabled_models[i],
+						       str_size(src->enabled_models[i]), &ok);
+			d.n_enabled_models = i + 1;
+		}
+	}
+	if (!ok) {
+		bsdp_image_release(&d);
+		memset(dst, 0, sizeof(*dst));
+		return -ENOMEM;
+	}
+	*dst = d;
+	return 0;
 }
 
 static void free_diags(struct bsdp_diag *d, size_t n)
@@ -133,6 +198,23 @@ int bsdp_catalogue_add(struct bsdp_catalogue *c, const struct bsdp_image *img)
 	c->images = arr;
 	c->images[c->n_images++] = *img;
 	return 0;
+}
+
+bool bsdp_root_path_is_url(const char *s)
+{
+	size_t n = 0;
+
+	/* RFC 3986: scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) */
+	if (!s || !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
+		return false;
+	while ((s[n] >= 'a' && s[n] <= 'z') || (s[n] >= 'A' && s[n] <= 'Z') ||
+	       (s[n] >= '0' && s[n] <= '9') || s[n] == '+' || s[n] == '-' || s[n] == '.')
+		n++;
+	if (s[n] != ':')
+		return false;
+	/* Apple's NFS form has no "//"; any other scheme needs it, so a file
+	 * named "a:b.dmg" stays a file. */
+	return strncmp(s + n + 1, "//", 2) == 0 || (n == 3 && strncasecmp(s, "nfs", 3) == 0);
 }
 
 static int add_diag(struct bsdp_diag **list, size_t *n, const char *path, const char *reason)

@@ -26,6 +26,12 @@ enum bsdp_image_type {
 	BSDP_TYPE_BOOTFILEONLY,
 };
 
+/* A diagnostic for operators: a skipped set or a warning about a served one. */
+struct bsdp_diag {
+	char *path;     /* the plist or set folder */
+	char *reason;
+};
+
 struct bsdp_image {
 	uint32_t id;                    /* full boot_image_id */
 	uint16_t index;
@@ -50,12 +56,12 @@ struct bsdp_image {
 	size_t n_enabled_macs;
 	uint8_t (*disabled_macs)[6];
 	size_t n_disabled_macs;
-};
-
-/* A diagnostic for operators: a skipped set or a warning about a served one. */
-struct bsdp_diag {
-	char *path;     /* the plist or set folder */
-	char *reason;
+	/* Set (reason not NULL) when the set folder no longer reads and this is
+	 * its last good version, served on (plist/nbi_scan.h): the path and
+	 * reason a skip would give, and since when it fails (seconds since the
+	 * epoch). */
+	struct bsdp_diag stale;
+	int64_t stale_since;
 };
 
 struct bsdp_catalogue {
@@ -76,11 +82,20 @@ void bsdp_catalogue_free(struct bsdp_catalogue *c);
 int bsdp_catalogue_add(struct bsdp_catalogue *c, const struct bsdp_image *img);
 /* Frees the allocations of an image that was not added. */
 void bsdp_image_release(struct bsdp_image *img);
+/* Deep copy of src into *dst (zeroed on failure): 0 or -ENOMEM. */
+int bsdp_image_copy(struct bsdp_image *dst, const struct bsdp_image *src);
 /* Records a skipped set or a warning (strings are copied). */
 int bsdp_catalogue_skip(struct bsdp_catalogue *c, const char *path, const char *reason);
 int bsdp_catalogue_warn(struct bsdp_catalogue *c, const char *path, const char *reason);
 
 const struct bsdp_image *bsdp_catalogue_find(const struct bsdp_catalogue *c, uint32_t id);
+
+/* The one rule for a RootPath, shared by the scan and the responder: true
+ * for a URL sent to the client as written (a scheme then "://", such as
+ * http:// or https://, or Apple's nfs:<host>:<export>:<path>), false for a
+ * path relative to the set folder, which the scan checks and the responder
+ * turns into a URL. */
+bool bsdp_root_path_is_url(const char *root_path);
 
 /* "ppc", "i386", "arm" -> bit; 0 when unknown. */
 unsigned bsdp_arch_from_name(const char *name, size_t len);

@@ -412,7 +412,7 @@ static const char *make_root_path(const struct bsdp_responder *r, const struct b
 	out[0] = '\0';
 	if (img->type == BSDP_TYPE_BOOTFILEONLY || !img->root_path)
 		return NULL;
-	if (strstr(img->root_path, "://") || strncmp(img->root_path, "nfs:", 4) == 0) {
+	if (bsdp_root_path_is_url(img->root_path)) {
 		sb_puts(&s, img->root_path); /* an indirect URL, used as written */
 	} else if (img->type == BSDP_TYPE_HTTP) {
 		root_path_http(r, img, host, &s);

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <plist/plist.h>
@@ -398,8 +399,6 @@ static int read_type(struct ctx *x, plist_t root)
 	else
 		return fail(x, -EINVAL, "key \"Type\" must be NFS, HTTP or BootFileOnly, found %s",
 			    quote(q, s, len));
-	if (x->img.type == BSDP_TYPE_NFS && !(x->opts && x->opts->nfs_available))
-		return fail(x, -ENOTSUP, "Type NFS needs nfs-url, which is not configured");
 	return 0;
 }
 
@@ -613,8 +612,13 @@ static int read_files(struct ctx *x, plist_t root, const char *set_dir)
 			return fail(x, -EINVAL, "key \"RootPath\" is empty");
 		if (has_control(s, len))
 			return fail(x, -EINVAL, "key \"RootPath\" contains a control character");
-		/* An indirect URL points elsewhere: nothing here to check. */
-		if (!strstr(s, "://")) {
+		/* An indirect URL points elsewhere: nothing here to check (s holds
+		 * no NUL, checked by get_string). */
+		if (!bsdp_root_path_is_url(s)) {
+			/* The responder makes nfs-url + set + RootPath of it. */
+			if (x->img.type == BSDP_TYPE_NFS && !(x->opts && x->opts->nfs_available))
+				return fail(x, -ENOTSUP,
+					    "Type NFS needs nfs-url, which is not configured");
 			if ((r = check_rel_path(x, "RootPath", s, len)) < 0)
 				return r;
 			if ((size_t)snprintf(full, sizeof(full), "%s/%s", x->set_path, s) >=
@@ -901,11 +905,49 @@ static int list_sets(const char *dir, char ***ret, size_t *ret_n, bool *ret_more
 	return 0;
 }
 
+/* The image that set folder `name` gave in the previous catalogue, if any. */
+static const struct bsdp_image *previous_image(const struct bsdp_catalogue *prev,
+					       const char *name)
+{
+	size_t i;
+
+	for (i = 0; prev && i < prev->n_images; i++)
+		if (prev->images[i].set_dir && strcmp(prev->images[i].set_dir, name) == 0)
+			return &prev->images[i];
+	return NULL;
+}
+
+/* A set that no longer reads: its last good version (prev) goes on being
+ * served, marked stale, unless an earlier set took its image id meanwhile;
+ * else it is skipped. -ENOMEM only. */
+static int keep_stale(struct bsdp_catalogue *c, const struct bsdp_image *prev, const char *path,
+		      const char *reason, const struct bsdp_scan_options *opts)
+{
+	struct bsdp_image img;
+	int r;
+
+	if (!prev)
+		return bsdp_catalogue_skip(c, path, reason);
+	if (bsdp_image_copy(&img, prev) < 0)
+		return -ENOMEM;
+	free(img.stale.path);
+	free(img.stale.reason);
+	img.stale.path = strdup(path);
+	img.stale.reason = strdup(reason);
+	if (!prev->stale.reason)
+		img.stale_since = opts->now ? opts->now : (int64_t)time(NULL);
+	r = img.stale.path && img.stale.reason ? bsdp_catalogue_add(c, &img) : -ENOMEM;
+	if (r < 0)
+		bsdp_image_release(&img);
+	return r == -EEXIST ? bsdp_catalogue_skip(c, path, reason) : r;
+}
+
 /* Reads one set and adds it to c, or records why not. -ENOMEM only. Sets
  * *vanished when the folder listed a moment ago is gone (not a dangling
  * link): the directory changed under the scan. */
 static int scan_one(struct bsdp_catalogue *c, const char *path, const char *name,
-		    const struct bsdp_scan_options *opts, bool *vanished)
+		    const struct bsdp_scan_options *opts, const struct bsdp_catalogue *previous,
+		    bool *vanished)
 {
 	char reason[REASON_MAX];
 	struct bsdp_catalogue *warn;
@@ -937,7 +979,7 @@ static int scan_one(struct bsdp_catalogue *c, const char *path, const char *name
 		return r;
 	}
 	if (r < 0) {
-		r = bsdp_catalogue_skip(c, path, reason);
+		r = keep_stale(c, previous_image(previous, name), path, reason, opts);
 	} else if ((r = bsdp_catalogue_add(c, &img)) == -EEXIST) {
 		prev = bsdp_catalogue_find(c, img.id);
 		textf(reason, sizeof(reason),
@@ -963,6 +1005,7 @@ static struct bsdp_catalogue *scan_pass(const char *dir, const struct bsdp_scan_
 					bool *ret_changed, int *ret_err)
 {
 	struct bsdp_catalogue *c = NULL;
+	const struct bsdp_catalogue *previous = NULL;
 	char **names = NULL, path[PATH_MAX], reason[REASON_MAX];
 	size_t n = 0, i, dlen;
 	bool more = false, vanished = false;
@@ -984,12 +1027,15 @@ static struct bsdp_catalogue *scan_pass(const char *dir, const struct bsdp_scan_
 	dlen = strlen(dir);
 	while (dlen > 1 && dir[dlen - 1] == '/')
 		dlen--;
+	if (opts && opts->previous && opts->previous->sets_directory &&
+	    strcmp(opts->previous->sets_directory, dir) == 0)
+		previous = opts->previous;
 	for (i = 0; r == 0 && i < n; i++) {
 		if ((size_t)snprintf(path, sizeof(path), "%.*s/%s", (int)dlen, dir, names[i]) >=
 		    sizeof(path))
 			r = bsdp_catalogue_skip(c, names[i], "path of set folder is too long");
 		else
-			r = scan_one(c, path, names[i], opts, &vanished);
+			r = scan_one(c, path, names[i], opts, previous, &vanished);
 	}
 	if (r == 0 && more) {
 		textf(reason, sizeof(reason), "more than %d set folders; the rest were not read",

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "../hook/catalogue.h"
 
@@ -18,6 +19,14 @@ extern "C" {
 
 struct bsdp_scan_options {
 	bool nfs_available;   /* nfs-url configured; else NFS sets are skipped */
+	/* The catalogue served now, or NULL. A set it serves whose folder is
+	 * still there but no longer reads (an operator rewriting its plist in
+	 * place, say) is served on from it, marked stale (bsdp_image.stale),
+	 * instead of being skipped; stale_since is kept from it when it was
+	 * already stale. A removed folder drops the set. Only used when its
+	 * sets_directory is the directory scanned. */
+	const struct bsdp_catalogue *previous;
+	int64_t now;          /* seconds since the epoch for stale_since; 0 = the clock */
 };
 
 /* Reads one set folder (absolute or relative path ending in ".nbi").

@@ -78,6 +78,16 @@ macList(const uint8_t (*macs)[6], size_t n) {
     return (list);
 }
 
+// Why a set is served from its last good version, and since when.
+ElementPtr
+staleElement(const struct bsdp_image& img) {
+    ElementPtr e = Element::createMap();
+    e->set("path", stringOrNull(img.stale.path));
+    e->set("reason", stringOrNull(img.stale.reason));
+    e->set("since", Element::create(utcText(img.stale_since)));
+    return (e);
+}
+
 ElementPtr
 imageElement(const struct bsdp_image& img) {
     ElementPtr e = Element::createMap();
@@ -117,6 +127,9 @@ imageElement(const struct bsdp_image& img) {
                       (a >> 8) & 0xff, a & 0xff);
         e->set("load-balance-server", Element::create(std::string(buf)));
     }
+    if (img.stale.reason) {
+        e->set("stale", staleElement(img));
+    }
     return (e);
 }
 
@@ -136,17 +149,28 @@ ConstElementPtr
 imagesList(const ConstElementPtr&) {
     CatalogueConstPtr cat = ops_impl->catalogue();
     ElementPtr images = Element::createList();
+    // The problems beside skipped and warnings: sets served stale.
+    ElementPtr stale = Element::createList();
     for (size_t i = 0; i < cat->n_images; ++i) {
         images->add(imageElement(cat->images[i]));
+        if (cat->images[i].stale.reason) {
+            ElementPtr e = staleElement(cat->images[i]);
+            e->set("set", Element::create(std::string(cat->images[i].set_dir)));
+            stale->add(e);
+        }
     }
     ElementPtr args = Element::createMap();
     args->set("sets-directory", Element::create(ops_impl->params().sets_directory));
     args->set("images", images);
     args->set("skipped", diagList(cat->skipped, cat->n_skipped));
     args->set("warnings", diagList(cat->warnings, cat->n_warnings));
-    char text[160];
-    std::snprintf(text, sizeof(text), "%zu image(s), %zu set(s) skipped, %zu warning(s)",
-                  cat->n_images, cat->n_skipped, cat->n_warnings);
+    args->set("stale", stale);
+    char text[200];
+    int n = std::snprintf(text, sizeof(text), "%zu image(s), %zu set(s) skipped, %zu warning(s)",
+                          cat->n_images, cat->n_skipped, cat->n_warnings);
+    if (!stale->empty() && n > 0 && static_cast<size_t>(n) < sizeof(text)) {
+        std::snprintf(text + n, sizeof(text) - n, ", %zu served stale", stale->size());
+    }
     return (createAnswer(CONTROL_RESULT_SUCCESS, text, args));
 }
 
@@ -163,6 +187,7 @@ reloadNow(const ConstElementPtr&) {
     args->set("images", integer(r.images));
     args->set("skipped", integer(r.skipped));
     args->set("warnings", integer(r.warnings));
+    args->set("stale", integer(r.stale));
     args->set("seconds", Element::create(r.seconds));
     char text[160];
     std::snprintf(text, sizeof(text), "%zu image(s), %zu set(s) skipped, %zu warning(s) in %.1f ms",

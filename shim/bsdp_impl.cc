@@ -249,10 +249,11 @@ Impl::publish(struct bsdp_catalogue* fresh) {
 }
 
 struct bsdp_catalogue*
-Impl::scan() const {
+Impl::scan(const struct bsdp_catalogue* previous) const {
     struct bsdp_scan_options opts;
     std::memset(&opts, 0, sizeof(opts));
     opts.nfs_available = params_.has_nfs_url;
+    opts.previous = previous;
     int err = 0;
     struct bsdp_catalogue* c = bsdp_nbi_scan(params_.sets_directory.c_str(), &opts, &err);
     if (!c) {

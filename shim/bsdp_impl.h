@@ -43,8 +43,9 @@ public:
     // Publishes a new snapshot; packets in flight keep theirs.
     void publish(struct bsdp_catalogue* fresh);
     // Scans sets-directory into a new catalogue (logs it); throws on an
-    // unreadable directory.
-    struct bsdp_catalogue* scan() const;
+    // unreadable directory. A set of previous (the catalogue served now, or
+    // null) that no longer reads is served on from it, marked stale.
+    struct bsdp_catalogue* scan(const struct bsdp_catalogue* previous = nullptr) const;
 
     // The image index a host reservation pins for this MAC
     // ("user-context": {"bsdp-image": INDEX}), or 0. Logs invalid values.

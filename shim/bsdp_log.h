@@ -9,6 +9,9 @@
 
 #include "bsdp_messages.h"
 
+#include <cstdint>
+#include <string>
+
 namespace isc {
 namespace bsdp {
 
@@ -16,6 +19,10 @@ extern isc::log::Logger bsdp_logger;
 
 // Debug level of per-packet messages (drops, LIST details).
 extern const int BSDP_DBG_PACKET;
+
+// Seconds since the epoch as logs and commands show a time:
+// "2024-05-01T12:00:00Z" (UTC).
+std::string utcText(int64_t seconds);
 
 } // namespace bsdp
 } // namespace isc

@@ -33,7 +33,10 @@ extern const isc::log::MessageID BSDP_RESCAN_CHANGED = "BSDP_RESCAN_CHANGED";
 extern const isc::log::MessageID BSDP_RESCAN_ERROR = "BSDP_RESCAN_ERROR";
 extern const isc::log::MessageID BSDP_RESCAN_STARTED = "BSDP_RESCAN_STARTED";
 extern const isc::log::MessageID BSDP_RESCAN_STOPPED = "BSDP_RESCAN_STOPPED";
+extern const isc::log::MessageID BSDP_SET_RECOVERED = "BSDP_SET_RECOVERED";
 extern const isc::log::MessageID BSDP_SET_SKIPPED = "BSDP_SET_SKIPPED";
+extern const isc::log::MessageID BSDP_SET_STALE = "BSDP_SET_STALE";
+extern const isc::log::MessageID BSDP_SET_STALE_DROPPED = "BSDP_SET_STALE_DROPPED";
 extern const isc::log::MessageID BSDP_SET_WARNING = "BSDP_SET_WARNING";
 extern const isc::log::MessageID BSDP_STATE_BAD_LINE = "BSDP_STATE_BAD_LINE";
 extern const isc::log::MessageID BSDP_STATE_LOADED = "BSDP_STATE_LOADED";
@@ -78,7 +81,10 @@ const char* values[] = {
     "BSDP_RESCAN_ERROR", "rescan of %1 failed unexpectedly: %2",
     "BSDP_RESCAN_STARTED", "watching %1 for changes every %2 s",
     "BSDP_RESCAN_STOPPED", "stopped watching %1",
+    "BSDP_SET_RECOVERED", "NetBoot set %1 reads again (it failed from %2 on); serving it fresh",
     "BSDP_SET_SKIPPED", "NetBoot set %1 skipped: %2",
+    "BSDP_SET_STALE", "NetBoot set %1 no longer reads (%2), failing since %3: still serving its last good version until it reads again or its folder is removed",
+    "BSDP_SET_STALE_DROPPED", "NetBoot set %1, failing since %2, is no longer served: its folder is gone or it was skipped",
     "BSDP_SET_WARNING", "NetBoot set %1: %2",
     "BSDP_STATE_BAD_LINE", "state file %1 line %2: %3; line ignored",
     "BSDP_STATE_LOADED", "loaded %1 binding(s) from state file %2 (%3 bad line(s))",

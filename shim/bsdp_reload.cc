@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 
 using isc::dhcp::TimerMgr;
@@ -30,6 +31,43 @@ milliseconds(double seconds) {
     char buf[32];
     std::snprintf(buf, sizeof(buf), "%.1f", seconds * 1000.0);
     return (buf);
+}
+
+// Logs where a stale episode starts or ends between the catalogue served so
+// far and the fresh one: once per set and episode, not at every rescan.
+// Both hold their images in byte order of set folder (plist/nbi_scan.c).
+void
+logStaleChanges(const struct bsdp_catalogue* old, const struct bsdp_catalogue* fresh) {
+    size_t n_old = old ? old->n_images : 0;
+    size_t i = 0;
+    size_t j = 0;
+    while (i < n_old || j < fresh->n_images) {
+        const struct bsdp_image* was = i < n_old ? &old->images[i] : nullptr;
+        const struct bsdp_image* now = j < fresh->n_images ? &fresh->images[j] : nullptr;
+        int cmp = !was ? 1 : !now ? -1 : std::strcmp(was->set_dir, now->set_dir);
+        if (cmp < 0) {
+            if (was->stale.reason) {
+                LOG_INFO(bsdp_logger, BSDP_SET_STALE_DROPPED)
+                    .arg(was->stale.path).arg(utcText(was->stale_since));
+            }
+            ++i;
+            continue;
+        }
+        if (cmp == 0) {
+            ++i;
+        } else {
+            was = nullptr;
+        }
+        ++j;
+        bool was_stale = was && was->stale.reason;
+        if (now->stale.reason && !was_stale) {
+            LOG_WARN(bsdp_logger, BSDP_SET_STALE)
+                .arg(now->stale.path).arg(now->stale.reason).arg(utcText(now->stale_since));
+        } else if (!now->stale.reason && was_stale) {
+            LOG_INFO(bsdp_logger, BSDP_SET_RECOVERED)
+                .arg(was->stale.path).arg(utcText(was->stale_since));
+        }
+    }
 }
 
 } // namespace
@@ -65,12 +103,14 @@ Reloader::reloadLocked(const std::string& trigger) {
     uint64_t fp = 0;
     fp_rc_ = bsdp_nbi_fingerprint(dir_.c_str(), &fp);
     fp_ = fp;
+    // Only reloads (one at a time) publish, so old stays the catalogue
+    // served until this one replaces it; the reference keeps it alive.
+    CatalogueConstPtr old = impl_->catalogue();
     struct bsdp_catalogue* fresh = nullptr;
     try {
-        fresh = impl_->scan();
+        fresh = impl_->scan(old.get());
     } catch (const std::exception& ex) {
         res.error = ex.what();
-        CatalogueConstPtr old = impl_->catalogue();
         LOG_ERROR(bsdp_logger, BSDP_RELOAD_FAILED)
             .arg(dir_).arg(trigger).arg(old ? old->n_images : 0).arg(res.error);
         return (res);
@@ -78,6 +118,14 @@ Reloader::reloadLocked(const std::string& trigger) {
     res.images = fresh->n_images;
     res.skipped = fresh->n_skipped;
     res.warnings = fresh->n_warnings;
+    for (size_t i = 0; i < fresh->n_images; ++i) {
+        res.stale += fresh->images[i].stale.reason ? 1 : 0;
+    }
+    try {
+        logStaleChanges(old.get(), fresh);
+    } catch (...) {
+        // A log failure must not lose the scan.
+    }
     impl_->publish(fresh);
     res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     res.ok = true;

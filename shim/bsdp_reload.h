@@ -3,6 +3,9 @@
 // seconds when the cheap fingerprint of sets-directory (plist/nbi_watch.h)
 // changed. A new catalogue is built off the packet path and published with
 // one atomic swap (Impl::publish); packets in flight keep their snapshot.
+// The catalogue published last is also what the next scan falls back on
+// for a set that no longer reads (served on, marked stale): no other state
+// is kept across reloads.
 #ifndef BSDP_RELOAD_H
 #define BSDP_RELOAD_H
 
@@ -23,6 +26,7 @@ struct ReloadResult {
     size_t images = 0;
     size_t skipped = 0;
     size_t warnings = 0;
+    size_t stale = 0;        // images served from their last good version
     double seconds = 0;
     std::string error;       // when !ok: names the parameter (sets-directory)
 };

@@ -4,6 +4,7 @@ commands over kea-dhcp4's real unix control socket, the bsdp.* statistics,
 log lines, reload and rescan, and kea-bsdp-check. Mixed into run.py's Suite
 (run one with run.py -k ops_NAME); every wait is bounded, every kea-dhcp4
 is stopped by its PID, every file change to the sets is undone in finally."""
+import calendar
 import json
 import os
 import plistlib
@@ -22,6 +23,7 @@ ORDER = ["test_ops_commands_listed",
          "test_ops_statistics_count_requests_replies_drops",
          "test_ops_binding_commands",
          "test_ops_reload_command_added_removed_broken",
+         "test_ops_reload_serves_a_broken_set_stale",
          "test_ops_reload_of_unreadable_directory_keeps_catalogue",
          "test_ops_rescan_interval_picks_up_changes",
          "test_ops_kea_bsdp_check_good_config",
@@ -359,6 +361,101 @@ class OpsTests:
         a = self.cmd_ok("bsdp-reload")
         expect(a["arguments"]["images"] == n0 and a["arguments"]["skipped"] == s0,
                "restored reload: %s" % a["arguments"])
+
+    def test_ops_reload_serves_a_broken_set_stale(self):
+        """A served set whose plist breaks (rewritten in place) is served on
+        from its last good version, marked stale in bsdp-images-list and
+        logged once, until it reads again or its folder is removed."""
+        folder = http_set(self.sets, "Flaky.nbi", 5002, "Flaky")
+        plist = os.path.join(folder, "NBImageInfo.plist")
+        with open(plist, "rb") as f:
+            good = plistlib.dumps(plistlib.load(f), fmt=plistlib.FMT_BINARY)
+        not_plist = "NBImageInfo.plist is not a valid XML or binary property list"
+
+        def put(data):
+            with open(plist, "wb") as f:
+                f.write(data)
+
+        def flaky():
+            a = self.cmd_ok("bsdp-images-list")
+            img = [i for i in a["arguments"]["images"] if i["index"] == 5002]
+            expect(not [s for s in a["arguments"]["skipped"] if "Flaky.nbi" in s["path"]],
+                   "Flaky.nbi served and skipped: %s" % a["arguments"]["skipped"])
+            return a, (img[0] if img else None)
+
+        def new_lines(msgid, before, n):
+            self.wait_for("%d %s line(s)" % (n, msgid),
+                          lambda: len(self.log_lines(self.kea, msgid)) >= before + n)
+            lines = self.log_lines(self.kea, msgid)[before:]
+            expect(len(lines) == n, "%s lines: %s" % (msgid, lines))
+            return lines
+
+        n_stale = len(self.log_lines(self.kea, "BSDP_SET_STALE "))
+        n_back = len(self.log_lines(self.kea, "BSDP_SET_RECOVERED"))
+        n_drop = len(self.log_lines(self.kea, "BSDP_SET_STALE_DROPPED"))
+        try:
+            put(good)
+            self.cmd_ok("bsdp-reload")
+            a, img = flaky()
+            expect(img and "stale" not in img and a["arguments"]["stale"] == [],
+                   "fresh Flaky: %s" % img)
+
+            t0 = int(time.time())
+            put(good[:len(good) // 2])
+            r = self.cmd_ok("bsdp-reload")["arguments"]
+            expect(r["stale"] == 1, "reload counts %s" % r)
+            a, img = flaky()
+            print("    " + a["text"])
+            expect(img and img["name"] == "Flaky" and img["boot-file"] == "booter",
+                   "half-written Flaky not served from its last good version: %s" % img)
+            st = img.get("stale", {})
+            since = st.get("since", "")
+            expect(st.get("path") == folder and st.get("reason") == not_plist,
+                   "stale mark %s" % st)
+            at = calendar.timegm(time.strptime(since, "%Y-%m-%dT%H:%M:%SZ"))
+            expect(t0 <= at <= int(time.time()), "since %s not now" % since)
+            expect(a["arguments"]["stale"] == [dict(st, set="Flaky.nbi")],
+                   "stale list %s" % a["arguments"]["stale"])
+            expect(a["text"].endswith(", 1 served stale"), "text %r" % a["text"])
+            names = [n for _, n in self.list_ids()["images"]]
+            expect("Flaky" in names, "LIST lacks the stale image: %s" % names)
+
+            # Emptied, reloaded twice: one episode, one warning, one since.
+            put(b"")
+            self.cmd_ok("bsdp-reload")
+            self.cmd_ok("bsdp-reload")
+            _, img = flaky()
+            expect(img and img.get("stale", {}).get("reason") == "NBImageInfo.plist is empty" and
+                   img["stale"]["since"] == since, "emptied Flaky: %s" % img)
+            line = new_lines("BSDP_SET_STALE ", n_stale, 1)[0]
+            expect("WARN" in line and ("NetBoot set %s no longer reads (%s), failing since %s" %
+                                       (folder, not_plist, since)) in line,
+                   "BSDP_SET_STALE line: %s" % line)
+
+            put(good)
+            self.cmd_ok("bsdp-reload")
+            a, img = flaky()
+            expect(img and "stale" not in img and a["arguments"]["stale"] == [],
+                   "mended Flaky: %s" % img)
+            line = new_lines("BSDP_SET_RECOVERED", n_back, 1)[0]
+            expect("INFO" in line and ("NetBoot set %s reads again (it failed from %s on)" %
+                                       (folder, since)) in line,
+                   "BSDP_SET_RECOVERED line: %s" % line)
+
+            # Broken again, then its folder removed: the set goes.
+            put(b"")
+            self.cmd_ok("bsdp-reload")
+            new_lines("BSDP_SET_STALE ", n_stale, 2)
+            shutil.rmtree(folder)
+            self.cmd_ok("bsdp-reload")
+            a, img = flaky()
+            expect(img is None and a["arguments"]["stale"] == [],
+                   "removed Flaky still listed: %s" % img)
+            line = new_lines("BSDP_SET_STALE_DROPPED", n_drop, 1)[0]
+            expect(folder in line, "BSDP_SET_STALE_DROPPED line: %s" % line)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        self.cmd_ok("bsdp-reload")
 
     def test_ops_reload_of_unreadable_directory_keeps_catalogue(self):
         before = self.images()

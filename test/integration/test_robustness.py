@@ -47,6 +47,7 @@ UNKNOWN_ID = B.image_id(3999)          # never exists: always FAILED
 N_STABLE = 8                           # 1001..1008, never change
 N_VOLATILE = 12                        # 2001..2012, added/removed/modified
 SET_FILES = ["i386/booter", "i386/x86_64/kernelcache", "A.dmg", "B.dmg"]
+ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
 
 Failure = B.Failure
@@ -858,6 +859,9 @@ class RobustnessSuite:
             restore()
 
     def test_plist_rewritten_while_scanned(self):
+        """An operator rewrites a served plist in place while reloads run:
+        every reload still serves the set, fresh or from its last good
+        version marked stale, and the log says so once per episode."""
         self.make_sets(self.sets)
         flappy = write_set(self.sets, "Flappy.nbi", set_keys(2050))
         plist = os.path.join(flappy, "NBImageInfo.plist")
@@ -874,10 +878,11 @@ class RobustnessSuite:
                 with open(plist, "wb") as f:
                     f.write(good if k % 2 == 0 else good[:len(good) * (k % 7 + 1) // 9])
                 writes[0] += 1
+        states = []          # "fresh" or "stale", one per reload
+        reasons = collections.Counter()
+        since = None         # of the current stale episode
         th = threading.Thread(target=rewriter)
         th.start()
-        served = skipped = 0
-        reasons = collections.Counter()
         try:
             deadline = time.monotonic() + 6
             for _ in range(400):
@@ -886,17 +891,31 @@ class RobustnessSuite:
                 a = self.cmd(kea, "bsdp-reload")
                 expect(a.get("result") == 0, "reload: %s" % json.dumps(a)[:300])
                 cat = self.cmd(kea, "bsdp-images-list")["arguments"]
-                idx = {i["index"] for i in cat["images"]}
-                expect(set(range(1001, 1001 + N_STABLE)) <= idx, "stable images missing")
-                skip = [s for s in cat["skipped"] if "Flappy.nbi" in s["path"]]
-                if 2050 in idx:
-                    served += 1
-                    expect(not skip, "Flappy both served and skipped")
+                idx = {i["index"]: i for i in cat["images"]}
+                expect(set(range(1001, 1001 + N_STABLE)) <= set(idx), "stable images missing")
+                expect(2050 in idx, "reload %d: Flappy not served (skipped: %s)" %
+                       (len(states) + 1, [s for s in cat["skipped"] if "Flappy" in s["path"]]))
+                expect(not [s for s in cat["skipped"] if "Flappy.nbi" in s["path"]],
+                       "Flappy both served and skipped")
+                img = idx[2050]
+                expect(img["name"] == "Volatile 2050 variant a", "Flappy name %r" % img["name"])
+                expect("stale" in cat, "bsdp-images-list has no stale list: %s" % sorted(cat))
+                listed = [s for s in cat["stale"] if s["set"] == "Flappy.nbi"]
+                if "stale" in img:
+                    st = img["stale"]
+                    expect(st["path"] == flappy and st["reason"] and
+                           ISO_UTC.match(st["since"]), "stale mark %s" % st)
+                    expect(listed == [dict(st, set="Flappy.nbi")],
+                           "stale list %s for %s" % (cat["stale"], st))
+                    # One episode keeps the time it first failed.
+                    expect(since is None or states[-1] == "fresh" or st["since"] == since,
+                           "since moved within an episode: %s -> %s" % (since, st["since"]))
+                    since = st["since"]
+                    states.append("stale")
+                    reasons[st["reason"][:60]] += 1
                 else:
-                    expect(len(skip) == 1 and skip[0]["reason"], "Flappy neither served nor "
-                           "skipped with a reason: %s" % cat["skipped"])
-                    skipped += 1
-                    reasons[skip[0]["reason"][:60]] += 1
+                    expect(not listed, "fresh Flappy in the stale list: %s" % cat["stale"])
+                    states.append("fresh")
         finally:
             stop.set()
             th.join(10)
@@ -904,12 +923,29 @@ class RobustnessSuite:
             f.write(good)
         expect(kea.alive(), "kea-dhcp4 died")
         a = self.cmd(kea, "bsdp-reload")
-        expect(a.get("result") == 0 and a["arguments"]["images"] == N_STABLE + 1,
-               "reload of the settled plist: %s" % a)
+        expect(a.get("result") == 0 and a["arguments"]["images"] == N_STABLE + 1 and
+               a["arguments"]["stale"] == 0, "reload of the settled plist: %s" % a)
+        img = [i for i in self.cmd(kea, "bsdp-images-list")["arguments"]["images"]
+               if i["index"] == 2050]
+        expect(img and "stale" not in img[0], "settled Flappy: %s" % img)
         expect(B.image_id(2050) in self.list_ids(), "settled image not in LIST")
-        print("    %d reloads during %d rewrites: served %d, skipped %d; reasons %s" %
-              (served + skipped, writes[0], served, skipped, dict(reasons.most_common(3))))
-        expect(served + skipped >= 20, "only %d reloads" % (served + skipped))
+        states.append("fresh")
+        episodes = sum(1 for p, q in zip(["fresh"] + states, states) if (p, q) == ("fresh", "stale"))
+        print("    %d reloads during %d rewrites: Flappy served in all, %d stale in %d episodes; "
+              "reasons %s" % (len(states) - 1, writes[0], states.count("stale"), episodes,
+                              dict(reasons.most_common(3))))
+        expect(len(states) - 1 >= 20, "only %d reloads" % (len(states) - 1))
+        expect(episodes >= 1, "the rewrites never made Flappy stale")
+        # One warning when an episode starts, one info when it ends.
+        text = kea.text()
+        warned = re.findall(r"BSDP_SET_STALE NetBoot set (\S+) no longer reads \((.+)\), "
+                            r"failing since (\S+):", text)
+        recovered = re.findall(r"BSDP_SET_RECOVERED NetBoot set (\S+) reads again", text)
+        expect(len(warned) == episodes and len(recovered) == episodes,
+               "%d episodes but %d BSDP_SET_STALE and %d BSDP_SET_RECOVERED lines" %
+               (episodes, len(warned), len(recovered)))
+        expect(all(p == flappy and r and ISO_UTC.match(t) for p, r, t in warned),
+               "BSDP_SET_STALE lines %s" % warned[:3])
         errs = self.error_lines(kea)
         expect(not errs, "error lines: %s" % errs[:3])
         self.stop_clean(kea)

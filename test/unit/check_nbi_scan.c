@@ -428,6 +428,61 @@ START_TEST(test_scan_keeps_indirect_rootpath_verbatim_without_file_check)
 }
 END_TEST
 
+/* The scan and the responder share one rule (bsdp_root_path_is_url): a URL
+ * RootPath, nfs: included, is nobody's file to check, and an NFS set that
+ * names its own URL needs no nfs-url; a file RootPath is checked. */
+START_TEST(test_scan_checks_rootpath_files_but_not_urls)
+{
+	static const struct {
+		const char *set, *root_path;
+	} urls[] = {
+		{ "nfs-url.nbi", "nfs:198.18.0.9:/exports/netboot:Shared/NetBoot.dmg" },
+		{ "http-url.nbi", "http://198.18.0.9/x.dmg" },
+		{ "https-url.nbi", "HTTPS://198.18.0.9/x.dmg" },
+	};
+	static const char *const missing[] = { "file-missing.nbi", "file-with-colon.nbi" };
+	struct bsdp_catalogue *c = scan(formats[_i], "rooturl", &without_nfs);
+	char path[PATH_MAX], want[PATH_MAX * 2];
+	const struct bsdp_image *img;
+	const struct bsdp_diag *d;
+	size_t i;
+
+	for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+		img = image_in(c, urls[i].set);
+		ck_assert_msg(img != NULL, "%s not served", urls[i].set);
+		ck_assert_str_eq(img->root_path, urls[i].root_path);
+		ck_assert_ptr_null(diag_for(c->warnings, c->n_warnings, urls[i].set));
+	}
+	for (i = 0; i < sizeof(missing) / sizeof(missing[0]); i++) {
+		img = image_in(c, missing[i]);
+		d = diag_for(c->warnings, c->n_warnings, missing[i]);
+		ck_assert_ptr_nonnull(img);
+		ck_assert_msg(d != NULL, "no warning for %s", missing[i]);
+		fx(path, formats[_i], "rooturl", missing[i]);
+		textf(want, sizeof(want), "RootPath \"%s\" does not exist: %s/%s", img->root_path,
+		      path, img->root_path);
+		ck_assert_str_eq(d->reason, want);
+	}
+	ck_assert_uint_eq(c->n_warnings, 2);
+	/* A file RootPath of an NFS set is served through nfs-url only. */
+	d = diag_for(c->skipped, c->n_skipped, "file-nfs-type.nbi");
+	ck_assert_ptr_nonnull(d);
+	ck_assert_str_eq(d->reason, "Type NFS needs nfs-url, which is not configured");
+	ck_assert_uint_eq(c->n_skipped, 1);
+	ck_assert_uint_eq(c->n_images, 5);
+	bsdp_catalogue_free(c);
+
+	c = scan(formats[_i], "rooturl", &with_nfs);
+	img = image_in(c, "file-nfs-type.nbi");
+	ck_assert_ptr_nonnull(img);
+	ck_assert_str_eq(img->root_path, "NetBoot.dmg");
+	ck_assert_uint_eq(c->n_images, 6);
+	ck_assert_uint_eq(c->n_skipped, 0);
+	ck_assert_uint_eq(c->n_warnings, 2);
+	bsdp_catalogue_free(c);
+}
+END_TEST
+
 START_TEST(test_scan_accepts_booter_symlink_inside_the_set)
 {
 	struct bsdp_catalogue *c = scan(formats[_i], "mixed", &with_nfs);
@@ -823,6 +878,40 @@ START_TEST(test_catalogue_records_skips_and_warnings_as_copies)
 }
 END_TEST
 
+START_TEST(test_root_path_is_url_for_a_scheme_and_slashes_or_nfs)
+{
+	static const struct {
+		const char *root_path;
+		bool url;
+	} rows[] = {
+		{ "http://198.18.0.9/x.dmg", true },
+		{ "https://198.18.0.9/x.dmg", true },
+		{ "HTTP://198.18.0.9/x.dmg", true },
+		{ "nfs:198.18.0.9:/exports:NetBoot.dmg", true },
+		{ "NFS:198.18.0.9:/exports:NetBoot.dmg", true },
+		{ "nfs://198.18.0.9/exports/NetBoot.dmg", true },
+		{ "ftp+x-y.z://host/x", true },
+		{ "NetBoot.dmg", false },
+		{ "Shared/NetBoot.dmg", false },
+		{ "nfs", false },
+		{ "nfsx:NetBoot.dmg", false },
+		{ "nf:NetBoot.dmg", false },
+		{ "a:b.dmg", false },
+		{ "http:x.dmg", false },
+		{ "dir/http://x", false },
+		{ "1http://x", false },
+		{ "://x", false },
+		{ "", false },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		ck_assert_msg(bsdp_root_path_is_url(rows[i].root_path) == rows[i].url, "%s",
+			      rows[i].root_path);
+	ck_assert(!bsdp_root_path_is_url(NULL));
+}
+END_TEST
+
 START_TEST(test_catalogue_names_archs_and_types)
 {
 	ck_assert_uint_eq(bsdp_arch_from_name("ppc", 3), BSDP_ARCH_PPC);
@@ -979,6 +1068,339 @@ START_TEST(test_scan_never_publishes_a_directory_swapped_mid_scan)
 }
 END_TEST
 
+/* ---- a served set that breaks keeps its last good version --------------- */
+
+static const char *const stale_trees[] = { "xml", "binary", "plistutil" };
+
+static size_t read_all(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	n = fread(buf, 1, size, f);
+	ck_assert(feof(f));
+	fclose(f);
+	return n;
+}
+
+/* In place, as an editor that truncates and writes would leave it. */
+static void write_all(const char *path, const char *buf, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	ck_assert_uint_eq(fwrite(buf, 1, n, f), n);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+static struct bsdp_catalogue *rescan(const char *dir, const struct bsdp_catalogue *previous,
+				     int64_t now)
+{
+	struct bsdp_scan_options opts = { .nfs_available = true, .previous = previous, .now = now };
+	int err = 1;
+	struct bsdp_catalogue *c = bsdp_nbi_scan(dir, &opts, &err);
+
+	ck_assert_msg(c != NULL, "scan of %s failed: %d", dir, err);
+	return c;
+}
+
+/* Flappy served fresh, with the plist's own values and no skip. */
+static void assert_fresh(const struct bsdp_catalogue *c)
+{
+	const struct bsdp_image *img = image_in(c, "Flappy.nbi");
+
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->id, BSDP_IMAGE_ID(0, 1, 2050));
+	ck_assert_str_eq(img->name, "HTTP set 2050");
+	ck_assert_ptr_null(img->stale.path);
+	ck_assert_ptr_null(img->stale.reason);
+	ck_assert_int_eq(img->stale_since, 0);
+	ck_assert_ptr_null(diag_for(c->skipped, c->n_skipped, "Flappy.nbi"));
+}
+
+/* Flappy served from its last good version, stale since `since`. */
+static void assert_stale(const struct bsdp_catalogue *c, const char *set_path, const char *reason,
+			 int64_t since)
+{
+	const struct bsdp_image *img = image_in(c, "Flappy.nbi");
+
+	ck_assert_ptr_nonnull(img);
+	ck_assert_uint_eq(img->id, BSDP_IMAGE_ID(0, 1, 2050));
+	ck_assert_str_eq(img->name, "HTTP set 2050");
+	ck_assert_str_eq(img->boot_file, "booter");
+	ck_assert_str_eq(img->root_path, "NetBoot.dmg");
+	ck_assert_uint_eq(img->archs, BSDP_ARCH_I386);
+	ck_assert_str_eq(img->stale.path, set_path);
+	ck_assert_str_eq(img->stale.reason, reason);
+	ck_assert_int_eq(img->stale_since, since);
+	/* Served, so not skipped: the stale mark is the one report. */
+	ck_assert_ptr_null(diag_for(c->skipped, c->n_skipped, "Flappy.nbi"));
+}
+
+/* The rest of the tree is untouched by Flappy's state. */
+static void assert_others(const struct bsdp_catalogue *c)
+{
+	const struct bsdp_image *steady = image_in(c, "Steady.nbi");
+	const struct bsdp_diag *never = diag_for(c->skipped, c->n_skipped, "Never.nbi");
+
+	ck_assert_ptr_nonnull(steady);
+	ck_assert_ptr_null(steady->stale.reason);
+	ck_assert_ptr_null(image_in(c, "Never.nbi"));
+	ck_assert_ptr_nonnull(never);
+	ck_assert_str_eq(never->reason,
+			 "NBImageInfo.plist is not a valid XML or binary property list");
+}
+
+START_TEST(test_rescan_serves_a_broken_set_stale_until_mended_or_removed)
+{
+	const char *fmt = stale_trees[_i];
+	char dir[PATH_MAX], set[PATH_MAX], plist[PATH_MAX], good[8192];
+	struct bsdp_catalogue *c[8];
+	size_t n;
+
+	fx(dir, fmt, "stale", NULL);
+	fx(set, fmt, "stale", "Flappy.nbi");
+	textf(plist, sizeof(plist), "%s/NBImageInfo.plist", set);
+	n = read_all(plist, good, sizeof(good));
+	ck_assert_uint_gt(n, 40);
+	ck_assert_int_eq(memcmp(good, strcmp(fmt, "xml") == 0 ? "<?xml" : "bplist00",
+				strcmp(fmt, "xml") == 0 ? 5 : 8), 0);
+
+	c[0] = rescan(dir, NULL, 1000);
+	assert_fresh(c[0]);
+	assert_others(c[0]);
+	ck_assert_uint_eq(c[0]->n_images, 2);
+
+	/* Half written: served on, stale since this scan. */
+	write_all(plist, good, n / 2);
+	c[1] = rescan(dir, c[0], 2000);
+	assert_stale(c[1], set, "NBImageInfo.plist is not a valid XML or binary property list",
+		     2000);
+	assert_others(c[1]);
+	ck_assert_uint_eq(c[1]->n_images, 2);
+	/* Emptied: the reason follows, the time it first failed stays. */
+	write_all(plist, good, 0);
+	c[2] = rescan(dir, c[1], 3000);
+	assert_stale(c[2], set, "NBImageInfo.plist is empty", 2000);
+	/* Only its first byte: still the same episode. */
+	write_all(plist, good, 1);
+	c[3] = rescan(dir, c[2], 4000);
+	assert_stale(c[3], set, "NBImageInfo.plist is not a valid XML or binary property list",
+		     2000);
+
+	/* Mended: fresh again, the stale mark gone. */
+	write_all(plist, good, n);
+	c[4] = rescan(dir, c[3], 5000);
+	assert_fresh(c[4]);
+	assert_others(c[4]);
+
+	/* Broken again: a new episode with its own start. */
+	write_all(plist, good, n / 3);
+	c[5] = rescan(dir, c[4], 6000);
+	assert_stale(c[5], set, "NBImageInfo.plist is not a valid XML or binary property list",
+		     6000);
+
+	/* No previous catalogue (kea-bsdp-check, a new configuration), or one
+	 * of another directory: a broken set is only skipped. */
+	c[6] = rescan(dir, NULL, 7000);
+	ck_assert_ptr_null(image_in(c[6], "Flappy.nbi"));
+	ck_assert_ptr_nonnull(diag_for(c[6]->skipped, c[6]->n_skipped, "Flappy.nbi"));
+	bsdp_catalogue_free(c[6]);
+	free(c[5]->sets_directory);
+	c[5]->sets_directory = strdup(fx(set, fmt, "mixed", NULL));
+	c[6] = rescan(dir, c[5], 7000);
+	ck_assert_ptr_null(image_in(c[6], "Flappy.nbi"));
+	bsdp_catalogue_free(c[6]);
+	free(c[5]->sets_directory);
+	c[5]->sets_directory = strdup(dir);
+
+	/* Folder removed: the set goes, stale or not, and is not reported. */
+	fx(set, fmt, "stale", "Flappy.nbi");
+	ck_assert_int_eq(remove_tree(set), 0);
+	c[6] = rescan(dir, c[5], 8000);
+	ck_assert_ptr_null(image_in(c[6], "Flappy.nbi"));
+	ck_assert_ptr_null(diag_for(c[6]->skipped, c[6]->n_skipped, "Flappy.nbi"));
+	assert_others(c[6]);
+	ck_assert_uint_eq(c[6]->n_images, 1);
+
+	/* A catalogue made from stale copies is freed like any other. */
+	for (int i = 0; i < 7; i++)
+		bsdp_catalogue_free(c[i]);
+}
+END_TEST
+
+/* A stale set keeps its image id only while no set earlier in byte order
+ * claims it; then it is skipped with its own reason. */
+START_TEST(test_rescan_skips_a_broken_set_whose_id_was_taken)
+{
+	const char *fmt = stale_trees[_i];
+	char dir[PATH_MAX], set[PATH_MAX], plist[PATH_MAX], good[8192];
+	struct bsdp_catalogue *c0, *c1;
+	const struct bsdp_diag *d;
+	size_t n;
+
+	fx(dir, fmt, "stale", NULL);
+	fx(set, fmt, "stale", "Flappy.nbi");
+	textf(plist, sizeof(plist), "%s/NBImageInfo.plist", set);
+	n = read_all(plist, good, sizeof(good));
+	c0 = rescan(dir, NULL, 1000);
+	ck_assert_uint_eq(c0->n_images, 2);
+	/* Steady sorts after Flappy: give Flappy's id to a set sorting first. */
+	textf(set, sizeof(set), "%s/Aaa.nbi", dir);
+	ck_assert_int_eq(mkdir(set, 0755), 0);
+	textf(set, sizeof(set), "%s/Aaa.nbi/NBImageInfo.plist", dir);
+	write_all(set, good, n);
+	textf(set, sizeof(set), "%s/Aaa.nbi/i386", dir);
+	ck_assert_int_eq(mkdir(set, 0755), 0);
+	textf(set, sizeof(set), "%s/Aaa.nbi/i386/booter", dir);
+	write_all(set, "b", 1);
+	textf(set, sizeof(set), "%s/Aaa.nbi/NetBoot.dmg", dir);
+	write_all(set, "d", 1);
+	write_all(plist, good, 0);
+	c1 = rescan(dir, c0, 2000);
+	ck_assert_ptr_nonnull(image_in(c1, "Aaa.nbi"));
+	ck_assert_ptr_null(image_in(c1, "Flappy.nbi"));
+	d = diag_for(c1->skipped, c1->n_skipped, "Flappy.nbi");
+	ck_assert_ptr_nonnull(d);
+	ck_assert_str_eq(d->reason, "NBImageInfo.plist is empty");
+	bsdp_catalogue_free(c0);
+	bsdp_catalogue_free(c1);
+	/* Leave the tree as the other test expects it (no-fork runs). */
+	write_all(plist, good, n);
+	textf(set, sizeof(set), "%s/Aaa.nbi", dir);
+	ck_assert_int_eq(remove_tree(set), 0);
+}
+END_TEST
+
+START_TEST(test_image_copy_is_deep_and_complete)
+{
+	static const uint8_t macs[2][6] = { { 1, 2, 3, 4, 5, 6 }, { 6, 5, 4, 3, 2, 1 } };
+	char *models[] = { "iMac14,2", "MacBookPro11,1" };
+	struct bsdp_image src = {
+		.id = 0x81000101u, .index = 257, .kind = 1, .install = true, .is_default = true,
+		.is_enabled = true, .filter_only = true, .supports_diskless = true,
+		.type = BSDP_TYPE_HTTP, .archs = BSDP_ARCH_I386 | BSDP_ARCH_ARM,
+		.name = "N\xc3\xa9", .name_len = 3, .set_dir = "S.nbi", .boot_file = "booter",
+		.root_path = "R.dmg", .chain_url = "http://198.18.0.1/x", .load_balance_server = 7,
+		.enabled_models = models, .n_enabled_models = 2,
+		.enabled_macs = (uint8_t (*)[6])macs, .n_enabled_macs = 2,
+		.disabled_macs = (uint8_t (*)[6])macs + 1, .n_disabled_macs = 1,
+		.stale = { "/s/S.nbi", "why" }, .stale_since = 42,
+	};
+	struct bsdp_image d;
+
+	ck_assert_int_eq(bsdp_image_copy(&d, &src), 0);
+	ck_assert_uint_eq(d.id, src.id);
+	ck_assert_uint_eq(d.index, 257);
+	ck_assert(d.install && d.is_default && d.is_enabled && d.filter_only && d.supports_diskless);
+	ck_assert_uint_eq(d.archs, src.archs);
+	ck_assert(d.name != src.name && d.name_len == 3 && memcmp(d.name, src.name, 4) == 0);
+	ck_assert(d.set_dir != src.set_dir && strcmp(d.set_dir, "S.nbi") == 0);
+	ck_assert(d.boot_file != src.boot_file && strcmp(d.boot_file, "booter") == 0);
+	ck_assert(d.root_path != src.root_path && strcmp(d.root_path, "R.dmg") == 0);
+	ck_assert(d.chain_url != src.chain_url && strcmp(d.chain_url, src.chain_url) == 0);
+	ck_assert_uint_eq(d.load_balance_server, 7);
+	ck_assert_uint_eq(d.n_enabled_models, 2);
+	ck_assert(d.enabled_models != src.enabled_models && d.enabled_models[1] != models[1]);
+	ck_assert_str_eq(d.enabled_models[1], "MacBookPro11,1");
+	ck_assert(d.enabled_macs != src.enabled_macs && d.n_enabled_macs == 2);
+	ck_assert_mem_eq(d.enabled_macs, macs, 12);
+	ck_assert(d.disabled_macs != src.disabled_macs && d.n_disabled_macs == 1);
+	ck_assert_mem_eq(d.disabled_macs[0], macs[1], 6);
+	ck_assert(d.stale.path != src.stale.path && strcmp(d.stale.path, "/s/S.nbi") == 0);
+	ck_assert_str_eq(d.stale.reason, "why");
+	ck_assert_int_eq(d.stale_since, 42);
+	bsdp_image_release(&d);
+
+	/* NULLs stay NULL (a BootFileOnly set, nothing optional, fresh). */
+	src.root_path = src.chain_url = NULL;
+	src.enabled_models = NULL;
+	src.n_enabled_models = 0;
+	src.enabled_macs = src.disabled_macs = NULL;
+	src.n_enabled_macs = src.n_disabled_macs = 0;
+	src.stale.path = src.stale.reason = NULL;
+	ck_assert_int_eq(bsdp_image_copy(&d, &src), 0);
+	ck_assert(!d.root_path && !d.chain_url && !d.enabled_models && !d.enabled_macs &&
+		  !d.disabled_macs && !d.stale.path && !d.stale.reason);
+	ck_assert_str_eq(d.boot_file, "booter");
+	bsdp_image_release(&d);
+}
+END_TEST
+
+/* Out of memory at each allocation of a copy in turn: -ENOMEM, nothing
+ * left allocated, the destination zeroed. Not under ASan, whose allocator
+ * these wrappers would bypass. */
+#if !defined(__SANITIZE_ADDRESS__)
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void __libc_free(void *);
+static int fail_at;             /* 0 = off; else the allocation that fails */
+static int alloc_seen, alloc_live;
+void *malloc(size_t n)
+{
+	void *p;
+
+	if (fail_at && ++alloc_seen == fail_at)
+		return NULL;
+	p = __libc_malloc(n);
+	alloc_live += fail_at && p;
+	return p;
+}
+void *calloc(size_t a, size_t b)
+{
+	void *p;
+
+	if (fail_at && ++alloc_seen == fail_at)
+		return NULL;
+	p = __libc_calloc(a, b);
+	alloc_live += fail_at && p;
+	return p;
+}
+void free(void *p)
+{
+	alloc_live -= fail_at && p;
+	__libc_free(p);
+}
+
+START_TEST(test_image_copy_out_of_memory_leaks_nothing)
+{
+	char *models[] = { "iMac14,2", "MacBookPro11,1" };
+	static const uint8_t macs[1][6] = { { 1, 2, 3, 4, 5, 6 } };
+	struct bsdp_image src = {
+		.name = "N", .name_len = 1, .set_dir = "S.nbi", .boot_file = "b", .root_path = "R",
+		.chain_url = "http://x/", .enabled_models = models, .n_enabled_models = 2,
+		.enabled_macs = (uint8_t (*)[6])macs, .n_enabled_macs = 1,
+		.disabled_macs = (uint8_t (*)[6])macs, .n_disabled_macs = 1,
+		.stale = { "/s/S.nbi", "why" }, .stale_since = 1,
+	};
+	struct bsdp_image d;
+	int k, r;
+
+	/* 9 pointers, the model array and its 2 strings: 12 allocations. */
+	for (k = 1; k <= 13; k++) {
+		memset(&d, 0xa5, sizeof(d));
+		alloc_seen = alloc_live = 0;
+		fail_at = k;
+		r = bsdp_image_copy(&d, &src);
+		if (r == 0)
+			bsdp_image_release(&d);
+		fail_at = 0;
+		ck_assert_msg(alloc_live == 0, "allocation %d failing: %d left", k, alloc_live);
+		if (k <= 12) {
+			ck_assert_int_eq(r, -ENOMEM);
+			ck_assert_ptr_null(d.name);
+			ck_assert_ptr_null(d.stale.reason);
+			ck_assert_uint_eq(d.n_enabled_models, 0);
+		} else {
+			ck_assert_int_eq(r, 0);
+			ck_assert_int_eq(alloc_seen, 12);
+		}
+	}
+}
+END_TEST
+#endif
+
 static Suite *nbi_scan_suite(void)
 {
 	Suite *s = suite_create("nbi_scan");
@@ -998,6 +1420,7 @@ static Suite *nbi_scan_suite(void)
 	tcase_add_loop_test(tc, test_scan_filteronly_defaults_true_for_kind_3, 0, nf);
 	tcase_add_loop_test(tc, test_scan_keeps_disabled_set_marked_disabled, 0, nf);
 	tcase_add_loop_test(tc, test_scan_keeps_indirect_rootpath_verbatim_without_file_check, 0, nf);
+	tcase_add_loop_test(tc, test_scan_checks_rootpath_files_but_not_urls, 0, nf);
 	tcase_add_loop_test(tc, test_scan_accepts_booter_symlink_inside_the_set, 0, nf);
 	tcase_add_loop_test(tc, test_scan_warns_when_local_rootpath_is_absent, 0, nf);
 	tcase_add_loop_test(tc, test_scan_warns_when_i386_kernelcache_is_missing, 0, nf);
@@ -1014,11 +1437,20 @@ static Suite *nbi_scan_suite(void)
 	tcase_add_test(tc, test_read_set_requires_a_folder_ending_in_nbi);
 	tcase_add_test(tc, test_read_set_accepts_trailing_slash_and_fills_ret);
 	tcase_add_test(tc, test_scan_never_publishes_a_directory_swapped_mid_scan);
+	tcase_add_loop_test(tc, test_rescan_skips_a_broken_set_whose_id_was_taken, 0,
+			    (int)(sizeof(stale_trees) / sizeof(stale_trees[0])));
+	tcase_add_loop_test(tc, test_rescan_serves_a_broken_set_stale_until_mended_or_removed, 0,
+			    (int)(sizeof(stale_trees) / sizeof(stale_trees[0])));
 	suite_add_tcase(s, tc);
 
 	tcase_add_test(cat, test_catalogue_add_find_and_reject_duplicate_full_id);
 	tcase_add_test(cat, test_catalogue_records_skips_and_warnings_as_copies);
 	tcase_add_test(cat, test_catalogue_names_archs_and_types);
+	tcase_add_test(cat, test_root_path_is_url_for_a_scheme_and_slashes_or_nfs);
+	tcase_add_test(cat, test_image_copy_is_deep_and_complete);
+#if !defined(__SANITIZE_ADDRESS__)
+	tcase_add_test(cat, test_image_copy_out_of_memory_leaks_nothing);
+#endif
 	tcase_add_loop_test(cat, test_mac_parse_accepts_either_separator_case_and_zero_padding, 0,
 			    (int)(sizeof(good_macs) / sizeof(good_macs[0])));
 	tcase_add_loop_test(cat, test_mac_parse_rejects_malformed_and_leaves_output, 0,

@@ -406,6 +406,41 @@ START_TEST(test_responder_select_http_escapes_spaces_and_names_machine)
 }
 END_TEST
 
+/* A URL RootPath (bsdp_root_path_is_url, the scan's rule too) is sent as
+ * written, with or without nfs-url; any other is a file in the set. */
+START_TEST(test_responder_select_sends_url_root_paths_as_written)
+{
+	static const struct {
+		uint16_t index;
+		enum bsdp_image_type type;
+		const char *root_path, *sent;
+	} rows[] = {
+		{ 1, BSDP_TYPE_NFS, "nfs:198.18.0.9:/exports/netboot:Shared/NetBoot.dmg",
+		  "nfs:198.18.0.9:/exports/netboot:Shared/NetBoot.dmg" },
+		{ 2, BSDP_TYPE_HTTP, "nfs:198.18.0.9:/exports:x.dmg", "nfs:198.18.0.9:/exports:x.dmg" },
+		{ 3, BSDP_TYPE_HTTP, "https://198.18.0.9/x.dmg", "https://198.18.0.9/x.dmg" },
+		{ 4, BSDP_TYPE_NFS, "http://198.18.0.9/x.dmg", "http://198.18.0.9/x.dmg" },
+		{ 5, BSDP_TYPE_HTTP, "nfs-like:x.dmg", "http://198.18.0.1/netboot/Set.nbi/nfs-like:x.dmg" },
+	};
+	struct bsdp_responder_config cfg = { .priority = 7 };
+	char err[128];
+	size_t i;
+
+	ck_assert_int_eq(bsdp_responder_init(&resp, &cfg, err, sizeof(err)), 0);
+	bsdp_catalogue_free(cat);
+	cat = bsdp_catalogue_new("/srv");
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		add(cat, (struct spec){ rows[i].index, 1, false, false, true, false, rows[i].type,
+					BSDP_ARCH_I386, "x", "Set.nbi", "booter", rows[i].root_path });
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct bsdp_answer a = ask((struct req){ .type = BSDP_MSGTYPE_SELECT, .server_id = SERVER,
+							 .image = BSDP_IMAGE_ID(0, 1, rows[i].index) });
+		ck_assert_int_eq(a.verdict, BSDP_VERDICT_REPLY);
+		ck_assert_str_eq(a.root_path, rows[i].sent);
+	}
+}
+END_TEST
+
 START_TEST(test_responder_select_bootfileonly_has_no_root_path_or_name)
 {
 	struct bsdp_answer a = ask((struct req){ .type = BSDP_MSGTYPE_SELECT, .server_id = SERVER, .image = ID_DIAG });
@@ -740,6 +775,7 @@ static Suite *responder_suite(void)
 	tcase_add_test(t, test_responder_missing_version_or_type_is_silence);
 	tcase_add_test(t, test_responder_malformed_and_not_bsdp);
 	tcase_add_test(t, test_responder_select_http_escapes_spaces_and_names_machine);
+	tcase_add_test(t, test_responder_select_sends_url_root_paths_as_written);
 	tcase_add_test(t, test_responder_select_bootfileonly_has_no_root_path_or_name);
 	tcase_add_test(t, test_responder_select_failures);
 	tcase_add_test(t, test_responder_booter_path_over_127_fails);
