@@ -3,8 +3,12 @@
  * source port 67) in front of N simulated Macs and sends INFORM[LIST],
  * INFORM[SELECT], a mix, or plain DHCPINFORMs (the baseline) at a fixed rate
  * or as fast as a bounded window of outstanding requests allows, for a
- * bounded time. Replies are matched by xid; what stays unanswered past the
- * timeout is lost. Kea's perfdhcp cannot send DHCPINFORM, hence this tool.
+ * bounded time. Replies are matched by xid, then checked against the
+ * request (chaddr, kind, content); what stays unanswered past the timeout
+ * is lost. The Macs are a fixed set of N clients (default), or a new MAC
+ * for every request, or a cycle through N MACs (--macs), which is how a
+ * server's bindings table is made to grow or to evict. Kea's perfdhcp
+ * cannot send DHCPINFORM, hence this tool.
  *
  * Where replies come back (the part that decides whether a benchmark
  * measures anything), as seen on the wire in namespaces:
@@ -53,6 +57,7 @@
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 #define MAX_CLIENTS 16384
+#define MAX_MAC_CYCLE 4294967296ULL   /* --macs N: the 32-bit counter's range */
 #define MAX_SLOTS 65536            /* slot index travels in the xid's low 16 bits */
 #define MAX_RATE 10000000UL
 #define MAX_DURATION_MS 3600000L
@@ -63,6 +68,8 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 #define RECV_SIZE 2048             /* a reply larger than this is still counted */
 #define DISCOVER_TRIES 3
 #define SOCK_BUF (4 << 20)
+#define CHADDR_AT 28               /* BOOTP header offsets */
+#define FILE_AT 108
 
 /* Latency histogram: 2^HIST_SUB_BITS linear buckets per power of two
  * (under 0.8 % error) over microseconds, so percentiles need no per-reply
@@ -72,6 +79,9 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 #define HIST_SIZE ((64 - HIST_SUB_BITS + 1) * HIST_SUB)
 
 enum mode { MODE_LIST, MODE_SELECT, MODE_MIX, MODE_INFORM };
+/* Where a request's MAC comes from: its client, a counter that never
+ * repeats (within 2^32 requests), or a counter modulo --macs N. */
+enum macs { MACS_CLIENTS, MACS_NEW, MACS_CYCLE };
 enum req { REQ_LIST, REQ_SELECT, REQ_INFORM, REQ_TYPES };
 enum kind { K_LIST, K_SELECT, K_FAILED, K_PLAIN, K_MALFORMED, K_OTHER, K_KINDS };
 static const char *const kind_names[K_KINDS] = { "list", "select", "failed", "plain",
@@ -97,6 +107,9 @@ struct options {
 	const char *arch;
 	const char *model;
 	unsigned max_size;            /* option 57 and sub-option 12; 0 = omitted */
+	enum macs macs;
+	uint64_t mac_cycle;           /* MACS_CYCLE: how many MACs */
+	int mac_prefix;               /* second MAC byte; -1 = random per run */
 	bool listen68;
 	bool json;
 };
@@ -106,17 +119,19 @@ struct options {
  * timeouts cost O(1) each. */
 struct slot {
 	uint32_t xid;
-	uint32_t client;
 	int64_t sent_ns;
 	uint32_t prev, next;
 	uint16_t gen;
 	uint8_t req;
 	uint8_t busy;
+	uint8_t mac[6];               /* the request's chaddr */
 };
 
 struct stats {
 	uint64_t sent, answered, answered_in_run, lost, late, foreign, send_errors, skipped;
-	uint64_t unexpected;
+	uint64_t unexpected;           /* bad: not the kind asked for */
+	uint64_t bad_chaddr;           /* bad: our xid with another MAC */
+	uint64_t bad_content;          /* bad: the right kind with the wrong content */
 	uint64_t images;               /* descriptions in every ACK[LIST] */
 	uint64_t kinds[K_KINDS];
 	uint64_t max_us;
@@ -137,6 +152,8 @@ struct gen {
 	uint32_t *free_stack;
 	uint32_t n_slots, n_free, head, tail, outstanding;
 	uint32_t next_client;
+	uint64_t mac_seq;              /* MACs handed out (new and cycle modes) */
+	uint8_t mac_prefix;
 	unsigned mix_acc;
 	uint8_t (*sbuf)[TPL_SIZE];
 	uint8_t (*rbuf)[RECV_SIZE];
@@ -422,24 +439,47 @@ static int open_socket(uint16_t port, bool required)
 
 /* ---- replies ------------------------------------------------------------- */
 
-static enum kind classify(struct gen *g, const uint8_t *msg, size_t len)
+/* The reply's kind; *b is its option 43 decoded for K_LIST, K_SELECT,
+ * K_FAILED and K_OTHER. */
+static enum kind classify(struct gen *g, const uint8_t *msg, size_t len, struct bsdp_reply *b)
 {
-	struct bsdp_reply b;
 	int n = bsdp_codec_dhcp_option(msg + DHCP_MSG_OPTIONS_AT, len - DHCP_MSG_OPTIONS_AT,
 				       DHCP_OPT_VENDOR_SPECIFIC, g->opt43, sizeof(g->opt43), NULL);
 
 	if (n == -ENOENT)
 		return K_PLAIN;
-	if (n < 0 || bsdp_codec_parse_reply(g->opt43, (size_t)n, &b) < 0)
+	if (n < 0 || bsdp_codec_parse_reply(g->opt43, (size_t)n, b) < 0)
 		return K_MALFORMED;
-	switch (b.msg_type) {
+	switch (b->msg_type) {
 	case BSDP_MSGTYPE_LIST:
-		g->st.images += b.n_images;
+		g->st.images += b->n_images;
 		return K_LIST;
 	case BSDP_MSGTYPE_SELECT: return K_SELECT;
 	case BSDP_MSGTYPE_FAILED: return K_FAILED;
 	default: return K_OTHER;
 	}
+}
+
+/* What a BSDP reply of the expected kind must carry for this request: the
+ * server identifier we talk to (option 54, once known), and for ACK[SELECT]
+ * the image asked for and a boot file. */
+static bool content_ok(const struct gen *g, const uint8_t *msg, size_t len,
+		       const struct bsdp_reply *b, uint8_t req)
+{
+	const struct options *o = g->o;
+	uint8_t sid[4];
+
+	if (req == REQ_INFORM)
+		return true;
+	if (o->has_server_id &&
+	    (bsdp_codec_dhcp_option(msg + DHCP_MSG_OPTIONS_AT, len - DHCP_MSG_OPTIONS_AT,
+				    DHCP_OPT_SERVER_ID, sid, sizeof(sid), NULL) != 4 ||
+	     get_u32(sid) != o->server_id))
+		return false;
+	if (req == REQ_SELECT)
+		return (b->present & BSDP_HAS(BSDP_OPT_SELECTED_BOOT_IMAGE)) &&
+		       b->selected_id == o->image && msg[FILE_AT] != 0;
+	return true;
 }
 
 static bool kind_expected(uint8_t req, enum kind k)
@@ -453,6 +493,7 @@ static bool kind_expected(uint8_t req, enum kind k)
 
 static void on_reply(struct gen *g, const uint8_t *msg, size_t len, int64_t t, int64_t end_send)
 {
+	struct bsdp_reply b;
 	uint32_t xid, i;
 	struct slot *s;
 	uint64_t us;
@@ -473,10 +514,6 @@ static void on_reply(struct gen *g, const uint8_t *msg, size_t len, int64_t t, i
 		g->st.late++;        /* timed out already, or a duplicate */
 		return;
 	}
-	if (memcmp(msg + 28, g->macs[s->client], 6) != 0) {
-		g->st.foreign++;
-		return;
-	}
 	us = t > s->sent_ns ? (uint64_t)(t - s->sent_ns) / 1000u : 0;
 	g->st.hist[hist_index(us)]++;
 	if (us > g->st.max_us)
@@ -484,10 +521,18 @@ static void on_reply(struct gen *g, const uint8_t *msg, size_t len, int64_t t, i
 	g->st.answered++;
 	if (t <= end_send)
 		g->st.answered_in_run++;
-	k = classify(g, msg, len);
+	/* Our xid names the request: it is answered, rightly or not. */
+	if (memcmp(msg + CHADDR_AT, s->mac, 6) != 0) {
+		g->st.bad_chaddr++;
+		slot_release(g, i);
+		return;
+	}
+	k = classify(g, msg, len, &b);
 	g->st.kinds[k]++;
 	if (!kind_expected(s->req, k))
 		g->st.unexpected++;
+	else if (!content_ok(g, msg, len, &b, s->req))
+		g->st.bad_content++;
 	slot_release(g, i);
 }
 
@@ -520,6 +565,45 @@ static void drain(struct gen *g, int fd, int64_t end_send)
 
 /* ---- sending ------------------------------------------------------------- */
 
+/* The MAC of the next request in new and cycle modes: 06 (locally
+ * administered, unicast), the run's prefix, then a 32-bit counter, so
+ * that runs with different prefixes never share a MAC and a counter
+ * value names its request's place in the run. */
+static void next_mac(struct gen *g, uint8_t mac[6])
+{
+	uint64_t n = g->o->macs == MACS_CYCLE ? g->mac_seq % g->o->mac_cycle : g->mac_seq;
+
+	g->mac_seq++;
+	mac[0] = 0x06;
+	mac[1] = g->mac_prefix;
+	mac[2] = (uint8_t)(n >> 24);
+	mac[3] = (uint8_t)(n >> 16);
+	mac[4] = (uint8_t)(n >> 8);
+	mac[5] = (uint8_t)n;
+}
+
+/* Takes back n requests prepared but never sent (the tail of a batch):
+ * their slots, clients, kinds and MACs go to the next requests, so the
+ * k-th request sent is the same whatever the socket refused (new mode:
+ * MAC counter k; mix: SELECT whenever k * share / 100 steps up). */
+static void unwind(struct gen *g, const uint32_t *idx, unsigned n)
+{
+	const struct options *o = g->o;
+
+	for (unsigned k = n; k-- > 0;) {
+		g->free_stack[g->n_free++] = idx[k];
+		g->next_client = g->next_client ? g->next_client - 1 : o->clients - 1;
+		if (o->mode == MODE_MIX) {
+			/* The inverse of pick_request's step. */
+			if (g->slots[idx[k]].req == REQ_SELECT)
+				g->mix_acc += 100;
+			g->mix_acc -= o->select_pct;
+		}
+		if (o->macs != MACS_CLIENTS)
+			g->mac_seq--;
+	}
+}
+
 /* Sends up to n new requests; returns how many went out. */
 static unsigned send_batch(struct gen *g, unsigned n, int64_t t)
 {
@@ -541,15 +625,19 @@ static unsigned send_batch(struct gen *g, unsigned n, int64_t t)
 		uint16_t len = g->tpl_len[at];
 
 		g->next_client = c + 1 < g->o->clients ? c + 1 : 0;
-		s->client = c;
 		s->req = req;
 		s->xid = slot_xid(g, i);
+		if (g->o->macs == MACS_CLIENTS)
+			memcpy(s->mac, g->macs[c], 6);
+		else
+			next_mac(g, s->mac);
 		/* A copy per datagram: one client may appear twice in a batch. */
 		memcpy(g->sbuf[k], g->templates + at * TPL_SIZE, len);
 		g->sbuf[k][4] = (uint8_t)(s->xid >> 24);
 		g->sbuf[k][5] = (uint8_t)(s->xid >> 16);
 		g->sbuf[k][6] = (uint8_t)(s->xid >> 8);
 		g->sbuf[k][7] = (uint8_t)s->xid;
+		memcpy(g->sbuf[k] + CHADDR_AT, s->mac, 6);
 		iov[k] = (struct iovec){ .iov_base = g->sbuf[k], .iov_len = len };
 		msgs[k] = (struct mmsghdr){ .msg_hdr = { .msg_name = &g->dest,
 							 .msg_namelen = sizeof(g->dest),
@@ -564,18 +652,12 @@ static unsigned send_batch(struct gen *g, unsigned n, int64_t t)
 			g->st.send_errors++;
 		sent = 0;
 	}
-	for (unsigned k = 0; k < n; k++) {
-		uint32_t i = idx[k];
-
-		if (k < (unsigned)sent) {
-			g->slots[i].busy = 1;
-			g->slots[i].sent_ns = t;
-			slot_link_tail(g, i);
-		} else {
-			g->free_stack[g->n_free++] = i;   /* never went out */
-		}
+	for (unsigned k = 0; k < (unsigned)sent; k++) {
+		g->slots[idx[k]].busy = 1;
+		g->slots[idx[k]].sent_ns = t;
+		slot_link_tail(g, idx[k]);
 	}
-	/* Clients not sent to are simply skipped; round robin moves on. */
+	unwind(g, idx + sent, n - (unsigned)sent);
 	g->st.sent += (unsigned)sent;
 	return (unsigned)sent;
 }
@@ -778,10 +860,23 @@ static const char *mode_name(enum mode m)
 	}
 }
 
+/* "clients", "new" or the cycle length, for the report. */
+static const char *macs_name(const struct options *o, char *buf, size_t size)
+{
+	if (o->macs == MACS_CLIENTS)
+		return "clients";
+	if (o->macs == MACS_NEW)
+		return "new";
+	snprintf(buf, size, "%" PRIu64, o->mac_cycle);
+	return buf;
+}
+
 static void report(const struct gen *g, double secs)
 {
 	const struct options *o = g->o;
 	const struct stats *st = &g->st;
+	uint64_t bad = st->bad_chaddr + st->unexpected + st->bad_content;
+	char macs[24];
 	double rps = secs > 0 ? (double)st->answered_in_run / secs : 0;
 	uint64_t p50 = hist_percentile(st, 0.50), p99 = hist_percentile(st, 0.99);
 	double per_list = st->kinds[K_LIST] ? (double)st->images / (double)st->kinds[K_LIST] : 0;
@@ -793,12 +888,16 @@ static void report(const struct gen *g, double secs)
 		       "\"sent\":%" PRIu64 ",\"answered\":%" PRIu64 ",\"lost\":%" PRIu64
 		       ",\"late\":%" PRIu64 ",\"foreign\":%" PRIu64 ",\"skipped\":%" PRIu64
 		       ",\"send_errors\":%" PRIu64 ",\"unexpected\":%" PRIu64
+		       ",\"unanswered\":%" PRIu64 ",\"bad\":%" PRIu64 ",\"bad_reasons\":{\"chaddr\":%"
+		       PRIu64 ",\"kind\":%" PRIu64 ",\"content\":%" PRIu64 "},\"macs\":\"%s\""
+		       ",\"mac_prefix\":\"%02x\""
 		       ",\"replies_per_s\":%.1f,\"latency_us\":{\"p50\":%" PRIu64 ",\"p99\":%" PRIu64
 		       ",\"max\":%" PRIu64 "},\"replies\":{",
 		       inet_ntoa(o->server), cli_ip_str(g->giaddr, b, sizeof(b)), mode_name(o->mode),
 		       o->clients, g->n_slots, o->rate, secs, o->timeout_ms, st->sent, st->answered,
 		       st->lost, st->late, st->foreign, st->skipped, st->send_errors, st->unexpected,
-		       rps, p50, p99, st->max_us);
+		       st->lost, bad, st->bad_chaddr, st->unexpected, st->bad_content,
+		       macs_name(o, macs, sizeof(macs)), g->mac_prefix, rps, p50, p99, st->max_us);
 		for (int k = 0; k < K_KINDS; k++)
 			printf("%s\"%s\":%" PRIu64, k ? "," : "", kind_names[k], st->kinds[k]);
 		printf("},\"images_per_list\":%.1f", per_list);
@@ -810,13 +909,17 @@ static void report(const struct gen *g, double secs)
 	}
 	printf("bsdp-load: %s to %s from %s, %u clients, ", mode_name(o->mode),
 	       inet_ntoa(o->server), cli_ip_str(g->giaddr, b, sizeof(b)), o->clients);
+	if (o->macs == MACS_NEW)
+		printf("a new MAC per request (06:%02x:..), ", g->mac_prefix);
+	else if (o->macs == MACS_CYCLE)
+		printf("%" PRIu64 " MACs in turn (06:%02x:..), ", o->mac_cycle, g->mac_prefix);
 	if (o->rate)
 		printf("%lu/s (window %u)", o->rate, g->n_slots);
 	else
 		printf("window %u", g->n_slots);
 	printf(", %.1f s\n", secs);
-	printf("  sent %" PRIu64 "  answered %" PRIu64 "  lost %" PRIu64 "  late %" PRIu64,
-	       st->sent, st->answered, st->lost, st->late);
+	printf("  sent %" PRIu64 "  answered %" PRIu64 "  unanswered %" PRIu64 "  bad %" PRIu64
+	       "  late %" PRIu64, st->sent, st->answered, st->lost, bad, st->late);
 	if (st->skipped)
 		printf("  skipped %" PRIu64 " (rate not reached)", st->skipped);
 	if (st->send_errors)
@@ -829,7 +932,8 @@ static void report(const struct gen *g, double secs)
 	printf("  replies ");
 	for (int k = 0; k < K_KINDS; k++)
 		printf(" %s %" PRIu64, kind_names[k], st->kinds[k]);
-	printf("  (not the expected kind: %" PRIu64 ")\n", st->unexpected);
+	printf("\n  bad: not the expected kind %" PRIu64 ", another chaddr %" PRIu64
+	       ", wrong content %" PRIu64 "\n", st->unexpected, st->bad_chaddr, st->bad_content);
 	if (st->kinds[K_LIST])
 		printf("  images per ACK[LIST] %.1f\n", per_list);
 }
@@ -867,7 +971,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: bsdp-load --server ADDR [--mode list|select|mix|inform]\n"
 		"                 [--rate N | --window W] [--duration SEC] [--timeout SEC]\n"
-		"                 [--clients N] [--ciaddr-first ADDR | --no-ciaddr] [--giaddr ADDR]\n"
+		"                 [--clients N] [--macs new|N] [--mac-prefix XX]\n"
+		"                 [--ciaddr-first ADDR | --no-ciaddr] [--giaddr ADDR]\n"
 		"                 [--server-id ADDR] [--image INDEX|ID] [--select-share PCT]\n"
 		"                 [--arch ARCH] [--model MODEL] [--max-size N] [--no-port-68] [--json]\n"
 		"\n"
@@ -885,6 +990,11 @@ static void usage(FILE *f)
 		"  -d, --duration SEC       send for SEC seconds (default 5, at most 3600)\n"
 		"  -t, --timeout SEC        unanswered after SEC is lost (default 1)\n"
 		"  -n, --clients N          simulated Macs, distinct MACs 02:b5:d0:..  (default 256)\n"
+		"      --macs new           a new MAC for every request, 06:XX: then a 32-bit\n"
+		"                           counter (request 0, 1, ...): a server's bindings table\n"
+		"                           grows by every SELECT. The clients still give ciaddr\n"
+		"      --macs N             N MACs in turn (06:XX: then 0 .. N-1, N up to 2^32)\n"
+		"      --mac-prefix XX      the XX of --macs, hex (default random per run)\n"
 		"      --ciaddr-first ADDR  client i has ciaddr ADDR+i; this host must accept\n"
 		"                           those addresses as local (e.g. ip route add local\n"
 		"                           RANGE dev lo). Default: every client uses giaddr\n"
@@ -900,8 +1010,13 @@ static void usage(FILE *f)
 		"                           a request with ciaddr set)\n"
 		"  -j, --json               one JSON object\n"
 		"\n"
-		"Prints sent, answered, lost, replies/s (answers received while sending, over the\n"
-		"sending time) and latency p50/p99/max. Exit status: 0 some answers, 1 none, 2 usage.\n");
+		"Every reply is matched to its request by xid and checked: the request's chaddr,\n"
+		"the kind asked for (ACK[LIST], ACK[SELECT], plain ACK), and its content (option 54\n"
+		"is the server id once known; ACK[SELECT] names the image asked for and a boot\n"
+		"file). Prints sent, answered, unanswered (lost: no reply within the timeout), bad\n"
+		"(answered but failing a check, by reason), replies/s (answers received while\n"
+		"sending, over the sending time) and latency p50/p99/max. Exit status: 0 some\n"
+		"answers, 1 none, 2 usage.\n");
 }
 
 static int bad(const char *what, const char *value)
@@ -921,6 +1036,8 @@ enum {
 	OPT_MODEL,
 	OPT_MAX_SIZE,
 	OPT_NO_68,
+	OPT_MACS,
+	OPT_MAC_PREFIX,
 };
 
 /* Returns -1 when the options are fine, else the exit code. */
@@ -944,6 +1061,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "model", required_argument, NULL, OPT_MODEL },
 		{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
 		{ "no-port-68", no_argument, NULL, OPT_NO_68 },
+		{ "macs", required_argument, NULL, OPT_MACS },
+		{ "mac-prefix", required_argument, NULL, OPT_MAC_PREFIX },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -963,6 +1082,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	o->model = "MacBookPro11,1";
 	o->max_size = 1500;
 	o->listen68 = true;
+	o->mac_prefix = -1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":s:m:r:w:d:t:n:jh", longopts, NULL)) != -1) {
 		uint32_t ip;
@@ -1057,6 +1177,33 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case OPT_NO_68:
 			o->listen68 = false;
 			break;
+		case OPT_MACS:
+			if (strcmp(optarg, "new") == 0) {
+				o->macs = MACS_NEW;
+				break;
+			}
+			errno = 0;
+			{
+				char *end;
+				unsigned long long n = strtoull(optarg, &end, 10);
+
+				if (errno || end == optarg || *end || optarg[0] == '-' || n == 0 ||
+				    n > MAX_MAC_CYCLE)
+					return bad("macs (new, or 1..4294967296)", optarg);
+				o->macs = MACS_CYCLE;
+				o->mac_cycle = n;
+			}
+			break;
+		case OPT_MAC_PREFIX: {
+			char *end;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 16);
+			if (errno || end == optarg || *end || optarg[0] == '-' || v > 0xff)
+				return bad("MAC prefix (00..ff)", optarg);
+			o->mac_prefix = (int)v;
+			break;
+		}
 		case 'j':
 			o->json = true;
 			break;
@@ -1128,6 +1275,7 @@ int main(int argc, char **argv)
 		return EXIT_FAIL;
 	if (getrandom(&g.salt, sizeof(g.salt), 0) != sizeof(g.salt))
 		g.salt = (uint32_t)now_ns() ^ (uint32_t)getpid();
+	g.mac_prefix = o.mac_prefix >= 0 ? (uint8_t)o.mac_prefix : (uint8_t)(g.salt >> 24);
 	g.dest = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(DHCP_SERVER_PORT),
 				       .sin_addr = o.server };
 
