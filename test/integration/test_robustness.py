@@ -4,10 +4,12 @@
 the catalogue is reloaded and changed, and faults (full filesystem under the
 state file, a sets-directory that vanishes or cannot be read, a plist that
 changes while it is scanned, a set the server may not read, a flood of
-malformed BSDP packets).
+malformed BSDP packets), and build/bsdp-load (next to bsdpc) sending LIST and
+SELECT at once with a new MAC per request, or cycling through MACs, while
+every state file the hook saves is read and checked whole.
 
 usage (root): test_robustness.py --hook /abs/libdhcp_bsdp.so --bsdpc /abs/bsdpc [-k NAME]
-              [--duration SEC]
+              [--duration SEC] [--load-seconds SEC] [--window N]
 
 Prints PASS/FAIL per test and "robustness: N passed, N failed"; exits 1 on
 any failure. Namespaces, mounts, processes and files are removed even on
@@ -46,6 +48,9 @@ NOBODY = 65534
 UNKNOWN_ID = B.image_id(3999)          # never exists: always FAILED
 N_STABLE = 8                           # 1001..1008, never change
 N_VOLATILE = 12                        # 2001..2012, added/removed/modified
+LOAD_PREFIX = 0x5e                     # bsdp-load --mac-prefix
+LOAD_IMAGE = 1002                      # what bsdp-load SELECTs
+DEFAULT_MAX_BINDINGS = 65536           # the hook's bindings table by default
 SET_FILES = ["i386/booter", "i386/x86_64/kernelcache", "A.dmg", "B.dmg"]
 ISO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
 
@@ -140,6 +145,36 @@ def exchange(a, b):
     if libc.renameat2(AT_FDCWD, a.encode(), AT_FDCWD, b.encode(), RENAME_EXCHANGE) != 0:
         e = ctypes.get_errno()
         raise OSError(e, os.strerror(e), a)
+
+
+# ---- the state file (hook/state_file.c) -----------------------------------
+
+def parse_state_bytes(raw, what):
+    """{MAC: (image id, selected-at, machine number)} of a whole state file
+    as the hook writes it, by the rules its loader applies
+    (bsdp_state_load, bsdp_state_parse_line): the header first, then lines
+    of at most 128 bytes with exactly 4 fields (a MAC, a 32-bit image id
+    whose index is not 0 unless the id is 0, seconds, a machine number from
+    1 to 2^32-2), each ending in a newline, and no MAC twice."""
+    expect(raw.endswith(b"\n"), "%s does not end with a newline" % what)
+    try:
+        lines = raw.decode("ascii").split("\n")[:-1]
+    except UnicodeDecodeError as e:
+        raise Failure("%s is not ASCII: %s" % (what, e))
+    expect(lines and lines[0] == STATE_HEADER, "%s: header %r" % (what, lines[:1]))
+    out = {}
+    for n, line in enumerate(lines[1:], 2):
+        bad = "%s line %d: %%s: %%r" % (what, n)
+        expect(len(line) + 1 <= 128, bad % ("longer than 128 bytes", line))
+        expect(STATE_LINE.match(line), bad % ("not hwaddr,image-id,selected-at,machine-number",
+                                              line))
+        mac, iid, when, number = line.split(",")
+        iid, when, number = int(iid, 16), int(when), int(number)
+        expect(iid == 0 or iid & 0xffff, bad % ("image index 0", line))
+        expect(when < 1 << 63 and number <= 0xfffffffe, bad % ("out of range", line))
+        expect(mac not in out, bad % ("MAC twice", line))
+        out[mac] = (iid, when, number)
+    return out
 
 
 # ---- control socket -------------------------------------------------------
@@ -418,7 +453,9 @@ class RobustnessSuite:
              "test_sets_directory_gone_or_unreadable_keeps_catalogue",
              "test_plist_rewritten_while_scanned",
              "test_permission_denied_on_one_set",
-             "test_ten_thousand_malformed_packets_dropped_and_counted"]
+             "test_ten_thousand_malformed_packets_dropped_and_counted",
+             "test_load_new_mac_per_request_state_file_whole",
+             "test_load_cycling_macs_state_file_whole"]
 
     def __init__(self, args):
         import tempfile
@@ -543,17 +580,10 @@ class RobustnessSuite:
         return {B.image_id(i) for i in range(1001, 1001 + N_STABLE)}
 
     def parse_state(self, path):
+        """{MAC: image id} of a state file, checked by parse_state_bytes."""
         with open(path, "rb") as f:
             raw = f.read()
-        expect(raw.endswith(b"\n"), "state file does not end with a newline")
-        lines = raw.decode("ascii").split("\n")[:-1]
-        expect(lines and lines[0] == STATE_HEADER, "state file header %r" % lines[:1])
-        out = {}
-        for n, line in enumerate(lines[1:], 2):
-            expect(STATE_LINE.match(line), "state file line %d malformed: %r" % (n, line))
-            mac, iid, _, _ = line.split(",")
-            out[mac] = int(iid, 16)
-        return out
+        return {mac: e[0] for mac, e in parse_state_bytes(raw, path).items()}
 
     def wait(self, what, pred, timeout=8.0, step=0.1):
         deadline = time.monotonic() + timeout
@@ -1098,6 +1128,129 @@ class RobustnessSuite:
         expect(not errs, "error lines: %s" % errs[:3])
         self.stop_clean(kea)
 
+    # ---- bsdp-load: LIST and SELECT at once from MACs the table has not seen --
+    def load_mac(self, n):
+        """bsdp-load's MAC for counter n (tools/bsdp_load.c, next_mac)."""
+        return "06:%02x:%s" % (LOAD_PREFIX, ":".join("%02x" % b for b in n.to_bytes(4, "big")))
+
+    def run_load(self, name, macs, **params):
+        """kea-dhcp4 with 4 threads under build/bsdp-load in mix mode (LIST
+        and SELECT alternating: request k is a SELECT when k is odd) for
+        --load-seconds, within a window Kea's packet queue holds, so every
+        request must be answered and every answer pass the generator's
+        checks. Meanwhile every state file the writer publishes is read and
+        checked whole; at the end, after SIGTERM, the last one must hold
+        exactly the MACs that were selected (or as many as the table keeps).
+        macs: "new" or a cycle length."""
+        self.make_sets(self.sets)
+        state = os.path.join(self.work, name + ".csv")
+        kea = self.start(name, threads=4, **dict({"state-file": state}, **params))
+        image = B.image_id(LOAD_IMAGE)
+        tool = os.path.join(os.path.dirname(os.path.abspath(self.args.bsdpc)), "bsdp-load")
+        expect(os.access(tool, os.X_OK), "%s not built" % tool)
+        seconds = self.args.load_seconds
+        argv = ["ip", "netns", "exec", self.net.cli, tool, "--server", B.SERVER_IP,
+                "--mode", "mix", "--select-share", "50", "--macs", str(macs),
+                "--mac-prefix", "%02x" % LOAD_PREFIX, "--server-id", B.SERVER_IP,
+                "--image", "%#x" % image, "--window", str(self.args.window),
+                "--duration", "%g" % seconds, "--timeout", "3", "--json"]
+        cycle = None if macs == "new" else int(macs)
+        allowed = re.compile(r"^06:%02x:" % LOAD_PREFIX)
+        t0 = int(time.time())
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.helpers.append(proc)
+        reads, seen, died = 0, None, False
+        deadline = time.monotonic() + seconds + 30
+        try:
+            while True:
+                try:
+                    out, err = proc.communicate(timeout=0.25)
+                    break
+                except subprocess.TimeoutExpired:
+                    pass
+                if time.monotonic() > deadline:
+                    raise Failure("bsdp-load did not end within %g s" % (seconds + 30))
+                if not kea.alive() and not died:
+                    died = True
+                    os.kill(proc.pid, signal.SIGINT)   # it stops sending and reports
+                # Each save replaces the file by rename: a read sees one whole save.
+                try:
+                    st = os.stat(state)
+                except FileNotFoundError:
+                    continue
+                if (st.st_ino, st.st_mtime_ns) == seen:
+                    continue
+                seen = (st.st_ino, st.st_mtime_ns)
+                with open(state, "rb") as f:
+                    raw = f.read()
+                reads += 1
+                saved = parse_state_bytes(raw, "state file (save %d read during the load)" %
+                                          reads)
+                strange = [(m, e) for m, e in saved.items()
+                           if not allowed.match(m) or e[0] != image]
+                expect(not strange, "state file during the load: bindings never made: %s" %
+                       strange[:3])
+        finally:
+            # A failed check leaves it running: it would answer the next test.
+            B.stop_processes([proc])
+        expect(kea.alive(), "kea-dhcp4 died under the load (exit %s):\n%s\n%s" % (
+            kea.proc.poll(), kea.sanitizer_reports()[:3000], kea.text()[-1500:]))
+        try:
+            r = json.loads(out)
+        except ValueError:
+            raise Failure("bsdp-load printed no JSON (rc %d): %s" % (proc.returncode, err[-1500:]))
+        sent, selects = r["sent"], r["sent"] // 2
+        print("    %.0f s, %s MACs: %d requests (%d SELECT), %d answered, %d unanswered, %d bad "
+              "%s, %.0f replies/s, p99 %.2f ms; %d state file saves read whole" % (
+                  r["duration_s"], macs, sent, selects, r["answered"], r["unanswered"], r["bad"],
+                  r["bad_reasons"], r["replies_per_s"], r["latency_us"]["p99"] / 1e3, reads))
+        expect(sent >= 1000, "only %d requests sent: %s" % (sent, err[-500:]))
+        expect(r["answered"] == sent and r["unanswered"] == 0,
+               "%d of %d requests answered" % (r["answered"], sent))
+        expect(r["bad"] == 0, "%d bad replies: %s" % (r["bad"], r["bad_reasons"]))
+        expect(r["replies"]["select"] == selects and r["replies"]["list"] == sent - selects,
+               "replies %s for %d SELECT, %d LIST" % (r["replies"], selects, sent - selects))
+        expect(r["foreign"] == 0 and r["late"] == 0 and r["send_errors"] == 0,
+               "foreign %d, late %d, send errors %d" % (r["foreign"], r["late"],
+                                                        r["send_errors"]))
+        expect(reads >= 3, "only %d state file saves seen during the load" % reads)
+        kst = self.cmd(kea, "statistic-get-all")["arguments"]
+        expect(kst["pkt4-received"][0][0] == sent, "Kea received %d of %d requests" % (
+            kst["pkt4-received"][0][0], sent))
+        evicted = kst.get("bsdp.bindings-evicted", [[None]])[0][0]
+        self.stop_clean(kea)
+        # The MACs of the SELECTs: counters 1, 3, 5, ... (modulo the cycle).
+        picked = {k % cycle if cycle else k for k in range(1, sent, 2)}
+        want = {self.load_mac(k) for k in picked}
+        saved = parse_state_bytes(open(state, "rb").read(), "state file after SIGTERM")
+        now = int(time.time())
+        capacity = params.get("max-bindings", DEFAULT_MAX_BINDINGS)
+        expect(set(saved) <= want, "state file holds MACs never selected: %s" %
+               sorted(set(saved) - want)[:3])
+        expect(all(e[0] == image and t0 - 1 <= e[1] <= now + 1 for e in saved.values()),
+               "state file: a binding with another image or time: %s" %
+               [e for e in saved.values() if e[0] != image][:3])
+        if len(want) <= capacity:
+            expect(len(saved) == len(want), "%d of %d selected MACs in the state file" %
+                   (len(saved), len(want)))
+        else:
+            expect(len(saved) <= capacity, "%d bindings over max-bindings %d" %
+                   (len(saved), capacity))
+        if evicted is not None and cycle is None:
+            # New MACs only: every SELECT added one binding, evictions took some.
+            expect(len(saved) == len(want) - evicted, "%d bindings, %d selected, %d evicted" %
+                   (len(saved), len(want), evicted))
+        print("    state file after SIGTERM: %d bindings of %d MACs selected%s, whole" % (
+            len(saved), len(want), "" if evicted is None else ", %d evicted" % evicted))
+        return r
+
+    def test_load_new_mac_per_request_state_file_whole(self):
+        self.run_load("newmacs", "new")
+
+    def test_load_cycling_macs_state_file_whole(self):
+        # Odd, so each MAC alternates LIST and SELECT and its LIST finds it bound.
+        self.run_load("cyclemacs", 2001)
+
     # ---- runner ------------------------------------------------------------
     def reset_sets(self):
         for p in (self.sets, self.sets + ".away"):
@@ -1150,6 +1303,10 @@ def main():
     ap = B.suite_arguments()
     ap.add_argument("--duration", type=float, default=30.0,
                     help="seconds of multi-threaded load (default 30)")
+    ap.add_argument("--load-seconds", type=float,
+                    default=float(os.environ.get("BSDP_LOAD_SECONDS", "10")),
+                    help="seconds of bsdp-load in the test_load_ tests (default "
+                         "$BSDP_LOAD_SECONDS or 10; the acceptance run is 60)")
     ap.add_argument("--window", type=int, default=64,
                     help="requests in flight at most (default 64, Kea's packet-queue-size: "
                          "beyond it Kea drops the oldest queued packet by design)")
