@@ -36,6 +36,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -57,7 +58,7 @@
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 #define MAX_CLIENTS 16384
-#define MAX_MAC_CYCLE 4294967296ULL   /* --macs N: the 32-bit counter's range */
+#define MAX_MAC_CYCLE 4294967296UL    /* --macs N: the 32-bit counter's range */
 #define MAX_SLOTS 65536            /* slot index travels in the xid's low 16 bits */
 #define MAX_RATE 10000000UL
 #define MAX_DURATION_MS 3600000L
@@ -99,6 +100,7 @@ struct options {
 	unsigned long rate;           /* requests/s; 0 = window mode */
 	unsigned window;              /* outstanding requests at most */
 	long duration_ms;
+	uint64_t max_requests;        /* stop sending after this many; 0 = no limit */
 	long timeout_ms;
 	bool has_server_id;
 	uint32_t server_id;           /* host order */
@@ -616,6 +618,8 @@ static unsigned send_batch(struct gen *g, unsigned n, int64_t t)
 		n = BATCH;
 	if (n > g->n_free)
 		n = g->n_free;
+	if (g->o->max_requests && n > g->o->max_requests - g->st.sent)
+		n = (unsigned)(g->o->max_requests - g->st.sent);
 	for (unsigned k = 0; k < n; k++) {
 		uint32_t i = g->free_stack[--g->n_free];
 		struct slot *s = &g->slots[i];
@@ -687,8 +691,8 @@ static double run(struct gen *g)
 	const struct options *o = g->o;
 	const int64_t timeout_ns = o->timeout_ms * 1000000;
 	const int64_t start = now_ns();
-	const int64_t end_send = start + o->duration_ms * 1000000;
-	const int64_t hard_end = end_send + timeout_ns;
+	int64_t end_send = start + o->duration_ms * 1000000;
+	int64_t hard_end = end_send + timeout_ns;
 	const int64_t interval = o->rate ? (int64_t)(1000000000.0 / (double)o->rate) : 0;
 	int64_t next_due = start;
 	struct pollfd pfd[2] = { { .fd = g->fd67, .events = POLLIN },
@@ -702,6 +706,12 @@ static double run(struct gen *g)
 		struct timespec ts;
 
 		expire(g, t, timeout_ns);
+		if (sending && o->max_requests && g->st.sent >= o->max_requests) {
+			/* --requests reached: the run's sending time ends here. */
+			end_send = t;
+			hard_end = t + timeout_ns;
+			sending = false;
+		}
 		if (!sending && (g->outstanding == 0 || t >= hard_end || interrupted))
 			break;
 		wake = hard_end;
@@ -970,7 +980,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: bsdp-load --server ADDR [--mode list|select|mix|inform]\n"
-		"                 [--rate N | --window W] [--duration SEC] [--timeout SEC]\n"
+		"                 [--rate N | --window W] [--duration SEC] [--requests N]\n"
+		"                 [--timeout SEC]\n"
 		"                 [--clients N] [--macs new|N] [--mac-prefix XX]\n"
 		"                 [--ciaddr-first ADDR | --no-ciaddr] [--giaddr ADDR]\n"
 		"                 [--server-id ADDR] [--image INDEX|ID] [--select-share PCT]\n"
@@ -988,6 +999,8 @@ static void usage(FILE *f)
 		"  -w, --window W           at most W requests outstanding (default 64); without\n"
 		"                           --rate, send as fast as replies allow\n"
 		"  -d, --duration SEC       send for SEC seconds (default 5, at most 3600)\n"
+		"      --requests N         stop sending after N requests (and before SEC), e.g.\n"
+		"                           to fill a server's bindings table with --macs new\n"
 		"  -t, --timeout SEC        unanswered after SEC is lost (default 1)\n"
 		"  -n, --clients N          simulated Macs, distinct MACs 02:b5:d0:..  (default 256)\n"
 		"      --macs new           a new MAC for every request, 06:XX: then a 32-bit\n"
@@ -1037,6 +1050,7 @@ enum {
 	OPT_MAX_SIZE,
 	OPT_NO_68,
 	OPT_MACS,
+	OPT_REQUESTS,
 	OPT_MAC_PREFIX,
 };
 
@@ -1062,6 +1076,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
 		{ "no-port-68", no_argument, NULL, OPT_NO_68 },
 		{ "macs", required_argument, NULL, OPT_MACS },
+		{ "requests", required_argument, NULL, OPT_REQUESTS },
 		{ "mac-prefix", required_argument, NULL, OPT_MAC_PREFIX },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -1182,28 +1197,23 @@ static int parse_args(int argc, char **argv, struct options *o)
 				o->macs = MACS_NEW;
 				break;
 			}
-			errno = 0;
-			{
-				char *end;
-				unsigned long long n = strtoull(optarg, &end, 10);
-
-				if (errno || end == optarg || *end || optarg[0] == '-' || n == 0 ||
-				    n > MAX_MAC_CYCLE)
-					return bad("macs (new, or 1..4294967296)", optarg);
-				o->macs = MACS_CYCLE;
-				o->mac_cycle = n;
-			}
+			if (cli_parse_uint(optarg, MAX_MAC_CYCLE, &v) < 0 || v == 0)
+				return bad("macs (new, or 1..4294967296)", optarg);
+			o->macs = MACS_CYCLE;
+			o->mac_cycle = v;
 			break;
-		case OPT_MAC_PREFIX: {
-			char *end;
-
-			errno = 0;
-			v = strtoul(optarg, &end, 16);
-			if (errno || end == optarg || *end || optarg[0] == '-' || v > 0xff)
+		case OPT_REQUESTS:
+			if (cli_parse_uint(optarg, ULONG_MAX, &v) < 0 || v == 0)
+				return bad("request count (1..)", optarg);
+			o->max_requests = v;
+			break;
+		case OPT_MAC_PREFIX:
+			/* One byte as a MAC writes it: 1 or 2 hex digits, nothing else. */
+			if (!optarg[0] || strlen(optarg) > 2 || strspn(optarg, "0123456789abcdefABCDEF") !=
+			    strlen(optarg))
 				return bad("MAC prefix (00..ff)", optarg);
-			o->mac_prefix = (int)v;
+			o->mac_prefix = (int)strtoul(optarg, NULL, 16);
 			break;
-		}
 		case 'j':
 			o->json = true;
 			break;

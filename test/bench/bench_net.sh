@@ -17,7 +17,8 @@
 # plus the generator's timeout, under `timeout`). Environment: BSDP_LOAD,
 # BENCH_LIST, HOOK_SO (paths), BENCH_DURATION (5), BENCH_WINDOW (64),
 # BENCH_CLIENTS (256), BENCH_KEEP=1 keeps the temp dir with the logs,
-# BENCH_ROWS (default "st static mt2 mt4 dhcpd core reload") picks groups.
+# BENCH_ROWS (default "st static mt2 mt4 dhcpd core reload full") picks
+# groups; BENCH_MAX_BINDINGS (4096) is the table size of the "full" row.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -41,6 +42,7 @@ CIADDR_NET=198.18.16.0/20
 CIADDR_FIRST=198.18.16.1
 N_SETS=40
 N_RELOAD_SETS=1000
+MAX_BINDINGS=${BENCH_MAX_BINDINGS:-4096}
 
 if [ "$(id -u)" != 0 ]; then
 	echo "bench_net: needs root (network namespaces, ports 67/68)" >&2
@@ -378,6 +380,54 @@ r.update({"row": sys.argv[2], "compare": 0,
 print(json.dumps(r))' "$dir/load.json" "$name" $((t1 - t0)) "$answer" >>"$RESULTS"
 }
 
+# SELECT with the bindings table full: max-bindings small, filled by a
+# first run of SELECTs from new MACs, then SELECTs from other new MACs
+# (bsdp-load --macs new, another prefix), each of which evicts a binding.
+full_row() {
+	local name="kea-dhcp4 + hook: SELECT, table full ($MAX_BINDINGS)" dir=$TMP/full fill stats
+	if [ ! -f "$HOOK_SO" ]; then
+		row_na "$name" "$HOOK_SO not built"
+		return 0
+	fi
+	mkdir -p "$dir"
+	"$PY" "$UTIL" kea-conf "$dir/kea-dhcp4.conf" "$SRV_IF" "$dir" --hook "$HOOK_SO" \
+		--sets "$TMP/sets" --state "$dir/bindings.csv" --max-bindings "$MAX_BINDINGS"
+	if ! start_kea full "$dir/kea-dhcp4.conf"; then
+		row_na "$name" "hook not loaded: $KEA_WHY"
+		return 0
+	fi
+	# Bounded like load(): stops after the bindings or 60 s, whichever first.
+	fill=$(timeout 120 ip netns exec "$CLI_NS" "$BSDP_LOAD" --server "$SRV_IP" --mode select \
+		--macs new --mac-prefix 01 --window "$WINDOW" --duration 60 \
+		--requests "$MAX_BINDINGS" --ciaddr-first "$CIADDR_FIRST" --json 2>"$dir/fill.err" |
+		"$PY" -c 'import json,sys; r = json.load(sys.stdin); print(r["replies"]["select"])' ||
+		echo 0)
+	if [ "$fill" -lt "$MAX_BINDINGS" ]; then
+		row_na "$name" "filling the table: $fill of $MAX_BINDINGS SELECTs acknowledged"
+		stop_kea
+		return 0
+	fi
+	if load "$name" 0 - select --macs new --mac-prefix 02; then
+		stats=$(kea_command "$dir" '{"command":"statistic-get","arguments":{"name":"bsdp.bindings-evicted"}}' \
+			2>/dev/null || true)
+		"$PY" - "$RESULTS" "$stats" "$fill" <<-'EOF'
+		import json, sys
+		path, answer, fill = sys.argv[1], sys.argv[2], int(sys.argv[3])
+		lines = open(path).read().splitlines()
+		r = json.loads(lines[-1])
+		try:
+		    a = json.loads(answer)
+		    n = a["arguments"]["bsdp.bindings-evicted"][0][0]
+		    r["note"] = "%d bindings evicted in all (%d SELECTs to fill)" % (n, fill)
+		except (ValueError, KeyError, IndexError, TypeError):
+		    r["note"] = "no bsdp.bindings-evicted statistic (%d SELECTs to fill)" % fill
+		lines[-1] = json.dumps(r)
+		open(path, "w").write("\n".join(lines) + "\n")
+		EOF
+	fi
+	stop_kea
+}
+
 main() {
 	local t_start=$SECONDS
 	echo "bench_net: $DURATION s per load, window $WINDOW, $CLIENTS clients, temp $TMP" >&2
@@ -386,7 +436,7 @@ main() {
 	"$PY" "$UTIL" sets "$TMP/sets" "$N_SETS"
 
 	local row
-	for row in ${BENCH_ROWS:-st static mt2 mt4 dhcpd core reload}; do
+	for row in ${BENCH_ROWS:-st static mt2 mt4 dhcpd core reload full}; do
 		case $row in
 		st) kea_rows st 0 "" ;;
 		static) kea_static_row ;;
@@ -395,6 +445,7 @@ main() {
 		dhcpd) dhcpd_row ;;
 		core) core_rows ;;
 		reload) reload_row ;;
+		full) full_row ;;
 		*) echo "bench_net: unknown row group '$row'" >&2; return 2 ;;
 		esac
 	done

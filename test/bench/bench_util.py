@@ -5,6 +5,7 @@ kea-dhcp4 and ISC dhcpd, and the result table. Standard library only.
   bench_util.py sets DIR COUNT [FIRST]      COUNT sets, Index FIRST.. (default 1)
   bench_util.py kea-conf OUT IFACE DIR [--hook SO --sets D --state F] [--threads N]
                                        [--static-list IMAGES] [--fast-path 1]
+                                       [--max-bindings N]
   bench_util.py dhcpd-conf OUT SERVER_IP COUNT
   bench_util.py core-rows BENCH_OUTPUT      bench_list's lines as result rows
   bench_util.py table RESULTS               the table from one JSON object a line
@@ -64,7 +65,7 @@ def make_sets(out, count, first=1):
 # ---- kea-dhcp4 -------------------------------------------------------------
 
 def kea_conf(out, iface, workdir, hook=None, sets=None, state=None, threads=0,
-             server_ip="198.18.10.1", static_list=0, fast_path=0):
+             server_ip="198.18.10.1", static_list=0, fast_path=0, max_bindings=0):
     d = {
         "interfaces-config": {"interfaces": [iface], "dhcp-socket-type": "raw"},
         "lease-database": {"type": "memfile", "persist": False},
@@ -94,6 +95,8 @@ def kea_conf(out, iface, workdir, hook=None, sets=None, state=None, threads=0,
         }})
         if fast_path:
             d["hooks-libraries"][-1]["parameters"]["fast-path"] = True
+        if max_bindings:
+            d["hooks-libraries"][-1]["parameters"]["max-bindings"] = max_bindings
     if static_list:
         d["client-classes"] = [static_list_class(static_list)]
     with open(out, "w") as f:
@@ -251,6 +254,9 @@ def table(path):
         odd = r.get("unexpected") or 0
         if "no hook: BSDP" in r["row"]:
             note = "Kea's plain ACK; " + note
+        elif r.get("bad"):
+            note = ("%d bad replies %s, kinds %s; " % (r["bad"], r.get("bad_reasons"),
+                                                      r.get("replies"))) + note
         elif odd:
             note = ("%d replies not the expected kind %s; " % (odd, r.get("replies"))) + note
         print("%-44s %10s %8s %8s %8s %6s %7s  %s" % (
@@ -276,8 +282,9 @@ def main(argv):
             key, val, rest = rest[0], rest[1], rest[2:]
             kw[{"--hook": "hook", "--sets": "sets", "--state": "state",
                 "--threads": "threads", "--static-list": "static_list",
-                "--fast-path": "fast_path"}[key]] = \
-                int(val) if key in ("--threads", "--static-list", "--fast-path") else val
+                "--fast-path": "fast_path", "--max-bindings": "max_bindings"}[key]] = \
+                int(val) if key in ("--threads", "--static-list", "--fast-path",
+                                    "--max-bindings") else val
         kea_conf(args[0], args[1], args[2], **kw)
     elif cmd == "dhcpd-conf":
         dhcpd_conf(args[0], args[1], int(args[2]))
