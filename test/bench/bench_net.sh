@@ -418,7 +418,8 @@ full_row() {
 		try:
 		    a = json.loads(answer)
 		    n = a["arguments"]["bsdp.bindings-evicted"][0][0]
-		    r["note"] = "%d bindings evicted in all (%d SELECTs to fill)" % (n, fill)
+		    r["note"] = "%d bindings evicted for %d ACK[SELECT] (%d SELECTs to fill)" % (
+		        n, r["replies"]["select"], fill)
 		except (ValueError, KeyError, IndexError, TypeError):
 		    r["note"] = "no bsdp.bindings-evicted statistic (%d SELECTs to fill)" % fill
 		lines[-1] = json.dumps(r)
