@@ -34,6 +34,13 @@ class Net:
         self.srv_if = "bs%ss" % tag
         self.cli_if = "bs%sc" % tag
         self.created = []
+        self._prober = None
+
+    def prober(self):
+        """The client namespace's persistent probe.py, started on first use."""
+        if self._prober is None or self._prober.proc.poll() is not None:
+            self._prober = Prober(self)
+        return self._prober
 
     def up(self):
         for ns in (self.srv, self.cli):
@@ -62,6 +69,9 @@ class Net:
         return info[0]["address"]
 
     def down(self):
+        if self._prober is not None:
+            self._prober.close()
+            self._prober = None
         for ns in reversed(self.created):
             run(["ip", "netns", "del", ns], check=False)
         self.created = []
@@ -272,21 +282,77 @@ def decode_bsdp(opts):
     return r
 
 
+class Prober:
+    """One probe.py --serve in the client namespace for the life of a Net:
+    its raw socket stays open, so a probe costs no process start (and no
+    scapy import) and returns once the replies it waits for are in."""
+
+    def __init__(self, net):
+        self.proc = subprocess.Popen(
+            ["ip", "netns", "exec", net.cli, PYTHON, os.path.join(HERE, "probe.py"), "--serve",
+             net.cli_if], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, bufsize=1)
+        self.returned_early = None   # (xids, listen, sent, timeout) of the last early return
+        self.answer(30.0)
+
+    def answer(self, timeout):
+        import select
+        r, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        line = self.proc.stdout.readline() if r else ""
+        if not line:
+            self.close()
+            raise Failure("probe.py gave no answer in %.0f s" % timeout)
+        return json.loads(line)
+
+    def ask(self, spec):
+        self.proc.stdin.write(json.dumps(spec) + "\n")
+        self.proc.stdin.flush()
+        a = self.answer(60 + spec["timeout"])
+        early, self.returned_early = self.returned_early, None
+        if early:
+            # What the old probe's full window would have caught: a reply to
+            # one of its packets after it returned, but inside its timeout.
+            xids, listen, sent, timeout = early
+            extra = [g for g in a["late"] if g["dport"] in listen and g["data"][8:16] in xids and
+                     g["t"] <= sent + timeout]
+            if extra:
+                raise Failure("a reply arrived after the probe had all it expected: %s" %
+                              [(g["src"], g["dport"], g["data"][8:16]) for g in extra])
+        got = a["got"]
+        want = spec.get("expect")
+        xids = {p[8:16] for p in spec["payloads"]}
+        if want and sum(g["data"][8:16] in xids for g in got) >= want:
+            self.returned_early = (xids, set(spec["listen"]), a["sent"], spec["timeout"])
+        return got
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=5)
+
+
 def probe(net, payloads, dst_ip="255.255.255.255", sport=68, dport=67, listen=(68,),
-          timeout=1.5, src_ip=CLIENT_IP):
+          timeout=1.5, src_ip=CLIENT_IP, expect=None, settle=0.1):
     """Sends raw UDP payloads from the client namespace and returns the UDP
     payloads that arrive there for the listened ports, as
-    [{"sport", "dport", "src", "dst", "data" (bytes)}]."""
+    [{"sport", "dport", "src", "dst", "ip_len", "data" (bytes)}].
+    expect=N: return settle seconds after N replies carrying the xid of a
+    sent payload arrived, rather than at timeout; a further reply that
+    arrives within timeout fails the next probe on this Net. Without
+    expect (a test that wants no reply) it listens for the whole timeout."""
     spec = {"iface": net.cli_if, "src_mac": net.cli_mac,
             "dst_mac": "ff:ff:ff:ff:ff:ff" if dst_ip.endswith(".255") else net.srv_mac,
             "src_ip": src_ip, "dst_ip": dst_ip, "sport": sport, "dport": dport,
-            "listen": list(listen), "timeout": timeout,
+            "listen": list(listen), "timeout": timeout, "expect": expect, "settle": settle,
             "payloads": [p.hex() for p in payloads]}
-    r = run(["ip", "netns", "exec", net.cli, PYTHON, os.path.join(HERE, "probe.py")],
-            input=json.dumps(spec), timeout=60 + timeout)
-    got = json.loads(r.stdout)
+    got = net.prober().ask(spec)
     for g in got:
         g["data"] = bytes.fromhex(g["data"])
+        del g["t"]
     return got
 
 

@@ -214,7 +214,7 @@ class BindingSuite(R.Suite):
             # Phase 1: SELECTs answered well before the kill must survive it.
             early = ["02:00:%02x:00:00:%02x" % (rno, i) for i in range(10)]
             got = B.probe(self.net, [self.inform(B.bsdp_select(B.SERVER_IP, ID_1002), mac=m)
-                                     for m in early], timeout=1.2)
+                                     for m in early], timeout=1.2, expect=len(early))
             expect(len(got) == len(early), "round %d: %d of %d early SELECTs answered" %
                    (rno, len(got), len(early)))
             time.sleep(0.3)
@@ -361,7 +361,7 @@ class BindingSuite(R.Suite):
             sport, src = kw.pop("sport"), kw.pop("src")
             pkt = self.inform(B.bsdp_list(), ciaddr=far, mac=m_far, **kw)
             got = B.probe(self.net, [pkt], dst_ip=B.SERVER_IP, sport=sport, dport=67,
-                          listen=(67, 68), src_ip=src)
+                          listen=(67, 68), src_ip=src, expect=1)
             expect(len(got) == 1 and got[0]["dst"] == far,
                    "%s from outside the subnets: %s" % (name, [(g["dst"], g["dport"]) for g in got]))
             d = B.decode_bsdp(B.parse_options(got[0]["data"]))
@@ -390,7 +390,7 @@ class BindingSuite(R.Suite):
 
         def exchange(opts, msgtype=1, ciaddr="0.0.0.0", src="0.0.0.0"):
             pkt = B.dhcp_message(xid, cli, opts, ciaddr=ciaddr, msgtype=msgtype)
-            got = B.probe(self.net, [pkt], src_ip=src, listen=(68,))
+            got = B.probe(self.net, [pkt], src_ip=src, listen=(68,), expect=1)
             expect(len(got) == 1, "%d replies to message type %d" % (len(got), msgtype))
             opts = B.parse_options(got[0]["data"])
             expect(opts is not None, "malformed reply")
@@ -417,7 +417,7 @@ class BindingSuite(R.Suite):
                                ciaddr="0.0.0.0", msgtype=3),
                 B.dhcp_message(xids[2], cli, ipxe_options(), ciaddr=B.CLIENT_IP, msgtype=8),
                 B.dhcp_message(xids[3], cli, plain, ciaddr="0.0.0.0", msgtype=1)]
-        got = B.probe(self.net, pkts, src_ip="0.0.0.0", listen=(68,))
+        got = B.probe(self.net, pkts, src_ip="0.0.0.0", listen=(68,), expect=len(pkts))
         by_xid = {struct.unpack("!I", g["data"][4:8])[0]: g["data"] for g in got}
         expect(sorted(by_xid) == sorted(xids), "replies for xids %s of %s" % (sorted(by_xid), xids))
         after, aopts = by_xid[xids[0]], B.parse_options(by_xid[xids[0]])

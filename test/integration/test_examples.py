@@ -282,7 +282,7 @@ class Suite:
                               [(77, "iPXE"), (175, bytes([0x13, 1, 1])),
                                (55, bytes([1, 3, 6, 67, 175]))],
                               ciaddr="0.0.0.0", msgtype=1, flags=0x8000)
-        got = B.probe(self.net, [disc], src_ip="0.0.0.0", timeout=2.0)
+        got = B.probe(self.net, [disc], src_ip="0.0.0.0", timeout=2.0, expect=1)
         offers = [g for g in got if B.option(B.parse_options(g["data"]) or [], 53) == b"\x02"]
         expect(len(offers) == 1, "iPXE DISCOVER: %d offers" % len(offers))
         # iPXE takes option 67 first, then the file field: both must agree.

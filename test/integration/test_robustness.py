@@ -518,7 +518,8 @@ class RobustnessSuite:
                               [(55, bytes([1, 3, 43, 60])), (60, VENDOR), (43, opt43)])
 
     def list_ids(self, mac=None):
-        got = B.probe(self.net, [self.inform(B.bsdp_list(extra=bytes([12, 2, 5, 0xdc])), mac)])
+        got = B.probe(self.net, [self.inform(B.bsdp_list(extra=bytes([12, 2, 5, 0xdc])), mac)],
+                      expect=1)
         expect(len(got) == 1, "LIST: %d replies" % len(got))
         d = B.decode_bsdp(B.parse_options(got[0]["data"]))
         expect(d is not None and d.get(1) == b"\x01", "LIST not answered with ACK[LIST]")
@@ -527,7 +528,7 @@ class RobustnessSuite:
     def select(self, macs, image):
         """SELECTs from several MACs in one batch; the decoded replies."""
         got = B.probe(self.net, [self.inform(B.bsdp_select(B.SERVER_IP, image), m)
-                                 for m in macs], timeout=1.5)
+                                 for m in macs], timeout=1.5, expect=len(macs))
         return [B.decode_bsdp(B.parse_options(g["data"])) for g in got]
 
     def in_client_ns(self, spec, timeout):
