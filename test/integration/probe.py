@@ -26,6 +26,7 @@ import time
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
 SO_ATTACH_FILTER = 26
+SO_RCVBUFFORCE = 33
 
 
 def udp_only_filter(sock):
@@ -84,7 +85,8 @@ def parse(buf):
 class Port:
     def __init__(self, iface):
         self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL))
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+        # Past rmem_max (root may): a burst of replies must not overflow it.
+        self.sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 8 << 20)
         udp_only_filter(self.sock)
         self.sock.bind((iface, 0))
         self.iface = iface
