@@ -4,6 +4,8 @@ integration tests. Addresses come from 198.18.0.0/15 only. Every wait is
 bounded; every process started here is stopped by its own PID."""
 import json
 import os
+import re
+import shutil
 import signal
 import struct
 import subprocess
@@ -16,6 +18,13 @@ PREFIX = 24
 MAGIC = b"\x63\x82\x53\x63"
 HERE = os.path.dirname(os.path.abspath(__file__))
 PYTHON = "/usr/bin/python3"
+STATE_HEADER = "hwaddr,image-id,selected-at,machine-number"
+STATE_LINE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5},0x[0-9a-f]{8},[0-9]+,[1-9][0-9]*$")
+
+sys.path.insert(0, os.path.join(HERE, "..", "..", "examples"))
+import make_sets  # noqa: E402
+
+write_set = make_sets.write_set      # one set writer for every suite
 
 
 def run(cmd, check=True, timeout=30, **kw):
@@ -142,6 +151,17 @@ class Kea:
                 return True
             time.sleep(0.1)
         return False
+
+    def start_checked(self):
+        """start(), or Failure with the end of the log."""
+        if not self.start():
+            raise Failure("kea-dhcp4 %s did not start:\n%s" % (self.dir, self.text()[-2000:]))
+        return True
+
+    def lines(self, pattern, timeout=0.0):
+        """The log lines matching a regex, waiting up to timeout for one."""
+        return wait_until(lambda: [l for l in self.text().splitlines() if re.search(pattern, l)],
+                          timeout)
 
     def wait_exit(self, timeout=10.0):
         try:
@@ -335,6 +355,18 @@ class Prober:
                 self.proc.wait(timeout=5)
 
 
+def bsdp_inform(xid, chaddr, opt43, vendor="AAPLBSDPC/i386/MacBookPro11,1", extra=(), **kw):
+    """A Mac's INFORM: parameter request list, vendor class (None: none),
+    option 43 (None: none), then extra [(code, bytes)]."""
+    opts = [(55, bytes([1, 3, 43, 60]))]
+    if vendor is not None:
+        opts.append((60, vendor))
+    if opt43 is not None:
+        opts.append((43, opt43))
+    opts.extend(extra)
+    return dhcp_message(xid, chaddr, opts, **kw)
+
+
 def probe(net, payloads, dst_ip="255.255.255.255", sport=68, dport=67, listen=(68,),
           timeout=1.5, src_ip=CLIENT_IP, expect=None, settle=0.1):
     """Sends raw UDP payloads from the client namespace and returns the UDP
@@ -465,6 +497,59 @@ def control_command(sock_path, name, arguments=None, timeout=30.0):
         return json.loads(data)
     except ValueError:
         raise Failure("%s: no JSON answer: %r" % (name, data[:500]))
+
+
+def wait_until(pred, timeout=5.0, step=0.05):
+    """pred()'s first true value, polled every step seconds; after timeout
+    its last (false) one."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v or time.monotonic() >= deadline:
+            return v
+        time.sleep(step)
+
+
+def parse_state(path):
+    """{mac: (image id, selected-at, machine number)} of a state file;
+    Failure when a line is malformed (the writer must never leave a torn
+    file)."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    expect(raw.endswith(b"\n"), "state file does not end with a newline: %r" % raw[-80:])
+    lines = raw.decode("ascii").split("\n")[:-1]
+    expect(lines and lines[0] == STATE_HEADER, "state file header is %r" % (lines[:1],))
+    out = {}
+    for i, line in enumerate(lines[1:], 2):
+        expect(STATE_LINE.match(line), "state file line %d malformed: %r" % (i, line))
+        mac, iid, when, number = line.split(",")
+        out[mac] = (int(iid, 16), int(when), int(number))
+    return out
+
+
+def stop_keas(keas):
+    """Stops every kea-dhcp4 of a list, whatever one of them does."""
+    for k in keas:
+        try:
+            k.stop()
+        except Exception:
+            pass
+
+
+def teardown(net, work, keep, procs=(), keas=(), mounts=()):
+    """What every suite does last: its processes stopped by PID, its
+    kea-dhcp4s, mounts and namespaces gone, the work folder removed unless
+    kept (made writable first: tests take permissions away)."""
+    stop_processes(procs)
+    stop_keas(keas)
+    for m in mounts:
+        run(["umount", "-l", m], check=False)
+    net.down()
+    if keep:
+        print("kept %s" % work)
+    else:
+        subprocess.run(["chmod", "-R", "u+rwx", work], check=False)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def stop_processes(procs):

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MPL-2.0
 """Integration tests: a real kea-dhcp4 with libdhcp_bsdp.so in a network
-namespace, a client namespace running bsdpc and raw packets (scapy).
+namespace, a client namespace running bsdpc and raw packets (probe.py).
 
 usage (root): run.py --hook /abs/libdhcp_bsdp.so --bsdpc /abs/bsdpc [-k NAME]
 
@@ -11,7 +11,6 @@ Ctrl-C."""
 import json
 import os
 import random
-import shutil
 import signal
 import struct
 import subprocess
@@ -92,10 +91,7 @@ class Suite(ops_tests.OpsTests):
         kea.config(self.args.hook if hook else None,
                    params if params is not None else self.params())
         self.keas.append(kea)
-        ok = kea.start()
-        if expect_ok and not ok:
-            raise Failure("kea-dhcp4 %s did not start:\n%s" % (name, kea.text()[-2000:]))
-        return kea, ok
+        return kea, kea.start_checked() if expect_ok else kea.start()
 
     def next_xid(self):
         self.xid += 1
@@ -113,14 +109,8 @@ class Suite(ops_tests.OpsTests):
         except ValueError:
             raise Failure("bsdpc printed no JSON: %r %r" % (r.stdout, r.stderr))
 
-    def inform(self, opt43, vendor="AAPLBSDPC/i386/MacBookPro11,1", extra=(), mac=None, **kw):
-        opts = [(55, bytes([1, 3, 43, 60]))]
-        if vendor is not None:
-            opts.append((60, vendor))
-        if opt43 is not None:
-            opts.append((43, opt43))
-        opts.extend(extra)
-        return B.dhcp_message(self.next_xid(), mac or self.net.cli_mac, opts, **kw)
+    def inform(self, opt43, mac=None, **kw):
+        return B.bsdp_inform(self.next_xid(), mac or self.net.cli_mac, opt43, **kw)
 
     def one_reply(self, packet, **kw):
         got = B.probe(self.net, [packet], expect=1, **kw)
@@ -485,24 +475,10 @@ class Suite(ops_tests.OpsTests):
             B.run_test(self, t)
 
     def stop_keas(self):
-        for k in self.keas:
-            try:
-                k.stop()
-            except Exception:
-                pass
+        B.stop_keas(self.keas)
 
     def cleanup(self):
-        B.stop_processes(self.helpers)
-        for k in self.keas:
-            try:
-                k.stop()
-            except Exception:
-                pass
-        self.net.down()
-        if self.args.keep:
-            print("kept %s" % self.work)
-        else:
-            shutil.rmtree(self.work, ignore_errors=True)
+        B.teardown(self.net, self.work, self.args.keep, procs=self.helpers, keas=self.keas)
 
 
 def main():

@@ -47,14 +47,9 @@ def main():
 
     xid = [0x5a000000]
 
-    def inform(opt43, vendor=b"AAPLBSDPC/i386/MacBookPro11,1"):
+    def inform(opt43, **kw):
         xid[0] += 1
-        opts = [(55, bytes([1, 3, 43, 60]))]
-        if vendor is not None:
-            opts.append((60, vendor))
-        if opt43 is not None:
-            opts.append((43, opt43))
-        return B.dhcp_message(xid[0], net.cli_mac, opts)
+        return B.bsdp_inform(xid[0], net.cli_mac, opt43, **kw)
 
     try:
         net.up()

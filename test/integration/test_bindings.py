@@ -32,27 +32,11 @@ ID_IPXE = B.image_id(1003)                 # BootFileOnly with a ChainURL
 CHAIN_URL = "http://198.18.0.1/esxi/mboot.efi"
 SNPONLY = "/usr/lib/ipxe/snponly.efi"      # Debian's ipxe package
 POOL = ("198.18.0.100", "198.18.0.150")
-LINE_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5},0x[0-9a-f]{8},[0-9]+,[1-9][0-9]*$")
-HEADER = "hwaddr,image-id,selected-at,machine-number"
+HEADER = B.STATE_HEADER
+parse_state = B.parse_state
 
 Failure = R.Failure
 expect = R.expect
-
-
-def parse_state(path):
-    """{mac: (image id, time, number)} of a state file; Failure when any
-    line is malformed (the writer must never leave a torn file)."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    expect(raw.endswith(b"\n"), "state file does not end with a newline: %r" % raw[-80:])
-    lines = raw.decode("ascii").split("\n")[:-1]
-    expect(lines and lines[0] == HEADER, "state file header is %r" % (lines[:1],))
-    out = {}
-    for i, line in enumerate(lines[1:], 2):
-        expect(LINE_RE.match(line), "state file line %d malformed: %r" % (i, line))
-        mac, iid, when, number = line.split(",")
-        out[mac] = (int(iid, 16), int(when), int(number))
-    return out
 
 
 def ipxe_options(kind="discover", requested=None, server=None):
@@ -119,26 +103,15 @@ class BindingSuite(R.Suite):
             with open(kea.conf, "w") as f:
                 json.dump(conf, f, indent=2)
         self.keas.append(kea)
-        ok = kea.start()
-        if expect_ok and not ok:
-            raise Failure("kea-dhcp4 %s did not start:\n%s" % (name, kea.text()[-2000:]))
+        kea.start_checked() if expect_ok else kea.start()
         self.kea = kea
         return kea
 
     def wait_log(self, kea, pattern, timeout=5.0):
-        """The log lines matching a regex, waiting (bounded) for one."""
-        deadline = time.monotonic() + timeout
-        while True:
-            lines = [l for l in kea.text().splitlines() if re.search(pattern, l)]
-            if lines or time.monotonic() > deadline:
-                return lines
-            time.sleep(0.05)
+        return kea.lines(pattern, timeout)
 
     def wait_file(self, path, timeout=5.0):
-        deadline = time.monotonic() + timeout
-        while not os.path.exists(path) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return os.path.exists(path)
+        return B.wait_until(lambda: os.path.exists(path), timeout)
 
     def list_reply(self, mac=None, **kw):
         _, opts = self.one_reply(self.inform(B.bsdp_list(extra=bytes([12, 2, 0x05, 0xdc])),

@@ -6,7 +6,7 @@ examples/netboot-server and examples/esxi-ipxe with the real programs in
 network namespaces (198.18.0.0/15): kea-dhcp4 with the hook, tftpd-hpa and
 busybox httpd, each started from the example's own file (kea-dhcp4.conf,
 /etc/default/tftpd-hpa, the systemd unit) with only paths, addresses and the
-interface substituted. A Mac is played by bsdpc and scapy; what it would
+interface substituted. A Mac is played by bsdpc and probe.py; what it would
 fetch next is fetched with curl (TFTP and HTTP) at exactly the addresses the
 replies name, and compared byte for byte with the files on disk.
 
@@ -516,18 +516,8 @@ class Suite:
             B.run_test(self, t)
 
     def cleanup(self):
-        B.stop_processes(self.procs)
-        if self.kea:
-            try:
-                self.kea.stop()
-            except Exception:
-                pass
-        self.net.down()
-        if self.args.keep:
-            print("kept %s" % self.work)
-        else:
-            subprocess.run(["chmod", "-R", "u+w", self.work])
-            shutil.rmtree(self.work, ignore_errors=True)
+        B.teardown(self.net, self.work, self.args.keep, procs=self.procs,
+                   keas=[self.kea] if self.kea else [])
 
 
 def main():

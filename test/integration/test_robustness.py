@@ -40,8 +40,6 @@ HTTP_URL = "http://198.18.0.1/netboot"
 NFS_URL = "nfs:198.18.0.1:/srv/netboot/sets"
 TFTP_PREFIX = "netboot/"
 VENDOR = b"AAPLBSDPC/i386/MacBookPro11,1"
-STATE_HEADER = "hwaddr,image-id,selected-at,machine-number"
-STATE_LINE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5},0x[0-9a-f]{8},[0-9]+,[1-9][0-9]*$")
 NOBODY = 65534
 UNKNOWN_ID = B.image_id(3999)          # never exists: always FAILED
 N_STABLE = 8                           # 1001..1008, never change
@@ -105,15 +103,7 @@ def set_keys(index, variant="a"):
 
 
 def write_set(parent, folder, keys):
-    import plistlib
-    path = os.path.join(parent, folder)
-    for rel in SET_FILES:
-        os.makedirs(os.path.dirname(os.path.join(path, rel)), exist_ok=True)
-        with open(os.path.join(path, rel), "w") as f:
-            f.write(rel)
-    with open(os.path.join(path, "NBImageInfo.plist"), "wb") as f:
-        plistlib.dump(keys, f)
-    return path
+    return B.write_set(parent, folder, keys, SET_FILES)
 
 
 def expected_boot(index):
@@ -543,25 +533,10 @@ class RobustnessSuite:
         return {B.image_id(i) for i in range(1001, 1001 + N_STABLE)}
 
     def parse_state(self, path):
-        with open(path, "rb") as f:
-            raw = f.read()
-        expect(raw.endswith(b"\n"), "state file does not end with a newline")
-        lines = raw.decode("ascii").split("\n")[:-1]
-        expect(lines and lines[0] == STATE_HEADER, "state file header %r" % lines[:1])
-        out = {}
-        for n, line in enumerate(lines[1:], 2):
-            expect(STATE_LINE.match(line), "state file line %d malformed: %r" % (n, line))
-            mac, iid, _, _ = line.split(",")
-            out[mac] = int(iid, 16)
-        return out
+        return {mac: v[0] for mac, v in B.parse_state(path).items()}
 
     def wait(self, what, pred, timeout=8.0, step=0.1):
-        deadline = time.monotonic() + timeout
-        while True:
-            v = pred()
-            if v or time.monotonic() > deadline:
-                return v
-            time.sleep(step)
+        return B.wait_until(pred, timeout, step)
 
     # ---- tests -------------------------------------------------------------
     def test_multithreaded_load_with_reloads_loses_nothing(self):
@@ -1083,30 +1058,11 @@ class RobustnessSuite:
             B.run_test(self, t, after=self.stop_keas)
 
     def stop_keas(self):
-        for k in self.keas:
-            try:
-                k.stop()
-            except Exception:
-                pass
+        B.stop_keas(self.keas)
 
     def cleanup(self):
-        for p in self.helpers:
-            if p.poll() is None:
-                os.kill(p.pid, signal.SIGKILL)
-                p.wait(timeout=10)
-        for k in self.keas:
-            try:
-                k.stop()
-            except Exception:
-                pass
-        for m in self.mounts:
-            B.run(["umount", "-l", m], check=False)
-        self.net.down()
-        if self.args.keep:
-            print("kept %s" % self.work)
-        else:
-            subprocess.run(["chmod", "-R", "u+rwx", self.work], check=False)
-            shutil.rmtree(self.work, ignore_errors=True)
+        B.teardown(self.net, self.work, self.args.keep, procs=self.helpers, keas=self.keas,
+                   mounts=self.mounts)
 
 
 def main():
