@@ -28,6 +28,8 @@ def main():
         print("sanitized: BSDP_SANITIZER_PRELOAD is not set")
         print("sanitized: 0 passed, 1 failed")
         return 1
+    # A stop (parallel.py's timeout, Ctrl-C) still removes the namespaces.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(1))
     work = tempfile.mkdtemp(prefix="bsdp-sanitized-")
     sets = os.path.join(work, "sets")
     for folder, keys, files in make_sets.EXAMPLES:
