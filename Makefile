@@ -209,7 +209,8 @@ SAN_PRELOAD = $(if $(filter 1,$(SANITIZE)),BSDP_SANITIZER_PRELOAD=$$($(CC) -prin
 
 # The suites run side by side (each makes its own PID-tagged namespaces);
 # parallel.py prints each one's output whole when it ends and fails when
-# any fails. Their logs stay in $(BUILD)/integration-logs.
+# any fails. Their logs stay in $(BUILD)/integration-logs. INTEGRATION_JOBS=N
+# runs at most N at once (0: all).
 HOOK_ARGS = --hook $(abspath $(HOOK_SO)) --bsdpc $(abspath $(BSDPC))
 INTEGRATION_JOBS ?= 0
 integration: $(HOOK_SO) $(BSDPC) $(SHIM_TEST) $(KEA_BSDP_CHECK)
