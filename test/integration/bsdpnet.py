@@ -321,12 +321,16 @@ class Prober:
         line = self.proc.stdout.readline() if r else ""
         if not line:
             self.close()
-            raise Failure("probe.py gave no answer in %.0f s" % timeout)
+            raise Failure("probe.py ended or gave no answer within %.0f s: %s" % (
+                timeout, self.proc.stderr.read()))
         return json.loads(line)
 
     def ask(self, spec):
-        self.proc.stdin.write(json.dumps(spec) + "\n")
-        self.proc.stdin.flush()
+        try:
+            self.proc.stdin.write(json.dumps(spec) + "\n")
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            pass                     # answer() reports why it is gone
         a = self.answer(60 + spec["timeout"])
         early, self.returned_early = self.returned_early, None
         if early:
@@ -347,7 +351,10 @@ class Prober:
 
     def close(self):
         if self.proc.poll() is None:
-            self.proc.stdin.close()
+            try:
+                self.proc.stdin.close()
+            except BrokenPipeError:
+                pass
             try:
                 self.proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
