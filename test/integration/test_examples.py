@@ -78,7 +78,7 @@ class Suite:
         self.srv = os.path.join(self.work, "netboot")            # /srv/netboot
         self.sets = os.path.join(self.srv, "sets")
         self.state = os.path.join(self.work, "state")             # /var/lib/kea etc.
-        self.net = B.Net("%05d" % (os.getpid() % 100000 + 1))
+        self.net = B.Net("e%05d" % (os.getpid() % 100000))   # e: apart from run.py's, side by side
         self.kea = None
         self.procs = []
         self.passed = 0
