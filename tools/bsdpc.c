@@ -903,8 +903,9 @@ static int run_network(const struct options *o)
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	n = collect(&c, o->timeout_ms, xid, BSDP_MSGTYPE_LIST, 0, ans, MAX_SERVERS, rbuf, pkt,
-		    (size_t)len);
+	/* Asked by unicast, one server answers: its answer ends the wait. */
+	n = collect(&c, o->timeout_ms, xid, BSDP_MSGTYPE_LIST, 0, ans, o->has_server ? 1 : MAX_SERVERS,
+		    rbuf, pkt, (size_t)len);
 	if (n < 0) {
 		rc = EXIT_FAIL;
 		goto out;
@@ -1119,7 +1120,8 @@ static void usage(FILE *f)
 		"\n"
 		"Asks NetBoot (BSDP) servers for their boot images, as a Mac does.\n"
 		"  -i, --interface IFACE  broadcast on IFACE (its address and MAC by default)\n"
-		"  -s, --server ADDR      ask this server only (unicast to ADDR:67)\n"
+		"  -s, --server ADDR      ask this server only (unicast to ADDR:67; its first\n"
+		"                         answer ends the wait)\n"
 		"  -a, --arch ARCH        client architecture: i386 (default), ppc, arm\n"
 		"  -m, --model MODEL      model identifier (default: this Mac's, else MacBookPro11,1)\n"
 		"      --mac MAC          client hardware address\n"

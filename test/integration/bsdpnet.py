@@ -4,6 +4,8 @@ integration tests. Addresses come from 198.18.0.0/15 only. Every wait is
 bounded; every process started here is stopped by its own PID."""
 import json
 import os
+import re
+import shutil
 import signal
 import struct
 import subprocess
@@ -16,6 +18,13 @@ PREFIX = 24
 MAGIC = b"\x63\x82\x53\x63"
 HERE = os.path.dirname(os.path.abspath(__file__))
 PYTHON = "/usr/bin/python3"
+STATE_HEADER = "hwaddr,image-id,selected-at,machine-number"
+STATE_LINE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5},0x[0-9a-f]{8},[0-9]+,[1-9][0-9]*$")
+
+sys.path.insert(0, os.path.join(HERE, "..", "..", "examples"))
+import make_sets  # noqa: E402
+
+write_set = make_sets.write_set      # one set writer for every suite
 
 
 def run(cmd, check=True, timeout=30, **kw):
@@ -34,6 +43,13 @@ class Net:
         self.srv_if = "bs%ss" % tag
         self.cli_if = "bs%sc" % tag
         self.created = []
+        self._prober = None
+
+    def prober(self):
+        """The client namespace's persistent probe.py, started on first use."""
+        if self._prober is None or self._prober.proc.poll() is not None:
+            self._prober = Prober(self)
+        return self._prober
 
     def up(self):
         for ns in (self.srv, self.cli):
@@ -62,6 +78,9 @@ class Net:
         return info[0]["address"]
 
     def down(self):
+        if self._prober is not None:
+            self._prober.close()
+            self._prober = None
         for ns in reversed(self.created):
             run(["ip", "netns", "del", ns], check=False)
         self.created = []
@@ -132,6 +151,17 @@ class Kea:
                 return True
             time.sleep(0.1)
         return False
+
+    def start_checked(self):
+        """start(), or Failure with the end of the log."""
+        if not self.start():
+            raise Failure("kea-dhcp4 %s did not start:\n%s" % (self.dir, self.text()[-2000:]))
+        return True
+
+    def lines(self, pattern, timeout=0.0):
+        """The log lines matching a regex, waiting up to timeout for one."""
+        return wait_until(lambda: [l for l in self.text().splitlines() if re.search(pattern, l)],
+                          timeout)
 
     def wait_exit(self, timeout=10.0):
         try:
@@ -272,21 +302,96 @@ def decode_bsdp(opts):
     return r
 
 
+class Prober:
+    """One probe.py --serve in the client namespace for the life of a Net:
+    its raw socket stays open, so a probe costs no process start (and no
+    scapy import) and returns once the replies it waits for are in."""
+
+    def __init__(self, net):
+        self.proc = subprocess.Popen(
+            ["ip", "netns", "exec", net.cli, PYTHON, os.path.join(HERE, "probe.py"), "--serve",
+             net.cli_if], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True, bufsize=1)
+        self.returned_early = None   # (xids, listen, sent, timeout) of the last early return
+        self.answer(30.0)
+
+    def answer(self, timeout):
+        import select
+        r, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        line = self.proc.stdout.readline() if r else ""
+        if not line:
+            self.close()
+            raise Failure("probe.py ended or gave no answer within %.0f s: %s" % (
+                timeout, self.proc.stderr.read()))
+        return json.loads(line)
+
+    def ask(self, spec):
+        try:
+            self.proc.stdin.write(json.dumps(spec) + "\n")
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            pass                     # answer() reports why it is gone
+        a = self.answer(60 + spec["timeout"])
+        early, self.returned_early = self.returned_early, None
+        if early:
+            # What the old probe's full window would have caught: a reply to
+            # one of its packets after it returned, but inside its timeout.
+            xids, listen, sent, timeout = early
+            extra = [g for g in a["late"] if g["dport"] in listen and g["data"][8:16] in xids and
+                     g["t"] <= sent + timeout]
+            if extra:
+                raise Failure("a reply arrived after the probe had all it expected: %s" %
+                              [(g["src"], g["dport"], g["data"][8:16]) for g in extra])
+        got = a["got"]
+        want = spec.get("expect")
+        xids = {p[8:16] for p in spec["payloads"]}
+        if want and sum(g["data"][8:16] in xids for g in got) >= want:
+            self.returned_early = (xids, set(spec["listen"]), a["sent"], spec["timeout"])
+        return got
+
+    def close(self):
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.close()
+            except BrokenPipeError:
+                pass
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=5)
+
+
+def bsdp_inform(xid, chaddr, opt43, vendor="AAPLBSDPC/i386/MacBookPro11,1", extra=(), **kw):
+    """A Mac's INFORM: parameter request list, vendor class (None: none),
+    option 43 (None: none), then extra [(code, bytes)]."""
+    opts = [(55, bytes([1, 3, 43, 60]))]
+    if vendor is not None:
+        opts.append((60, vendor))
+    if opt43 is not None:
+        opts.append((43, opt43))
+    opts.extend(extra)
+    return dhcp_message(xid, chaddr, opts, **kw)
+
+
 def probe(net, payloads, dst_ip="255.255.255.255", sport=68, dport=67, listen=(68,),
-          timeout=1.5, src_ip=CLIENT_IP):
+          timeout=1.5, src_ip=CLIENT_IP, expect=None, settle=0.1):
     """Sends raw UDP payloads from the client namespace and returns the UDP
     payloads that arrive there for the listened ports, as
-    [{"sport", "dport", "src", "dst", "data" (bytes)}]."""
+    [{"sport", "dport", "src", "dst", "ip_len", "data" (bytes)}].
+    expect=N: return settle seconds after N replies carrying the xid of a
+    sent payload arrived, rather than at timeout; a further reply that
+    arrives within timeout fails the next probe on this Net. Without
+    expect (a test that wants no reply) it listens for the whole timeout."""
     spec = {"iface": net.cli_if, "src_mac": net.cli_mac,
             "dst_mac": "ff:ff:ff:ff:ff:ff" if dst_ip.endswith(".255") else net.srv_mac,
             "src_ip": src_ip, "dst_ip": dst_ip, "sport": sport, "dport": dport,
-            "listen": list(listen), "timeout": timeout,
+            "listen": list(listen), "timeout": timeout, "expect": expect, "settle": settle,
             "payloads": [p.hex() for p in payloads]}
-    r = run(["ip", "netns", "exec", net.cli, PYTHON, os.path.join(HERE, "probe.py")],
-            input=json.dumps(spec), timeout=60 + timeout)
-    got = json.loads(r.stdout)
+    got = net.prober().ask(spec)
     for g in got:
         g["data"] = bytes.fromhex(g["data"])
+        del g["t"]
     return got
 
 
@@ -399,6 +504,77 @@ def control_command(sock_path, name, arguments=None, timeout=30.0):
         return json.loads(data)
     except ValueError:
         raise Failure("%s: no JSON answer: %r" % (name, data[:500]))
+
+
+def wait_until(pred, timeout=5.0, step=0.05):
+    """pred()'s first true value, polled every step seconds; after timeout
+    its last (false) one."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v or time.monotonic() >= deadline:
+            return v
+        time.sleep(step)
+
+
+def parse_state_bytes(raw, what):
+    """{MAC: (image id, selected-at, machine number)} of a whole state file
+    as the hook writes it, by the rules its loader applies
+    (bsdp_state_load, bsdp_state_parse_line): the header first, then lines
+    of at most 128 bytes with exactly 4 fields (a MAC, a 32-bit image id
+    whose index is not 0 unless the id is 0, seconds, a machine number from
+    1 to 2^32-2), each ending in a newline, and no MAC twice. Failure
+    otherwise: the writer must never leave a torn file."""
+    expect(raw.endswith(b"\n"), "%s does not end with a newline: %r" % (what, raw[-80:]))
+    try:
+        lines = raw.decode("ascii").split("\n")[:-1]
+    except UnicodeDecodeError as e:
+        raise Failure("%s is not ASCII: %s" % (what, e))
+    expect(lines and lines[0] == STATE_HEADER, "%s: header %r" % (what, lines[:1]))
+    out = {}
+    for n, line in enumerate(lines[1:], 2):
+        bad = "%s line %d: %%s: %%r" % (what, n)
+        expect(len(line) + 1 <= 128, bad % ("longer than 128 bytes", line))
+        expect(STATE_LINE.match(line), bad % ("not hwaddr,image-id,selected-at,machine-number",
+                                              line))
+        mac, iid, when, number = line.split(",")
+        iid, when, number = int(iid, 16), int(when), int(number)
+        expect(iid == 0 or iid & 0xffff, bad % ("image index 0", line))
+        expect(when < 1 << 63 and number <= 0xfffffffe, bad % ("out of range", line))
+        expect(mac not in out, bad % ("MAC twice", line))
+        out[mac] = (iid, when, number)
+    return out
+
+
+def parse_state(path):
+    """parse_state_bytes of the file at path."""
+    with open(path, "rb") as f:
+        return parse_state_bytes(f.read(), "state file %s" % path)
+
+
+def stop_keas(keas):
+    """Stops every kea-dhcp4 of a list, whatever one of them does."""
+    for k in keas:
+        try:
+            k.stop()
+        except Exception:
+            pass
+
+
+def teardown(net, work, keep, procs=(), keas=(), mounts=()):
+    """What every suite does last: its processes stopped by PID, its
+    kea-dhcp4s, mounts and namespaces gone, the work folder removed unless
+    kept (made writable first: tests take permissions away)."""
+    stop_processes(procs)
+    stop_keas(keas)
+    for m in mounts:
+        run(["umount", "-l", m], check=False)
+    net.down()
+    if keep:
+        print("kept %s" % work)
+    else:
+        subprocess.run(["chmod", "-R", "u+rwx", work], check=False)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def stop_processes(procs):

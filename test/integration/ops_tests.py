@@ -44,23 +44,15 @@ def command(kea, name, arguments=None, timeout=30.0):
     return B.control_command(os.path.join(kea.dir, "kea4.sock"), name, arguments, timeout)
 
 
-def write_plist(folder, keys, binary=False):
-    os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, "NBImageInfo.plist"), "wb") as f:
-        plistlib.dump(keys, f, fmt=plistlib.FMT_BINARY if binary else plistlib.FMT_XML)
+def http_keys(index, name):
+    return {"Name": name, "Index": index, "Type": "HTTP", "Kind": 1, "IsEnabled": True,
+            "BootFile": "booter", "Architectures": ["i386"], "RootPath": "NetInstall.dmg"}
 
 
 def http_set(sets, folder, index, name):
     """A valid HTTP i386 set (booter, kernelcache, disk image)."""
-    path = os.path.join(sets, folder)
-    for rel in ("i386/booter", "i386/x86_64/kernelcache", "NetInstall.dmg"):
-        os.makedirs(os.path.dirname(os.path.join(path, rel)), exist_ok=True)
-        with open(os.path.join(path, rel), "w") as f:
-            f.write(rel)
-    write_plist(path, {"Name": name, "Index": index, "Type": "HTTP", "Kind": 1,
-                       "IsEnabled": True, "BootFile": "booter", "Architectures": ["i386"],
-                       "RootPath": "NetInstall.dmg"})
-    return path
+    return B.write_set(sets, folder, http_keys(index, name),
+                       ["i386/booter", "i386/x86_64/kernelcache", "NetInstall.dmg"])
 
 
 class OpsTests:
@@ -81,16 +73,12 @@ class OpsTests:
         return self.cmd_ok("bsdp-images-list", kea=kea)["arguments"]
 
     def wait_for(self, what, pred, timeout=10.0, step=0.2):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            v = pred()
-            if v:
-                return v
-            time.sleep(step)
-        raise B.Failure("waited %.0f s for %s" % (timeout, what))
+        v = B.wait_until(pred, timeout, step)
+        expect(v, "waited %.0f s for %s" % (timeout, what))
+        return v
 
     def log_lines(self, kea, msgid):
-        return [l for l in kea.text().splitlines() if msgid in l]
+        return kea.lines(msgid)
 
     def list_ids(self, mac=None):
         _, opts = self.one_reply(self.inform(B.bsdp_list(extra=bytes([12, 2, 0x05, 0xdc])),
@@ -499,9 +487,7 @@ class OpsTests:
             line = self.log_lines(kea, "BSDP_RELOADED")
             expect(line and "change detected" in line[-1], "no BSDP_RELOADED for the change")
             # The plist rewritten in place: its new name shows.
-            write_plist(watched, {"Name": "Renamed in place", "Index": 6001, "Type": "HTTP",
-                                  "Kind": 1, "BootFile": "booter", "Architectures": ["i386"],
-                                  "RootPath": "NetInstall.dmg"})
+            B.write_set(sets, "Watched.nbi", http_keys(6001, "Renamed in place"), [])
             self.wait_for("the rescan to rename 6001", lambda: has(6001, "Renamed in place"), 10.0)
             # Unreadable directory: old catalogue stays, one error line, and
             # the directory coming back is picked up again.

@@ -32,27 +32,11 @@ ID_IPXE = B.image_id(1003)                 # BootFileOnly with a ChainURL
 CHAIN_URL = "http://198.18.0.1/esxi/mboot.efi"
 SNPONLY = "/usr/lib/ipxe/snponly.efi"      # Debian's ipxe package
 POOL = ("198.18.0.100", "198.18.0.150")
-LINE_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5},0x[0-9a-f]{8},[0-9]+,[1-9][0-9]*$")
-HEADER = "hwaddr,image-id,selected-at,machine-number"
+HEADER = B.STATE_HEADER
+parse_state = B.parse_state
 
 Failure = R.Failure
 expect = R.expect
-
-
-def parse_state(path):
-    """{mac: (image id, time, number)} of a state file; Failure when any
-    line is malformed (the writer must never leave a torn file)."""
-    with open(path, "rb") as f:
-        raw = f.read()
-    expect(raw.endswith(b"\n"), "state file does not end with a newline: %r" % raw[-80:])
-    lines = raw.decode("ascii").split("\n")[:-1]
-    expect(lines and lines[0] == HEADER, "state file header is %r" % (lines[:1],))
-    out = {}
-    for i, line in enumerate(lines[1:], 2):
-        expect(LINE_RE.match(line), "state file line %d malformed: %r" % (i, line))
-        mac, iid, when, number = line.split(",")
-        out[mac] = (int(iid, 16), int(when), int(number))
-    return out
 
 
 def ipxe_options(kind="discover", requested=None, server=None):
@@ -120,26 +104,15 @@ class BindingSuite(R.Suite):
             with open(kea.conf, "w") as f:
                 json.dump(conf, f, indent=2)
         self.keas.append(kea)
-        ok = kea.start()
-        if expect_ok and not ok:
-            raise Failure("kea-dhcp4 %s did not start:\n%s" % (name, kea.text()[-2000:]))
+        kea.start_checked() if expect_ok else kea.start()
         self.kea = kea
         return kea
 
     def wait_log(self, kea, pattern, timeout=5.0):
-        """The log lines matching a regex, waiting (bounded) for one."""
-        deadline = time.monotonic() + timeout
-        while True:
-            lines = [l for l in kea.text().splitlines() if re.search(pattern, l)]
-            if lines or time.monotonic() > deadline:
-                return lines
-            time.sleep(0.05)
+        return kea.lines(pattern, timeout)
 
     def wait_file(self, path, timeout=5.0):
-        deadline = time.monotonic() + timeout
-        while not os.path.exists(path) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return os.path.exists(path)
+        return B.wait_until(lambda: os.path.exists(path), timeout)
 
     def list_reply(self, mac=None, **kw):
         _, opts = self.one_reply(self.inform(B.bsdp_list(extra=bytes([12, 2, 0x05, 0xdc])),
@@ -215,7 +188,7 @@ class BindingSuite(R.Suite):
             # Phase 1: SELECTs answered well before the kill must survive it.
             early = ["02:00:%02x:00:00:%02x" % (rno, i) for i in range(10)]
             got = B.probe(self.net, [self.inform(B.bsdp_select(B.SERVER_IP, ID_1002), mac=m)
-                                     for m in early], timeout=1.2)
+                                     for m in early], timeout=1.2, expect=len(early))
             expect(len(got) == len(early), "round %d: %d of %d early SELECTs answered" %
                    (rno, len(got), len(early)))
             time.sleep(0.3)
@@ -362,7 +335,7 @@ class BindingSuite(R.Suite):
             sport, src = kw.pop("sport"), kw.pop("src")
             pkt = self.inform(B.bsdp_list(), ciaddr=far, mac=m_far, **kw)
             got = B.probe(self.net, [pkt], dst_ip=B.SERVER_IP, sport=sport, dport=67,
-                          listen=(67, 68), src_ip=src)
+                          listen=(67, 68), src_ip=src, expect=1)
             expect(len(got) == 1 and got[0]["dst"] == far,
                    "%s from outside the subnets: %s" % (name, [(g["dst"], g["dport"]) for g in got]))
             d = B.decode_bsdp(B.parse_options(got[0]["data"]))
@@ -391,7 +364,7 @@ class BindingSuite(R.Suite):
 
         def exchange(opts, msgtype=1, ciaddr="0.0.0.0", src="0.0.0.0"):
             pkt = B.dhcp_message(xid, cli, opts, ciaddr=ciaddr, msgtype=msgtype)
-            got = B.probe(self.net, [pkt], src_ip=src, listen=(68,))
+            got = B.probe(self.net, [pkt], src_ip=src, listen=(68,), expect=1)
             expect(len(got) == 1, "%d replies to message type %d" % (len(got), msgtype))
             opts = B.parse_options(got[0]["data"])
             expect(opts is not None, "malformed reply")
@@ -418,7 +391,7 @@ class BindingSuite(R.Suite):
                                ciaddr="0.0.0.0", msgtype=3),
                 B.dhcp_message(xids[2], cli, ipxe_options(), ciaddr=B.CLIENT_IP, msgtype=8),
                 B.dhcp_message(xids[3], cli, plain, ciaddr="0.0.0.0", msgtype=1)]
-        got = B.probe(self.net, pkts, src_ip="0.0.0.0", listen=(68,))
+        got = B.probe(self.net, pkts, src_ip="0.0.0.0", listen=(68,), expect=len(pkts))
         by_xid = {struct.unpack("!I", g["data"][4:8])[0]: g["data"] for g in got}
         expect(sorted(by_xid) == sorted(xids), "replies for xids %s of %s" % (sorted(by_xid), xids))
         after, aopts = by_xid[xids[0]], B.parse_options(by_xid[xids[0]])

@@ -6,7 +6,7 @@ examples/netboot-server and examples/esxi-ipxe with the real programs in
 network namespaces (198.18.0.0/15): kea-dhcp4 with the hook, tftpd-hpa and
 busybox httpd, each started from the example's own file (kea-dhcp4.conf,
 /etc/default/tftpd-hpa, the systemd unit) with only paths, addresses and the
-interface substituted. A Mac is played by bsdpc and scapy; what it would
+interface substituted. A Mac is played by bsdpc and probe.py; what it would
 fetch next is fetched with curl (TFTP and HTTP) at exactly the addresses the
 replies name, and compared byte for byte with the files on disk.
 
@@ -85,7 +85,7 @@ class Suite:
         self.srv = os.path.join(self.work, "netboot")            # /srv/netboot
         self.sets = os.path.join(self.srv, "sets")
         self.state = os.path.join(self.work, "state")             # /var/lib/kea etc.
-        self.net = B.Net("%05d" % (os.getpid() % 100000 + 1))
+        self.net = B.Net("e%05d" % (os.getpid() % 100000))   # e: apart from run.py's, side by side
         self.kea = None
         self.procs = []
         self.passed = 0
@@ -289,7 +289,7 @@ class Suite:
                               [(77, "iPXE"), (175, bytes([0x13, 1, 1])),
                                (55, bytes([1, 3, 6, 67, 175]))],
                               ciaddr="0.0.0.0", msgtype=1, flags=0x8000)
-        got = B.probe(self.net, [disc], src_ip="0.0.0.0", timeout=2.0)
+        got = B.probe(self.net, [disc], src_ip="0.0.0.0", timeout=2.0, expect=1)
         offers = [g for g in got if B.option(B.parse_options(g["data"]) or [], 53) == b"\x02"]
         expect(len(offers) == 1, "iPXE DISCOVER: %d offers" % len(offers))
         # iPXE takes option 67 first, then the file field: both must agree.
@@ -550,18 +550,8 @@ class Suite:
             B.run_test(self, t)
 
     def cleanup(self):
-        B.stop_processes(self.procs)
-        if self.kea:
-            try:
-                self.kea.stop()
-            except Exception:
-                pass
-        self.net.down()
-        if self.args.keep:
-            print("kept %s" % self.work)
-        else:
-            subprocess.run(["chmod", "-R", "u+w", self.work])
-            shutil.rmtree(self.work, ignore_errors=True)
+        B.teardown(self.net, self.work, self.args.keep, procs=self.procs,
+                   keas=[self.kea] if self.kea else [])
 
 
 def main():

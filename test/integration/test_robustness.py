@@ -42,8 +42,6 @@ HTTP_URL = "http://198.18.0.1/netboot"
 NFS_URL = "nfs:198.18.0.1:/srv/netboot/sets"
 TFTP_PREFIX = "netboot/"
 VENDOR = b"AAPLBSDPC/i386/MacBookPro11,1"
-STATE_HEADER = "hwaddr,image-id,selected-at,machine-number"
-STATE_LINE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5},0x[0-9a-f]{8},[0-9]+,[1-9][0-9]*$")
 NOBODY = 65534
 UNKNOWN_ID = B.image_id(3999)          # never exists: always FAILED
 N_STABLE = 8                           # 1001..1008, never change
@@ -111,15 +109,7 @@ def set_keys(index, variant="a"):
 
 
 def write_set(parent, folder, keys):
-    import plistlib
-    path = os.path.join(parent, folder)
-    for rel in SET_FILES:
-        os.makedirs(os.path.dirname(os.path.join(path, rel)), exist_ok=True)
-        with open(os.path.join(path, rel), "w") as f:
-            f.write(rel)
-    with open(os.path.join(path, "NBImageInfo.plist"), "wb") as f:
-        plistlib.dump(keys, f)
-    return path
+    return B.write_set(parent, folder, keys, SET_FILES)
 
 
 def expected_boot(index):
@@ -145,36 +135,6 @@ def exchange(a, b):
     if libc.renameat2(AT_FDCWD, a.encode(), AT_FDCWD, b.encode(), RENAME_EXCHANGE) != 0:
         e = ctypes.get_errno()
         raise OSError(e, os.strerror(e), a)
-
-
-# ---- the state file (hook/state_file.c) -----------------------------------
-
-def parse_state_bytes(raw, what):
-    """{MAC: (image id, selected-at, machine number)} of a whole state file
-    as the hook writes it, by the rules its loader applies
-    (bsdp_state_load, bsdp_state_parse_line): the header first, then lines
-    of at most 128 bytes with exactly 4 fields (a MAC, a 32-bit image id
-    whose index is not 0 unless the id is 0, seconds, a machine number from
-    1 to 2^32-2), each ending in a newline, and no MAC twice."""
-    expect(raw.endswith(b"\n"), "%s does not end with a newline" % what)
-    try:
-        lines = raw.decode("ascii").split("\n")[:-1]
-    except UnicodeDecodeError as e:
-        raise Failure("%s is not ASCII: %s" % (what, e))
-    expect(lines and lines[0] == STATE_HEADER, "%s: header %r" % (what, lines[:1]))
-    out = {}
-    for n, line in enumerate(lines[1:], 2):
-        bad = "%s line %d: %%s: %%r" % (what, n)
-        expect(len(line) + 1 <= 128, bad % ("longer than 128 bytes", line))
-        expect(STATE_LINE.match(line), bad % ("not hwaddr,image-id,selected-at,machine-number",
-                                              line))
-        mac, iid, when, number = line.split(",")
-        iid, when, number = int(iid, 16), int(when), int(number)
-        expect(iid == 0 or iid & 0xffff, bad % ("image index 0", line))
-        expect(when < 1 << 63 and number <= 0xfffffffe, bad % ("out of range", line))
-        expect(mac not in out, bad % ("MAC twice", line))
-        out[mac] = (iid, when, number)
-    return out
 
 
 # ---- control socket -------------------------------------------------------
@@ -556,7 +516,8 @@ class RobustnessSuite:
                               [(55, bytes([1, 3, 43, 60])), (60, VENDOR), (43, opt43)])
 
     def list_ids(self, mac=None):
-        got = B.probe(self.net, [self.inform(B.bsdp_list(extra=bytes([12, 2, 5, 0xdc])), mac)])
+        got = B.probe(self.net, [self.inform(B.bsdp_list(extra=bytes([12, 2, 5, 0xdc])), mac)],
+                      expect=1)
         expect(len(got) == 1, "LIST: %d replies" % len(got))
         d = B.decode_bsdp(B.parse_options(got[0]["data"]))
         expect(d is not None and d.get(1) == b"\x01", "LIST not answered with ACK[LIST]")
@@ -565,7 +526,7 @@ class RobustnessSuite:
     def select(self, macs, image):
         """SELECTs from several MACs in one batch; the decoded replies."""
         got = B.probe(self.net, [self.inform(B.bsdp_select(B.SERVER_IP, image), m)
-                                 for m in macs], timeout=1.5)
+                                 for m in macs], timeout=1.5, expect=len(macs))
         return [B.decode_bsdp(B.parse_options(g["data"])) for g in got]
 
     def in_client_ns(self, spec, timeout):
@@ -580,18 +541,10 @@ class RobustnessSuite:
         return {B.image_id(i) for i in range(1001, 1001 + N_STABLE)}
 
     def parse_state(self, path):
-        """{MAC: image id} of a state file, checked by parse_state_bytes."""
-        with open(path, "rb") as f:
-            raw = f.read()
-        return {mac: e[0] for mac, e in parse_state_bytes(raw, path).items()}
+        return {mac: v[0] for mac, v in B.parse_state(path).items()}
 
     def wait(self, what, pred, timeout=8.0, step=0.1):
-        deadline = time.monotonic() + timeout
-        while True:
-            v = pred()
-            if v or time.monotonic() > deadline:
-                return v
-            time.sleep(step)
+        return B.wait_until(pred, timeout, step)
 
     # ---- tests -------------------------------------------------------------
     def test_multithreaded_load_with_reloads_loses_nothing(self):
@@ -1184,7 +1137,7 @@ class RobustnessSuite:
                 with open(state, "rb") as f:
                     raw = f.read()
                 reads += 1
-                saved = parse_state_bytes(raw, "state file (save %d read during the load)" %
+                saved = B.parse_state_bytes(raw, "state file (save %d read during the load)" %
                                           reads)
                 strange = [(m, e) for m, e in saved.items()
                            if not allowed.match(m) or e[0] != image]
@@ -1223,7 +1176,7 @@ class RobustnessSuite:
         # The MACs of the SELECTs: counters 1, 3, 5, ... (modulo the cycle).
         picked = {k % cycle if cycle else k for k in range(1, sent, 2)}
         want = {self.load_mac(k) for k in picked}
-        saved = parse_state_bytes(open(state, "rb").read(), "state file after SIGTERM")
+        saved = B.parse_state_bytes(open(state, "rb").read(), "state file after SIGTERM")
         now = int(time.time())
         capacity = params.get("max-bindings", DEFAULT_MAX_BINDINGS)
         expect(set(saved) <= want, "state file holds MACs never selected: %s" %
@@ -1287,30 +1240,11 @@ class RobustnessSuite:
             B.run_test(self, t, after=self.stop_keas)
 
     def stop_keas(self):
-        for k in self.keas:
-            try:
-                k.stop()
-            except Exception:
-                pass
+        B.stop_keas(self.keas)
 
     def cleanup(self):
-        for p in self.helpers:
-            if p.poll() is None:
-                os.kill(p.pid, signal.SIGKILL)
-                p.wait(timeout=10)
-        for k in self.keas:
-            try:
-                k.stop()
-            except Exception:
-                pass
-        for m in self.mounts:
-            B.run(["umount", "-l", m], check=False)
-        self.net.down()
-        if self.args.keep:
-            print("kept %s" % self.work)
-        else:
-            subprocess.run(["chmod", "-R", "u+rwx", self.work], check=False)
-            shutil.rmtree(self.work, ignore_errors=True)
+        B.teardown(self.net, self.work, self.args.keep, procs=self.helpers, keas=self.keas,
+                   mounts=self.mounts)
 
 
 def main():
