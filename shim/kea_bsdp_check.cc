@@ -46,7 +46,6 @@ using isc::hooks::HooksManager;
 using isc::hooks::ServerHooks;
 using isc::bsdp::kea_compat::libName;
 using isc::bsdp::kea_compat::libParameters;
-using isc::bsdp::kea_compat::setLibParameters;
 
 namespace fs = std::filesystem;
 
@@ -469,7 +468,7 @@ public:
         }
         isc::data::ElementPtr changed = isc::data::copy(params);
         changed->set("state-file", Element::create(copy_path));
-        setLibParameters(entry, changed);
+        libParameters(entry) = changed;
     }
     const std::string& note() const { return (note_); }
 private:

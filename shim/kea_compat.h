@@ -28,35 +28,19 @@ namespace isc {
 namespace bsdp {
 namespace kea_compat {
 
+using isc::data::ConstElementPtr;
+using isc::hooks::HookLibInfo;
+
 // HookLibInfo was a std::pair<library, parameters> up to 2.6 and is a
 // struct (libname_, parameters_, cfgname_) from 3.0 (Kea ChangeLog 2363);
 // its (name, parameters) constructor works on both.
-inline const std::string&
-libName(const isc::hooks::HookLibInfo& info) {
 #if BSDP_KEA_VERSION >= 30000
-    return (info.libname_);
+inline std::string& libName(HookLibInfo& i) { return (i.libname_); }
+inline ConstElementPtr& libParameters(HookLibInfo& i) { return (i.parameters_); }
 #else
-    return (info.first);
+inline std::string& libName(HookLibInfo& i) { return (i.first); }
+inline ConstElementPtr& libParameters(HookLibInfo& i) { return (i.second); }
 #endif
-}
-
-inline isc::data::ConstElementPtr
-libParameters(const isc::hooks::HookLibInfo& info) {
-#if BSDP_KEA_VERSION >= 30000
-    return (info.parameters_);
-#else
-    return (info.second);
-#endif
-}
-
-inline void
-setLibParameters(isc::hooks::HookLibInfo& info, const isc::data::ConstElementPtr& params) {
-#if BSDP_KEA_VERSION >= 30000
-    info.parameters_ = params;
-#else
-    info.second = params;
-#endif
-}
 
 } // namespace kea_compat
 } // namespace bsdp
