@@ -277,3 +277,20 @@ bench-net: deps $(BSDP_LOAD) $(BENCH)
 	-@$(MAKE) --no-print-directory $(HOOK_SO)
 	BSDP_LOAD=$(abspath $(BSDP_LOAD)) BENCH_LIST=$(abspath $(BENCH)) \
 		HOOK_SO=$(abspath $(HOOK_SO)) bash test/bench/bench_net.sh
+
+# ---------------------------------------------------------------------------
+# Other Kea releases, each in a Debian chroot (tools/kea-chroot.sh; root,
+# deb.debian.org): trixie has Kea 2.6.3, sid Kea 3.0.4. kea-chroots creates
+# or refreshes them (cached under KEA_CHROOT_DIR, default
+# /var/cache/kea-bsdp/chroots); check-kea-build builds a copy of this tree in
+# each with -Werror and runs the unit and shim tests there.
+# ---------------------------------------------------------------------------
+KEA_RELEASES ?= trixie sid
+
+.PHONY: kea-chroots check-kea-build
+kea-chroots:
+	@set -e; for r in $(KEA_RELEASES); do sh tools/kea-chroot.sh create $$r; done
+
+check-kea-build:
+	@set -e; for r in $(KEA_RELEASES); do echo "== $$r"; \
+		sh tools/kea-chroot.sh run $$r 'make -j2 all && make unit && make shim-test'; done
