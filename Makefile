@@ -1,9 +1,11 @@
 # kea-bsdp: one non-recursive Makefile. Paths are overridable:
-#   make KEA_INCLUDE=... HOOKS_DIR=... BUILD=... PREFIX=... SANITIZE=1
+#   make KEA_INCLUDE=... KEA_LIBDIR=... HOOKS_DIR=... BUILD=... PREFIX=... SANITIZE=1
+# KEA_LIBDIR (default: the linker's own path) is searched first, no rpath.
 BUILD       ?= build
 PREFIX      ?= /usr/local
 DESTDIR     ?=
 KEA_INCLUDE ?= /usr/include/kea
+KEA_LIBDIR  ?=
 HOOKS_DIR   ?= /usr/lib/x86_64-linux-gnu/kea/hooks
 SANITIZE    ?= 0
 CC          ?= cc
@@ -164,33 +166,53 @@ clean:
 SHIM_SRC    := $(filter-out shim/kea_bsdp_check.cc,$(sort $(wildcard shim/*.cc)))
 SHIM_OBJ    := $(patsubst %.cc,$(BUILD)/%.o,$(SHIM_SRC))
 HOOK_SO     := $(BUILD)/libdhcp_bsdp.so
-KEA_LIBS    := -lkea-dhcpsrv -lkea-dhcp++ -lkea-hooks -lkea-log -lkea-stats -lkea-cc \
-               -lkea-asiolink -lkea-util -lkea-exceptions -lkea-process
-KEA_CPPFLAGS = -isystem $(KEA_INCLUDE)
+# The Kea built against: KEA_HOOKS_VERSION of its hooks/hooks.h (a const
+# int, not a macro), e.g. 20200, 20603, 30004; shim/kea_compat.h uses it.
+# An error only when something C++ is built, so the C parts build without Kea.
+KEA_VERSION := $(shell sed -n 's/^const int KEA_HOOKS_VERSION = \([0-9][0-9]*\);.*/\1/p' \
+                 $(KEA_INCLUDE)/hooks/hooks.h 2>/dev/null)
+kea_version_required = $(if $(KEA_VERSION),,$(error no KEA_HOOKS_VERSION in \
+                 $(KEA_INCLUDE)/hooks/hooks.h: install kea-dev or set KEA_INCLUDE))
+# Kea 3.0 renamed libkea-dhcp++ to libkea-dhcp.
+KEA_DHCP_LIB := $(if $(filter 1,$(shell test 0$(KEA_VERSION) -ge 30000 && echo 1)),kea-dhcp,kea-dhcp++)
+KEA_LIBS    := $(if $(KEA_LIBDIR),-L$(KEA_LIBDIR)) -lkea-dhcpsrv -l$(KEA_DHCP_LIB) -lkea-hooks \
+               -lkea-log -lkea-stats -lkea-cc -lkea-asiolink -lkea-util -lkea-exceptions -lkea-process
+# With KEA_LIBDIR, a library missing there would be taken from the system's
+# Kea (another release) without a word: refuse that.
+kea_libdir_check = $(if $(KEA_LIBDIR),$(foreach l,$(patsubst -l%,lib%.so,$(filter -l%,$(KEA_LIBS))),\
+                 $(if $(wildcard $(KEA_LIBDIR)/$(l)),,$(error $(KEA_LIBDIR)/$(l) is missing))))
+KEA_CPPFLAGS = -isystem $(KEA_INCLUDE) -DBSDP_KEA_VERSION=$(KEA_VERSION)
+# Kea's headers are system headers (untracked by -MMD): the C++ objects
+# depend on this stamp instead, rewritten when the Kea built against changes.
+KEA_STAMP := $(BUILD)/kea.stamp
+KEA_STAMP_TEXT := $(strip $(KEA_VERSION) $(KEA_INCLUDE) $(KEA_LIBDIR))
+ifneq ($(KEA_STAMP_TEXT),$(shell cat $(KEA_STAMP) 2>/dev/null))
+$(shell mkdir -p $(BUILD) && echo "$(KEA_STAMP_TEXT)" >$(KEA_STAMP))
+endif
 SHIM_TEST   := $(BUILD)/test/shim_test
 
 .PHONY: shim-messages shim-test integration integration-sanitized
 all: $(HOOK_SO)
 
-$(BUILD)/shim/%.o: shim/%.cc
-	@mkdir -p $(dir $@)
+$(BUILD)/shim/%.o: shim/%.cc $(KEA_STAMP)
+	@mkdir -p $(dir $@)$(kea_version_required)
 	$(CXX) $(CPPFLAGS) $(KEA_CPPFLAGS) $(ALL_CXXFLAGS) -MMD -MP -c -o $@ $<
 
 $(HOOK_SO): $(SHIM_OBJ) $(PLIST_LIB) $(CORE_LIB)
-	$(CXX) $(ALL_CXXFLAGS) -shared -Wl,--no-undefined -Wl,--exclude-libs,ALL $(LDFLAGS) -o $@ $(SHIM_OBJ) \
+	$(CXX)$(kea_libdir_check) $(ALL_CXXFLAGS) -shared -Wl,--no-undefined -Wl,--exclude-libs,ALL $(LDFLAGS) -o $@ $(SHIM_OBJ) \
 		$(PLIST_LIB) $(CORE_LIB) $(KEA_LIBS) -lplist-2.0 -lpthread
 
 # Regenerates the committed message catalogue (Debian has no kea-msg-compiler).
 shim-messages:
 	$(PYTHON) tools/mes2cc.py shim/bsdp_messages.mes shim
 
-$(BUILD)/test/shim/%.o: test/shim/%.cc
-	@mkdir -p $(dir $@)
+$(BUILD)/test/shim/%.o: test/shim/%.cc $(KEA_STAMP)
+	@mkdir -p $(dir $@)$(kea_version_required)
 	$(CXX) $(CPPFLAGS) $(KEA_CPPFLAGS) $(ALL_CXXFLAGS) -MMD -MP -c -o $@ $<
 
 # Loads the built .so through Kea's HooksManager and packs real Pkt4s.
 $(SHIM_TEST): $(BUILD)/test/shim/shim_test.o $(CORE_LIB) $(HOOK_SO)
-	$(CXX) $(ALL_CXXFLAGS) $(LDFLAGS) -o $@ $(BUILD)/test/shim/shim_test.o \
+	$(CXX)$(kea_libdir_check) $(ALL_CXXFLAGS) $(LDFLAGS) -o $@ $(BUILD)/test/shim/shim_test.o \
 		$(CORE_LIB) $(KEA_LIBS) -lpthread
 
 shim-test: $(SHIM_TEST) $(HOOK_SO)
@@ -202,7 +224,7 @@ KEA_BSDP_CHECK := $(BUILD)/kea-bsdp-check
 all: $(KEA_BSDP_CHECK)
 
 $(KEA_BSDP_CHECK): $(BUILD)/shim/kea_bsdp_check.o
-	$(CXX) $(ALL_CXXFLAGS) $(LDFLAGS) -o $@ $^ $(KEA_LIBS) -lpthread
+	$(CXX)$(kea_libdir_check) $(ALL_CXXFLAGS) $(LDFLAGS) -o $@ $^ $(KEA_LIBS) -lpthread
 
 # Real kea-dhcp4 processes in network namespaces (root).
 # With SANITIZE=1 (and its own BUILD, e.g. BUILD=build/asan) the hook is
@@ -279,3 +301,20 @@ bench-net: deps $(BSDP_LOAD) $(BENCH)
 	-@$(MAKE) --no-print-directory $(HOOK_SO)
 	BSDP_LOAD=$(abspath $(BSDP_LOAD)) BENCH_LIST=$(abspath $(BENCH)) \
 		HOOK_SO=$(abspath $(HOOK_SO)) bash test/bench/bench_net.sh
+
+# ---------------------------------------------------------------------------
+# Other Kea releases, each in a Debian chroot (tools/kea-chroot.sh; root,
+# deb.debian.org): trixie has Kea 2.6.3, sid Kea 3.0.4. kea-chroots creates
+# or refreshes them (cached under KEA_CHROOT_DIR, default
+# /var/cache/kea-bsdp/chroots); check-kea-build builds a copy of this tree in
+# each with -Werror and runs the unit and shim tests there.
+# ---------------------------------------------------------------------------
+KEA_RELEASES ?= trixie sid
+
+.PHONY: kea-chroots check-kea-build
+kea-chroots:
+	@set -e; for r in $(KEA_RELEASES); do sh tools/kea-chroot.sh create $$r; done
+
+check-kea-build:
+	@set -e; for r in $(KEA_RELEASES); do echo "== $$r"; \
+		sh tools/kea-chroot.sh run $$r 'make -j2 all && make unit && make shim-test'; done

@@ -345,7 +345,15 @@ static int read_plist(struct ctx *x, plist_t *ret)
 		got += (size_t)n;
 	}
 	close(fd);
-	plist_from_memory(buf, (uint32_t)got, &root);
+	/* Not plist_from_memory(): it gained an argument in libplist 2.6 and
+	 * also accepts JSON/OpenStep there; these two calls take XML or binary
+	 * alike on 2.2 to 2.7. Under 8 bytes nothing is valid (2.2's own rule). */
+	if (got >= 8) {
+		if (plist_is_binary(buf, (uint32_t)got))
+			plist_from_bin(buf, (uint32_t)got, &root);
+		else
+			plist_from_xml(buf, (uint32_t)got, &root);
+	}
 	free(buf);
 	if (!root)
 		return fail(x, -EBADMSG, PLIST_FILE " is not a valid XML or binary property list");

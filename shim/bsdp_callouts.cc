@@ -4,6 +4,7 @@
 #include "bsdp_commands.h"
 #include "bsdp_impl.h"
 #include "bsdp_log.h"
+#include "kea_compat.h"  // checks that version() returns what -D says
 
 #include <hooks/hooks.h>
 #include <process/daemon.h>

@@ -24,6 +24,8 @@
 #include <log/logger_support.h>
 #include <log/output_option.h>
 
+#include "kea_compat.h"
+
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -42,6 +44,8 @@ using isc::hooks::HookLibInfo;
 using isc::hooks::HookLibsCollection;
 using isc::hooks::HooksManager;
 using isc::hooks::ServerHooks;
+using isc::bsdp::kea_compat::libName;
+using isc::bsdp::kea_compat::libParameters;
 
 namespace fs = std::filesystem;
 
@@ -438,7 +442,7 @@ private:
 class StateCopy {
 public:
     explicit StateCopy(HookLibInfo& entry) {
-        ConstElementPtr params = entry.second;
+        ConstElementPtr params = libParameters(entry);
         if (!params || params->getType() != Element::map) {
             return;     // the library reports it
         }
@@ -464,7 +468,7 @@ public:
         }
         isc::data::ElementPtr changed = isc::data::copy(params);
         changed->set("state-file", Element::create(copy_path));
-        entry.second = changed;
+        libParameters(entry) = changed;
     }
     const std::string& note() const { return (note_); }
 private:
@@ -481,7 +485,7 @@ check(const std::string& path, bool json) {
     libs.push_back(entry);
     if (!HooksManager::loadLibraries(libs)) {
         std::fprintf(stderr, "%s: %s: %s refused its configuration (see the messages above)\n",
-                     PROG, path.c_str(), entry.first.c_str());
+                     PROG, path.c_str(), libName(entry).c_str());
         return (1);
     }
     try {
@@ -494,7 +498,7 @@ check(const std::string& path, bool json) {
         if (json) {
             std::printf("%s\n", answer->str().c_str());
         } else {
-            std::printf("%s: %s loads with its parameters\n", path.c_str(), entry.first.c_str());
+            std::printf("%s: %s loads with its parameters\n", path.c_str(), libName(entry).c_str());
             printReport(args);
             if (!state.note().empty()) {
                 std::printf("\n%s\n", state.note().c_str());

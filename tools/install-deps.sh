@@ -6,6 +6,11 @@ PKGS="build-essential pkg-config clang libclang-rt-dev kea-dev libboost-dev
 libplist-dev libplist-utils check kea-dhcp4-server kea-admin kea-ctrl-agent iproute2
 tshark socat tftpd-hpa tftp-hpa ipxe curl isc-dhcp-server
 busybox"
+# --list: print the list only (tools/kea-chroot.sh installs it in its chroots).
+if [ "${1:-}" = --list ]; then
+	echo $PKGS
+	exit 0
+fi
 # Not apparmor: installing it loads Debian's kea-dhcp4 profile where the
 # kernel has AppArmor, and the tests' kea-dhcp4 could no longer read /tmp.
 missing=""

@@ -1,0 +1,147 @@
+#!/bin/sh
+# Debian chroots with another Kea, to build and test kea-bsdp against it
+# (root). trixie has Kea 2.6.3, sid Kea 3.0.4; bookworm (2.2.0) is the host.
+#
+#   tools/kea-chroot.sh create RELEASE          create or refresh the chroot
+#   tools/kea-chroot.sh run RELEASE CMD [ARG..] copy this tree to
+#       /usr/src/kea-bsdp in the chroot and run CMD there (via sh -c if it
+#       is a single word with spaces, e.g. 'make -j2 all && make unit')
+#   tools/kea-chroot.sh path RELEASE            print the chroot's directory
+#
+# Environment: KEA_CHROOT_DIR (default /var/cache/kea-bsdp/chroots; each
+# release in a subdirectory), KEA_CHROOT_MIRROR (default deb.debian.org, the
+# mirror the host's apt uses). A chroot is reused while its stamp holds the
+# current package list's hash; older than a day, it is upgraded first.
+set -eu
+
+CACHE=${KEA_CHROOT_DIR:-/var/cache/kea-bsdp/chroots}
+MIRROR=${KEA_CHROOT_MIRROR:-http://deb.debian.org/debian}
+KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+HERE=$(cd "$(dirname "$0")" && pwd)
+SRC=$(cd "$HERE/.." && pwd)
+DEST=/usr/src/kea-bsdp
+STAMP=.kea-bsdp-stamp
+# What the build and the tests need, as on the host; a release that lacks a
+# package (sid has no isc-dhcp-server) goes without it.
+PKGS=$(sh "$HERE/install-deps.sh" --list)
+
+die() { echo "kea-chroot: $*" >&2; exit 1; }
+say() { echo "kea-chroot: $*" >&2; }
+
+[ "$(id -u)" = 0 ] || die "must run as root"
+[ $# -ge 2 ] || die "usage: $0 create|run|path RELEASE [CMD...]"
+action=$1 release=$2
+shift 2
+case $release in
+	*[!a-z0-9-]* | "") die "bad release name '$release'" ;;
+esac
+root=$CACHE/$release
+
+# Runs "$@" chrooted in $root with /proc, /sys, /dev and /run mounted, in
+# private mount and PID namespaces: whatever it mounts, and every process it
+# starts, goes when the command ends or this script is stopped (the trap
+# below kills unshare, which blocks INT and TERM; --kill-child then kills its
+# child, and the PID namespace's end everything else), and no mount shows on
+# the host. /run is the host's so that `ip netns` works inside (namespaces
+# made there show on the host too).
+in_root() {
+	unshare -m -p -f --kill-child --propagation private -- sh -eu -c '
+		r=$1; shift
+		mount --bind "$r" "$r"    # `ip netns exec` needs / to be a mount
+		mount -t proc proc "$r/proc"
+		for d in sys dev run; do mount --rbind "/$d" "$r/$d"; done
+		exec chroot "$r" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+			HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
+	' in_root "$root" "$@" &
+	child=$!
+	wait "$child"
+}
+child=""
+trap '[ -z "$child" ] || { kill -KILL "$child"; wait "$child" || :; } 2>/dev/null; exit 130' INT TERM
+
+pkg_hash() {
+	echo "$PKGS" | sha256sum | cut -d' ' -f1
+}
+
+# Installs from PKGS what the release has, and says what it lacks.
+install_pkgs() {
+	in_root apt-get update -q >/dev/null
+	have=$(in_root sh -c 'for p; do apt-cache policy "$p" 2>/dev/null |
+		grep -q "Candidate: [^(]" && echo "$p"; done; true' x $PKGS)
+	lack=""
+	for p in $PKGS; do
+		echo "$have" | grep -qx "$p" || lack="$lack $p"
+	done
+	[ -z "$lack" ] || say "$release lacks:$lack (skipped)"
+	in_root apt-get install -y -q --no-install-recommends $have >/dev/null
+	in_root apt-get -y -q upgrade >/dev/null
+	in_root apt-get clean
+}
+
+bootstrap() {
+	[ -x /usr/sbin/debootstrap ] || die "debootstrap is missing (apt-get install debootstrap)"
+	[ -e "/usr/share/debootstrap/scripts/$release" ] || die "debootstrap does not know '$release'"
+	tmp=$root.new
+	rm -rf "$tmp"
+	mkdir -p "$CACHE"
+	say "debootstrap $release into $tmp"
+	debootstrap --variant=minbase --keyring="$KEYRING" "$release" "$tmp" "$MIRROR" \
+		>"$CACHE/$release.debootstrap.log" 2>&1 ||
+		die "debootstrap failed, see $CACHE/$release.debootstrap.log (and $tmp/debootstrap/debootstrap.log)"
+	# Packages start no services in here; sid's Release may be past its
+	# Valid-Until between uploads.
+	printf '#!/bin/sh\nexit 101\n' >"$tmp/usr/sbin/policy-rc.d"
+	chmod 0755 "$tmp/usr/sbin/policy-rc.d"
+	echo 'Acquire::Check-Valid-Until "false";' >"$tmp/etc/apt/apt.conf.d/99kea-bsdp"
+	echo "deb $MIRROR $release main" >"$tmp/etc/apt/sources.list"
+	mv "$tmp" "$root"
+}
+
+# Brings the chroot to the current package list, at most a day old.
+ensure() {
+	[ -d "$root" ] || bootstrap
+	want=$(pkg_hash)
+	if [ "$(cat "$root/$STAMP" 2>/dev/null)" != "$want" ] ||
+		[ -n "$(find "$root/$STAMP" -mmin +1440)" ]; then
+		say "installing/upgrading packages in $release"
+		install_pkgs
+		echo "$want" >"$root/$STAMP"
+	fi
+}
+
+# The tree as git sees it (tracked and untracked, not ignored), so build
+# outputs stay out; the chroot's own build/ is kept for incremental builds.
+copy_tree() {
+	mkdir -p "$root$DEST"
+	find "$root$DEST" -mindepth 1 -maxdepth 1 ! -name build -exec rm -rf {} +
+	if [ -d "$SRC/.git" ] || [ -f "$SRC/.git" ]; then
+		(cd "$SRC" && git ls-files -z -c -o --exclude-standard |
+			xargs -0 -r sh -c 'for f; do [ -e "$f" ] && printf "%s\0" "$f"; done' x |
+			tar --null -T - -cf -) | tar -xf - -C "$root$DEST"
+	else
+		(cd "$SRC" && tar --exclude=./build -cf - .) | tar -xf - -C "$root$DEST"
+	fi
+}
+
+mkdir -p "$CACHE"
+# One user of a release's chroot at a time (creation, upgrade or a run).
+exec 9>"$CACHE/$release.lock"
+flock 9
+
+case $action in
+create)
+	ensure ;;
+path)
+	echo "$root" ;;
+run)
+	[ $# -ge 1 ] || die "run: no command"
+	ensure
+	copy_tree
+	if [ $# -eq 1 ]; then
+		in_root sh -ec "cd $DEST && $1"
+	else
+		in_root sh -ec 'cd "$0" && exec "$@"' "$DEST" "$@"
+	fi ;;
+*)
+	die "unknown action '$action'" ;;
+esac
