@@ -270,17 +270,36 @@ struct bsdp_state_writer {
 	unsigned interval_ms;
 	bsdp_state_report_fn report;
 	void *ctx;
+	bsdp_state_aside_fn aside_fn; /* set aside before the first save; under lock */
+	void *aside_ctx;
+	bool aside_done;      /* set by the saving thread, read under lock */
 	uint64_t saved_generation;
 	bool retry;           /* a requested save failed; writer thread only */
 	int last_error;
 	unsigned long saves;
 };
 
-static void save_if_changed(struct bsdp_state_writer *w, bool forced)
+/* What the next save must do, taken under the lock. */
+struct save_request {
+	bool forced;
+	bsdp_state_aside_fn aside_fn;
+	void *aside_ctx;
+};
+
+static void save_if_changed(struct bsdp_state_writer *w, const struct save_request *req)
 {
 	uint64_t gen = bsdp_bindings_generation(w->bindings);
-	if (gen == w->saved_generation && !forced && !w->retry)
+	if (gen == w->saved_generation && !req->forced && !w->retry)
 		return;
+	if (req->aside_fn) {
+		/* Once, tried or not: the damaged file goes only when replaced. */
+		char aside[4096 + 32];
+		int a = bsdp_state_set_aside(w->path, (int64_t)time(NULL), aside, sizeof(aside));
+		pthread_mutex_lock(&w->lock);
+		w->aside_done = true;
+		pthread_mutex_unlock(&w->lock);
+		req->aside_fn(req->aside_ctx, w->path, a == 0 ? aside : NULL, a);
+	}
 	int r = bsdp_state_save(w->path, w->bindings);
 	if (r == 0) {
 		__atomic_add_fetch(&w->saves, 1, __ATOMIC_RELAXED);
@@ -298,11 +317,15 @@ static void save_if_changed(struct bsdp_state_writer *w, bool forced)
 }
 
 /* Takes the pending request under the lock. */
-static bool take_forced(struct bsdp_state_writer *w)
+static struct save_request take_request(struct bsdp_state_writer *w)
 {
-	bool forced = w->forced;
+	struct save_request req = { .forced = w->forced };
 	w->forced = false;
-	return forced;
+	if (!w->aside_done) {
+		req.aside_fn = w->aside_fn;
+		req.aside_ctx = w->aside_ctx;
+	}
+	return req;
 }
 
 static void *writer_main(void *arg)
@@ -316,9 +339,9 @@ static void *writer_main(void *arg)
 		until.tv_sec += w->interval_ms / 1000 + until.tv_nsec / 1000000000L;
 		until.tv_nsec %= 1000000000L;
 		pthread_cond_timedwait(&w->wake, &w->lock, &until);
-		bool forced = take_forced(w);
+		struct save_request req = take_request(w);
 		pthread_mutex_unlock(&w->lock);
-		save_if_changed(w, forced);
+		save_if_changed(w, &req);
 		pthread_mutex_lock(&w->lock);
 	}
 	pthread_mutex_unlock(&w->lock);
@@ -366,6 +389,17 @@ void bsdp_state_writer_request_save(struct bsdp_state_writer *w)
 	pthread_mutex_unlock(&w->lock);
 }
 
+void bsdp_state_writer_set_aside_first(struct bsdp_state_writer *w, bsdp_state_aside_fn fn,
+				       void *ctx)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->aside_fn = fn;
+	w->aside_ctx = ctx;
+	pthread_mutex_unlock(&w->lock);
+}
+
 unsigned long bsdp_state_writer_saves(struct bsdp_state_writer *w)
 {
 	return w ? __atomic_load_n(&w->saves, __ATOMIC_RELAXED) : 0;
@@ -380,7 +414,10 @@ void bsdp_state_writer_stop(struct bsdp_state_writer *w)
 	pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);
-	save_if_changed(w, take_forced(w));
+	pthread_mutex_lock(&w->lock);
+	struct save_request req = take_request(w);
+	pthread_mutex_unlock(&w->lock);
+	save_if_changed(w, &req);
 	pthread_cond_destroy(&w->wake);
 	pthread_mutex_destroy(&w->lock);
 	free(w->path);

@@ -50,17 +50,28 @@ int bsdp_state_set_aside(const char *path, int64_t now, char *aside, size_t asid
 int bsdp_state_save(const char *path, struct bsdp_bindings *b);
 
 struct bsdp_state_writer;
-/* Starts a thread that saves within interval_ms of any change. NULL on
- * failure. Errors are reported (once until the next success). */
+/* Starts a thread that saves within interval_ms of any change made to b
+ * after the start (never merely because it started). NULL on failure.
+ * Errors are reported (once until the next success). */
 struct bsdp_state_writer *bsdp_state_writer_start(const char *path, struct bsdp_bindings *b,
 						  unsigned interval_ms, bsdp_state_report_fn report,
 						  void *ctx);
-/* Asks for a save at the next wake-up even if nothing changed (a fresh file
- * after start-up or after a damaged one was set aside). */
+/* Asks for a save at the next wake-up even if nothing changed. */
 void bsdp_state_writer_request_save(struct bsdp_state_writer *w);
+/* Told once, on the writer's thread, how setting a damaged file aside went:
+ * aside is its new name (err 0), or NULL with err = -errno. */
+typedef void (*bsdp_state_aside_fn)(void *ctx, const char *path, const char *aside, int err);
+/* The file at path is damaged: the writer's first save renames it aside
+ * (bsdp_state_set_aside, at that save's time) just before replacing it, and
+ * calls fn. Until something changes, the file stays as it is: loading and
+ * unloading alone never write (kea-dhcp4 -T loads the library as a check
+ * while a server may own the file). */
+void bsdp_state_writer_set_aside_first(struct bsdp_state_writer *w, bsdp_state_aside_fn fn,
+				       void *ctx);
 /* Saves made so far (a burst of changes must cost one). */
 unsigned long bsdp_state_writer_saves(struct bsdp_state_writer *w);
-/* Saves what is pending, stops and frees the writer. */
+/* Saves what is pending (nothing when nothing changed since start and no
+ * save was asked for), stops and frees the writer. */
 void bsdp_state_writer_stop(struct bsdp_state_writer *w);
 
 #ifdef __cplusplus

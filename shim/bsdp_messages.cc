@@ -39,6 +39,8 @@ extern const isc::log::MessageID BSDP_SET_STALE = "BSDP_SET_STALE";
 extern const isc::log::MessageID BSDP_SET_STALE_DROPPED = "BSDP_SET_STALE_DROPPED";
 extern const isc::log::MessageID BSDP_SET_WARNING = "BSDP_SET_WARNING";
 extern const isc::log::MessageID BSDP_STATE_BAD_LINE = "BSDP_STATE_BAD_LINE";
+extern const isc::log::MessageID BSDP_STATE_DAMAGED = "BSDP_STATE_DAMAGED";
+extern const isc::log::MessageID BSDP_STATE_FOLDER_UNWRITABLE = "BSDP_STATE_FOLDER_UNWRITABLE";
 extern const isc::log::MessageID BSDP_STATE_LOADED = "BSDP_STATE_LOADED";
 extern const isc::log::MessageID BSDP_STATE_MORE_BAD_LINES = "BSDP_STATE_MORE_BAD_LINES";
 extern const isc::log::MessageID BSDP_STATE_NEW = "BSDP_STATE_NEW";
@@ -87,10 +89,12 @@ const char* values[] = {
     "BSDP_SET_STALE_DROPPED", "NetBoot set %1, failing since %2, is no longer served: its folder is gone or it was skipped",
     "BSDP_SET_WARNING", "NetBoot set %1: %2",
     "BSDP_STATE_BAD_LINE", "state file %1 line %2: %3; line ignored",
+    "BSDP_STATE_DAMAGED", "state file %1 is damaged: it is left as it is until the first change, then renamed to %1.damaged-<time> and replaced by a new file with the %2 good binding(s) and the change",
+    "BSDP_STATE_FOLDER_UNWRITABLE", "state file %1: its folder %2 cannot be written (%3); selections will not be saved until it can",
     "BSDP_STATE_LOADED", "loaded %1 binding(s) from state file %2 (%3 bad line(s))",
     "BSDP_STATE_MORE_BAD_LINES", "state file %1: %2 more bad line(s) not shown",
-    "BSDP_STATE_NEW", "state file %1 does not exist yet; it is created now",
-    "BSDP_STATE_SET_ASIDE", "state file %1 was damaged: kept as %2; a new one is written with the %3 good binding(s)",
+    "BSDP_STATE_NEW", "state file %1 does not exist yet; it is written at the first selection",
+    "BSDP_STATE_SET_ASIDE", "damaged state file %1 set aside as %2; a new one is written",
     "BSDP_STATE_SET_ASIDE_FAILED", "damaged state file %1 could not be set aside: %2",
     "BSDP_STATE_UNREADABLE", "state file %1 cannot be read: %2",
     "BSDP_STATE_WRITER_FAILED", "the state file writer for %1 could not start; selections will not be saved",

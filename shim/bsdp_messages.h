@@ -40,6 +40,8 @@ extern const isc::log::MessageID BSDP_SET_STALE;
 extern const isc::log::MessageID BSDP_SET_STALE_DROPPED;
 extern const isc::log::MessageID BSDP_SET_WARNING;
 extern const isc::log::MessageID BSDP_STATE_BAD_LINE;
+extern const isc::log::MessageID BSDP_STATE_DAMAGED;
+extern const isc::log::MessageID BSDP_STATE_FOLDER_UNWRITABLE;
 extern const isc::log::MessageID BSDP_STATE_LOADED;
 extern const isc::log::MessageID BSDP_STATE_MORE_BAD_LINES;
 extern const isc::log::MessageID BSDP_STATE_NEW;

@@ -5,7 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
-#include <ctime>
+#include <unistd.h>
 
 namespace isc {
 namespace bsdp {
@@ -46,10 +46,40 @@ errnoText(int negative_errno) {
     return (std::strerror(negative_errno < 0 ? -negative_errno : EIO));
 }
 
+// Runs on the writer thread, at the first save after a damaged load.
+extern "C" void
+asideReport(void*, const char* path, const char* aside, int err) {
+    try {
+        if (aside) {
+            LOG_WARN(bsdp_logger, BSDP_STATE_SET_ASIDE).arg(path).arg(aside);
+        } else {
+            LOG_ERROR(bsdp_logger, BSDP_STATE_SET_ASIDE_FAILED).arg(path).arg(errnoText(err));
+        }
+    } catch (...) {
+    }
+}
+
+// The folder the writer renames into. Only asked (access() writes
+// nothing), so that a start or a kea-dhcp4 -T check shows a folder the
+// first save would fail in.
+void
+checkFolder(const std::string& path) {
+    std::string::size_type slash = path.rfind('/');
+    std::string folder = slash == std::string::npos ? "." :
+                         slash == 0 ? "/" : path.substr(0, slash);
+    if (::access(folder.c_str(), W_OK | X_OK) != 0) {
+        LOG_WARN(bsdp_logger, BSDP_STATE_FOLDER_UNWRITABLE).arg(path).arg(folder)
+            .arg(std::strerror(errno));
+    }
+}
+
 } // namespace
 
 StateFile::StateFile(const std::string& path, struct bsdp_bindings* bindings)
     : path_(path), writer_(nullptr) {
+    // Reads only: kea-dhcp4 -T (2.4+) loads the library as a check while a
+    // running server may own this file, so nothing is written, renamed or
+    // created here or at unload unless the bindings changed.
     LoadReports reports;
     struct bsdp_state_load_result res;
     std::memset(&res, 0, sizeof(res));
@@ -69,36 +99,23 @@ StateFile::StateFile(const std::string& path, struct bsdp_bindings* bindings)
         LOG_INFO(bsdp_logger, BSDP_STATE_LOADED).arg(res.loaded).arg(path_).arg(res.bad);
     }
     if (damaged) {
-        // Kept for the operator; the good entries go into a fresh file.
-        std::string aside(path_.size() + 64, '\0');
-        int r = bsdp_state_set_aside(path_.c_str(), static_cast<int64_t>(std::time(nullptr)),
-                                     &aside[0], aside.size());
-        if (r == 0) {
-            LOG_WARN(bsdp_logger, BSDP_STATE_SET_ASIDE).arg(path_).arg(aside.c_str())
-                .arg(res.loaded);
-        } else {
-            LOG_ERROR(bsdp_logger, BSDP_STATE_SET_ASIDE_FAILED).arg(path_).arg(errnoText(r));
-        }
+        LOG_WARN(bsdp_logger, BSDP_STATE_DAMAGED).arg(path_).arg(res.loaded);
     }
+    checkFolder(path_);
     writer_ = bsdp_state_writer_start(path_.c_str(), bindings, BSDP_STATE_INTERVAL_MS,
                                       writerReport, nullptr);
     if (!writer_) {
         LOG_ERROR(bsdp_logger, BSDP_STATE_WRITER_FAILED).arg(path_);
         return;
     }
-    // Written at once: a fresh file after a damaged one, and a directory
-    // that cannot be written is reported at start rather than at the first
-    // SELECT.
-    bsdp_state_writer_request_save(writer_);
+    if (damaged) {
+        // Kept for the operator until a save replaces it.
+        bsdp_state_writer_set_aside_first(writer_, asideReport, nullptr);
+    }
 }
 
 StateFile::~StateFile() {
     bsdp_state_writer_stop(writer_);
-}
-
-void
-StateFile::requestSave() {
-    bsdp_state_writer_request_save(writer_);
 }
 
 } // namespace bsdp

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MPL-2.0
-// The bindings state file as Kea runs it: loaded in load(), a damaged file
-// reported and set aside (never fatal), saved by the core's writer thread
-// and stopped with a final save in unload().
+// The bindings state file as Kea runs it: loaded in load(), saved by the
+// core's writer thread after each change, a damaged file reported at load
+// (never fatal) and set aside when the first change replaces it. Loading
+// and unloading alone never write it (kea-dhcp4 -T loads us as a check).
 #ifndef BSDP_STATE_H
 #define BSDP_STATE_H
 
@@ -19,17 +20,16 @@ const unsigned BSDP_STATE_INTERVAL_MS = 500;
 // Owns the writer thread of one state file.
 class StateFile {
 public:
-    // Loads path into bindings (logging every bad line), sets a damaged or
-    // unreadable file aside, and starts the writer, which writes a fresh
-    // file at once. Never throws for a file problem: serving goes on.
+    // Loads path into bindings (logging every bad line; a damaged or
+    // unreadable file is set aside by the first save) and starts the
+    // writer. Reads only. Never throws for a file problem: serving goes on.
     StateFile(const std::string& path, struct bsdp_bindings* bindings);
-    // Stops the writer after a final save.
+    // Stops the writer, saving what changed since the last save (nothing
+    // when nothing changed since load).
     ~StateFile();
     StateFile(const StateFile&) = delete;
     StateFile& operator=(const StateFile&) = delete;
 
-    // Asks for a save soon (after a change made outside the packet path).
-    void requestSave();
 
 private:
     std::string path_;

@@ -26,9 +26,11 @@
 #include <stats/stats_mgr.h>
 #include <util/multi_threading_mgr.h>
 
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -109,6 +111,7 @@ std::string so_path;
 std::string sets_dir;
 int hook_receive = -1;
 int hook_send = -1;
+int hook_configured = -1;
 const IOAddress SERVER("198.18.0.1");
 const IOAddress CLIENT("198.18.0.10");
 const std::vector<uint8_t> MAC = {0x00, 0x1b, 0x63, 0x84, 0x45, 0xe6};
@@ -1075,6 +1078,110 @@ testBadParametersRefused() {
     return (ok);
 }
 
+// ---- Loading as a check -------------------------------------------------
+
+// What kea-dhcp4 -T must leave as it was: the bytes, the inode (no rename),
+// the modification time and the folder's other entries.
+struct FileState {
+    std::string text;
+    ino_t ino = 0;
+    struct timespec mtime = {0, 0};
+    std::vector<std::string> folder;
+    bool operator==(const FileState& o) const {
+        return (text == o.text && ino == o.ino && mtime.tv_sec == o.mtime.tv_sec &&
+                mtime.tv_nsec == o.mtime.tv_nsec && folder == o.folder);
+    }
+};
+
+FileState
+fileState(const std::string& dir, const std::string& path) {
+    FileState fs;
+    std::ifstream f(path.c_str(), std::ios::binary);
+    fs.text.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+    struct stat st;
+    if (stat(path.c_str(), &st) == 0) {
+        fs.ino = st.st_ino;
+        fs.mtime = st.st_mtim;
+    }
+    if (DIR* d = opendir(dir.c_str())) {
+        for (struct dirent* e; (e = readdir(d));) {
+            if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) {
+                fs.folder.push_back(e->d_name);
+            }
+        }
+        closedir(d);
+    }
+    std::sort(fs.folder.begin(), fs.folder.end());
+    return (fs);
+}
+
+void
+unloadAll() {
+    HooksManager::prepareUnloadLibraries();
+    HooksManager::unloadLibraries();
+}
+
+// kea-dhcp4 -T (2.4+) loads the library (and calls dhcp4_srv_configured)
+// as a check, then unloads it, while a server may own the state file: a
+// good, a damaged and a missing file all stay exactly as they were. The
+// first change then writes it, a damaged one set aside first.
+bool
+testCheckLoadWritesNothing() {
+    bool ok = true;
+    std::string dir = sets_dir + "/check-state";
+    mkdirs(dir);
+    std::string state = dir + "/b.csv";
+    ElementPtr p = params();
+    p->set("state-file", Element::create(state));
+    char good[80];
+    std::snprintf(good, sizeof(good), "02:00:00:00:00:01,0x%08x,1700000000,1\n", imageId(3));
+    for (int kind = 0; kind < 3; ++kind) {
+        const char* what = kind == 0 ? "good" : kind == 1 ? "damaged" : "missing";
+        std::string text = std::string(BSDP_STATE_HEADER "\n") + good + (kind == 1 ? "garbage\n" : "");
+        if (kind < 2) {
+            writeFile(state, text);
+        } else {
+            unlink(state.c_str());
+        }
+        FileState before = fileState(dir, state);
+        CHECK(load(p));
+        isc::hooks::CalloutHandlePtr h = HooksManager::createCalloutHandle();
+        h->setArgument("json_config", ConstElementPtr(Element::fromJSON("{ \"Dhcp4\": {} }")));
+        HooksManager::callCallouts(hook_configured, *h);
+        h.reset();
+        unloadAll();
+        bool same = fileState(dir, state) == before;
+        if (!same) {
+            std::printf("  %s state file changed by load and unload alone\n", what);
+        }
+        CHECK(same);
+        // A SELECT is a change: saved (at the latest by unload's final save).
+        CHECK(load(p));
+        Pkt4Ptr q = bsdpQuery(selectRequest(SERVER.toUint32(), imageId(5)));
+        exchange(q, keaResponse(q));
+        unloadAll();
+        FileState after = fileState(dir, state);
+        CHECK(after.text.find("00:1b:63:84:45:e6,") != std::string::npos);
+        CHECK((after.text.find(good) != std::string::npos) == (kind < 2));
+        CHECK(after.text.find("garbage") == std::string::npos);
+        size_t aside = 0;
+        for (auto const& name : after.folder) {
+            if (name.compare(0, 14, "b.csv.damaged-") == 0) {
+                std::ifstream f((dir + "/" + name).c_str(), std::ios::binary);
+                std::string kept((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+                CHECK(kept == text);
+                ++aside;
+            }
+        }
+        CHECK(aside == (kind == 1 ? 1u : 0u));
+        CHECK(after.folder.size() == 1 + aside);
+        std::string rm = "rm -f '" + dir + "'/*";
+        CHECK(std::system(rm.c_str()) == 0);
+    }
+    CHECK(load(params()));
+    return (ok);
+}
+
 } // namespace
 
 int
@@ -1097,6 +1204,7 @@ main(int argc, char** argv) {
 
     hook_receive = ServerHooks::getServerHooks().registerHook("buffer4_receive");
     hook_send = ServerHooks::getServerHooks().registerHook("pkt4_send");
+    hook_configured = ServerHooks::getServerHooks().registerHook("dhcp4_srv_configured");
 
     run("kea_cuts_a_long_plain_option_at_raw_offsets", testKeaCutsLongPlainOption);
     bool loaded = load(params());
@@ -1127,6 +1235,7 @@ main(int argc, char** argv) {
             testReloadDuringConcurrentLists);
     }
     run("bad_parameters_refuse_to_load", testBadParametersRefused);
+    run("load_and_unload_as_a_check_write_nothing", testCheckLoadWritesNothing);
 
     HooksManager::prepareUnloadLibraries();
     HooksManager::unloadLibraries();

@@ -161,6 +161,17 @@ static size_t reported(struct reports *r)
 	return __atomic_load_n(&r->n, __ATOMIC_ACQUIRE);
 }
 
+/* Loads the file at p into a fresh table: its entries, none of them bad. */
+static size_t load_clean(const char *p, size_t capacity)
+{
+	struct bsdp_bindings *c = bsdp_bindings_new(capacity);
+	struct bsdp_state_load_result res;
+	ck_assert_int_eq(bsdp_state_load(p, c, NULL, NULL, &res), 0);
+	ck_assert_uint_eq(res.bad, 0);
+	bsdp_bindings_free(c);
+	return res.loaded;
+}
+
 START_TEST(test_state_load_keeps_good_lines_and_reports_bad)
 {
 	char longline[300];
@@ -287,13 +298,9 @@ START_TEST(test_state_writer_coalesces_a_burst)
 	ck_assert_uint_eq(bsdp_state_writer_saves(w), saves);
 	bsdp_bindings_record(b, (const uint8_t[]){ 7, 7, 7, 7, 7, 7 }, 0x01000002, 5, 0, NULL);
 	bsdp_state_writer_stop(w); /* saves what is pending */
-	struct bsdp_bindings *c = bsdp_bindings_new(2048);
-	struct bsdp_state_load_result res;
-	ck_assert_int_eq(bsdp_state_load(path, c, NULL, NULL, &res), 0);
-	ck_assert_uint_eq(res.loaded, 1001);
+	ck_assert_uint_eq(load_clean(path, 2048), 1001);
 	ck_assert_uint_eq(rep.n, 0);
 	bsdp_bindings_free(b);
-	bsdp_bindings_free(c);
 }
 END_TEST
 
@@ -404,6 +411,166 @@ START_TEST(test_state_writer_requested_save_is_retried)
 	ck_assert_uint_eq(res.loaded, 1);
 	bsdp_bindings_free(b);
 	bsdp_bindings_free(c);
+}
+END_TEST
+
+/* ---- loading and unloading alone never write --------------------------- */
+
+/* What a check (kea-dhcp4 -T) must leave as it was: the bytes, the inode
+ * (no rename) and the modification time. */
+struct snapshot {
+	char text[1024];
+	ino_t ino;
+	struct timespec mtime;
+};
+
+static void take_snapshot(struct snapshot *snap)
+{
+	memset(snap, 0, sizeof(*snap));
+	FILE *f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	size_t n = fread(snap->text, 1, sizeof(snap->text) - 1, f);
+	ck_assert(!ferror(f));
+	fclose(f);
+	snap->text[n] = '\0';
+	struct stat st;
+	ck_assert_int_eq(stat(path, &st), 0);
+	snap->ino = st.st_ino;
+	snap->mtime = st.st_mtim;
+}
+
+static void assert_untouched(const struct snapshot *before)
+{
+	struct snapshot now;
+	take_snapshot(&now);
+	ck_assert_str_eq(now.text, before->text);
+	ck_assert_uint_eq(now.ino, before->ino);
+	ck_assert_int_eq(now.mtime.tv_sec, before->mtime.tv_sec);
+	ck_assert_int_eq(now.mtime.tv_nsec, before->mtime.tv_nsec);
+	ck_assert_uint_eq(files_in_dir(), 1); /* no temporary or set-aside file */
+}
+
+struct aside_reports {
+	int n;
+	int err;
+	bool path_ok;
+	char name[600];
+};
+
+static void collect_aside(void *ctx, const char *p, const char *aside, int err)
+{
+	struct aside_reports *r = ctx;
+	r->path_ok = strcmp(p, path) == 0; /* checked by the test's thread */
+	snprintf(r->name, sizeof(r->name), "%s", aside ? aside : "");
+	r->err = err;
+	__atomic_add_fetch(&r->n, 1, __ATOMIC_RELEASE);
+}
+
+#define GOOD_LINE "00:16:cb:01:02:03,0x01000064,100,1"
+
+/* Load, start the writer, stop it with no change: nothing written, also
+ * when the file was damaged (it is only set aside by a save). */
+START_TEST(test_state_load_and_stop_without_change_write_nothing)
+{
+	const char *texts[] = { BSDP_STATE_HEADER "\n" GOOD_LINE "\n",
+				BSDP_STATE_HEADER "\n" GOOD_LINE "\ngarbage\n" };
+	for (int damaged = 0; damaged < 2; damaged++) {
+		write_file(texts[damaged]);
+		struct snapshot before;
+		take_snapshot(&before);
+		struct bsdp_bindings *b = bsdp_bindings_new(16);
+		struct bsdp_state_load_result res;
+		ck_assert_int_eq(bsdp_state_load(path, b, NULL, NULL, &res), 0);
+		ck_assert_uint_eq(res.bad, (size_t)damaged);
+		struct reports rep = { 0 };
+		struct aside_reports ar = { 0 };
+		struct bsdp_state_writer *w = bsdp_state_writer_start(path, b, 20, collect, &rep);
+		ck_assert_ptr_nonnull(w);
+		if (damaged)
+			bsdp_state_writer_set_aside_first(w, collect_aside, &ar);
+		usleep(150000); /* several wake-ups of the writer */
+		ck_assert_uint_eq(bsdp_state_writer_saves(w), 0);
+		bsdp_state_writer_stop(w);
+		ck_assert_uint_eq(reported(&rep), 0);
+		ck_assert_int_eq(__atomic_load_n(&ar.n, __ATOMIC_ACQUIRE), 0);
+		assert_untouched(&before);
+		bsdp_bindings_free(b);
+	}
+	/* No file: none is created. */
+	ck_assert_int_eq(unlink(path), 0);
+	struct bsdp_bindings *b = bsdp_bindings_new(4);
+	ck_assert_int_eq(bsdp_state_load(path, b, NULL, NULL, NULL), -ENOENT);
+	bsdp_state_writer_stop(bsdp_state_writer_start(path, b, 20, NULL, NULL));
+	ck_assert_uint_eq(files_in_dir(), 0);
+	bsdp_bindings_free(b);
+}
+END_TEST
+
+/* A damaged file stays until the first change; that save sets it aside
+ * (reported once, with its new name) and writes the good entries and the
+ * change. Later saves set nothing aside. */
+START_TEST(test_state_damaged_file_set_aside_at_first_save)
+{
+	const char *text = BSDP_STATE_HEADER "\n" GOOD_LINE "\nbroken\n";
+	write_file(text);
+	struct snapshot before;
+	take_snapshot(&before);
+	struct bsdp_bindings *b = bsdp_bindings_new(16);
+	struct bsdp_state_load_result res;
+	ck_assert_int_eq(bsdp_state_load(path, b, NULL, NULL, &res), 0);
+	ck_assert_uint_eq(res.loaded, 1);
+	struct aside_reports ar = { 0 };
+	struct bsdp_state_writer *w = bsdp_state_writer_start(path, b, 20, NULL, NULL);
+	ck_assert_ptr_nonnull(w);
+	bsdp_state_writer_set_aside_first(w, collect_aside, &ar);
+	usleep(100000);
+	assert_untouched(&before);
+	bsdp_bindings_record(b, (const uint8_t[]){ 2, 0, 0, 0, 0, 1 }, 0x01000065, 200, 0, NULL);
+	for (int i = 0; i < 100 && bsdp_state_writer_saves(w) == 0; i++)
+		usleep(20000);
+	ck_assert_uint_eq(bsdp_state_writer_saves(w), 1);
+	ck_assert_int_eq(__atomic_load_n(&ar.n, __ATOMIC_ACQUIRE), 1);
+	ck_assert_int_eq(ar.err, 0);
+	ck_assert(ar.path_ok);
+	char want[300];
+	snprintf(want, sizeof(want), "%s.damaged-", path);
+	ck_assert_msg(strncmp(ar.name, want, strlen(want)) == 0, "set aside as %s", ar.name);
+	FILE *f = fopen(ar.name, "r");
+	ck_assert_ptr_nonnull(f);
+	char kept[256] = "";
+	size_t n = fread(kept, 1, sizeof(kept) - 1, f);
+	fclose(f);
+	kept[n] = '\0';
+	ck_assert_str_eq(kept, text);
+	/* A second change: saved, nothing more set aside. */
+	bsdp_bindings_record(b, (const uint8_t[]){ 2, 0, 0, 0, 0, 2 }, 0x01000065, 300, 0, NULL);
+	bsdp_state_writer_stop(w);
+	ck_assert_int_eq(__atomic_load_n(&ar.n, __ATOMIC_ACQUIRE), 1);
+	ck_assert_uint_eq(files_in_dir(), 2);
+	ck_assert_uint_eq(load_clean(path, 16), 3);
+	bsdp_bindings_free(b);
+}
+END_TEST
+
+/* A file that cannot be set aside (gone by then) is reported, and the save
+ * still writes the bindings. */
+START_TEST(test_state_failed_set_aside_is_reported_and_save_goes_on)
+{
+	write_file("garbage\n");
+	struct bsdp_bindings *b = bsdp_bindings_new(4);
+	struct aside_reports ar = { 0 };
+	struct bsdp_state_writer *w = bsdp_state_writer_start(path, b, 20, NULL, NULL);
+	bsdp_state_writer_set_aside_first(w, collect_aside, &ar);
+	ck_assert_int_eq(unlink(path), 0);
+	bsdp_bindings_record(b, (const uint8_t[]){ 2, 0, 0, 0, 0, 1 }, 0x01000065, 200, 0, NULL);
+	bsdp_state_writer_stop(w);
+	ck_assert_int_eq(ar.n, 1);
+	ck_assert_int_eq(ar.err, -ENOENT);
+	ck_assert(ar.path_ok);
+	ck_assert_str_eq(ar.name, "");
+	ck_assert_uint_eq(load_clean(path, 4), 1);
+	ck_assert_uint_eq(files_in_dir(), 1);
+	bsdp_bindings_free(b);
 }
 END_TEST
 
@@ -589,6 +756,9 @@ static Suite *state_suite(void)
 	tcase_add_test(t, test_state_cut_last_line_is_reported);
 	tcase_add_test(t, test_state_empty_file_loads_nothing_silently);
 	tcase_add_test(t, test_state_writer_requested_save_is_retried);
+	tcase_add_test(t, test_state_load_and_stop_without_change_write_nothing);
+	tcase_add_test(t, test_state_damaged_file_set_aside_at_first_save);
+	tcase_add_test(t, test_state_failed_set_aside_is_reported_and_save_goes_on);
 	suite_add_tcase(s, t);
 	TCase *race = tcase_create("race");
 	tcase_add_checked_fixture(race, setup, teardown);
