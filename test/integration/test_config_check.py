@@ -95,6 +95,12 @@ class ConfigCheckSuite(R.Suite):
         expect(kea.lines(r"BSDP_STATE_LOADED loaded %d binding" % loaded, 5.0),
                "the server did not load %d bindings" % loaded)
         expect(self.selected(self.net.cli_mac) == ID_1002, "the server does not serve the file")
+        # Whatever the server itself writes at start (nothing since the
+        # library writes only on a change) is done before the snapshot: no
+        # temporary file beside it, the file in place.
+        expect(B.wait_until(lambda: os.path.exists(state) and all(
+            p == "bindings.csv" or ".damaged-" in p for p in os.listdir(folder)), 5.0),
+            "the server's own start-up save did not settle: %s" % os.listdir(folder))
         before = snapshot(state)
         for flag in self.checks():
             out = self.run_check(kea, flag)
