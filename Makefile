@@ -177,6 +177,9 @@ kea_version_required = $(if $(KEA_VERSION),,$(error no KEA_HOOKS_VERSION in \
 KEA_DHCP_LIB := $(if $(filter 1,$(shell test 0$(KEA_VERSION) -ge 30000 && echo 1)),kea-dhcp,kea-dhcp++)
 KEA_LIBS    := $(if $(KEA_LIBDIR),-L$(KEA_LIBDIR)) -lkea-dhcpsrv -l$(KEA_DHCP_LIB) -lkea-hooks \
                -lkea-log -lkea-stats -lkea-cc -lkea-asiolink -lkea-util -lkea-exceptions -lkea-process
+# The shim test includes dhcpsrv/cfgmgr.h (host reservations), which from 3.0
+# pulls in Boost.Asio's OpenSSL code.
+KEA_TEST_LIBS := $(if $(filter kea-dhcp,$(KEA_DHCP_LIB)),-lssl -lcrypto)
 # With KEA_LIBDIR, a library missing there would be taken from the system's
 # Kea (another release) without a word: refuse that.
 kea_libdir_check = $(if $(KEA_LIBDIR),$(foreach l,$(patsubst -l%,lib%.so,$(filter -l%,$(KEA_LIBS))),\
@@ -213,7 +216,7 @@ $(BUILD)/test/shim/%.o: test/shim/%.cc $(KEA_STAMP)
 # Loads the built .so through Kea's HooksManager and packs real Pkt4s.
 $(SHIM_TEST): $(BUILD)/test/shim/shim_test.o $(CORE_LIB) $(HOOK_SO)
 	$(CXX)$(kea_libdir_check) $(ALL_CXXFLAGS) $(LDFLAGS) -o $@ $(BUILD)/test/shim/shim_test.o \
-		$(CORE_LIB) $(KEA_LIBS) -lpthread
+		$(CORE_LIB) $(KEA_LIBS) $(KEA_TEST_LIBS) -lpthread
 
 shim-test: $(SHIM_TEST) $(HOOK_SO)
 	$(SHIM_TEST) $(abspath $(HOOK_SO))

@@ -49,12 +49,18 @@ public:
 
     // The image index a host reservation pins for this MAC
     // ("user-context": {"bsdp-image": INDEX}), or 0. Logs invalid values.
-    uint32_t pinnedImage(const uint8_t mac[6], const isc::dhcp::Pkt4Ptr& query) const;
+    // With several, the reservation in the subnet Kea selected wins (its
+    // id in *subnet_id; Kea 2.6+ passes it to pkt4_send), then a global
+    // one, then the first found; without a subnet (Kea 2.2, the fast
+    // path, a packet in no subnet) the first found.
+    uint32_t pinnedImage(const uint8_t mac[6], const isc::dhcp::Pkt4Ptr& query,
+                         const uint32_t* subnet_id = nullptr) const;
     // What the core's pin_lookup callback receives.
     struct PinRequest {
         const Impl* impl;
         const struct bsdp_query* query;
         const isc::dhcp::Pkt4Ptr* packet;
+        isc::hooks::CalloutHandle* handle;   // pkt4_send's: the selected subnet
     };
     static uint32_t pinLookup(void* ctx);
     // dhcp4_srv_configured: notes whether any reservation of Kea's new

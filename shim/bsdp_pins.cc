@@ -6,6 +6,7 @@
 
 #include "bsdp_log.h"
 #include "bsdp_packet.h"
+#include "kea_compat.h"
 
 #include "hook/policy.h"
 
@@ -26,14 +27,17 @@ Impl::pinLookup(void* ctx) {
         if (!pin->impl->pinsPossible()) {
             return (0);
         }
-        return (pin->impl->pinnedImage(pin->query->mac, *pin->packet));
+        uint32_t subnet_id = 0;
+        bool selected = pin->handle && kea_compat::selectedSubnetId(*pin->handle, subnet_id);
+        return (pin->impl->pinnedImage(pin->query->mac, *pin->packet,
+                                       selected ? &subnet_id : nullptr));
     } catch (...) {
         return (0);  // a C caller: nothing may escape
     }
 }
 
 uint32_t
-Impl::pinnedImage(const uint8_t mac[6], const Pkt4Ptr& query) const {
+Impl::pinnedImage(const uint8_t mac[6], const Pkt4Ptr& query, const uint32_t* subnet_id) const {
     isc::dhcp::ConstHostCollection hosts;
     try {
         // Every reservation of this MAC, global or in any subnet: a relayed
@@ -43,6 +47,16 @@ Impl::pinnedImage(const uint8_t mac[6], const Pkt4Ptr& query) const {
         LOG_ERROR(bsdp_logger, BSDP_PIN_LOOKUP_FAILED).arg(macText(query)).arg(ex.what());
         return (0);
     }
+    // Lower is better: the selected subnet's, a global one, any other.
+    auto rank = [subnet_id](const isc::dhcp::Host& host) {
+        if (!subnet_id) {
+            return (0);
+        }
+        uint32_t id = host.getIPv4SubnetID();
+        return (id == *subnet_id ? 0 : id == isc::dhcp::SUBNET_ID_GLOBAL ? 1 : 2);
+    };
+    uint32_t best = 0;
+    int best_rank = 3;
     for (auto const& host : hosts) {
         isc::data::ConstElementPtr ctx = host ? host->getContext() : isc::data::ConstElementPtr();
         if (!ctx || ctx->getType() != isc::data::Element::map) {
@@ -52,13 +66,21 @@ Impl::pinnedImage(const uint8_t mac[6], const Pkt4Ptr& query) const {
         if (!v) {
             continue;
         }
-        if (v->getType() == isc::data::Element::integer && v->intValue() >= 1 &&
-            v->intValue() <= 65535) {
-            return (static_cast<uint32_t>(v->intValue()));
+        if (v->getType() != isc::data::Element::integer || v->intValue() < 1 ||
+            v->intValue() > 65535) {
+            LOG_WARN(bsdp_logger, BSDP_PIN_INVALID).arg(macText(query)).arg(v->str());
+            continue;
         }
-        LOG_WARN(bsdp_logger, BSDP_PIN_INVALID).arg(macText(query)).arg(v->str());
+        int r = rank(*host);
+        if (r < best_rank) {
+            best = static_cast<uint32_t>(v->intValue());
+            best_rank = r;
+        }
+        if (r == 0) {
+            break;
+        }
     }
-    return (0);
+    return (best);
 }
 
 namespace {

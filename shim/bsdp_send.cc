@@ -75,7 +75,7 @@ Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response)
     q.link_max = linkMaxMessage(query, q.now);
     // The core asks for a pin only when it answers a LIST: no host lookup
     // for anything else.
-    PinRequest pin = {this, &q, &query};
+    PinRequest pin = {this, &q, &query, &handle};
     if (q.mac_valid) {
         q.pin_lookup = &Impl::pinLookup;
         q.pin_ctx = &pin;

@@ -9,9 +9,13 @@
 #define BSDP_KEA_COMPAT_H
 
 #include <cc/data.h>
+#include <hooks/callout_handle.h>
 #include <hooks/hooks.h>
 #include <hooks/libinfo.h>
 
+#include <boost/any.hpp>
+
+#include <cstdint>
 #include <string>
 
 #ifndef BSDP_KEA_VERSION
@@ -23,6 +27,25 @@
 // KEA_HOOKS_VERSION in an anonymous namespace, hence unqualified.)
 static_assert(BSDP_KEA_VERSION == KEA_HOOKS_VERSION,
               "BSDP_KEA_VERSION differs from the KEA_HOOKS_VERSION of the headers in use");
+
+// pkt4_send passes the subnet Kea selected from 2.6 on (the "subnet4"
+// argument: a Subnet4Ptr in 2.6, a ConstSubnet4Ptr in 3.0, read in
+// Dhcpv4Srv::processPacketPktSend of each). 2.2 passes none, and its
+// dhcpsrv/subnet.h does not compile (Debian 12 lacks cfg_globals.h).
+#define BSDP_KEA_PKT4_SEND_SUBNET (BSDP_KEA_VERSION >= 20600)
+#if BSDP_KEA_PKT4_SEND_SUBNET
+#include <dhcpsrv/subnet.h>
+#ifdef BSDP_KEA_COMPAT_TESTING
+#if BSDP_KEA_VERSION >= 30000
+// 3.0's asiolink/crypto_tls.h (under cfgmgr.h) requires Kea's own config.h,
+// and OpenSSL's headers (libssl-dev, which kea-dev does not pull in).
+#include <config.h>
+#endif
+#include <dhcpsrv/cfgmgr.h>
+#include <dhcpsrv/host.h>
+#include <vector>
+#endif
+#endif
 
 namespace isc {
 namespace bsdp {
@@ -41,6 +64,75 @@ inline ConstElementPtr& libParameters(HookLibInfo& i) { return (i.parameters_); 
 inline std::string& libName(HookLibInfo& i) { return (i.first); }
 inline ConstElementPtr& libParameters(HookLibInfo& i) { return (i.second); }
 #endif
+
+#if BSDP_KEA_PKT4_SEND_SUBNET
+#if BSDP_KEA_VERSION >= 30000
+typedef isc::dhcp::ConstSubnet4Ptr Pkt4SendSubnetPtr;
+#else
+typedef isc::dhcp::Subnet4Ptr Pkt4SendSubnetPtr;
+#endif
+
+// pkt4_send: the id of the subnet Kea selected for the packet, into id.
+// False when there is none to tell: a packet in no subnet, or a handle
+// that is not pkt4_send's (the fast path answers from buffer4_receive,
+// before Kea selects a subnet).
+inline bool
+selectedSubnetId(isc::hooks::CalloutHandle& handle, uint32_t& id) {
+    Pkt4SendSubnetPtr subnet;
+    try {
+        handle.getArgument("subnet4", subnet);
+    } catch (const isc::hooks::NoSuchArgument&) {
+        return (false);
+    } catch (const boost::bad_any_cast&) {
+        // Another type than this version's Kea passes: as on 2.2.
+        return (false);
+    }
+    if (!subnet) {
+        return (false);
+    }
+    id = subnet->getID();
+    return (true);
+}
+#else
+// 2.2: pkt4_send has no subnet4.
+inline bool
+selectedSubnetId(isc::hooks::CalloutHandle&, uint32_t&) {
+    return (false);
+}
+#endif
+
+#if defined(BSDP_KEA_COMPAT_TESTING) && BSDP_KEA_PKT4_SEND_SUBNET
+// Kea's side of the above, for test/shim only (which defines the macro;
+// 2.2 has no such argument, and its dhcpsrv/cfgmgr.h does not compile).
+
+// Passes a subnet with this id as pkt4_send's "subnet4", typed as this
+// version's Kea does.
+inline void
+passSelectedSubnet(isc::hooks::CalloutHandle& handle, uint32_t id) {
+    handle.setArgument("subnet4", Pkt4SendSubnetPtr(isc::dhcp::Subnet4::create(
+        isc::asiolink::IOAddress("198.19.0.0"), 24, 1000, 2000, 3000, id)));
+}
+
+// Adds (or with index 0 removes) a reservation of this MAC in subnet id
+// (0: global) with user-context {"bsdp-image": index} to Kea's current
+// configuration.
+inline void
+setHostPin(const std::vector<uint8_t>& mac, uint32_t id, int64_t index) {
+    isc::dhcp::CfgHostsPtr hosts = isc::dhcp::CfgMgr::instance().getCurrentCfg()->getCfgHosts();
+    hosts->del4(id, isc::dhcp::Host::IDENT_HWADDR, mac.data(), mac.size());
+    if (index == 0) {
+        return;
+    }
+    isc::dhcp::HostPtr host(new isc::dhcp::Host(mac.data(), mac.size(), isc::dhcp::Host::IDENT_HWADDR,
+                                                id, isc::dhcp::SUBNET_ID_UNUSED,
+                                                isc::asiolink::IOAddress::IPV4_ZERO_ADDRESS(),
+                                                "pin-" + std::to_string(id)));
+    isc::data::ElementPtr ctx = isc::data::Element::createMap();
+    ctx->set("bsdp-image", isc::data::Element::create(static_cast<long long int>(index)));
+    host->setContext(ctx);
+    hosts->add(host);
+}
+#endif // BSDP_KEA_COMPAT_TESTING
 
 } // namespace kea_compat
 } // namespace bsdp

@@ -8,6 +8,8 @@
 // usage: shim_test /abs/path/libdhcp_bsdp.so
 #include "hook/bsdp_codec.h"
 #include "hook/state_file.h"
+#define BSDP_KEA_COMPAT_TESTING
+#include "shim/kea_compat.h"
 
 #include <asiolink/io_address.h>
 #include <cc/command_interpreter.h>
@@ -265,6 +267,11 @@ asReceived(const Pkt4Ptr& q) {
 
 // Kea's order: buffer4_receive on the raw query, Kea's own parse unless a
 // callout did it (SKIP), then pkt4_send with Kea's response.
+#if BSDP_KEA_PKT4_SEND_SUBNET
+// The subnet pkt4_send passes (Kea 2.6+) when not 0.
+uint32_t selected_subnet = 0;
+#endif
+
 Exchange
 exchange(const Pkt4Ptr& q, const Pkt4Ptr& r) {
     Exchange ex;
@@ -284,6 +291,11 @@ exchange(const Pkt4Ptr& q, const Pkt4Ptr& r) {
     h->setStatus(CalloutHandle::NEXT_STEP_CONTINUE);
     h->setArgument("query4", in);
     h->setArgument("response4", r);
+#if BSDP_KEA_PKT4_SEND_SUBNET
+    if (selected_subnet) {
+        isc::bsdp::kea_compat::passSelectedSubnet(*h, selected_subnet);
+    }
+#endif
     HooksManager::callCallouts(hook_send, *h);
     ex.after_send = h->getStatus();
     h->deleteAllArguments();
@@ -1182,6 +1194,54 @@ testCheckLoadWritesNothing() {
     return (ok);
 }
 
+// ---- The selected subnet's reservation ----------------------------------
+
+#if BSDP_KEA_PKT4_SEND_SUBNET
+// The pin a LIST of this MAC shows (sub-option 8's index), with pkt4_send
+// passing subnet (0: none).
+uint32_t
+pinShown(const std::vector<uint8_t>& mac, uint32_t subnet) {
+    Pkt4Ptr q = bsdpQuery(listRequest(), "AAPLBSDPC/i386/MacBookPro11,1", 8192);
+    q->setHWAddr(HWAddrPtr(new HWAddr(mac, HTYPE_ETHER)));
+    Pkt4Ptr r = keaResponse(q);
+    selected_subnet = subnet;
+    exchange(q, r);
+    selected_subnet = 0;
+    Wire w = wire(r);
+    struct bsdp_reply reply;
+    if (bsdp_codec_parse_reply(w.fused43.data(), w.fused43.size(), &reply) != 0) {
+        return (~0u);
+    }
+    return (BSDP_IMAGE_ID_INDEX(reply.selected_id));
+}
+
+// From 2.6, pkt4_send passes the subnet Kea selected: a Mac with pins in
+// several subnets gets the one of that subnet, else its global one, else
+// the first found (as with no subnet at all).
+bool
+testPinOfSelectedSubnet() {
+    bool ok = true;
+    const std::vector<uint8_t> mac = {0x02, 0x00, 0x00, 0x00, 0x26, 0x01};
+    isc::bsdp::kea_compat::setHostPin(mac, 9, imageIndex(2));
+    isc::bsdp::kea_compat::setHostPin(mac, 7, imageIndex(1));
+    isc::bsdp::kea_compat::setHostPin(mac, 0, imageIndex(4));
+    CHECK(pinShown(mac, 7) == imageIndex(1));
+    CHECK(pinShown(mac, 9) == imageIndex(2));
+    CHECK(pinShown(mac, 5) == imageIndex(4));       // no pin there: the global one
+    uint32_t none = pinShown(mac, 0);
+    CHECK(none == imageIndex(1) || none == imageIndex(2) || none == imageIndex(4));
+    isc::bsdp::kea_compat::setHostPin(mac, 0, 0);
+    CHECK(pinShown(mac, 5) == imageIndex(2) || pinShown(mac, 5) == imageIndex(1));
+    isc::bsdp::kea_compat::setHostPin(mac, 7, 0);
+    CHECK(pinShown(mac, 7) == imageIndex(2));       // another subnet's, as before 2.6
+    isc::bsdp::kea_compat::setHostPin(mac, 9, 0);
+    CHECK(pinShown(mac, 9) == 0);
+    std::printf("  subnet 7 -> index %u, subnet 9 -> %u, none: %u\n", imageIndex(1),
+                imageIndex(2), none);
+    return (ok);
+}
+#endif
+
 } // namespace
 
 int
@@ -1233,6 +1293,12 @@ main(int argc, char** argv) {
         run("commands_answer_through_hooks_manager", testCommandsThroughHooksManager);
         run("reload_during_concurrent_lists_keeps_every_reply_whole",
             testReloadDuringConcurrentLists);
+#if BSDP_KEA_PKT4_SEND_SUBNET
+        run("pin_of_the_subnet_pkt4_send_passes_wins", testPinOfSelectedSubnet);
+#else
+        std::printf("SKIP pin_of_the_subnet_pkt4_send_passes_wins: Kea %d passes no subnet4 to "
+                    "pkt4_send (from 2.6): the first reservation found pins\n", BSDP_KEA_VERSION);
+#endif
     }
     run("bad_parameters_refuse_to_load", testBadParametersRefused);
     run("load_and_unload_as_a_check_write_nothing", testCheckLoadWritesNothing);
