@@ -3,6 +3,7 @@
 
 #include "bsdp_log.h"
 #include "bsdp_option.h"
+#include "kea_compat.h"
 
 #include <asiolink/io_address.h>
 #include <dhcp/dhcp4.h>
@@ -24,12 +25,8 @@ namespace bsdp {
 
 namespace {
 
-// Kea's own statistics for an INFORM it answered, so that its counters
-// still add up.
-const std::string KEA_INFORM_RECEIVED = "pkt4-inform-received";
-const std::string KEA_ACK_SENT = "pkt4-ack-sent";
-const std::string KEA_SENT = "pkt4-sent";
-
+// Kea's own statistics for an INFORM it answered (names per version in
+// kea_compat), so that its counters still add up.
 void
 countKea(const std::string& name) {
     isc::stats::StatsMgr::instance().addValue(name, int64_t(1));
@@ -71,7 +68,8 @@ buildReply(const Impl& impl, const Pkt4Ptr& query, const Pkt4Ptr& reply, const I
     // What Kea copies into every reply (RFC 2131 fields, RFC 6842 client
     // identifier unless echo-client-id is off, RFC 3046 relay agent
     // information, RFC 3011 subnet selection), and where it sends an
-    // INFORM's ACK: to ciaddr, from the port the query came to.
+    // INFORM's ACK: to ciaddr, from the port the query came to. What
+    // differs between Kea versions is kea_compat's.
     reply->setIface(query->getIface());
     reply->setIndex(query->getIndex());
     reply->setCiaddr(query->getCiaddr());
@@ -88,7 +86,9 @@ buildReply(const Impl& impl, const Pkt4Ptr& query, const Pkt4Ptr& reply, const I
     if (impl.echoClientId()) {
         copyOption(query, reply, isc::dhcp::DHO_DHCP_CLIENT_IDENTIFIER, 0);
     }
-    copyOption(query, reply, isc::dhcp::DHO_DHCP_AGENT_OPTIONS, Option::OPTION4_HDR_LEN);
+    if (kea_compat::copiesRelayAgentInfo(query)) {
+        copyOption(query, reply, isc::dhcp::DHO_DHCP_AGENT_OPTIONS, Option::OPTION4_HDR_LEN);
+    }
     copyOption(query, reply, isc::dhcp::DHO_SUBNET_SELECTION, 0);
     reply->addOption(serverIdOption(local.toUint32()));
     reply->setLocalAddr(local);
@@ -117,7 +117,7 @@ answerBeforeKea(const Impl& impl, CalloutHandle& handle, const Pkt4Ptr& query) {
     if (!localAddress(query, local)) {
         return (false);
     }
-    countKea(KEA_INFORM_RECEIVED);
+    countKea(kea_compat::STAT_INFORM_RECEIVED);
     try {
         Pkt4Ptr reply(new Pkt4(isc::dhcp::DHCPACK, query->getTransid()));
         buildReply(impl, query, reply, local);
@@ -125,8 +125,8 @@ answerBeforeKea(const Impl& impl, CalloutHandle& handle, const Pkt4Ptr& query) {
         if (handle.getStatus() != CalloutHandle::NEXT_STEP_DROP) {
             reply->pack();
             isc::dhcp::IfaceMgr::instance().send(reply);
-            countKea(KEA_ACK_SENT);
-            countKea(KEA_SENT);
+            countKea(kea_compat::STAT_ACK_SENT);
+            countKea(kea_compat::STAT_SENT);
         }
     } catch (const std::exception& ex) {
         // As on Kea's path, a BSDP query that failed midway gets no

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "bsdp_option.h"
 
+#include "kea_compat.h"
+
 #include <dhcp/dhcp4.h>
 #include <exceptions/exceptions.h>
 #include <util/buffer.h>
@@ -64,10 +66,7 @@ VendorBlocksOption::toText(int indent) const {
 
 isc::dhcp::OptionPtr
 serverIdOption(uint32_t a) {
-    isc::dhcp::OptionBuffer bytes = {uint8_t(a >> 24), uint8_t(a >> 16), uint8_t(a >> 8), uint8_t(a)};
-    return (isc::dhcp::OptionPtr(new isc::dhcp::Option(isc::dhcp::Option::V4,
-                                                       isc::dhcp::DHO_DHCP_SERVER_IDENTIFIER,
-                                                       bytes)));
+    return (kea_compat::serverIdOption(isc::asiolink::IOAddress(a)));
 }
 
 } // namespace bsdp

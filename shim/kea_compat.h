@@ -8,7 +8,11 @@
 #ifndef BSDP_KEA_COMPAT_H
 #define BSDP_KEA_COMPAT_H
 
+#include <asiolink/io_address.h>
 #include <cc/data.h>
+#include <dhcp/dhcp4.h>
+#include <dhcp/option.h>
+#include <dhcp/pkt4.h>
 #include <hooks/callout_handle.h>
 #include <hooks/hooks.h>
 #include <hooks/libinfo.h>
@@ -33,6 +37,12 @@ static_assert(BSDP_KEA_VERSION == KEA_HOOKS_VERSION,
 // Dhcpv4Srv::processPacketPktSend of each). 2.2 passes none, and its
 // dhcpsrv/subnet.h does not compile (Debian 12 lacks cfg_globals.h).
 #define BSDP_KEA_PKT4_SEND_SUBNET (BSDP_KEA_VERSION >= 20600)
+#if BSDP_KEA_VERSION >= 30000
+#include <dhcp/libdhcp++.h>
+#include <dhcp/option_custom.h>
+#else
+#include <dhcp/option4_addrlst.h>
+#endif
 #if BSDP_KEA_PKT4_SEND_SUBNET
 #include <dhcpsrv/subnet.h>
 #ifdef BSDP_KEA_COMPAT_TESTING
@@ -65,6 +75,50 @@ inline std::string& libName(HookLibInfo& i) { return (i.first); }
 inline ConstElementPtr& libParameters(HookLibInfo& i) { return (i.second); }
 #endif
 
+// ---- What the fast path re-implements of Kea's INFORM processing --------
+// (shim/bsdp_fast_path.cc; read in Dhcpv4Srv::processInform,
+// Dhcpv4Exchange::copyDefaultFields/copyDefaultOptions, appendServerID and
+// the statistics of Kea-2.2.0, Kea-2.6.3 and Kea-3.0.4.)
+// Same in all three: the header fields copied, the reply to ciaddr:68 from
+// the port the query came to, hops/giaddr/option 82 dropped when not
+// answering the relay, the client identifier echoed unless
+// echo-client-id is false, option 118 copied, option 54 the receiving
+// address (the socket's for a broadcast), and these statistic names.
+const char* const STAT_INFORM_RECEIVED = "pkt4-inform-received";
+const char* const STAT_ACK_SENT = "pkt4-ack-sent";
+const char* const STAT_SENT = "pkt4-sent";
+
+// Option 54 typed as this version's Kea adds it (the bytes are the same;
+// a later hook library may cast it): an Option4AddrLst up to 2.6, an
+// OptionCustom of Kea's own definition from 3.0.
+inline isc::dhcp::OptionPtr
+serverIdOption(const isc::asiolink::IOAddress& address) {
+#if BSDP_KEA_VERSION >= 30000
+    isc::dhcp::OptionCustomPtr opt(new isc::dhcp::OptionCustom(
+        isc::dhcp::LibDHCP::DHO_DHCP_SERVER_IDENTIFIER_DEF(), isc::dhcp::Option::V4));
+    opt->writeAddress(address);
+    return (opt);
+#else
+    return (isc::dhcp::OptionPtr(new isc::dhcp::Option4AddrLst(
+        isc::dhcp::DHO_DHCP_SERVER_IDENTIFIER, address)));
+#endif
+}
+
+// Whether Kea copies the query's relay agent information (option 82, when
+// not empty) into the reply: from 2.6 not when it was recovered from a
+// lease (stash-agent-options; the query is then in class
+// STASH_AGENT_OPTIONS, which 2.2 never sets).
+inline bool
+copiesRelayAgentInfo(const isc::dhcp::Pkt4Ptr& query) {
+#if BSDP_KEA_VERSION >= 20600
+    return (!query->inClass("STASH_AGENT_OPTIONS"));
+#else
+    static_cast<void>(query);
+    return (true);
+#endif
+}
+
+// ---- pkt4_send's selected subnet -----------------------------------------
 #if BSDP_KEA_PKT4_SEND_SUBNET
 #if BSDP_KEA_VERSION >= 30000
 typedef isc::dhcp::ConstSubnet4Ptr Pkt4SendSubnetPtr;

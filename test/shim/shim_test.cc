@@ -1194,6 +1194,32 @@ testCheckLoadWritesNothing() {
     return (ok);
 }
 
+// ---- Kea internals the fast path re-implements ---------------------------
+
+// Option 54 as this version's Kea builds it (Option4AddrLst to 2.6,
+// OptionCustom from 3.0): same bytes on the wire, same type for a later
+// hook library's cast.
+bool
+testServerIdOptionAsKeaBuildsIt() {
+    bool ok = true;
+    isc::dhcp::OptionPtr opt = isc::bsdp::kea_compat::serverIdOption(SERVER);
+    util::OutputBuffer out(0);
+    opt->pack(out);
+    const uint8_t* b = static_cast<const uint8_t*>(out.getData());
+    CHECK(std::vector<uint8_t>(b, b + out.getLength()) ==
+          (std::vector<uint8_t>{54, 4, 198, 18, 0, 1}));
+#if BSDP_KEA_VERSION >= 30000
+    CHECK(boost::dynamic_pointer_cast<isc::dhcp::OptionCustom>(opt) != nullptr);
+#else
+    CHECK(boost::dynamic_pointer_cast<isc::dhcp::Option4AddrLst>(opt) != nullptr);
+#endif
+    Pkt4Ptr q = bsdpQuery(listRequest());
+    CHECK(isc::bsdp::kea_compat::copiesRelayAgentInfo(q));
+    q->addClass("STASH_AGENT_OPTIONS");
+    CHECK(isc::bsdp::kea_compat::copiesRelayAgentInfo(q) == (BSDP_KEA_VERSION < 20600));
+    return (ok);
+}
+
 // ---- The selected subnet's reservation ----------------------------------
 
 #if BSDP_KEA_PKT4_SEND_SUBNET
@@ -1302,6 +1328,7 @@ main(int argc, char** argv) {
     }
     run("bad_parameters_refuse_to_load", testBadParametersRefused);
     run("load_and_unload_as_a_check_write_nothing", testCheckLoadWritesNothing);
+    run("server_id_option_as_this_keas_processinform_builds_it", testServerIdOptionAsKeaBuildsIt);
 
     HooksManager::prepareUnloadLibraries();
     HooksManager::unloadLibraries();
