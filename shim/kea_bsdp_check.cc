@@ -464,7 +464,7 @@ public:
             note_ = "state-file " + real + ": read from a copy, left untouched";
         } else {
             note_ = "state-file " + real + ": " + std::strerror(errno) +
-                    " (kea-dhcp4 creates it when it starts)";
+                    " (kea-dhcp4 writes it at the first selection)";
         }
         isc::data::ElementPtr changed = isc::data::copy(params);
         changed->set("state-file", Element::create(copy_path));
@@ -476,14 +476,34 @@ private:
     std::string note_;
 };
 
+// enable-multi-threading as kea-dhcp4 reads it, or this version's default.
+bool
+multiThreading(const ConstElementPtr& config) {
+    ConstElementPtr mt = config->get("Dhcp4")->get("multi-threading");
+    ConstElementPtr on = mt && mt->getType() == Element::map ? mt->get("enable-multi-threading")
+                                                             : ConstElementPtr();
+    if (on && on->getType() == Element::boolean) {
+        return (on->boolValue());
+    }
+    return (isc::bsdp::kea_compat::MULTI_THREADING_DEFAULT);
+}
+
 int
 check(const std::string& path, bool json) {
-    HookLibInfo entry = findEntry(readConfig(path));
+    ConstElementPtr config = readConfig(path);
+    HookLibInfo entry = findEntry(config);
+    // Where this Kea would load it from: 2.6.3+ refuses it outside its
+    // hooks directory, as kea-dhcp4 -t and a start would.
+    try {
+        libName(entry) = isc::bsdp::kea_compat::libraryPathAsKeaLoadsIt(libName(entry));
+    } catch (const std::exception& ex) {
+        throw ConfigError(std::string("kea-dhcp4 would refuse the library: ") + ex.what());
+    }
     StateCopy state(entry);
     registerDhcp4Hooks();
     HookLibsCollection libs;
     libs.push_back(entry);
-    if (!HooksManager::loadLibraries(libs)) {
+    if (!isc::bsdp::kea_compat::loadLibraries(libs, multiThreading(config))) {
         std::fprintf(stderr, "%s: %s: %s refused its configuration (see the messages above)\n",
                      PROG, path.c_str(), libName(entry).c_str());
         return (1);

@@ -15,6 +15,7 @@
 #include <dhcp/pkt4.h>
 #include <hooks/callout_handle.h>
 #include <hooks/hooks.h>
+#include <hooks/hooks_manager.h>
 #include <hooks/libinfo.h>
 
 #include <boost/any.hpp>
@@ -42,6 +43,12 @@ static_assert(BSDP_KEA_VERSION == KEA_HOOKS_VERSION,
 #include <dhcp/option_custom.h>
 #else
 #include <dhcp/option4_addrlst.h>
+#endif
+// From 2.6.3 (CVE-2025-32801, ChangeLog 2264; 3.0: 2344) kea-dhcp4 loads a
+// library only from its hooks directory, checked by this function.
+#define BSDP_KEA_HOOKS_PATH_CHECK (BSDP_KEA_VERSION >= 20603)
+#if BSDP_KEA_HOOKS_PATH_CHECK
+#include <hooks/hooks_parser.h>
 #endif
 #if BSDP_KEA_PKT4_SEND_SUBNET
 #include <dhcpsrv/subnet.h>
@@ -74,6 +81,38 @@ inline ConstElementPtr& libParameters(HookLibInfo& i) { return (i.parameters_); 
 inline std::string& libName(HookLibInfo& i) { return (i.first); }
 inline ConstElementPtr& libParameters(HookLibInfo& i) { return (i.second); }
 #endif
+
+// ---- Loading the library as kea-dhcp4 does (kea-bsdp-check) -------------
+
+// The path this version's kea-dhcp4 would dlopen for a "library" value:
+// from 2.6.3 Kea's own HooksLibrariesParser::validatePath, which throws
+// (with Kea's message) for a library outside the hooks directory
+// (kea-dhcp4 -W's; KEA_HOOKS_PATH where it applies); before, as written.
+inline std::string
+libraryPathAsKeaLoadsIt(const std::string& library) {
+#if BSDP_KEA_HOOKS_PATH_CHECK
+    return (isc::hooks::HooksLibrariesParser::validatePath(library));
+#else
+    return (library);
+#endif
+}
+
+// Multi-threading when the configuration does not say: on from 2.4 (Kea
+// ChangeLog 2103), off before.
+const bool MULTI_THREADING_DEFAULT = BSDP_KEA_VERSION >= 20400;
+
+// HooksManager::loadLibraries, checking multi_threading_compatible() as
+// the server does when multi-threading is on (2.4+ takes the flag; 2.2
+// checks it at start-up instead, not here).
+inline bool
+loadLibraries(const isc::hooks::HookLibsCollection& libs, bool multi_threading) {
+#if BSDP_KEA_VERSION >= 20400
+    return (isc::hooks::HooksManager::loadLibraries(libs, multi_threading));
+#else
+    static_cast<void>(multi_threading);
+    return (isc::hooks::HooksManager::loadLibraries(libs));
+#endif
+}
 
 // ---- What the fast path re-implements of Kea's INFORM processing --------
 // (shim/bsdp_fast_path.cc; read in Dhcpv4Srv::processInform,
