@@ -80,10 +80,11 @@ INSTALLED_HOOK = os.path.join(HOOKS_DIR, "libdhcp_bsdp.so")
 def hook_library(path):
     """The "library" a test's configuration names for the hook built at
     path: path itself where Kea loads any path (2.2); else the installed
-    path, which with_hook() makes that build for one command. (Kea 2.6.3
-    and 3.0.4 refuse a library outside HOOKS_DIR, KEA_HOOKS_PATH did not
-    lift it, -X exists only in 3.0; and kea-bsdp-check finds the entry by
-    its file name.)"""
+    path, which with_hook() makes that build for one command. Kea 2.6.3
+    and 3.0.4 refuse a library outside HOOKS_DIR; KEA_HOOKS_PATH set to the
+    build's folder lifts that (seen with -t on both) and -X (3.0 only)
+    turns it off, but this way every configuration is the one operators
+    write and nothing that reads one needs to know more."""
     return INSTALLED_HOOK if kea_checks_paths() else path
 
 
