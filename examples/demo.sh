@@ -67,13 +67,21 @@ say "2. Example NetBoot sets"
 ls "$WORK/sets" | sed 's/^/   /'
 
 say "3. kea-dhcp4 with libdhcp_bsdp.so"
+# Kea 2.6.3 and later load a hook only from their hooks directory, and
+# write logs only to /var/log/kea (or stdout). So the configuration names the
+# installed path, valid on every version, and kea-dhcp4 runs in a mount
+# namespace of its own where a folder holding this build covers that
+# directory: nothing is installed. Its log goes to stdout ($WORK/kea.out).
+HOOKS_DIR=$(make --no-print-directory -s --eval 'print-hooks-dir: ; @echo $(HOOKS_DIR)' print-hooks-dir)
+mkdir "$WORK/hooks"
+ln -s "$HOOK" "$WORK/hooks/libdhcp_bsdp.so"
 cat > "$WORK/kea-dhcp4.conf" <<CONF
 { "Dhcp4": {
     "interfaces-config": { "interfaces": [ "$SIF" ] },
     "lease-database": { "type": "memfile", "persist": false },
     "subnet4": [ { "id": 1, "subnet": "198.18.0.0/24" } ],
     "hooks-libraries": [ {
-        "library": "$HOOK",
+        "library": "$HOOKS_DIR/libdhcp_bsdp.so",
         "parameters": {
             "sets-directory": "$WORK/sets",
             "nfs-url": "nfs:198.18.0.1:/srv/netboot/sets",
@@ -81,25 +89,27 @@ cat > "$WORK/kea-dhcp4.conf" <<CONF
         }
     } ],
     "loggers": [ { "name": "kea-dhcp4", "severity": "INFO",
-                   "output_options": [ { "output": "$WORK/kea.log" } ] } ]
+                   "output_options": [ { "output": "stdout" } ] } ]
 } }
 CONF
 sed 's/^/   /' "$WORK/kea-dhcp4.conf"
 KEA_PIDFILE_DIR=$WORK KEA_LOCKFILE_DIR=$WORK \
-	ip netns exec "$SRV" kea-dhcp4 -c "$WORK/kea-dhcp4.conf" >"$WORK/kea.out" 2>&1 &
+	unshare --mount --propagation private sh -ec 'mount --bind "$0" "$1"; shift; exec "$@"' \
+	"$WORK/hooks" "$HOOKS_DIR" ip netns exec "$SRV" kea-dhcp4 -c "$WORK/kea-dhcp4.conf" \
+	>"$WORK/kea.out" 2>&1 &
 KEA_PID=$!
 i=0
-until grep -q DHCP4_STARTED "$WORK/kea.log" 2>/dev/null; do
+until grep -q DHCP4_STARTED "$WORK/kea.out" 2>/dev/null; do
 	if ! kill -0 "$KEA_PID" 2>/dev/null || [ $i -ge 100 ]; then
 		echo "demo: kea-dhcp4 did not start:" >&2
-		cat "$WORK/kea.out" "$WORK/kea.log" 2>/dev/null | tail -20 >&2
+		cat "$WORK/kea.out" 2>/dev/null | tail -20 >&2
 		exit 1
 	fi
 	sleep 0.1
 	i=$((i + 1))
 done
 sleep 0.3
-grep -h 'BSDP_' "$WORK/kea.log" | sed 's/^.*\] /   kea: /'
+grep -h 'BSDP_' "$WORK/kea.out" | sed 's/^.*\] /   kea: /'
 
 say "4. bsdpc --list: the Mac broadcasts INFORM[LIST]; Kea answers ACK[LIST]"
 echo "   (the image list, the default image and this server's priority)"
@@ -111,6 +121,6 @@ ip netns exec "$CLI" "$BSDPC" -i "$CIF" --model MacBookPro11,1 --select 1001 | s
 
 say "6. What Kea logged (kea-dhcp4.bsdp)"
 sleep 0.2
-grep -h 'BSDP_REPLY' "$WORK/kea.log" | sed 's/^.*\] /   /'
+grep -h 'BSDP_REPLY' "$WORK/kea.out" | sed 's/^.*\] /   /'
 echo
 echo "demo: done; namespaces, kea-dhcp4 and $WORK are being removed."

@@ -79,7 +79,12 @@ install_pkgs() {
 }
 
 bootstrap() {
-	[ -x /usr/sbin/debootstrap ] || die "debootstrap is missing (apt-get install debootstrap)"
+	if [ ! -x /usr/sbin/debootstrap ] || [ ! -e "$KEYRING" ]; then
+		say "installing debootstrap"    # a fresh machine (CI) has neither
+		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+			--no-install-recommends debootstrap debian-archive-keyring; } >/dev/null ||
+			die "debootstrap is missing and could not be installed"
+	fi
 	[ -e "/usr/share/debootstrap/scripts/$release" ] || die "debootstrap does not know '$release'"
 	tmp=$root.new
 	rm -rf "$tmp"

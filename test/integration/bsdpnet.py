@@ -32,6 +32,93 @@ def run(cmd, check=True, timeout=30, **kw):
                           stderr=subprocess.PIPE, text=True, **kw)
 
 
+# ---- what differs between Kea releases ------------------------------------
+HOOKS_DIR = "/usr/lib/x86_64-linux-gnu/kea/hooks"
+SINGLE_THREADED = False      # --single-threaded: every Kea.config says so
+_kea_version = None
+
+
+def kea_version():
+    """The installed kea-dhcp4's version as a tuple, e.g. (2, 6, 3)."""
+    global _kea_version
+    if _kea_version is None:
+        out = run(["kea-dhcp4", "-v"]).stdout.strip()
+        m = re.match(r"(\d+)\.(\d+)\.(\d+)", out)
+        if not m:
+            raise RuntimeError("kea-dhcp4 -v printed %r" % out)
+        _kea_version = tuple(int(x) for x in m.groups())
+    return _kea_version
+
+
+def kea_checks_paths():
+    """From 2.6.3 Kea refuses a hook library outside HOOKS_DIR and its own
+    files outside its folders (CVE-2025-32801)."""
+    return kea_version() >= (2, 6, 3)
+
+
+def kea_answers_inform_without_subnet():
+    """Kea 3.0 answers a broadcast INFORM on a link with no subnet of its
+    own; 2.2 and 2.6 drop it."""
+    return kea_version() >= (3, 0, 0)
+
+
+def kea_env(folder):
+    """kea-dhcp4's environment for a test: its pid and lock files, and (from
+    2.6.3) its logs, control sockets and lease files, in folder, which
+    must then be mode 0750 (2.6.3 wants exactly that)."""
+    env = dict(os.environ, KEA_PIDFILE_DIR=folder, KEA_LOCKFILE_DIR=folder)
+    if kea_checks_paths():
+        os.chmod(folder, 0o750)
+        env.update(KEA_LOG_FILE_DIR=folder, KEA_CONTROL_SOCKET_DIR=folder,
+                   KEA_DHCP_DATA_DIR=folder)
+    return env
+
+
+INSTALLED_HOOK = os.path.join(HOOKS_DIR, "libdhcp_bsdp.so")
+
+
+def hook_library(path):
+    """The "library" a test's configuration names for the hook built at
+    path: path itself where Kea loads any path (2.2); else the installed
+    path, which with_hook() makes that build for one command. Kea 2.6.3
+    and 3.0.4 refuse a library outside HOOKS_DIR; KEA_HOOKS_PATH set to the
+    build's folder lifts that (seen with -t on both) and -X (3.0 only)
+    turns it off, but this way every configuration is the one operators
+    write and nothing that reads one needs to know more."""
+    return INSTALLED_HOOK if kea_checks_paths() else path
+
+
+def with_hook(argv, hook):
+    """argv run so that hook_library(hook) is hook: from 2.6.3 in a private
+    mount namespace where a folder next to the build, holding only
+    libdhcp_bsdp.so (a link to hook), covers HOOKS_DIR. Nothing is
+    installed, suites side by side each see their own build, whoever may
+    read the build may load it, and exec keeps the PID the command's."""
+    if not kea_checks_paths():
+        return list(argv)
+    hook = os.path.abspath(hook)
+    over = os.path.join(os.path.dirname(hook), "kea-hooks")
+    link = os.path.join(over, "libdhcp_bsdp.so")
+    if not (os.path.islink(link) and os.readlink(link) == hook):
+        os.makedirs(over, exist_ok=True)
+        tmp = "%s.%d" % (link, os.getpid())     # suites side by side: replaced whole
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+        os.symlink(hook, tmp)
+        os.rename(tmp, link)
+    return ["unshare", "--mount", "--propagation", "private", "sh", "-ec",
+            'mount --bind "$0" "$1"; shift; exec "$@"', over, HOOKS_DIR] + list(argv)
+
+
+def kea_bsdp_check(hook, args, user=None, env=None):
+    """The kea-bsdp-check built next to hook, with args, as user (a uid)
+    if given, seeing hook as the installed library (with_hook)."""
+    cmd = [os.path.join(os.path.dirname(hook), "kea-bsdp-check")] + list(args)
+    if user is not None:
+        cmd = ["setpriv", "--reuid=%d" % user, "--regid=%d" % user, "--clear-groups"] + cmd
+    return run(with_hook(cmd, hook), check=False, timeout=60, env=env)
+
+
 class Net:
     """Two namespaces joined by a veth pair: server (198.18.0.1) and client
     (198.18.0.10)."""
@@ -96,16 +183,20 @@ class Kea:
         self.conf = os.path.join(self.dir, "kea-dhcp4.conf")
         self.log = os.path.join(self.dir, "kea.log")
         self.out = os.path.join(self.dir, "stdout.log")
+        self.files = self.dir     # where Kea may keep its logs, sockets, leases
+        self.hook = None          # the hook build its configuration loads
         self.proc = None
 
-    def config(self, hook=None, params=None, subnet=True, mt=True, extra_hooks=()):
+    def config(self, hook=None, params=None, subnet=True, mt=None, extra_hooks=()):
+        """mt: None for the suite's threading (this Kea's default, or single
+        with --single-threaded), True or False to say."""
+        if mt is None:
+            mt = False if SINGLE_THREADED else None
         d = {
             "interfaces-config": {"interfaces": [self.net.srv_if], "dhcp-socket-type": "raw"},
             "lease-database": {"type": "memfile", "persist": False},
             "control-socket": {"socket-type": "unix",
                                "socket-name": os.path.join(self.dir, "kea4.sock")},
-            "multi-threading": {"enable-multi-threading": mt, "thread-pool-size": 2,
-                                "packet-queue-size": 64},
             "option-data": [{"name": "domain-name", "data": "bsdp.test"}],
             "subnet4": [],
             "hooks-libraries": [],
@@ -116,16 +207,22 @@ class Kea:
                  "output_options": [{"output": self.log}]},
             ],
         }
+        if mt is not None:
+            d["multi-threading"] = {"enable-multi-threading": mt}
+            if mt:
+                d["multi-threading"].update({"thread-pool-size": 2, "packet-queue-size": 64})
         if subnet:
             d["subnet4"].append({"id": 1, "subnet": "198.18.0.0/24"})
+        self.hook = hook
         if hook:
-            d["hooks-libraries"].append({"library": hook, "parameters": params or {}})
+            d["hooks-libraries"].append({"library": hook_library(hook),
+                                         "parameters": params or {}})
         d["hooks-libraries"].extend(extra_hooks)
         with open(self.conf, "w") as f:
             json.dump({"Dhcp4": d}, f, indent=2)
 
     def start(self, expect_ok=True, timeout=10.0):
-        env = dict(os.environ, KEA_PIDFILE_DIR=self.dir, KEA_LOCKFILE_DIR=self.dir)
+        env = kea_env(self.files)
         preload = os.environ.get("BSDP_SANITIZER_PRELOAD")
         if preload:
             # A hook built with SANITIZE=1 needs its runtime loaded first; an
@@ -139,8 +236,10 @@ class Kea:
             if os.path.exists(p):
                 os.unlink(p)
         out = open(self.out, "w")
-        self.proc = subprocess.Popen(["ip", "netns", "exec", self.net.srv, "kea-dhcp4", "-c",
-                                      self.conf], env=env, stdout=out, stderr=subprocess.STDOUT)
+        argv = ["ip", "netns", "exec", self.net.srv, "kea-dhcp4", "-c", self.conf]
+        if self.hook:
+            argv = with_hook(argv, self.hook)
+        self.proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
         out.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -405,6 +504,8 @@ def suite_arguments():
     ap.add_argument("--bsdpc", required=True)
     ap.add_argument("-k", help="run only tests whose name contains this")
     ap.add_argument("--keep", action="store_true", help="keep the work folder")
+    ap.add_argument("--single-threaded", action="store_true",
+                    help="kea-dhcp4 single-threaded (default: that version's default)")
     ap.set_defaults(fast_path=False)
     return ap
 
@@ -426,6 +527,11 @@ def run_suite(name, suite_class, args, tools):
             print("%s: %s not installed (make deps)" % (name, tool))
             print("%s: 0 passed, 1 failed" % name)
             return 1
+
+    global SINGLE_THREADED
+    SINGLE_THREADED = args.single_threaded
+    print("%s: Kea %s, %s" % (name, ".".join(map(str, kea_version())),
+                              "single-threaded" if SINGLE_THREADED else "its default threading"))
 
     def on_signal(signum, frame):
         raise KeyboardInterrupt()

@@ -18,7 +18,7 @@ import time
 import bsdpnet as B
 
 ORDER = ["test_ops_commands_listed",
-         "test_ops_commands_through_control_agent",
+         "test_ops_commands_over_http",
          "test_ops_images_list_command",
          "test_ops_statistics_count_requests_replies_drops",
          "test_ops_binding_commands",
@@ -98,61 +98,87 @@ class OpsTests:
         for c in COMMANDS:
             expect(c in a["arguments"], "%s not in list-commands: %s" % (c, a["arguments"]))
 
-    def test_ops_commands_through_control_agent(self):
-        """kea-ctrl-agent in the server's namespace forwards to kea-dhcp4's
-        socket; curl in the client's namespace talks HTTP to it."""
-        expect(shutil.which("kea-ctrl-agent"), "kea-ctrl-agent not installed (make deps)")
-        d = os.path.join(self.work, "ca")
-        os.makedirs(d, exist_ok=True)
-        conf, log = os.path.join(d, "kea-ctrl-agent.conf"), os.path.join(d, "ca.log")
-        with open(conf, "w") as f:
-            json.dump({"Control-agent": {
-                "http-host": B.SERVER_IP, "http-port": 8000,
-                "control-sockets": {"dhcp4": {"socket-type": "unix",
-                                              "socket-name": os.path.join(self.kea.dir,
-                                                                          "kea4.sock")}},
-                "loggers": [{"name": "kea-ctrl-agent", "severity": "INFO",
-                             "output_options": [{"output": log}]}]}}, f)
-        env = dict(os.environ, KEA_PIDFILE_DIR=d, KEA_LOCKFILE_DIR=d)
-        ca = subprocess.Popen(["ip", "netns", "exec", self.net.srv, "kea-ctrl-agent", "-c", conf],
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.helpers.append(ca)
+    def test_ops_commands_over_http(self):
+        """The commands over HTTP, curl in the client's namespace: through
+        kea-ctrl-agent up to Kea 2.6 (it forwards to kea-dhcp4's unix
+        socket); from 3.0, which deprecates the agent, kea-dhcp4's own HTTP
+        control socket."""
+        port = 8000
+        if B.kea_version() >= (3, 0, 0):
+            self.kea.stop()
+            kea = B.Kea(self.net, self.work, "kea-http")
+            kea.config(self.args.hook, self.params())
+            with open(kea.conf) as f:
+                conf = json.load(f)
+            d = conf["Dhcp4"]
+            d["control-sockets"] = [d.pop("control-socket"), {
+                "socket-type": "http", "socket-address": B.SERVER_IP, "socket-port": port}]
+            with open(kea.conf, "w") as f:
+                json.dump(conf, f, indent=2)
+            self.keas.append(kea)
+            service, stop = None, kea.stop
+            self.kea = kea          # self.images() and the restart below
+            through = "kea-dhcp4's HTTP control socket"
+        else:
+            expect(shutil.which("kea-ctrl-agent"), "kea-ctrl-agent not installed (make deps)")
+            # The agent's files where kea-dhcp4 keeps its own: its socket
+            # must be in the agent's control socket folder (from 2.6.3).
+            conf, log = (os.path.join(self.kea.dir, "kea-ctrl-agent.conf"),
+                         os.path.join(self.kea.dir, "ca.log"))
+            with open(conf, "w") as f:
+                json.dump({"Control-agent": {
+                    "http-host": B.SERVER_IP, "http-port": port,
+                    "control-sockets": {"dhcp4": {"socket-type": "unix",
+                                                  "socket-name": os.path.join(self.kea.dir,
+                                                                              "kea4.sock")}},
+                    "loggers": [{"name": "kea-ctrl-agent", "severity": "INFO",
+                                 "output_options": [{"output": log}]}]}}, f)
+            ca = subprocess.Popen(["ip", "netns", "exec", self.net.srv, "kea-ctrl-agent", "-c",
+                                   conf], env=B.kea_env(self.kea.dir),
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.helpers.append(ca)
+            service, stop = ["dhcp4"], lambda: B.stop_processes([ca])
+            through = "kea-ctrl-agent"
 
         def post(name, arguments=None):
-            body = {"command": name, "service": ["dhcp4"]}
+            body = {"command": name}
+            if service:
+                body["service"] = service
             if arguments is not None:
                 body["arguments"] = arguments
             r = B.run(["ip", "netns", "exec", self.net.cli, "curl", "-s", "-m", "10", "-X", "POST",
                        "-H", "Content-Type: application/json", "-d", json.dumps(body),
-                       "http://%s:8000/" % B.SERVER_IP], check=False, timeout=30)
+                       "http://%s:%d/" % (B.SERVER_IP, port)], check=False, timeout=30)
             try:
                 answers = json.loads(r.stdout)
             except ValueError:
                 return None
-            return answers[0] if isinstance(answers, list) and answers else None
+            # The agent answers a list (one answer a service); so does
+            # kea-dhcp4 over HTTP.
+            if isinstance(answers, list):
+                return answers[0] if answers else None
+            return answers
         try:
-            a = self.wait_for("kea-ctrl-agent to answer", lambda: post("list-commands"), 10.0, 0.3)
+            if service is None:
+                kea.start_checked()
+            a = self.wait_for(through + " to answer", lambda: post("list-commands"), 10.0, 0.3)
             for c in COMMANDS:
-                expect(c in a.get("arguments", []), "%s not listed through the agent" % c)
+                expect(c in a.get("arguments", []), "%s not listed through %s" % (c, through))
             a = post("bsdp-images-list")
             expect(a and a["result"] == 0 and
                    len(a["arguments"]["images"]) == len(self.images()["images"]),
-                   "bsdp-images-list through the agent: %s" % (a and a.get("text")))
+                   "bsdp-images-list through %s: %s" % (through, a and a.get("text")))
             a = post("bsdp-reload")
             expect(a and a["result"] == 0 and "image(s)" in a["text"], "bsdp-reload: %s" % a)
             a = post("bsdp-binding-set", {"hw-address": "02:00:00:00:00:ca", "image": 1001})
             expect(a and a["result"] == 0, "bsdp-binding-set: %s" % a)
             a = post("bsdp-binding-del", {"hw-address": "02:00:00:00:00:ca"})
             expect(a and a["result"] == 0, "bsdp-binding-del: %s" % a)
-            print("    through kea-ctrl-agent: %s" % post("bsdp-images-list")["text"])
+            print("    through %s: %s" % (through, post("bsdp-images-list")["text"]))
         finally:
-            if ca.poll() is None:
-                os.kill(ca.pid, 15)
-                try:
-                    ca.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    os.kill(ca.pid, 9)
-                    ca.wait(timeout=10)
+            stop()
+            if service is None:
+                self.kea, _ = self.start_kea("kea-after-http")
 
     def test_ops_images_list_command(self):
         a = self.cmd_ok("bsdp-images-list")
@@ -550,10 +576,8 @@ class OpsTests:
         return kea.conf
 
     def run_check(self, conf, *extra, user=None, env=None):
-        cmd = [self.check_tool()] + list(extra) + [conf]
-        if user is not None:
-            cmd = ["setpriv", "--reuid=%d" % user, "--regid=%d" % user, "--clear-groups"] + cmd
-        return B.run(cmd, check=False, timeout=60, env=env)
+        self.check_tool()
+        return B.kea_bsdp_check(self.args.hook, list(extra) + [conf], user=user, env=env)
 
     def test_ops_kea_bsdp_check_good_config(self):
         folder = os.path.join(self.work, "check-good")
@@ -602,7 +626,7 @@ class OpsTests:
                (r.returncode, r.stderr))
         with open(conf2, "w") as f:
             json.dump({"Dhcp4": {"hooks-libraries": [
-                {"library": self.args.hook, "paramters": self.params()}]}}, f)
+                {"library": B.hook_library(self.args.hook), "paramters": self.params()}]}}, f)
         r = self.run_check(conf2)
         expect(r.returncode == 1 and '"paramters"' in r.stderr, "misspelt entry key: %d %s" %
                (r.returncode, r.stderr))

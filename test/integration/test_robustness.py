@@ -952,8 +952,7 @@ class RobustnessSuite:
             os.chmod(kea.conf, 0o644)
             tool = os.path.join(os.path.dirname(self.args.hook), "kea-bsdp-check")
             expect(os.access(tool, os.X_OK), "%s not built" % tool)
-            r = B.run(["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups",
-                       tool, "--json", kea.conf], check=False, timeout=60)
+            r = B.kea_bsdp_check(self.args.hook, ["--json", kea.conf], user=NOBODY)
             try:
                 j = json.loads(r.stdout)
             except ValueError:
