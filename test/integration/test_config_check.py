@@ -33,14 +33,6 @@ ID_1001 = R.ID_1001
 ID_1002 = R.ID_1002
 
 
-def kea_version():
-    """kea-dhcp4's version as a tuple, e.g. (2, 2, 0)."""
-    out = B.run(["kea-dhcp4", "-v"]).stdout.strip()
-    m = re.match(r"(\d+)\.(\d+)\.(\d+)", out)
-    expect(m, "kea-dhcp4 -v printed %r" % out)
-    return tuple(int(x) for x in m.groups())
-
-
 def snapshot(path):
     """What a check must not change: the file's bytes, inode and
     modification time, and the names in its folder."""
@@ -63,9 +55,8 @@ class ConfigCheckSuite(R.Suite):
     def run_check(self, kea, flag):
         """kea-dhcp4 FLAG CONFIG on the running server's own configuration, in
         its namespace (its interfaces must exist) with its environment."""
-        env = dict(os.environ, KEA_PIDFILE_DIR=kea.dir, KEA_LOCKFILE_DIR=kea.dir)
-        r = B.run(["ip", "netns", "exec", self.net.srv, "kea-dhcp4", flag, kea.conf],
-                  check=False, timeout=60, env=env)
+        argv = ["ip", "netns", "exec", self.net.srv, "kea-dhcp4", flag, kea.conf]
+        r = B.run(B.with_hook(argv, kea.hook), check=False, timeout=60, env=B.kea_env(kea.files))
         out = r.stdout + r.stderr
         expect(r.returncode == 0, "kea-dhcp4 %s: exit %d\n%s" % (flag, r.returncode, out[-2000:]))
         return out
@@ -156,7 +147,7 @@ class ConfigCheckSuite(R.Suite):
 
     # ---- runner ------------------------------------------------------------
     def run(self):
-        self.version = kea_version()
+        self.version = B.kea_version()
         order = [t for t in self.ORDER if not self.args.k or self.args.k in t]
         self.make_sets()
         self.net.up()
