@@ -173,6 +173,14 @@ int bsdp_state_set_aside(const char *path, int64_t now, char *aside, size_t asid
 	int n = snprintf(aside, aside_size, "%s.damaged-%" PRId64, path, now);
 	if (n < 0 || (size_t)n >= aside_size)
 		return -ENAMETOOLONG;
+	/* A second name, so the file stays in place until the save that
+	 * follows replaces it in one rename: a crash between the two never
+	 * leaves the server without its state file. A filesystem without hard
+	 * links gets the plain rename. */
+	if (link(path, aside) == 0)
+		return 0;
+	if (errno != EPERM && errno != ENOTSUP && errno != EMLINK)
+		return -errno;
 	return rename(path, aside) < 0 ? -errno : 0;
 }
 

@@ -40,8 +40,9 @@ struct bsdp_state_load_result {
 int bsdp_state_load(const char *path, struct bsdp_bindings *b, bsdp_state_report_fn report,
 		    void *ctx, struct bsdp_state_load_result *ret);
 
-/* Renames a damaged file to "<path>.damaged-<unix time>"; the new name goes
- * into aside. 0 or -errno. */
+/* Keeps a damaged file as "<path>.damaged-<unix time>" too (a hard link; a
+ * rename where the filesystem has none), so that path stays in place until
+ * a save replaces it; the new name goes into aside. 0 or -errno. */
 int bsdp_state_set_aside(const char *path, int64_t now, char *aside, size_t aside_size);
 
 /* Writes every binding to path atomically (a unique temporary file in the
@@ -61,7 +62,7 @@ void bsdp_state_writer_request_save(struct bsdp_state_writer *w);
 /* Told once, on the writer's thread, how setting a damaged file aside went:
  * aside is its new name (err 0), or NULL with err = -errno. */
 typedef void (*bsdp_state_aside_fn)(void *ctx, const char *path, const char *aside, int err);
-/* The file at path is damaged: the writer's first save renames it aside
+/* The file at path is damaged: the writer's first save sets it aside
  * (bsdp_state_set_aside, at that save's time) just before replacing it, and
  * calls fn. Until something changes, the file stays as it is: loading and
  * unloading alone never write (kea-dhcp4 -T loads the library as a check

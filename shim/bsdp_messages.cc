@@ -89,7 +89,7 @@ const char* values[] = {
     "BSDP_SET_STALE_DROPPED", "NetBoot set %1, failing since %2, is no longer served: its folder is gone or it was skipped",
     "BSDP_SET_WARNING", "NetBoot set %1: %2",
     "BSDP_STATE_BAD_LINE", "state file %1 line %2: %3; line ignored",
-    "BSDP_STATE_DAMAGED", "state file %1 is damaged: it is left as it is until the first change, then renamed to %1.damaged-<time> and replaced by a new file with the %2 good binding(s) and the change",
+    "BSDP_STATE_DAMAGED", "state file %1 is damaged: it is left as it is until the first change, then kept as %1.damaged-<time> and replaced by a new file with the %2 good binding(s) and the change",
     "BSDP_STATE_FOLDER_UNWRITABLE", "state file %1: its folder %2 cannot be written (%3); selections will not be saved until it can",
     "BSDP_STATE_LOADED", "loaded %1 binding(s) from state file %2 (%3 bad line(s))",
     "BSDP_STATE_MORE_BAD_LINES", "state file %1: %2 more bad line(s) not shown",

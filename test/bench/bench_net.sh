@@ -163,9 +163,10 @@ start_kea() {
 	KEA_PID=
 	KEA_WHY=
 	: >"$dir/kea.log"
-	KEA_PIDFILE_DIR=$dir KEA_LOCKFILE_DIR=$dir \
+	# As the tests run it (from Kea 2.6.3: the build seen as the installed
+	# hook, Kea's files in $dir); every step execs, so $! is kea's own PID.
+	"$PY" "$UTIL" kea-exec "$dir" "$HOOK_SO" \
 		ip netns exec "$SRV_NS" kea-dhcp4 -c "$conf" >"$dir/stdout.log" 2>&1 &
-	# ip netns exec execs kea-dhcp4: $! is kea's own PID.
 	KEA_PID=$!
 	PIDS+=("$KEA_PID")
 	for i in $(seq 1 150); do
@@ -245,6 +246,42 @@ kea_rows() {
 	stop_kea
 	[ "$threads" -le 2 ] && kea_fast_rows "$tag" "$threads" "$label"
 	return 0
+}
+
+# This Kea's default threading (no multi-threading map: single-threaded in
+# 2.2, multi-threaded from 2.4): plain INFORM, pass-through, LIST and the
+# fast path's LIST, the rows compared across Kea versions.
+default_rows() {
+	local dir=$TMP/default-plain label=" (default threading)"
+	mkdir -p "$dir"
+	"$PY" "$UTIL" kea-conf "$dir/kea-dhcp4.conf" "$SRV_IF" "$dir" --threads -1
+	if start_kea default-plain "$dir/kea-dhcp4.conf"; then
+		load "kea-dhcp4$label: plain INFORM (baseline)" 100 100 inform || true
+		stop_kea
+	else
+		row_na "kea-dhcp4$label: plain INFORM (baseline)" "$KEA_WHY"
+	fi
+	local fast
+	for fast in 0 1; do
+		dir=$TMP/default-hook-$fast
+		mkdir -p "$dir"
+		local names=("kea-dhcp4$label + hook: plain INFORM (pass-through)" \
+			"kea-dhcp4$label + hook: LIST, $N_SETS images")
+		[ "$fast" = 1 ] && names=("kea-dhcp4$label + hook, fast path: LIST")
+		"$PY" "$UTIL" kea-conf "$dir/kea-dhcp4.conf" "$SRV_IF" "$dir" --threads -1 \
+			--hook "$HOOK_SO" --sets "$TMP/sets" --state "$dir/bindings.csv" --fast-path "$fast"
+		if ! start_kea "default-hook-$fast" "$dir/kea-dhcp4.conf"; then
+			for n in "${names[@]}"; do row_na "$n" "hook not loaded: $KEA_WHY"; done
+			continue
+		fi
+		if [ "$fast" = 0 ]; then
+			load "${names[0]}" 100 - inform || true
+			load "${names[1]}" 100 - list || true
+		else
+			load "${names[0]}" 100 - list || true
+		fi
+		stop_kea
+	done
 }
 
 # The same hook with "fast-path": BSDP answered from buffer4_receive.
@@ -440,6 +477,7 @@ main() {
 	for row in ${BENCH_ROWS:-st static mt2 mt4 dhcpd core reload full}; do
 		case $row in
 		st) kea_rows st 0 "" ;;
+		default) default_rows ;;
 		static) kea_static_row ;;
 		mt2) kea_rows mt2 2 " (2 threads)" ;;
 		mt4) kea_rows mt4 4 " (4 threads)" ;;

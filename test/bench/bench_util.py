@@ -6,13 +6,21 @@ kea-dhcp4 and ISC dhcpd, and the result table. Standard library only.
   bench_util.py kea-conf OUT IFACE DIR [--hook SO --sets D --state F] [--threads N]
                                        [--static-list IMAGES] [--fast-path 1]
                                        [--max-bindings N]
+  bench_util.py kea-exec DIR HOOK ARGV...     exec ARGV as the tests run kea-dhcp4
+                                       (from 2.6.3: HOOK seen in Kea's hooks
+                                       directory, Kea's files in DIR)
   bench_util.py dhcpd-conf OUT SERVER_IP COUNT
   bench_util.py core-rows BENCH_OUTPUT      bench_list's lines as result rows
   bench_util.py table RESULTS               the table from one JSON object a line
 """
 import json
+import os
 import plistlib
 import sys
+
+# Kea's version rules (hook path, Kea's own folders) as the tests apply them.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+import bsdpnet  # noqa: E402
 
 IMAGE_KIND = 1             # Mac OS X
 CIADDR_NET = "198.18.16.0"  # the generator's simulated clients, a /20
@@ -66,6 +74,8 @@ def make_sets(out, count, first=1):
 
 def kea_conf(out, iface, workdir, hook=None, sets=None, state=None, threads=0,
              server_ip="198.18.10.1", static_list=0, fast_path=0, max_bindings=0):
+    """threads: 0 single-threaded, N threads, -1 the Kea version's default
+    (no multi-threading map: on from 2.4 with one thread per CPU)."""
     d = {
         "interfaces-config": {"interfaces": [iface], "dhcp-socket-type": "raw"},
         "lease-database": {"type": "memfile", "persist": False},
@@ -85,10 +95,12 @@ def kea_conf(out, iface, workdir, hook=None, sets=None, state=None, threads=0,
              "output_options": [{"output": workdir + "/kea.log"}]},
         ],
     }
-    if threads > 0:
+    if threads < 0:
+        del d["multi-threading"]
+    elif threads > 0:
         d["multi-threading"].update({"thread-pool-size": threads, "packet-queue-size": 64})
     if hook:
-        d["hooks-libraries"].append({"library": hook, "parameters": {
+        d["hooks-libraries"].append({"library": bsdpnet.hook_library(hook), "parameters": {
             "sets-directory": sets,
             "http-url": "http://%s/netboot" % server_ip,
             "state-file": state,
@@ -286,6 +298,10 @@ def main(argv):
                 int(val) if key in ("--threads", "--static-list", "--fast-path",
                                     "--max-bindings") else val
         kea_conf(args[0], args[1], args[2], **kw)
+    elif cmd == "kea-exec":
+        env = bsdpnet.kea_env(args[0])
+        argv = bsdpnet.with_hook(args[2:], args[1])
+        os.execvpe(argv[0], argv, env)
     elif cmd == "dhcpd-conf":
         dhcpd_conf(args[0], args[1], int(args[2]))
     elif cmd == "core-rows":
