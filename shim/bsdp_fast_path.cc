@@ -26,7 +26,12 @@ namespace bsdp {
 namespace {
 
 // Kea's own statistics for an INFORM it answered (names per version in
-// kea_compat), so that its counters still add up.
+// kea_compat), so that its counters still add up; built once, so a reply
+// costs no string here.
+const std::string KEA_INFORM_RECEIVED = kea_compat::STAT_INFORM_RECEIVED;
+const std::string KEA_ACK_SENT = kea_compat::STAT_ACK_SENT;
+const std::string KEA_SENT = kea_compat::STAT_SENT;
+
 void
 countKea(const std::string& name) {
     isc::stats::StatsMgr::instance().addValue(name, int64_t(1));
@@ -117,7 +122,7 @@ answerBeforeKea(const Impl& impl, CalloutHandle& handle, const Pkt4Ptr& query) {
     if (!localAddress(query, local)) {
         return (false);
     }
-    countKea(kea_compat::STAT_INFORM_RECEIVED);
+    countKea(KEA_INFORM_RECEIVED);
     try {
         Pkt4Ptr reply(new Pkt4(isc::dhcp::DHCPACK, query->getTransid()));
         buildReply(impl, query, reply, local);
@@ -125,8 +130,8 @@ answerBeforeKea(const Impl& impl, CalloutHandle& handle, const Pkt4Ptr& query) {
         if (handle.getStatus() != CalloutHandle::NEXT_STEP_DROP) {
             reply->pack();
             isc::dhcp::IfaceMgr::instance().send(reply);
-            countKea(kea_compat::STAT_ACK_SENT);
-            countKea(kea_compat::STAT_SENT);
+            countKea(KEA_ACK_SENT);
+            countKea(KEA_SENT);
         }
     } catch (const std::exception& ex) {
         // As on Kea's path, a BSDP query that failed midway gets no
