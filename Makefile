@@ -135,6 +135,7 @@ unit-tsan:
 # the two integration targets side by side (their suites mostly wait).
 CHECK_JOBS ?= 2
 check: deps
+	$(MAKE) --no-print-directory docs-check
 	$(MAKE) --no-print-directory -j$(CHECK_JOBS) all unit-build $(SHIM_TEST)
 	$(MAKE) --no-print-directory -j$(CHECK_JOBS) BUILD=$(BUILD)/asan SANITIZE=1 unit-build \
 		$(BUILD)/asan/libdhcp_bsdp.so
@@ -208,6 +209,16 @@ $(HOOK_SO): $(SHIM_OBJ) $(PLIST_LIB) $(CORE_LIB)
 # Regenerates the committed message catalogue (Debian has no kea-msg-compiler).
 shim-messages:
 	$(PYTHON) tools/mes2cc.py shim/bsdp_messages.mes shim
+
+# The log message reference: generated from the .mes file and the LOG_ calls
+# (their severity), committed, and checked by make check so it never lags.
+
+.PHONY: docs docs-check
+MES2MD_ARGS = shim/bsdp_messages.mes docs/log-messages.md $(wildcard shim/*.cc)
+docs:
+	$(PYTHON) tools/mes2md.py $(MES2MD_ARGS)
+docs-check:
+	$(PYTHON) tools/mes2md.py --check $(MES2MD_ARGS)
 
 $(BUILD)/test/shim/%.o: test/shim/%.cc $(KEA_STAMP)
 	@mkdir -p $(dir $@)$(kea_version_required)
