@@ -217,8 +217,11 @@ shim-messages:
 MES2MD_ARGS = shim/bsdp_messages.mes docs/log-messages.md $(wildcard shim/*.cc)
 docs:
 	$(PYTHON) tools/mes2md.py $(MES2MD_ARGS)
+# test_docs.py: every message, parameter, command and statistic the code
+# has is in the reference (docs/log-messages.md, the README's tables).
 docs-check:
 	$(PYTHON) tools/mes2md.py --check $(MES2MD_ARGS)
+	$(PYTHON) test/docs/test_docs.py
 
 $(BUILD)/test/shim/%.o: test/shim/%.cc $(KEA_STAMP)
 	@mkdir -p $(dir $@)$(kea_version_required)
@@ -264,6 +267,7 @@ integration: $(HOOK_SO) $(BSDPC) $(SHIM_TEST) $(KEA_BSDP_CHECK)
 		"$(PYTHON) test/integration/run.py --single-threaded $(HOOK_ARGS)" \
 		"$(PYTHON) test/integration/run.py --fast-path $(HOOK_ARGS)" \
 		"$(PYTHON) test/integration/test_examples.py $(HOOK_ARGS)" \
+		"$(PYTHON) test/integration/test_add_to_existing.py $(HOOK_ARGS)" \
 		"$(PYTHON) test/integration/test_install.py $(HOOK_ARGS)" \
 		"$(PYTHON) test/integration/test_config_check.py $(HOOK_ARGS)"
 
