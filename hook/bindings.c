@@ -36,10 +36,12 @@ struct bsdp_bindings {
 	size_t journal_capacity, journal_head, journal_length;
 	bool journal_lost;
 	uint64_t journal_overflowed;
-	/* Machine number blocks from the database: [next, end) in use, and a
-	 * spare; both empty (0, 0) when used up. */
+	/* Machine number blocks from the database: [next, end) in use, then
+	 * spares in a ring, taken in the order they came. */
 	bool blocks;
-	uint32_t block_next, block_end, spare_first, spare_end;
+	uint32_t block_next, block_end;
+	struct { uint32_t first, end; } spare[BSDP_BINDINGS_SPARE_BLOCKS];
+	unsigned spare_head, spares;
 	uint64_t uncoordinated;
 };
 
@@ -168,10 +170,11 @@ static void erase(struct bsdp_bindings *b, struct entry *x)
 static uint32_t take_number(struct bsdp_bindings *b)
 {
 	if (b->blocks) {
-		if (b->block_next == b->block_end && b->spare_first != b->spare_end) {
-			b->block_next = b->spare_first;
-			b->block_end = b->spare_end;
-			b->spare_first = b->spare_end = 0;
+		if (b->block_next == b->block_end && b->spares) {
+			b->block_next = b->spare[b->spare_head].first;
+			b->block_end = b->spare[b->spare_head].end;
+			b->spare_head = (b->spare_head + 1) % BSDP_BINDINGS_SPARE_BLOCKS;
+			b->spares--;
 		}
 		if (b->block_next != b->block_end)
 			return b->block_next++;
@@ -455,7 +458,11 @@ int bsdp_bindings_apply(struct bsdp_bindings *b, const struct bsdp_change *chang
 			erase(b, x);
 			applied = 1;
 		}
-	} else if (!x || force || change->b.time > x->b.time) {
+	} else if (!x || force || change->b.time > x->b.time ||
+		   (change->b.time == x->b.time && (change->b.image_id != x->b.image_id ||
+						    change->b.number != x->b.number))) {
+		/* At the same time the database's row is the later write (a
+		 * forget keeps the time of the SELECT it forgets). */
 		x = touch(b, change->b.mac, change->b.number);
 		x->b = change->b;
 		note_number(b, change->b.number);
@@ -481,10 +488,11 @@ bool bsdp_bindings_add_block(struct bsdp_bindings *b, uint32_t first, uint32_t c
 	if (!b || !first || !count || first > UINT32_MAX - count)
 		return false;
 	pthread_mutex_lock(&b->lock);
-	bool taken = b->spare_first == b->spare_end;
+	bool taken = b->spares < BSDP_BINDINGS_SPARE_BLOCKS;
 	if (taken) {
-		b->spare_first = first;
-		b->spare_end = first + count;
+		unsigned at = (b->spare_head + b->spares++) % BSDP_BINDINGS_SPARE_BLOCKS;
+		b->spare[at].first = first;
+		b->spare[at].end = first + count;
 	}
 	pthread_mutex_unlock(&b->lock);
 	return taken;
@@ -495,7 +503,7 @@ bool bsdp_bindings_wants_block(struct bsdp_bindings *b)
 	if (!b)
 		return false;
 	pthread_mutex_lock(&b->lock);
-	bool wants = b->blocks && b->spare_first == b->spare_end;
+	bool wants = b->blocks && b->spares < BSDP_BINDINGS_SPARE_BLOCKS;
 	pthread_mutex_unlock(&b->lock);
 	return wants;
 }

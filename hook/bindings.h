@@ -81,19 +81,21 @@ size_t bsdp_bindings_drain(struct bsdp_bindings *b, struct bsdp_change *out, siz
 size_t bsdp_bindings_pending(struct bsdp_bindings *b);
 /* A change another server made (read from the database): applied as put
  * or remove would, with the entry's own machine number, but not journaled.
- * An entry no more recent (time) than the one held is ignored unless force
- * is set. 1 when applied, 0 when ignored, or -EINVAL. */
+ * An entry older (time) than the one held, or the same, is ignored unless
+ * force is set. 1 when applied, 0 when ignored, or -EINVAL. */
 int bsdp_bindings_apply(struct bsdp_bindings *b, const struct bsdp_change *change, bool force);
 
 /* Machine numbers unique across servers: once blocks are in use, fresh
  * numbers come only from blocks [first, first + count) handed in by the
- * database writer (one in use, one spare). When both run out, the table
- * falls back to its own counter and counts each such number as
+ * database writer (one in use, up to BSDP_BINDINGS_SPARE_BLOCKS spares, so
+ * a burst of new Macs does not wait for the writer). When all run out, the
+ * table falls back to its own counter and counts each such number as
  * uncoordinated (the writer renumbers it if another server holds it). */
+#define BSDP_BINDINGS_SPARE_BLOCKS 8
 void bsdp_bindings_use_blocks(struct bsdp_bindings *b);
-/* Offers a block; false when a spare is already held (offer it later). */
+/* Offers a block; false when the spares are full (offer it later). */
 bool bsdp_bindings_add_block(struct bsdp_bindings *b, uint32_t first, uint32_t count);
-/* True when blocks are in use and no spare block is held. */
+/* True when blocks are in use and there is room for another spare. */
 bool bsdp_bindings_wants_block(struct bsdp_bindings *b);
 /* Numbers handed out without a block so far. */
 uint64_t bsdp_bindings_uncoordinated(struct bsdp_bindings *b);

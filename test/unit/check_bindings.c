@@ -328,10 +328,19 @@ START_TEST(test_apply_takes_newer_partner_changes_without_journaling)
 	ck_assert_int_eq(bsdp_bindings_lookup(b, m, &got), 0);
 	ck_assert_uint_eq(got.number, 40);
 	ck_assert_uint_eq(got.image_id, 0x01000005);
-	/* Older or equal: ignored, unless forced (the database's answer). */
-	c.b.time = 100;
+	/* The same: ignored; older: ignored unless forced (the database's
+	 * answer); at the same time but different: taken (a forget). */
+	ck_assert_int_eq(bsdp_bindings_apply(b, &c, false), 0);
+	c.b.time = 99;
 	c.b.image_id = 0x01000006;
 	ck_assert_int_eq(bsdp_bindings_apply(b, &c, false), 0);
+	c.b.time = 100;
+	c.b.image_id = 0;
+	ck_assert_int_eq(bsdp_bindings_apply(b, &c, false), 1);
+	ck_assert_int_eq(bsdp_bindings_lookup(b, m, &got), 0);
+	ck_assert_uint_eq(got.image_id, 0);
+	c.b.time = 99;
+	c.b.image_id = 0x01000006;
 	c.b.number = 41;
 	ck_assert_int_eq(bsdp_bindings_apply(b, &c, true), 1);
 	ck_assert_int_eq(bsdp_bindings_lookup(b, m, &got), 0);
@@ -358,27 +367,34 @@ START_TEST(test_numbers_come_from_blocks_then_fall_back_counted)
 	ck_assert(!bsdp_bindings_wants_block(b));
 	bsdp_bindings_use_blocks(b);
 	ck_assert(bsdp_bindings_wants_block(b));
-	ck_assert(bsdp_bindings_add_block(b, 129, 2));
-	ck_assert(!bsdp_bindings_wants_block(b));
-	ck_assert(!bsdp_bindings_add_block(b, 257, 2));   /* a spare is held */
 	ck_assert(!bsdp_bindings_add_block(b, 0, 2));
 	ck_assert(!bsdp_bindings_add_block(b, UINT32_MAX, 2));
-	uint32_t want[] = { 129, 130 };
-	for (int i = 0; i < 2; i++) {
+	/* Spares are taken in the order they came, up to the limit. */
+	for (unsigned k = 0; k < BSDP_BINDINGS_SPARE_BLOCKS; k++) {
+		ck_assert(bsdp_bindings_wants_block(b));
+		ck_assert(bsdp_bindings_add_block(b, 129 + 64 * k, k ? 1 : 2));
+	}
+	ck_assert(!bsdp_bindings_wants_block(b));
+	ck_assert(!bsdp_bindings_add_block(b, 9999, 2));
+	uint32_t want[] = { 129, 130, 193 };
+	for (int i = 0; i < 3; i++) {
 		mac_of(i, m);
 		ck_assert_uint_eq(bsdp_bindings_number(b, m), want[i]);
 		bsdp_bindings_record(b, m, 0x01000001, i, want[i], NULL);
 	}
 	ck_assert(bsdp_bindings_wants_block(b));
-	ck_assert(bsdp_bindings_add_block(b, 257, 1));
-	mac_of(2, m);
 	/* record() with number 0 takes a fresh number too. */
 	struct bsdp_binding got;
-	bsdp_bindings_record(b, m, 0x01000001, 2, 0, &got);
+	mac_of(3, m);
+	bsdp_bindings_record(b, m, 0x01000001, 3, 0, &got);
 	ck_assert_uint_eq(got.number, 257);
+	for (unsigned k = 3; k < BSDP_BINDINGS_SPARE_BLOCKS; k++) {
+		mac_of(4 + (int)k, m);
+		ck_assert_uint_eq(bsdp_bindings_number(b, m), 129 + 64 * k);
+	}
 	ck_assert_uint_eq(bsdp_bindings_uncoordinated(b), 0);
 	/* Blocks used up: the table's own counter, above every number seen. */
-	mac_of(3, m);
+	mac_of(20, m);
 	ck_assert_uint_eq(bsdp_bindings_number(b, m), 258);
 	ck_assert_uint_eq(bsdp_bindings_uncoordinated(b), 1);
 	bsdp_bindings_free(b);
