@@ -173,6 +173,7 @@ check: deps
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory unit-asan
 	$(MAKE) --no-print-directory unit-tsan
+	$(MAKE) --no-print-directory pg-test
 	$(MAKE) --no-print-directory -j$(CHECK_JOBS) integration integration-sanitized
 	@echo "make check: all suites passed"
 
@@ -233,7 +234,7 @@ $(BUILD)/shim/%.o: shim/%.cc $(KEA_STAMP)
 
 $(HOOK_SO): $(SHIM_OBJ) $(PLIST_LIB) $(CORE_LIB)
 	$(CXX)$(kea_libdir_check) $(ALL_CXXFLAGS) -shared -Wl,--no-undefined -Wl,--exclude-libs,ALL $(LDFLAGS) -o $@ $(SHIM_OBJ) \
-		$(PLIST_LIB) $(CORE_LIB) $(KEA_LIBS) -lplist-2.0 -lpthread
+		$(PLIST_LIB) $(CORE_LIB) $(KEA_LIBS) -lplist-2.0 $(PQ_LIBS) -lpthread
 
 # Regenerates the committed message catalogue (Debian has no kea-msg-compiler).
 shim-messages:
@@ -289,6 +290,7 @@ integration: $(HOOK_SO) $(BSDPC) $(SHIM_TEST) $(KEA_BSDP_CHECK)
 		--logs $(BUILD)/integration-logs -- \
 		"$(PYTHON) test/integration/test_robustness.py $(HOOK_ARGS)" \
 		"$(PYTHON) test/integration/test_bindings.py $(HOOK_ARGS)" \
+		"test/pg/with-postgres.sh $(PYTHON) test/integration/test_bindings_db.py $(HOOK_ARGS)" \
 		"$(PYTHON) test/integration/run.py $(HOOK_ARGS)" \
 		"$(PYTHON) test/integration/run.py --single-threaded $(HOOK_ARGS)" \
 		"$(PYTHON) test/integration/run.py --fast-path $(HOOK_ARGS)" \
