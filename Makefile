@@ -58,6 +58,19 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(PLIST_CFLAGS) $(CHECK_CFLAGS) -MMD -MP -c -o $@ $<
 
+# libpq for the shared bindings store; its schema is compiled in from the
+# same .sql file a DBA may run.
+PQ_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
+PQ_LIBS   := $(shell pkg-config --libs libpq 2>/dev/null || echo -lpq)
+$(BUILD)/hook/bindings_pg.o: ALL_CFLAGS += $(PQ_CFLAGS) -I$(BUILD)
+$(BUILD)/hook/bindings_pg.o: $(BUILD)/hook/bindings_pg_schema.h
+$(BUILD)/hook/bindings_pg_schema.h: hook/bindings_pg.sql
+	@mkdir -p $(dir $@)
+	{ echo '/* Generated from $< by the Makefile: do not edit. */'; \
+	  echo '#define BSDP_PG_SCHEMA \'; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t"/' -e 's/$$/\\n" \\/' $<; \
+	  printf '\t""\n'; } >$@
+
 $(CORE_LIB): $(call obj,$(HOOK_SRC))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
@@ -74,6 +87,22 @@ $(BSDPC): $(call obj,tools/bsdpc.c) $(TOOLS_LIB) $(CORE_LIB)
 $(BUILD)/test/check_%: $(call obj,test/unit/check_%.c) $(TOOLS_LIB) $(PLIST_LIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PLIST_LIBS) $(CHECK_LIBS) -lpthread
+
+# The shared bindings store against a real PostgreSQL server of its own
+# (test/pg/with-postgres.sh), plain, under ASan+UBSan and under TSan.
+PG_TEST := $(BUILD)/test/check_bindings_pg
+$(BUILD)/test/pg/check_bindings_pg.o: ALL_CFLAGS += $(PQ_CFLAGS)
+$(PG_TEST): $(call obj,test/pg/check_bindings_pg.c) $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PQ_LIBS) -lpthread
+.PHONY: pg-test
+pg-test:
+	$(MAKE) --no-print-directory $(PG_TEST)
+	$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SANITIZE=1 $(BUILD)/asan/test/check_bindings_pg
+	$(MAKE) --no-print-directory BUILD=$(BUILD)/tsan SANITIZE=thread $(BUILD)/tsan/test/check_bindings_pg
+	test/pg/with-postgres.sh sh -ec 'for b in $(BUILD) $(BUILD)/asan $(BUILD)/tsan; do \
+		echo "== $$b/test/check_bindings_pg"; \
+		CK_FORK=no TSAN_OPTIONS=halt_on_error=1 timeout 600 $$b/test/check_bindings_pg; done'
 
 $(BENCH): $(call obj,test/bench/bench_list.c) $(CORE_LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -ldl
@@ -144,6 +173,7 @@ check: deps
 	$(MAKE) --no-print-directory unit
 	$(MAKE) --no-print-directory unit-asan
 	$(MAKE) --no-print-directory unit-tsan
+	$(MAKE) --no-print-directory pg-test
 	$(MAKE) --no-print-directory -j$(CHECK_JOBS) integration integration-sanitized
 	@echo "make check: all suites passed"
 
@@ -204,7 +234,7 @@ $(BUILD)/shim/%.o: shim/%.cc $(KEA_STAMP)
 
 $(HOOK_SO): $(SHIM_OBJ) $(PLIST_LIB) $(CORE_LIB)
 	$(CXX)$(kea_libdir_check) $(ALL_CXXFLAGS) -shared -Wl,--no-undefined -Wl,--exclude-libs,ALL $(LDFLAGS) -o $@ $(SHIM_OBJ) \
-		$(PLIST_LIB) $(CORE_LIB) $(KEA_LIBS) -lplist-2.0 -lpthread
+		$(PLIST_LIB) $(CORE_LIB) $(KEA_LIBS) -lplist-2.0 $(PQ_LIBS) -lpthread
 
 # Regenerates the committed message catalogue (Debian has no kea-msg-compiler).
 shim-messages:
@@ -263,6 +293,7 @@ integration: $(HOOK_SO) $(BSDPC) $(SHIM_TEST) $(KEA_BSDP_CHECK)
 		--logs $(BUILD)/integration-logs -- \
 		"$(PYTHON) test/integration/test_robustness.py $(HOOK_ARGS)" \
 		"$(PYTHON) test/integration/test_bindings.py $(HOOK_ARGS)" \
+		"test/pg/with-postgres.sh $(PYTHON) test/integration/test_bindings_db.py $(HOOK_ARGS)" \
 		"$(PYTHON) test/integration/run.py $(HOOK_ARGS)" \
 		"$(PYTHON) test/integration/run.py --single-threaded $(HOOK_ARGS)" \
 		"$(PYTHON) test/integration/run.py --fast-path $(HOOK_ARGS)" \

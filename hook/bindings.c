@@ -31,6 +31,18 @@ struct bsdp_bindings {
 	uint32_t next_number;
 	uint64_t generation;
 	uint64_t evictions;   /* written under the lock, read atomically */
+	/* Journal of changes for a database writer: a ring, NULL when none. */
+	struct bsdp_change *journal;
+	size_t journal_capacity, journal_head, journal_length;
+	bool journal_lost;
+	uint64_t journal_overflowed;
+	/* Machine number blocks from the database: [next, end) in use, then
+	 * spares in a ring, taken in the order they came. */
+	bool blocks;
+	uint32_t block_next, block_end;
+	struct { uint32_t first, end; } spare[BSDP_BINDINGS_SPARE_BLOCKS];
+	unsigned spare_head, spares;
+	uint64_t uncoordinated;
 };
 
 static size_t hash_mac(const uint8_t mac[6])
@@ -74,6 +86,7 @@ void bsdp_bindings_free(struct bsdp_bindings *b)
 	if (!b)
 		return;
 	pthread_mutex_destroy(&b->lock);
+	free(b->journal);
 	free(b->entries);
 	free(b->index);
 	free(b);
@@ -151,6 +164,25 @@ static void erase(struct bsdp_bindings *b, struct entry *x)
 	b->count--;
 }
 
+/* A machine number never handed out before: from the database's blocks
+ * once they are in use (the spare becomes the current block when that runs
+ * out), else the table's own counter. Caller holds the lock. */
+static uint32_t take_number(struct bsdp_bindings *b)
+{
+	if (b->blocks) {
+		if (b->block_next == b->block_end && b->spares) {
+			b->block_next = b->spare[b->spare_head].first;
+			b->block_end = b->spare[b->spare_head].end;
+			b->spare_head = (b->spare_head + 1) % BSDP_BINDINGS_SPARE_BLOCKS;
+			b->spares--;
+		}
+		if (b->block_next != b->block_end)
+			return b->block_next++;
+		b->uncoordinated++;
+	}
+	return b->next_number++;
+}
+
 /* Caller holds the lock; counts the eviction when the table is full. */
 static struct entry *insert(struct bsdp_bindings *b, const uint8_t mac[6], uint32_t number)
 {
@@ -164,7 +196,7 @@ static struct entry *insert(struct bsdp_bindings *b, const uint8_t mac[6], uint3
 	struct entry *x = &b->entries[e];
 	if (e == b->free_list)
 		b->free_list = x->next;
-	x->b = (struct bsdp_binding){ .number = number ? number : b->next_number };
+	x->b = (struct bsdp_binding){ .number = number ? number : take_number(b) };
 	memcpy(x->b.mac, mac, 6);
 	b->index[slot] = e + 1;
 	link_tail(b, e);
@@ -194,6 +226,22 @@ static void note_number(struct bsdp_bindings *b, uint32_t number)
 		b->next_number = number + 1;
 }
 
+/* Caller holds the lock. A full journal keeps its older changes and
+ * remembers that it lost some: the writer then writes the whole table. */
+static void journal(struct bsdp_bindings *b, const struct bsdp_binding *entry, bool removed)
+{
+	if (!b->journal)
+		return;
+	if (b->journal_length == b->journal_capacity) {
+		b->journal_lost = true;
+		b->journal_overflowed++;
+		return;
+	}
+	size_t at = (b->journal_head + b->journal_length) % b->journal_capacity;
+	b->journal[at] = (struct bsdp_change){ .b = *entry, .removed = removed };
+	b->journal_length++;
+}
+
 int bsdp_bindings_lookup(struct bsdp_bindings *b, const uint8_t mac[6], struct bsdp_binding *ret)
 {
 	if (!b || !mac)
@@ -212,7 +260,7 @@ uint32_t bsdp_bindings_number(struct bsdp_bindings *b, const uint8_t mac[6])
 		return 0;
 	pthread_mutex_lock(&b->lock);
 	struct entry *x = find(b, mac);
-	uint32_t number = x ? x->b.number : b->next_number++;
+	uint32_t number = x ? x->b.number : take_number(b);
 	pthread_mutex_unlock(&b->lock);
 	return number;
 }
@@ -228,6 +276,7 @@ int bsdp_bindings_record(struct bsdp_bindings *b, const uint8_t mac[6], uint32_t
 	x->b.image_id = image_id;
 	x->b.time = now;
 	b->generation++;
+	journal(b, &x->b, false);
 	if (ret)
 		*ret = x->b;
 	pthread_mutex_unlock(&b->lock);
@@ -243,6 +292,7 @@ int bsdp_bindings_forget(struct bsdp_bindings *b, const uint8_t mac[6])
 	if (x && x->b.image_id) {
 		x->b.image_id = 0;
 		b->generation++;
+		journal(b, &x->b, false);
 	}
 	pthread_mutex_unlock(&b->lock);
 	return x ? 0 : -ENOENT;
@@ -259,6 +309,7 @@ int bsdp_bindings_put(struct bsdp_bindings *b, const struct bsdp_binding *entry)
 	x->b.number = number;
 	note_number(b, number);
 	b->generation++;
+	journal(b, &x->b, false);
 	pthread_mutex_unlock(&b->lock);
 	return 0;
 }
@@ -270,6 +321,7 @@ int bsdp_bindings_remove(struct bsdp_bindings *b, const uint8_t mac[6])
 	pthread_mutex_lock(&b->lock);
 	struct entry *x = find(b, mac);
 	if (x) {
+		journal(b, &x->b, true);
 		erase(b, x);
 		b->generation++;
 	}
@@ -338,4 +390,130 @@ uint64_t bsdp_bindings_generation(struct bsdp_bindings *b)
 	uint64_t g = b->generation;
 	pthread_mutex_unlock(&b->lock);
 	return g;
+}
+
+int bsdp_bindings_journal(struct bsdp_bindings *b, size_t capacity)
+{
+	if (!b || capacity == 0 || capacity > BSDP_BINDINGS_CAPACITY_MAX)
+		return -EINVAL;
+	struct bsdp_change *ring = calloc(capacity, sizeof(*ring));
+	if (!ring)
+		return -ENOMEM;
+	pthread_mutex_lock(&b->lock);
+	bool attached = b->journal == NULL;
+	if (attached) {
+		b->journal = ring;
+		b->journal_capacity = capacity;
+	}
+	pthread_mutex_unlock(&b->lock);
+	if (!attached) {
+		free(ring);
+		return -EEXIST;
+	}
+	return 0;
+}
+
+size_t bsdp_bindings_drain(struct bsdp_bindings *b, struct bsdp_change *out, size_t max,
+			   bool *ret_lost, uint64_t *ret_overflowed)
+{
+	if (!b || (!out && max))
+		return 0;
+	pthread_mutex_lock(&b->lock);
+	size_t n = b->journal_length < max ? b->journal_length : max;
+	for (size_t i = 0; i < n; i++)
+		out[i] = b->journal[(b->journal_head + i) % b->journal_capacity];
+	if (n) {
+		b->journal_head = (b->journal_head + n) % b->journal_capacity;
+		b->journal_length -= n;
+	}
+	if (ret_lost)
+		*ret_lost = b->journal_lost;
+	if (ret_overflowed)
+		*ret_overflowed += b->journal_overflowed;
+	b->journal_lost = false;
+	b->journal_overflowed = 0;
+	pthread_mutex_unlock(&b->lock);
+	return n;
+}
+
+size_t bsdp_bindings_pending(struct bsdp_bindings *b)
+{
+	if (!b)
+		return 0;
+	pthread_mutex_lock(&b->lock);
+	size_t n = b->journal_length;
+	pthread_mutex_unlock(&b->lock);
+	return n;
+}
+
+int bsdp_bindings_apply(struct bsdp_bindings *b, const struct bsdp_change *change, bool force)
+{
+	if (!b || !change || !change->b.number)
+		return -EINVAL;
+	pthread_mutex_lock(&b->lock);
+	struct entry *x = find(b, change->b.mac);
+	int applied = 0;
+	if (change->removed) {
+		if (x) {
+			erase(b, x);
+			applied = 1;
+		}
+	} else if (!x || force || change->b.time > x->b.time ||
+		   (change->b.time == x->b.time && (change->b.image_id != x->b.image_id ||
+						    change->b.number != x->b.number))) {
+		/* At the same time the database's row is the later write (a
+		 * forget keeps the time of the SELECT it forgets). */
+		x = touch(b, change->b.mac, change->b.number);
+		x->b = change->b;
+		note_number(b, change->b.number);
+		applied = 1;
+	}
+	if (applied)
+		b->generation++;
+	pthread_mutex_unlock(&b->lock);
+	return applied;
+}
+
+void bsdp_bindings_use_blocks(struct bsdp_bindings *b)
+{
+	if (!b)
+		return;
+	pthread_mutex_lock(&b->lock);
+	b->blocks = true;
+	pthread_mutex_unlock(&b->lock);
+}
+
+bool bsdp_bindings_add_block(struct bsdp_bindings *b, uint32_t first, uint32_t count)
+{
+	if (!b || !first || !count || first > UINT32_MAX - count)
+		return false;
+	pthread_mutex_lock(&b->lock);
+	bool taken = b->spares < BSDP_BINDINGS_SPARE_BLOCKS;
+	if (taken) {
+		unsigned at = (b->spare_head + b->spares++) % BSDP_BINDINGS_SPARE_BLOCKS;
+		b->spare[at].first = first;
+		b->spare[at].end = first + count;
+	}
+	pthread_mutex_unlock(&b->lock);
+	return taken;
+}
+
+bool bsdp_bindings_wants_block(struct bsdp_bindings *b)
+{
+	if (!b)
+		return false;
+	pthread_mutex_lock(&b->lock);
+	bool wants = b->blocks && b->spares < BSDP_BINDINGS_SPARE_BLOCKS;
+	pthread_mutex_unlock(&b->lock);
+	return wants;
+}
+
+uint64_t bsdp_bindings_uncoordinated(struct bsdp_bindings *b)
+{
+	if (!b)
+		return 0;
+	pthread_mutex_lock(&b->lock);
+	uint64_t n = b->uncoordinated;
+	pthread_mutex_unlock(&b->lock);
+	return n;
 }

@@ -5,6 +5,7 @@
 #ifndef BSDP_BINDINGS_H
 #define BSDP_BINDINGS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,6 +57,48 @@ size_t bsdp_bindings_count(struct bsdp_bindings *b);
 uint64_t bsdp_bindings_evictions(const struct bsdp_bindings *b);
 /* Increments on every change; lets a writer tell whether to save. */
 uint64_t bsdp_bindings_generation(struct bsdp_bindings *b);
+
+/* ---- Sharing with other servers (a bindings database) ----------------
+ * Every change made through record, forget, put and remove is then also
+ * appended to a journal (a ring of fixed size, allocated here once), which
+ * a database writer drains off the packet path. Evictions are not changes:
+ * the table only forgets what it has no room for. */
+struct bsdp_change {
+	struct bsdp_binding b;
+	uint8_t removed;     /* bsdp-binding-del: the entry is gone */
+};
+
+/* Attaches a journal of capacity changes (1..BSDP_BINDINGS_CAPACITY_MAX).
+ * 0, -EINVAL, -EEXIST or -ENOMEM. */
+int bsdp_bindings_journal(struct bsdp_bindings *b, size_t capacity);
+/* Moves up to max changes, oldest first, into out; returns how many. When
+ * the journal overflowed since the last drain, *ret_lost is set (the
+ * caller then writes the whole table, bsdp_bindings_copy) and the count
+ * of changes that did not fit is added to *ret_overflowed. */
+size_t bsdp_bindings_drain(struct bsdp_bindings *b, struct bsdp_change *out, size_t max,
+			   bool *ret_lost, uint64_t *ret_overflowed);
+/* Changes waiting in the journal. */
+size_t bsdp_bindings_pending(struct bsdp_bindings *b);
+/* A change another server made (read from the database): applied as put
+ * or remove would, with the entry's own machine number, but not journaled.
+ * An entry older (time) than the one held, or the same, is ignored unless
+ * force is set. 1 when applied, 0 when ignored, or -EINVAL. */
+int bsdp_bindings_apply(struct bsdp_bindings *b, const struct bsdp_change *change, bool force);
+
+/* Machine numbers unique across servers: once blocks are in use, fresh
+ * numbers come only from blocks [first, first + count) handed in by the
+ * database writer (one in use, up to BSDP_BINDINGS_SPARE_BLOCKS spares, so
+ * a burst of new Macs does not wait for the writer). When all run out, the
+ * table falls back to its own counter and counts each such number as
+ * uncoordinated (the writer renumbers it if another server holds it). */
+#define BSDP_BINDINGS_SPARE_BLOCKS 8
+void bsdp_bindings_use_blocks(struct bsdp_bindings *b);
+/* Offers a block; false when the spares are full (offer it later). */
+bool bsdp_bindings_add_block(struct bsdp_bindings *b, uint32_t first, uint32_t count);
+/* True when blocks are in use and there is room for another spare. */
+bool bsdp_bindings_wants_block(struct bsdp_bindings *b);
+/* Numbers handed out without a block so far. */
+uint64_t bsdp_bindings_uncoordinated(struct bsdp_bindings *b);
 
 #ifdef __cplusplus
 }

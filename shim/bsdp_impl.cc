@@ -47,7 +47,11 @@ Impl::Impl(const isc::data::ConstElementPtr& params)
         throw std::runtime_error("out of memory for the bindings table");
     }
     try {
-        state_.reset(new StateFile(params_.state_file, bindings_));
+        if (params_.has_bindings_database) {
+            database_.reset(new BindingsDatabase(params_, bindings_));
+        } else {
+            state_.reset(new StateFile(params_.state_file, bindings_));
+        }
     } catch (...) {
         bsdp_bindings_free(bindings_);
         throw;
@@ -56,6 +60,7 @@ Impl::Impl(const isc::data::ConstElementPtr& params)
 
 Impl::~Impl() {
     state_.reset();   // final save while the table still exists
+    database_.reset();
     bsdp_bindings_free(bindings_);
 }
 

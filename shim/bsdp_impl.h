@@ -6,6 +6,7 @@
 #define BSDP_IMPL_H
 
 #include "bsdp_params.h"
+#include "bsdp_database.h"
 #include "bsdp_state.h"
 
 #include "hook/bindings.h"
@@ -111,6 +112,7 @@ private:
     CatalogueConstPtr catalogue_;     // accessed with std::atomic_load/store
     struct bsdp_bindings* bindings_;
     std::unique_ptr<StateFile> state_;   // stopped before bindings_ is freed
+    std::unique_ptr<BindingsDatabase> database_;   // instead of state_, the same
 };
 
 typedef std::shared_ptr<Impl> ImplPtr;

@@ -11,6 +11,11 @@ extern const isc::log::MessageID BSDP_BINDINGS_FULL = "BSDP_BINDINGS_FULL";
 extern const isc::log::MessageID BSDP_BINDING_DELETED = "BSDP_BINDING_DELETED";
 extern const isc::log::MessageID BSDP_BINDING_SET = "BSDP_BINDING_SET";
 extern const isc::log::MessageID BSDP_COMMAND_ERROR = "BSDP_COMMAND_ERROR";
+extern const isc::log::MessageID BSDP_DB_CONNECTED = "BSDP_DB_CONNECTED";
+extern const isc::log::MessageID BSDP_DB_LOST = "BSDP_DB_LOST";
+extern const isc::log::MessageID BSDP_DB_RENUMBERED = "BSDP_DB_RENUMBERED";
+extern const isc::log::MessageID BSDP_DB_RESTORED = "BSDP_DB_RESTORED";
+extern const isc::log::MessageID BSDP_DB_SCHEMA_CREATED = "BSDP_DB_SCHEMA_CREATED";
 extern const isc::log::MessageID BSDP_IMAGE = "BSDP_IMAGE";
 extern const isc::log::MessageID BSDP_IPXE_CHAIN = "BSDP_IPXE_CHAIN";
 extern const isc::log::MessageID BSDP_IPXE_NO_CHAIN = "BSDP_IPXE_NO_CHAIN";
@@ -61,6 +66,11 @@ const char* values[] = {
     "BSDP_BINDING_DELETED", "binding of %1 deleted by command",
     "BSDP_BINDING_SET", "binding of %1 set to image %2 '%3' by command",
     "BSDP_COMMAND_ERROR", "command %1 failed: %2",
+    "BSDP_DB_CONNECTED", "bindings database %1 connected (PostgreSQL server version %2)",
+    "BSDP_DB_LOST", "bindings database %1 unreachable or failing: %2; serving from memory, up to %3 changes queued",
+    "BSDP_DB_RENUMBERED", "bindings database %1: the machine number of %2 was handed out while the database was unreachable and another server holds it; the Mac gets a new one",
+    "BSDP_DB_RESTORED", "bindings database %1 reachable again: writing %2 queued change(s)",
+    "BSDP_DB_SCHEMA_CREATED", "bindings database %1 had no bsdp_bindings table: created it",
     "BSDP_IMAGE", "image %1 '%2' (%3, %4, set %5)",
     "BSDP_IPXE_CHAIN", "%1 (iPXE, %2) chained to %3 (image %4 selected %5 s ago)",
     "BSDP_IPXE_NO_CHAIN", "%1 (iPXE, %2): no recent selection of an image with a ChainURL; Kea's answer unchanged",

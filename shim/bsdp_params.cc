@@ -24,7 +24,14 @@ namespace {
 const char* const KNOWN[] = {
     "sets-directory", "server-address", "tftp-path-prefix", "http-url", "nfs-url",
     "server-priority", "state-file", "rescan-interval", "chain-window",
-    "machine-name-format", "fast-path", "max-bindings",
+    "machine-name-format", "fast-path", "max-bindings", "bindings-database",
+};
+
+// "bindings-database" takes the keys of Kea's own database configuration
+// that mean something for libpq.
+const char* const DATABASE_KEYS[] = {
+    "type", "name", "host", "port", "user", "password", "connect-timeout",
+    "tcp-user-timeout", "reconnect-wait-time",
 };
 
 std::string
@@ -55,6 +62,87 @@ getInt(const ConstElementPtr& value, const std::string& name, int64_t min, int64
     return (v);
 }
 
+std::string
+joined(const char* const* names, size_t n) {
+    std::string list;
+    for (size_t i = 0; i < n; ++i) {
+        list += (list.empty() ? "" : ", ") + std::string(names[i]);
+    }
+    return (list);
+}
+
+void
+addKeyword(Params& p, const char* keyword, const std::string& value) {
+    p.database_keywords.push_back(keyword);
+    p.database_values.push_back(value);
+}
+
+// Kea's database-configuration shape, into libpq's keywords.
+void
+parseDatabase(const ConstElementPtr& map, Params& p) {
+    const std::string name = "bindings-database";
+    if (map->getType() != Element::map) {
+        throw ParamError(name, "must be a map like Kea's lease-database "
+                         "({\"type\": \"postgresql\", \"name\": ...})");
+    }
+    const int64_t int_max = std::numeric_limits<int32_t>::max();
+    std::string type, db, host = "localhost", port;
+    int64_t connect_timeout = 5;
+    for (auto const& entry : map->mapValue()) {
+        const std::string& key = entry.first;
+        const std::string full = name + "." + key;
+        bool known = false;
+        for (const char* k : DATABASE_KEYS) {
+            known = known || key == k;
+        }
+        if (!known) {
+            throw ParamError(full, "unknown (known keys: " +
+                             joined(DATABASE_KEYS, sizeof(DATABASE_KEYS) / sizeof(*DATABASE_KEYS)) +
+                             ")");
+        }
+        if (!entry.second) {
+            throw ParamError(full, "has no value");
+        }
+        if (key == "type") {
+            type = getString(entry.second, full, true);
+        } else if (key == "name") {
+            db = getString(entry.second, full, true);
+        } else if (key == "host") {
+            host = getString(entry.second, full, true);
+        } else if (key == "port") {
+            port = std::to_string(getInt(entry.second, full, 1, 65535, "in 1..65535"));
+        } else if (key == "user") {
+            addKeyword(p, "user", getString(entry.second, full, true));
+        } else if (key == "password") {
+            addKeyword(p, "password", getString(entry.second, full, false));
+        } else if (key == "connect-timeout") {
+            connect_timeout = getInt(entry.second, full, 1, int_max, ">= 1 (seconds)");
+        } else if (key == "tcp-user-timeout") {
+            int64_t s = getInt(entry.second, full, 0, int_max / 1000, ">= 0 (seconds)");
+            addKeyword(p, "tcp_user_timeout", std::to_string(s * 1000));
+        } else if (key == "reconnect-wait-time") {
+            p.database_retry_ms = static_cast<unsigned>(
+                getInt(entry.second, full, 1, int_max, ">= 1 (milliseconds)"));
+        }
+    }
+    if (type != "postgresql") {
+        throw ParamError(name + ".type", type.empty() ? "required: \"postgresql\"" :
+                         "must be \"postgresql\" (got \"" + type + "\")");
+    }
+    if (db.empty()) {
+        throw ParamError(name + ".name", "required (the database's name)");
+    }
+    addKeyword(p, "dbname", db);
+    addKeyword(p, "host", host);
+    if (!port.empty()) {
+        addKeyword(p, "port", port);
+    }
+    addKeyword(p, "connect_timeout", std::to_string(connect_timeout));
+    addKeyword(p, "application_name", "kea-dhcp4 libdhcp_bsdp");
+    p.database_text = db + "@" + host + (port.empty() ? "" : ":" + port);
+    p.has_bindings_database = true;
+}
+
 void
 checkDirectory(const std::string& dir) {
     struct stat st;
@@ -83,6 +171,7 @@ parseParams(const ConstElementPtr& params) {
         throw ParamError("parameters", "must be a map");
     }
     const int64_t int_max = std::numeric_limits<int32_t>::max();
+    bool has_state_file = false;
     for (auto const& entry : params->mapValue()) {
         const std::string& name = entry.first;
         const ConstElementPtr& value = entry.second;
@@ -91,11 +180,8 @@ parseParams(const ConstElementPtr& params) {
             known = known || name == k;
         }
         if (!known) {
-            std::string list;
-            for (const char* k : KNOWN) {
-                list += (list.empty() ? "" : ", ") + std::string(k);
-            }
-            throw ParamError(name, "unknown (known parameters: " + list + ")");
+            throw ParamError(name, "unknown (known parameters: " +
+                             joined(KNOWN, sizeof(KNOWN) / sizeof(*KNOWN)) + ")");
         }
         if (!value) {
             throw ParamError(name, "has no value");
@@ -130,6 +216,9 @@ parseParams(const ConstElementPtr& params) {
             p.server_priority = static_cast<uint16_t>(getInt(value, name, 0, 65535, "in 0..65535"));
         } else if (name == "state-file") {
             p.state_file = getString(value, name, true);
+            has_state_file = true;
+        } else if (name == "bindings-database") {
+            parseDatabase(value, p);
         } else if (name == "rescan-interval") {
             p.rescan_interval = getInt(value, name, 0, int_max, ">= 0 (seconds)");
         } else if (name == "chain-window") {
@@ -154,6 +243,10 @@ parseParams(const ConstElementPtr& params) {
     }
     if (p.sets_directory.empty()) {
         throw ParamError("sets-directory", "required");
+    }
+    if (has_state_file && p.has_bindings_database) {
+        throw ParamError("state-file", "not used with bindings-database (the database "
+                         "keeps the selections): remove one of the two");
     }
     checkDirectory(p.sets_directory);
     return (p);

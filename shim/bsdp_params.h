@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace isc {
 namespace bsdp {
@@ -41,6 +42,11 @@ struct Params {
     std::string machine_name_format;
     int64_t max_bindings = 65536;        // bindings table capacity
     bool fast_path = false;              // answer BSDP INFORMs in buffer4_receive
+    // "bindings-database": the shared store instead of the state file.
+    bool has_bindings_database = false;
+    std::string database_text;           // "name@host:port", for the log
+    std::vector<std::string> database_keywords, database_values;  // libpq's
+    unsigned database_retry_ms = 1000;
 };
 
 // Reads and validates the "parameters" map (may be null). Checks that

@@ -21,6 +21,11 @@ const std::string LISTS_TRUNCATED = "bsdp.lists-truncated";
 const std::string BINDINGS_EVICTED = "bsdp.bindings-evicted";
 const std::string IMAGES = "bsdp.images";
 const std::string SETS_SKIPPED = "bsdp.sets-skipped";
+const std::string DB_PENDING = "bsdp.bindings-db-pending";
+const std::string DB_WRITTEN = "bsdp.bindings-db-written";
+const std::string DB_APPLIED = "bsdp.bindings-db-applied";
+const std::string DB_OVERFLOWED = "bsdp.bindings-db-overflowed";
+const std::string DB_OUTAGES = "bsdp.bindings-db-outages";
 
 namespace {
 
@@ -72,6 +77,28 @@ createAll() {
     // "none" is never a drop; every real reason gets its counter.
     for (int r = BSDP_DROP_NONE + 1; r < BSDP_DROP_REASONS; ++r) {
         create(dropped(static_cast<enum bsdp_drop_reason>(r)));
+    }
+}
+
+void
+createDatabase() {
+    for (const std::string* n : {&DB_PENDING, &DB_WRITTEN, &DB_APPLIED, &DB_OVERFLOWED,
+                                 &DB_OUTAGES}) {
+        create(*n);
+    }
+}
+
+void
+setDatabase(size_t pending, uint64_t written, uint64_t applied, uint64_t overflowed,
+            uint64_t outages) {
+    StatsMgr::instance().setValue(DB_PENDING, static_cast<int64_t>(pending));
+    const std::pair<const std::string*, uint64_t> moved[] = {
+        {&DB_WRITTEN, written}, {&DB_APPLIED, applied}, {&DB_OVERFLOWED, overflowed},
+        {&DB_OUTAGES, outages}};
+    for (auto const& m : moved) {
+        if (m.second) {
+            add(*m.first, m.second);
+        }
     }
 }
 

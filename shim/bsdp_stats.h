@@ -36,6 +36,18 @@ void add(const std::string& name, uint64_t n);
 // Creates every counter that does not exist yet at 0 (main thread).
 void createAll();
 
+// The bindings database's statistics: created at 0 when it is configured,
+// then the gauge of changes not yet written set, and the counters moved by
+// what happened since the last call (main thread).
+extern const std::string DB_PENDING;        // gauge: changes not yet written
+extern const std::string DB_WRITTEN;        // changes written
+extern const std::string DB_APPLIED;        // other servers' changes applied
+extern const std::string DB_OVERFLOWED;     // changes beyond the queue (table rewritten)
+extern const std::string DB_OUTAGES;        // times the database became unreachable
+void createDatabase();
+void setDatabase(size_t pending, uint64_t written, uint64_t applied, uint64_t overflowed,
+                 uint64_t outages);
+
 // Sets the two catalogue gauges (main thread, or any thread when Kea runs
 // multi-threaded: StatsMgr only locks in that mode).
 void setGauges(size_t images, size_t skipped);

@@ -268,6 +268,196 @@ START_TEST(test_bindings_copy_while_growing)
 }
 END_TEST
 
+START_TEST(test_journal_keeps_changes_in_order_and_reports_loss)
+{
+	struct bsdp_bindings *b = bsdp_bindings_new(8);
+	uint8_t m1[6], m2[6];
+	mac_of(1, m1);
+	mac_of(2, m2);
+	/* Nothing is journaled before a journal is attached. */
+	bsdp_bindings_record(b, m1, 0x01000001, 10, 0, NULL);
+	ck_assert_int_eq(bsdp_bindings_journal(b, 4), 0);
+	ck_assert_int_eq(bsdp_bindings_journal(b, 4), -EEXIST);
+	ck_assert_uint_eq(bsdp_bindings_pending(b), 0);
+	bsdp_bindings_record(b, m2, 0x01000002, 11, 0, NULL);
+	bsdp_bindings_forget(b, m1);
+	bsdp_bindings_remove(b, m2);
+	struct bsdp_change out[8];
+	bool lost = true;
+	uint64_t overflowed = 0;
+	ck_assert_uint_eq(bsdp_bindings_drain(b, out, 8, &lost, &overflowed), 3);
+	ck_assert(!lost);
+	ck_assert_uint_eq(overflowed, 0);
+	ck_assert(memcmp(out[0].b.mac, m2, 6) == 0 && out[0].b.image_id == 0x01000002 &&
+		  out[0].b.time == 11 && out[0].b.number == 2 && !out[0].removed);
+	ck_assert(memcmp(out[1].b.mac, m1, 6) == 0 && out[1].b.image_id == 0 &&
+		  out[1].b.number == 1 && !out[1].removed);
+	ck_assert(memcmp(out[2].b.mac, m2, 6) == 0 && out[2].removed);
+	/* Six changes into a ring of four: the oldest four stay, two are
+	 * counted as lost, and the next drain says so once. */
+	for (int i = 0; i < 6; i++) {
+		uint8_t m[6];
+		mac_of(10 + i, m);
+		bsdp_bindings_record(b, m, 0x01000003, 20 + i, 0, NULL);
+	}
+	ck_assert_uint_eq(bsdp_bindings_pending(b), 4);
+	ck_assert_uint_eq(bsdp_bindings_drain(b, out, 2, &lost, &overflowed), 2);
+	ck_assert(lost);
+	ck_assert_uint_eq(overflowed, 2);
+	ck_assert_uint_eq(out[0].b.time, 20);
+	ck_assert_uint_eq(out[1].b.time, 21);
+	ck_assert_uint_eq(bsdp_bindings_drain(b, out, 8, &lost, &overflowed), 2);
+	ck_assert(!lost);
+	ck_assert_uint_eq(overflowed, 2);
+	ck_assert_uint_eq(out[0].b.time, 22);
+	ck_assert_uint_eq(out[1].b.time, 23);
+	bsdp_bindings_free(b);
+}
+END_TEST
+
+START_TEST(test_apply_takes_newer_partner_changes_without_journaling)
+{
+	struct bsdp_bindings *b = bsdp_bindings_new(8);
+	ck_assert_int_eq(bsdp_bindings_journal(b, 8), 0);
+	uint8_t m[6];
+	mac_of(7, m);
+	struct bsdp_change c = { .b = { .image_id = 0x01000005, .time = 100, .number = 40 } };
+	memcpy(c.b.mac, m, 6);
+	ck_assert_int_eq(bsdp_bindings_apply(b, &c, false), 1);
+	struct bsdp_binding got;
+	ck_assert_int_eq(bsdp_bindings_lookup(b, m, &got), 0);
+	ck_assert_uint_eq(got.number, 40);
+	ck_assert_uint_eq(got.image_id, 0x01000005);
+	/* The same: ignored; older: ignored unless forced (the database's
+	 * answer); at the same time but different: taken (a forget). */
+	ck_assert_int_eq(bsdp_bindings_apply(b, &c, false), 0);
+	c.b.time = 99;
+	c.b.image_id = 0x01000006;
+	ck_assert_int_eq(bsdp_bindings_apply(b, &c, false), 0);
+	c.b.time = 100;
+	c.b.image_id = 0;
+	ck_assert_int_eq(bsdp_bindings_apply(b, &c, false), 1);
+	ck_assert_int_eq(bsdp_bindings_lookup(b, m, &got), 0);
+	ck_assert_uint_eq(got.image_id, 0);
+	c.b.time = 99;
+	c.b.image_id = 0x01000006;
+	c.b.number = 41;
+	ck_assert_int_eq(bsdp_bindings_apply(b, &c, true), 1);
+	ck_assert_int_eq(bsdp_bindings_lookup(b, m, &got), 0);
+	ck_assert_uint_eq(got.number, 41);
+	/* The local counter stays above every number seen. */
+	uint8_t other[6];
+	mac_of(8, other);
+	ck_assert_uint_eq(bsdp_bindings_number(b, other), 42);
+	c.removed = 1;
+	ck_assert_int_eq(bsdp_bindings_apply(b, &c, false), 1);
+	ck_assert_int_eq(bsdp_bindings_lookup(b, m, NULL), -ENOENT);
+	ck_assert_int_eq(bsdp_bindings_apply(b, &c, false), 0);
+	c.b.number = 0;
+	ck_assert_int_eq(bsdp_bindings_apply(b, &c, false), -EINVAL);
+	ck_assert_uint_eq(bsdp_bindings_pending(b), 0);
+	bsdp_bindings_free(b);
+}
+END_TEST
+
+START_TEST(test_numbers_come_from_blocks_then_fall_back_counted)
+{
+	struct bsdp_bindings *b = bsdp_bindings_new(64);
+	uint8_t m[6];
+	ck_assert(!bsdp_bindings_wants_block(b));
+	bsdp_bindings_use_blocks(b);
+	ck_assert(bsdp_bindings_wants_block(b));
+	ck_assert(!bsdp_bindings_add_block(b, 0, 2));
+	ck_assert(!bsdp_bindings_add_block(b, UINT32_MAX, 2));
+	/* Spares are taken in the order they came, up to the limit. */
+	for (unsigned k = 0; k < BSDP_BINDINGS_SPARE_BLOCKS; k++) {
+		ck_assert(bsdp_bindings_wants_block(b));
+		ck_assert(bsdp_bindings_add_block(b, 129 + 64 * k, k ? 1 : 2));
+	}
+	ck_assert(!bsdp_bindings_wants_block(b));
+	ck_assert(!bsdp_bindings_add_block(b, 9999, 2));
+	uint32_t want[] = { 129, 130, 193 };
+	for (int i = 0; i < 3; i++) {
+		mac_of(i, m);
+		ck_assert_uint_eq(bsdp_bindings_number(b, m), want[i]);
+		bsdp_bindings_record(b, m, 0x01000001, i, want[i], NULL);
+	}
+	ck_assert(bsdp_bindings_wants_block(b));
+	/* record() with number 0 takes a fresh number too. */
+	struct bsdp_binding got;
+	mac_of(3, m);
+	bsdp_bindings_record(b, m, 0x01000001, 3, 0, &got);
+	ck_assert_uint_eq(got.number, 257);
+	for (unsigned k = 3; k < BSDP_BINDINGS_SPARE_BLOCKS; k++) {
+		mac_of(4 + (int)k, m);
+		ck_assert_uint_eq(bsdp_bindings_number(b, m), 129 + 64 * k);
+	}
+	ck_assert_uint_eq(bsdp_bindings_uncoordinated(b), 0);
+	/* Blocks used up: the table's own counter, above every number seen. */
+	mac_of(20, m);
+	ck_assert_uint_eq(bsdp_bindings_number(b, m), 258);
+	ck_assert_uint_eq(bsdp_bindings_uncoordinated(b), 1);
+	bsdp_bindings_free(b);
+}
+END_TEST
+
+/* The database writer drains while threads change the table: every change
+ * comes out exactly once, whole, until the ring overflows (then it says so). */
+struct journal_writer {
+	struct bsdp_bindings *b;
+	int id;
+	unsigned changes;
+};
+
+static void *journal_main(void *arg)
+{
+	struct journal_writer *w = arg;
+	for (unsigned i = 0; i < w->changes; i++) {
+		uint8_t mac[6] = { 2, (uint8_t)w->id, 0, (uint8_t)(i >> 16), (uint8_t)(i >> 8),
+				   (uint8_t)i };
+		bsdp_bindings_record(w->b, mac, 0x01000000u | (uint32_t)w->id, i, 0, NULL);
+	}
+	return NULL;
+}
+
+START_TEST(test_journal_drained_while_growing)
+{
+	enum { WRITERS = 3, CHANGES = 20000 };
+	struct bsdp_bindings *b = bsdp_bindings_new(1024);
+	ck_assert_int_eq(bsdp_bindings_journal(b, 4096), 0);
+	struct journal_writer w[WRITERS];
+	pthread_t t[WRITERS];
+	for (int i = 0; i < WRITERS; i++) {
+		w[i] = (struct journal_writer){ .b = b, .id = i + 1, .changes = CHANGES };
+		ck_assert_int_eq(pthread_create(&t[i], NULL, journal_main, &w[i]), 0);
+	}
+	static struct bsdp_change out[512];
+	uint64_t drained = 0, overflowed = 0;
+	unsigned next[WRITERS + 1] = { 0 };
+	bool ordered = true;
+	for (int round = 0; round < 10000000; round++) {
+		bool lost = false;
+		size_t n = bsdp_bindings_drain(b, out, 512, &lost, &overflowed);
+		for (size_t k = 0; k < n; k++) {
+			int id = out[k].b.mac[1];
+			ck_assert(id >= 1 && id <= WRITERS);
+			ck_assert_uint_eq(out[k].b.image_id, 0x01000000u | (uint32_t)id);
+			/* Per writer, times only go up (a lost stretch skips some). */
+			ordered &= out[k].b.time >= next[id];
+			next[id] = (unsigned)out[k].b.time + 1;
+		}
+		drained += n;
+		if (drained + overflowed == (uint64_t)WRITERS * CHANGES)
+			break;
+	}
+	for (int i = 0; i < WRITERS; i++)
+		pthread_join(t[i], NULL);
+	ck_assert(ordered);
+	ck_assert_uint_eq(drained + overflowed, (uint64_t)WRITERS * CHANGES);
+	bsdp_bindings_free(b);
+}
+END_TEST
+
 static Suite *bindings_suite(void)
 {
 	Suite *s = suite_create("bindings");
@@ -277,6 +467,10 @@ static Suite *bindings_suite(void)
 	tcase_add_test(t, test_bindings_evict_least_recent_and_count);
 	tcase_add_test(t, test_bindings_capacity_limits_and_empty_copy);
 	tcase_add_test(t, test_bindings_copy_while_growing);
+	tcase_add_test(t, test_journal_keeps_changes_in_order_and_reports_loss);
+	tcase_add_test(t, test_apply_takes_newer_partner_changes_without_journaling);
+	tcase_add_test(t, test_numbers_come_from_blocks_then_fall_back_counted);
+	tcase_add_test(t, test_journal_drained_while_growing);
 	suite_add_tcase(s, t);
 	return s;
 }

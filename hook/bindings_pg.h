@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MPL-2.0 */
+/* The bindings table shared through PostgreSQL (libpq). A thread of its own
+ * writes the table's journal to the database and applies what other servers
+ * wrote; the packet path only ever touches the in-memory table. While the
+ * database is unreachable the journal keeps the changes (bounded: beyond it
+ * the whole table is written once the database is back). */
+#ifndef BSDP_BINDINGS_PG_H
+#define BSDP_BINDINGS_PG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bindings.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Machine numbers per block taken from bsdp_machine_number_block. */
+#define BSDP_PG_BLOCK 64u
+
+/* libpq connection keywords and values (host, port, dbname, user, password,
+ * connect_timeout, ...), NULL-terminated like PQconnectdbParams wants. */
+struct bsdp_pg_config {
+	const char *const *keywords;
+	const char *const *values;
+	unsigned poll_ms;       /* longest wait between rounds (writes, reads) */
+	unsigned retry_ms;      /* wait before reconnecting */
+};
+
+enum bsdp_pg_event {
+	BSDP_PG_CONNECTED,      /* first connection: text = server version */
+	BSDP_PG_SCHEMA_CREATED, /* the tables were missing and were created */
+	BSDP_PG_LOST,           /* unreachable or failing: text = why (once per outage) */
+	BSDP_PG_RESTORED,       /* back after an outage: text = changes written */
+	BSDP_PG_RENUMBERED,     /* a Mac's number was taken by another server: text = MAC */
+	BSDP_PG_ERROR,          /* a statement failed (reported once per outage) */
+};
+
+/* Called on the store's thread; must not block for long. */
+typedef void (*bsdp_pg_report_fn)(void *ctx, enum bsdp_pg_event event, const char *text);
+
+struct bsdp_pg_stats {
+	bool connected;
+	uint64_t written;       /* changes written */
+	uint64_t applied;       /* other servers' changes applied */
+	uint64_t overflowed;    /* changes that did not fit the journal */
+	uint64_t outages;
+	size_t pending;         /* changes not yet written */
+};
+
+struct bsdp_pg;
+
+/* Attaches a journal of journal_capacity changes to b (which must not have
+ * one) and starts the thread; it connects in the background. NULL on bad
+ * arguments or when a thread or memory cannot be had. */
+struct bsdp_pg *bsdp_pg_start(const struct bsdp_pg_config *config, struct bsdp_bindings *b,
+			      size_t journal_capacity, bsdp_pg_report_fn report, void *ctx);
+/* Tries once more to write what is pending (for at most flush_ms), then
+ * stops the thread and frees the store. b is left to its owner. */
+void bsdp_pg_stop(struct bsdp_pg *pg, unsigned flush_ms);
+void bsdp_pg_stats(struct bsdp_pg *pg, struct bsdp_pg_stats *ret);
+/* The text of the schema (bindings_pg.sql). */
+const char *bsdp_pg_schema(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,32 @@
+-- SPDX-License-Identifier: MPL-2.0
+-- kea-bsdp: the NetBoot selections and machine numbers that several
+-- kea-dhcp4 servers share (hook parameter "bindings-database").
+--
+-- libdhcp_bsdp.so runs this itself when the tables are missing (its user
+-- then needs CREATE on the database's schema); a DBA may run it instead:
+--   psql -d kea -f bindings_pg.sql
+-- Every statement is idempotent.
+
+-- One row per Mac. A row is never deleted: bsdp-binding-del leaves it with
+-- deleted = true, so the other servers see the deletion too.
+CREATE TABLE IF NOT EXISTS bsdp_bindings (
+    hw_address     text PRIMARY KEY
+                   CHECK (hw_address ~ '^([0-9a-f]{2}:){5}[0-9a-f]{2}$'),
+    -- the selected image's id, 0 once the Mac selected another server
+    image_id       bigint NOT NULL CHECK (image_id BETWEEN 0 AND 4294967295),
+    -- seconds since the epoch of the last SELECT; the latest one wins
+    selected_at    bigint NOT NULL,
+    -- the Mac's machine number (its name, e.g. NetBoot042): unique
+    machine_number bigint NOT NULL UNIQUE
+                   CHECK (machine_number BETWEEN 1 AND 4294967295),
+    deleted        boolean NOT NULL DEFAULT false,
+    -- the server process that wrote the row last (it skips its own rows)
+    changed_by     text NOT NULL,
+    -- the transaction that wrote it: a server reads the rows of every
+    -- transaction that may not have committed when it last read
+    written_by_xid xid8 NOT NULL DEFAULT pg_current_xact_id()
+);
+CREATE INDEX IF NOT EXISTS bsdp_bindings_by_xid ON bsdp_bindings (written_by_xid, hw_address);
+-- Block k holds machine numbers (k - 1) * 64 + 1 .. k * 64: each server
+-- takes whole blocks, so two servers never hand out the same number.
+CREATE SEQUENCE IF NOT EXISTS bsdp_machine_number_block;

@@ -1,0 +1,191 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MPL-2.0
+"""Integration tests for the shared bindings store ("bindings-database"):
+real kea-dhcp4 processes with the hook and a real PostgreSQL server.
+
+usage (root): test/pg/with-postgres.sh test_bindings_db.py --hook /abs/libdhcp_bsdp.so
+              --bsdpc /abs/bsdpc [-k NAME]
+
+with-postgres.sh starts a throwaway server (unix socket only) and says where
+in PGHOST/PGPORT/PGDATABASE/PGUSER, and how to stop and start it in
+BSDP_PG_CTL. Prints PASS/FAIL per test and "bindings-db: N passed, N
+failed"; exits 1 on any failure."""
+import os
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
+
+import bsdpnet as B  # noqa: E402
+import run as R  # noqa: E402
+import test_bindings as T  # noqa: E402
+
+ID_1001 = R.ID_1001
+ID_1002 = R.ID_1002
+expect = R.expect
+
+
+def psql(sql):
+    r = subprocess.run(["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-c",
+                        "SET client_min_messages = warning; " + sql],
+                       capture_output=True, text=True, timeout=30)
+    if r.returncode != 0:
+        raise R.Failure("psql %r: %s" % (sql, r.stderr.strip()))
+    return r.stdout.strip()
+
+
+def server(action):
+    subprocess.run(os.environ["BSDP_PG_CTL"] + " " + action + " >/dev/null", shell=True,
+                   check=True, timeout=60)
+
+
+def db_rows():
+    """{hw-address: (image id, machine number, deleted)} in the database."""
+    out = psql("SELECT hw_address, image_id, machine_number, deleted FROM bsdp_bindings")
+    rows = {}
+    for line in out.splitlines():
+        mac, image, number, deleted = line.split("|")
+        rows[mac] = (int(image), int(number), deleted == "t")
+    return rows
+
+
+class DatabaseSuite(T.BindingSuite):
+    ORDER = ["test_selection_shared_by_servers",
+             "test_outage_answers_from_memory_and_catches_up",
+             "test_bad_database_parameters_refused"]
+
+    def database(self, **over):
+        db = {"type": "postgresql", "name": os.environ["PGDATABASE"],
+              "host": os.environ["PGHOST"], "port": int(os.environ["PGPORT"]),
+              "user": os.environ["PGUSER"], "connect-timeout": 2, "reconnect-wait-time": 200}
+        db.update(over)
+        return db
+
+    def start_db(self, name, expect_ok=True, database=None, **over):
+        """A kea-dhcp4 with the hook keeping its bindings in the database."""
+        params = self.params(**over)
+        if "state-file" not in over:
+            del params["state-file"]
+        params["bindings-database"] = database if database is not None else self.database()
+        kea = B.Kea(self.net, self.work, name)
+        kea.config(self.args.hook, params)
+        self.keas.append(kea)
+        kea.start_checked() if expect_ok else kea.start()
+        self.kea = kea
+        return kea
+
+    def fresh_database(self):
+        psql("DROP TABLE IF EXISTS bsdp_bindings; DROP SEQUENCE IF EXISTS bsdp_machine_number_block")
+
+    def statistic(self, kea, name):
+        a = B.control_command(os.path.join(kea.dir, "kea4.sock"), "statistic-get", {"name": name})
+        return a["arguments"][name][0][0]
+
+    def test_selection_shared_by_servers(self):
+        # Two servers one after the other on the same link (with HA both
+        # run at once; docs/two-servers.md): the second knows what the
+        # Mac selected through the first, and its machine name.
+        self.fresh_database()
+        a = self.start_db("db-a", **{"machine-name-format": "Mac-%04d"})
+        expect(self.wait_log(a, r"BSDP_DB_CONNECTED"), "no BSDP_DB_CONNECTED")
+        expect(self.wait_log(a, r"BSDP_DB_SCHEMA_CREATED"), "no BSDP_DB_SCHEMA_CREATED")
+        others = ["02:00:00:00:05:01", "02:00:00:00:05:02"]
+        for m in others:
+            self.select_raw(ID_1001, mac=m)
+        rc, j, r = self.bsdpc_json("--select", "1002", "--max-size", "1500")
+        expect(rc == 0 and j["select"]["result"] == "ack", "bsdpc --select 1002: %s" % r.stderr)
+        name = j["select"]["machine_name"]
+        mine = self.net.cli_mac
+        expect(B.wait_until(lambda: mine in db_rows(), 5.0), "the SELECT never reached the database")
+        rows = db_rows()
+        expect(rows[mine][0] == ID_1002 and "Mac-%04d" % rows[mine][1] == name,
+               "database row %r for machine name %r" % (rows[mine], name))
+        a.stop()
+
+        b = self.start_db("db-b", **{"machine-name-format": "Mac-%04d"})
+        expect(self.wait_log(b, r"BSDP_DB_CONNECTED"), "no BSDP_DB_CONNECTED on the second")
+        expect(not b.lines(r"BSDP_DB_SCHEMA_CREATED"), "the second server created the tables again")
+        expect(B.wait_until(lambda: self.selected(self.list_reply()) == ID_1002, 5.0),
+               "the second server's LIST lacks the selection (8 = 1002)")
+        rc, j, r = self.bsdpc_json("--select", "1002", "--max-size", "1500")
+        expect(rc == 0 and j["select"]["machine_name"] == name,
+               "machine name %r on the second server, %r on the first" %
+               (j and j["select"].get("machine_name"), name))
+        # A Mac new to both gets a number neither gave out.
+        d = self.select_raw(ID_1001, mac="02:00:00:00:05:03")
+        fresh = d.get(130, b"").decode()
+        expect(fresh and fresh not in (name,) and
+               B.wait_until(lambda: len(db_rows()) == 4, 5.0), "new Mac: %r" % fresh)
+        numbers = [n for _, n, _ in db_rows().values()]
+        expect(len(set(numbers)) == 4, "machine numbers not unique: %s" % numbers)
+        print("    %s selected 1002 through one server; the other lists it and names it %s"
+              % (mine, name))
+        b.stop()
+
+    def test_outage_answers_from_memory_and_catches_up(self):
+        self.fresh_database()
+        kea = self.start_db("db-outage")
+        expect(self.wait_log(kea, r"BSDP_DB_CONNECTED"), "no BSDP_DB_CONNECTED")
+        macs = ["02:00:00:00:06:%02x" % i for i in range(1, 21)]
+        server("stop")
+        try:
+            for m in macs:
+                self.select_raw(ID_1001, mac=m)
+                expect(self.selected(self.list_reply(mac=m)) == ID_1001,
+                       "%s: LIST lacks its selection while the database is down" % m)
+            lost = self.wait_log(kea, r"BSDP_DB_LOST")
+            expect(len(lost) == 1, "BSDP_DB_LOST logged %d times" % len(lost))
+            expect(B.wait_until(lambda: self.statistic(kea, "bsdp.bindings-db-pending") == 20,
+                                5.0), "bsdp.bindings-db-pending is not 20")
+        finally:
+            server("start")
+        expect(self.wait_log(kea, r"BSDP_DB_RESTORED", timeout=15.0), "no BSDP_DB_RESTORED")
+        expect(B.wait_until(lambda: set(macs) <= set(db_rows()), 10.0),
+               "selections made during the outage never reached the database")
+        expect(B.wait_until(lambda: self.statistic(kea, "bsdp.bindings-db-pending") == 0 and
+                            self.statistic(kea, "bsdp.bindings-db-outages") == 1, 5.0),
+               "statistics after the outage: pending %r, outages %r" %
+               (self.statistic(kea, "bsdp.bindings-db-pending"),
+                self.statistic(kea, "bsdp.bindings-db-outages")))
+        print("    " + lost[0].split("] ", 1)[-1])
+        print("    20 SELECTs answered during the outage, all in the database after it")
+        kea.stop()
+
+    def test_bad_database_parameters_refused(self):
+        cases = [({"type": "mysql"}, "'bindings-database.type'"),
+                 ({"name": ""}, "'bindings-database.name'"),
+                 ({"port": 70000}, "'bindings-database.port'"),
+                 ({"lfc-interval": 3600}, "'bindings-database.lfc-interval'")]
+        for over, named in cases:
+            kea = self.start_db("bad-db", expect_ok=False, database=self.database(**over))
+            rc = kea.wait_exit(10)
+            line = [l for l in kea.text().splitlines() if "BSDP_LOAD_ERROR" in l]
+            expect(rc not in (None, 0) and line and named in line[0],
+                   "%r: kea-dhcp4 exit %r, %s" % (over, rc, line))
+            print("    " + line[0].split("] ", 1)[-1])
+            kea.stop()
+        kea = self.start_db("bad-both", expect_ok=False,
+                            **{"state-file": os.path.join(self.work, "both.csv")})
+        rc = kea.wait_exit(10)
+        line = [l for l in kea.text().splitlines() if "BSDP_LOAD_ERROR" in l]
+        expect(rc not in (None, 0) and line and "'state-file'" in line[0],
+               "state-file with bindings-database: exit %r, %s" % (rc, line))
+        print("    " + line[0].split("] ", 1)[-1])
+        kea.stop()
+
+
+def main():
+    for var in ("PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "BSDP_PG_CTL"):
+        if var not in os.environ:
+            print("bindings-db: %s not set: run under test/pg/with-postgres.sh" % var)
+            print("bindings-db: 0 passed, 1 failed")
+            return 1
+    args = B.suite_arguments().parse_args()
+    return B.run_suite("bindings-db", DatabaseSuite, args, ("kea-dhcp4", "ip", "psql"))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
