@@ -508,6 +508,28 @@ bool bsdp_bindings_wants_block(struct bsdp_bindings *b)
 	return wants;
 }
 
+size_t bsdp_bindings_return_blocks(struct bsdp_bindings *b, struct bsdp_number_block *out,
+				   size_t max)
+{
+	if (!b || !out)
+		return 0;
+	size_t n = 0;
+	pthread_mutex_lock(&b->lock);
+	if (b->block_next != b->block_end && n < max) {
+		out[n++] = (struct bsdp_number_block){ b->block_next, b->block_end - b->block_next };
+		b->block_next = b->block_end = 0;
+	}
+	while (b->spares && n < max) {
+		unsigned at = b->spare_head;
+		out[n++] = (struct bsdp_number_block){ b->spare[at].first,
+						       b->spare[at].end - b->spare[at].first };
+		b->spare_head = (at + 1) % BSDP_BINDINGS_SPARE_BLOCKS;
+		b->spares--;
+	}
+	pthread_mutex_unlock(&b->lock);
+	return n;
+}
+
 uint64_t bsdp_bindings_uncoordinated(struct bsdp_bindings *b)
 {
 	if (!b)

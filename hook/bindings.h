@@ -95,6 +95,14 @@ int bsdp_bindings_apply(struct bsdp_bindings *b, const struct bsdp_change *chang
 void bsdp_bindings_use_blocks(struct bsdp_bindings *b);
 /* Offers a block; false when the spares are full (offer it later). */
 bool bsdp_bindings_add_block(struct bsdp_bindings *b, uint32_t first, uint32_t count);
+/* What is left of the block in use (the part not handed out) and every
+ * spare, into out (at most max), emptied here: a server that stops gives
+ * them back to the database for the next one. Returns how many. */
+struct bsdp_number_block {
+	uint32_t first, count;
+};
+size_t bsdp_bindings_return_blocks(struct bsdp_bindings *b, struct bsdp_number_block *out,
+				   size_t max);
 /* True when blocks are in use and there is room for another spare. */
 bool bsdp_bindings_wants_block(struct bsdp_bindings *b);
 /* Numbers handed out without a block so far. */

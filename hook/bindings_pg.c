@@ -330,25 +330,63 @@ static const char UPSERT[] =
 	" WHERE t.selected_at <= EXCLUDED.selected_at"
 	" RETURNING hw_address, machine_number";
 
+/* A block of numbers no server holds: one given back, else a new one. */
+static bool take_block(struct bsdp_pg *pg, uint32_t *first, uint32_t *count)
+{
+	PGresult *r;
+	if (!run(pg, &r, "DELETE FROM bsdp_machine_number_free WHERE first = (SELECT first"
+		 " FROM bsdp_machine_number_free ORDER BY first LIMIT 1 FOR UPDATE SKIP LOCKED)"
+		 " RETURNING first, count", 0, NULL, NULL))
+		return false;
+	if (PQntuples(r) == 1) {
+		*first = (uint32_t)strtoul(PQgetvalue(r, 0, 0), NULL, 10);
+		*count = (uint32_t)strtoul(PQgetvalue(r, 0, 1), NULL, 10);
+		PQclear(r);
+		return *first && *count;
+	}
+	PQclear(r);
+	if (!run(pg, &r, "SELECT nextval('bsdp_machine_number_block')", 0, NULL, NULL))
+		return false;
+	unsigned long long k = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	if (k == 0 || k > UINT32_MAX / BSDP_PG_BLOCK)
+		return false;
+	*first = (uint32_t)(k - 1) * BSDP_PG_BLOCK + 1;
+	*count = BSDP_PG_BLOCK;
+	return true;
+}
+
+/* Gives the numbers the table did not hand out back to the database. */
+static void return_blocks(struct bsdp_pg *pg)
+{
+	struct bsdp_number_block back[BSDP_BINDINGS_SPARE_BLOCKS + 1];
+	size_t n = bsdp_bindings_return_blocks(pg->b, back, BSDP_BINDINGS_SPARE_BLOCKS + 1);
+	for (size_t i = 0; i < n; i++) {
+		char first[16], count[16];
+		snprintf(first, sizeof(first), "%" PRIu32, back[i].first);
+		snprintf(count, sizeof(count), "%" PRIu32, back[i].count);
+		const char *values[] = { first, count };
+		if (!run(pg, NULL, "INSERT INTO bsdp_machine_number_free (first, count)"
+			 " VALUES ($1, $2) ON CONFLICT DO NOTHING", 2, values, NULL))
+			return;
+	}
+}
+
 /* Hands the table a block of numbers while it wants one. */
 static bool supply_blocks(struct bsdp_pg *pg, uint32_t *ret_number)
 {
 	for (int i = 0; i < 4 && (ret_number || bsdp_bindings_wants_block(pg->b)); i++) {
-		PGresult *r;
-		if (!run(pg, &r, "SELECT nextval('bsdp_machine_number_block')", 0, NULL, NULL))
+		uint32_t first, count;
+		if (!take_block(pg, &first, &count))
 			return false;
-		unsigned long long k = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
-		PQclear(r);
-		if (k == 0 || k > UINT32_MAX / BSDP_PG_BLOCK)
-			return false;
-		uint32_t first = (uint32_t)(k - 1) * BSDP_PG_BLOCK + 1, count = BSDP_PG_BLOCK;
 		if (ret_number) {
 			/* A number for the writer itself: the block's first. */
 			*ret_number = first++;
 			count--;
 			ret_number = NULL;
 		}
-		bsdp_bindings_add_block(pg->b, first, count);
+		if (count)
+			bsdp_bindings_add_block(pg->b, first, count);
 	}
 	return true;
 }
@@ -524,8 +562,8 @@ static void *store_main(void *arg)
 	if (pg->conn && pg->flush_ms) {
 		char timeout[64];
 		snprintf(timeout, sizeof(timeout), "SET statement_timeout = %u", pg->flush_ms);
-		if (run(pg, NULL, timeout, 0, NULL, NULL))
-			write_pending(pg);
+		if (run(pg, NULL, timeout, 0, NULL, NULL) && write_pending(pg))
+			return_blocks(pg);
 	}
 	if (pg->conn)
 		PQfinish(pg->conn);

@@ -30,3 +30,9 @@ CREATE INDEX IF NOT EXISTS bsdp_bindings_by_xid ON bsdp_bindings (written_by_xid
 -- Block k holds machine numbers (k - 1) * 64 + 1 .. k * 64: each server
 -- takes whole blocks, so two servers never hand out the same number.
 CREATE SEQUENCE IF NOT EXISTS bsdp_machine_number_block;
+-- Numbers of a block that a server did not hand out before it stopped:
+-- the next server to need numbers takes these first.
+CREATE TABLE IF NOT EXISTS bsdp_machine_number_free (
+    first bigint PRIMARY KEY CHECK (first BETWEEN 1 AND 4294967295),
+    count bigint NOT NULL CHECK (count BETWEEN 1 AND 64)
+);

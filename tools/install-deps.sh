@@ -5,7 +5,7 @@ set -eu
 PKGS="build-essential pkg-config clang libclang-rt-dev kea-dev libboost-dev
 libplist-dev libplist-utils check kea-dhcp4-server kea-admin kea-ctrl-agent iproute2
 tshark socat tftpd-hpa tftp-hpa ipxe curl isc-dhcp-server
-busybox libssl-dev"
+busybox libssl-dev libpq-dev postgresql"
 # libssl-dev: Kea 3.0's dhcpsrv/cfgmgr.h (the shim test adds host
 # reservations through it) includes OpenSSL's headers; kea-dev lacks it.
 # --list: print the list only (tools/kea-chroot.sh installs it in its chroots).

@@ -78,7 +78,8 @@ class DatabaseSuite(T.BindingSuite):
         return kea
 
     def fresh_database(self):
-        psql("DROP TABLE IF EXISTS bsdp_bindings; DROP SEQUENCE IF EXISTS bsdp_machine_number_block")
+        psql("DROP TABLE IF EXISTS bsdp_bindings, bsdp_machine_number_free;"
+             " DROP SEQUENCE IF EXISTS bsdp_machine_number_block")
 
     def statistic(self, kea, name):
         a = B.control_command(os.path.join(kea.dir, "kea4.sock"), "statistic-get", {"name": name})

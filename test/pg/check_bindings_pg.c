@@ -67,7 +67,8 @@ static void sql(const char *statement)
 /* Every test starts from an empty database and no events. */
 static void fresh(void)
 {
-	sql("DROP TABLE IF EXISTS bsdp_bindings; DROP SEQUENCE IF EXISTS bsdp_machine_number_block");
+	sql("DROP TABLE IF EXISTS bsdp_bindings, bsdp_machine_number_free;"
+	    " DROP SEQUENCE IF EXISTS bsdp_machine_number_block");
 	pthread_mutex_lock(&events_lock);
 	memset(events, 0, sizeof(events));
 	renumbered[0] = '\0';
@@ -331,6 +332,24 @@ START_TEST(test_uncoordinated_number_renumbered)
 }
 END_TEST
 
+/* A server that stops gives back the numbers it did not hand out: the
+ * next one (a restart, a configuration check) goes on from there. */
+START_TEST(test_numbers_given_back_at_stop)
+{
+	fresh();
+	struct bsdp_pg_config cfg = config();
+	for (int round = 0; round < 3; round++) {
+		struct bsdp_bindings *b = bsdp_bindings_new(1024);
+		struct bsdp_pg *pg = bsdp_pg_start(&cfg, b, 256, report, (void *)0);
+		ck_assert(WAIT_UNTIL(connected(pg) && !bsdp_bindings_wants_block(b), 10000));
+		select_image(b, round, 0x01000001, 5000 + round);
+		ck_assert_uint_eq(number_of(b, round), (uint32_t)round + 1);
+		bsdp_pg_stop(pg, 2000);
+		bsdp_bindings_free(b);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("bindings_pg");
@@ -340,6 +359,7 @@ int main(void)
 	tcase_add_test(t, test_machine_numbers_unique_across_servers);
 	tcase_add_test(t, test_outage_queues_then_catches_up);
 	tcase_add_test(t, test_uncoordinated_number_renumbered);
+	tcase_add_test(t, test_numbers_given_back_at_stop);
 	suite_add_tcase(s, t);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
