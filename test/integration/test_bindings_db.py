@@ -10,6 +10,7 @@ with-postgres.sh starts a throwaway server (unix socket only) and says where
 in PGHOST/PGPORT/PGDATABASE/PGUSER, and how to stop and start it in
 BSDP_PG_CTL. Prints PASS/FAIL per test and "bindings-db: N passed, N
 failed"; exits 1 on any failure."""
+import json
 import os
 import subprocess
 import sys
@@ -55,6 +56,7 @@ def db_rows():
 class DatabaseSuite(T.BindingSuite):
     ORDER = ["test_selection_shared_by_servers",
              "test_outage_answers_from_memory_and_catches_up",
+             "test_load_through_an_outage_loses_nothing",
              "test_bad_database_parameters_refused"]
 
     def database(self, **over):
@@ -153,6 +155,59 @@ class DatabaseSuite(T.BindingSuite):
                 self.statistic(kea, "bsdp.bindings-db-outages")))
         print("    " + lost[0].split("] ", 1)[-1])
         print("    20 SELECTs answered during the outage, all in the database after it")
+        kea.stop()
+
+    def test_load_through_an_outage_loses_nothing(self):
+        # bsdp-load from new MACs, LIST and SELECT alternating, while the
+        # database goes away and comes back: every request answered, and
+        # every selection in the database afterwards.
+        self.fresh_database()
+        kea = self.start_db("db-load")
+        expect(self.wait_log(kea, r"BSDP_DB_CONNECTED"), "no BSDP_DB_CONNECTED")
+        tool = os.path.join(os.path.dirname(os.path.abspath(self.args.bsdpc)), "bsdp-load")
+        prefix = 0x5d
+        argv = ["ip", "netns", "exec", self.net.cli, tool, "--server", B.SERVER_IP,
+                "--mode", "mix", "--select-share", "50", "--macs", "new",
+                "--mac-prefix", "%02x" % prefix, "--server-id", B.SERVER_IP,
+                "--image", "%#x" % ID_1001, "--window", "64", "--duration", "8",
+                "--timeout", "3", "--json"]
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.helpers.append(proc)
+        stopped = False
+        try:
+            # The outage starts once the load is being written, and ends once
+            # changes queue up behind it.
+            expect(B.wait_until(lambda: self.statistic(kea, "bsdp.bindings-db-written") > 0,
+                                5.0), "nothing written to the database under the load")
+            server("stop")
+            stopped = True
+            expect(self.wait_log(kea, r"BSDP_DB_LOST", timeout=5.0), "no BSDP_DB_LOST")
+            expect(B.wait_until(lambda: self.statistic(kea, "bsdp.bindings-db-pending") > 100,
+                                5.0), "no changes queued during the outage")
+            queued = self.statistic(kea, "bsdp.bindings-db-pending")
+            server("start")
+            stopped = False
+            out, err = proc.communicate(timeout=40)
+        finally:
+            if stopped:
+                server("start")
+            B.stop_processes([proc])
+        r = json.loads(out)
+        sent, selects = r["sent"], r["sent"] // 2
+        expect(r["answered"] == sent and r["unanswered"] == 0 and r["bad"] == 0,
+               "%d of %d answered, %d bad %s" % (r["answered"], sent, r["bad"], r["bad_reasons"]))
+        want = {"06:%02x:%s" % (prefix, ":".join("%02x" % b for b in k.to_bytes(4, "big")))
+                for k in range(1, sent, 2)}
+        expect(B.wait_until(lambda: len(db_rows()) >= len(want), 20.0),
+               "%d of %d selections in the database" % (len(db_rows()), len(want)))
+        rows = db_rows()
+        expect(set(rows) == want and all(v[0] == ID_1001 for v in rows.values()),
+               "database holds %d rows, %d of them not selected" %
+               (len(rows), len(set(rows) - want)))
+        numbers = [v[1] for v in rows.values()]
+        expect(len(set(numbers)) == len(numbers), "machine numbers not unique")
+        print("    %d requests (%d SELECT) all answered; %d changes queued in the outage; "
+              "all %d selections in the database after it" % (sent, selects, queued, len(want)))
         kea.stop()
 
     def test_bad_database_parameters_refused(self):
