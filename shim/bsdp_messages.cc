@@ -11,6 +11,7 @@ extern const isc::log::MessageID BSDP_BINDINGS_FULL = "BSDP_BINDINGS_FULL";
 extern const isc::log::MessageID BSDP_BINDING_DELETED = "BSDP_BINDING_DELETED";
 extern const isc::log::MessageID BSDP_BINDING_SET = "BSDP_BINDING_SET";
 extern const isc::log::MessageID BSDP_COMMAND_ERROR = "BSDP_COMMAND_ERROR";
+extern const isc::log::MessageID BSDP_HA_LOADED = "BSDP_HA_LOADED";
 extern const isc::log::MessageID BSDP_IMAGE = "BSDP_IMAGE";
 extern const isc::log::MessageID BSDP_IPXE_CHAIN = "BSDP_IPXE_CHAIN";
 extern const isc::log::MessageID BSDP_IPXE_NO_CHAIN = "BSDP_IPXE_NO_CHAIN";
@@ -61,6 +62,7 @@ const char* values[] = {
     "BSDP_BINDING_DELETED", "binding of %1 deleted by command",
     "BSDP_BINDING_SET", "binding of %1 set to image %2 '%3' by command",
     "BSDP_COMMAND_ERROR", "command %1 failed: %2",
+    "BSDP_HA_LOADED", "libdhcp_ha.so is hooks library %1, this library %2 (fast-path %3): HA decides which server answers each BSDP query",
     "BSDP_IMAGE", "image %1 '%2' (%3, %4, set %5)",
     "BSDP_IPXE_CHAIN", "%1 (iPXE, %2) chained to %3 (image %4 selected %5 s ago)",
     "BSDP_IPXE_NO_CHAIN", "%1 (iPXE, %2): no recent selection of an image with a ChainURL; Kea's answer unchanged",

@@ -12,6 +12,7 @@ extern const isc::log::MessageID BSDP_BINDINGS_FULL;
 extern const isc::log::MessageID BSDP_BINDING_DELETED;
 extern const isc::log::MessageID BSDP_BINDING_SET;
 extern const isc::log::MessageID BSDP_COMMAND_ERROR;
+extern const isc::log::MessageID BSDP_HA_LOADED;
 extern const isc::log::MessageID BSDP_IMAGE;
 extern const isc::log::MessageID BSDP_IPXE_CHAIN;
 extern const isc::log::MessageID BSDP_IPXE_NO_CHAIN;
