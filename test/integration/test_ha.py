@@ -299,7 +299,7 @@ class HaSuite:
         a = B.control_command(os.path.join(kea.dir, "kea4.sock"), "bsdp-bindings-list")
         for b in (a.get("arguments") or {}).get("bindings", []):
             if b.get("hw-address") == mac:
-                return b.get("image-id")
+                return b.get("image")
         return None
 
     def load_balanced(self, pair):
