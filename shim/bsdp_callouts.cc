@@ -2,6 +2,7 @@
 // The entry points of libdhcp_bsdp.so. Every callout checks the packet
 // status, null-checks its arguments, catches everything and returns 0.
 #include "bsdp_commands.h"
+#include "bsdp_ha.h"
 #include "bsdp_impl.h"
 #include "bsdp_log.h"
 #include "kea_compat.h"  // checks that version() returns what -D says
@@ -104,7 +105,9 @@ load(LibraryHandle& handle) {
                      proc);
             return (1);
         }
-        isc::bsdp::impl.reset(new Impl(handle.getParameters()));
+        isc::data::ConstElementPtr params = handle.getParameters();
+        isc::bsdp::impl.reset(new Impl(params));
+        isc::bsdp::checkHaOrder(params, isc::bsdp::impl->params());
         isc::bsdp::startOperations(handle, isc::bsdp::impl);
     } catch (const std::exception& ex) {
         isc::bsdp::stopOperations();

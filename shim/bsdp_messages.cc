@@ -16,6 +16,7 @@ extern const isc::log::MessageID BSDP_DB_LOST = "BSDP_DB_LOST";
 extern const isc::log::MessageID BSDP_DB_RENUMBERED = "BSDP_DB_RENUMBERED";
 extern const isc::log::MessageID BSDP_DB_RESTORED = "BSDP_DB_RESTORED";
 extern const isc::log::MessageID BSDP_DB_SCHEMA_CREATED = "BSDP_DB_SCHEMA_CREATED";
+extern const isc::log::MessageID BSDP_HA_LOADED = "BSDP_HA_LOADED";
 extern const isc::log::MessageID BSDP_IMAGE = "BSDP_IMAGE";
 extern const isc::log::MessageID BSDP_IPXE_CHAIN = "BSDP_IPXE_CHAIN";
 extern const isc::log::MessageID BSDP_IPXE_NO_CHAIN = "BSDP_IPXE_NO_CHAIN";
@@ -71,6 +72,7 @@ const char* values[] = {
     "BSDP_DB_RENUMBERED", "bindings database %1: the machine number of %2 was handed out while the database was unreachable and another server holds it; the Mac gets a new one",
     "BSDP_DB_RESTORED", "bindings database %1 reachable again: writing %2 queued change(s)",
     "BSDP_DB_SCHEMA_CREATED", "bindings database %1 had no bsdp_bindings table: created it",
+    "BSDP_HA_LOADED", "libdhcp_ha.so is hooks library %1, this library %2 (fast-path %3): HA decides which server answers each BSDP query",
     "BSDP_IMAGE", "image %1 '%2' (%3, %4, set %5)",
     "BSDP_IPXE_CHAIN", "%1 (iPXE, %2) chained to %3 (image %4 selected %5 s ago)",
     "BSDP_IPXE_NO_CHAIN", "%1 (iPXE, %2): no recent selection of an image with a ChainURL; Kea's answer unchanged",

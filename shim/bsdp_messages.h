@@ -17,6 +17,7 @@ extern const isc::log::MessageID BSDP_DB_LOST;
 extern const isc::log::MessageID BSDP_DB_RENUMBERED;
 extern const isc::log::MessageID BSDP_DB_RESTORED;
 extern const isc::log::MessageID BSDP_DB_SCHEMA_CREATED;
+extern const isc::log::MessageID BSDP_HA_LOADED;
 extern const isc::log::MessageID BSDP_IMAGE;
 extern const isc::log::MessageID BSDP_IPXE_CHAIN;
 extern const isc::log::MessageID BSDP_IPXE_NO_CHAIN;

@@ -11,6 +11,7 @@ import struct
 import subprocess
 import sys
 import time
+import types
 
 SERVER_IP = "198.18.0.1"
 CLIENT_IP = "198.18.0.10"
@@ -98,16 +99,31 @@ def with_hook(argv, hook):
         return list(argv)
     hook = os.path.abspath(hook)
     over = os.path.join(os.path.dirname(hook), "kea-hooks")
-    link = os.path.join(over, "libdhcp_bsdp.so")
-    if not (os.path.islink(link) and os.readlink(link) == hook):
-        os.makedirs(over, exist_ok=True)
-        tmp = "%s.%d" % (link, os.getpid())     # suites side by side: replaced whole
-        if os.path.lexists(tmp):
-            os.unlink(tmp)
-        os.symlink(hook, tmp)
-        os.rename(tmp, link)
+    _link(over, "libdhcp_bsdp.so", hook)
+    # Kea's own libraries (libdhcp_ha.so...) stay where a configuration
+    # names them: the real HOOKS_DIR is mounted on over/.kea first, and
+    # over holds a link into it for each.
+    os.makedirs(os.path.join(over, ".kea"), exist_ok=True)
+    for name in os.listdir(HOOKS_DIR):
+        if name.endswith(".so") and name != "libdhcp_bsdp.so":
+            _link(over, name, os.path.join(".kea", name))
     return ["unshare", "--mount", "--propagation", "private", "sh", "-ec",
-            'mount --bind "$0" "$1"; shift; exec "$@"', over, HOOKS_DIR] + list(argv)
+            'mount --bind "$1" "$0/.kea"; mount --rbind "$0" "$1"; shift; exec "$@"',
+            over, HOOKS_DIR] + list(argv)
+
+
+def _link(folder, name, target):
+    """folder/name a symbolic link to target, replaced whole (suites side
+    by side) unless it already is one."""
+    link = os.path.join(folder, name)
+    if os.path.islink(link) and os.readlink(link) == target:
+        return
+    os.makedirs(folder, exist_ok=True)
+    tmp = "%s.%d" % (link, os.getpid())
+    if os.path.lexists(tmp):
+        os.unlink(tmp)
+    os.symlink(target, tmp)
+    os.rename(tmp, link)
 
 
 def kea_bsdp_check(hook, args, user=None, env=None):
@@ -173,6 +189,57 @@ class Net:
         self.created = []
 
 
+class SwitchedNet(Net):
+    """Several servers and a client on one Ethernet, so that one broadcast
+    reaches every server: a bridge in a switch namespace with a veth to
+    each server namespace (198.18.0.1, .2, ...) and one to the client
+    (198.18.0.10). servers[i] has what Kea needs of a Net (srv, srv_if),
+    and ip and mac; srv, srv_if and srv_mac are the first server's."""
+
+    def __init__(self, tag, servers=2):
+        Net.__init__(self, tag)
+        tag = tag[-6:]
+        self.sw = "bsdp-w-" + tag
+        self.servers = []
+        for i in range(servers):
+            self.servers.append(types.SimpleNamespace(
+                srv="bsdp-s%d-%s" % (i + 1, tag), srv_if="bs%ss%d" % (tag, i + 1),
+                ip="198.18.0.%d" % (i + 1), mac=None))
+        self.srv, self.srv_if = self.servers[0].srv, self.servers[0].srv_if
+
+    def up(self):
+        for ns in [self.sw, self.cli] + [s.srv for s in self.servers]:
+            run(["ip", "netns", "add", ns])
+            self.created.append(ns)
+            run(["ip", "-n", ns, "link", "set", "lo", "up"])
+        # No STP: ports forward as soon as they are up.
+        run(["ip", "-n", self.sw, "link", "add", "br0", "type", "bridge", "stp_state", "0",
+             "forward_delay", "0"])
+        run(["ip", "-n", self.sw, "link", "set", "br0", "up"])
+        ends = [(s.srv, s.srv_if, s.ip) for s in self.servers] + [(self.cli, self.cli_if, CLIENT_IP)]
+        for n, (ns, ifname, ip) in enumerate(ends):
+            port = "%sp%d" % (ifname[:10], n)
+            run(["ip", "link", "add", port, "netns", self.sw, "type", "veth",
+                 "peer", "name", ifname, "netns", ns])
+            run(["ip", "-n", self.sw, "link", "set", port, "master", "br0", "up"])
+            run(["ip", "-n", ns, "addr", "add", "%s/%d" % (ip, PREFIX), "dev", ifname])
+            run(["ip", "-n", ns, "link", "set", ifname, "up"])
+        for s in self.servers:
+            s.mac = self.mac(s.srv, s.srv_if)
+        self.srv_mac = self.servers[0].mac
+        self.cli_mac = self.mac(self.cli, self.cli_if)
+        # Every end up and the bridge forwarding to it (bounded).
+        def ready():
+            ports = [l for l in run(["bridge", "-n", self.sw, "link", "show"]).stdout.splitlines()
+                     if l.strip()]
+            return (len(ports) == len(ends) and all("state forwarding" in l for l in ports) and
+                    all("LOWER_UP" in run(["ip", "-n", ns, "link", "show", ifname]).stdout
+                        for ns, ifname, _ in ends))
+        if not wait_until(ready, timeout=5.0, step=0.1):
+            raise Failure("the bridge in %s did not come up: %s" % (
+                self.sw, run(["bridge", "-n", self.sw, "link", "show"]).stdout))
+
+
 class Kea:
     """One kea-dhcp4 in the server namespace."""
 
@@ -187,9 +254,11 @@ class Kea:
         self.hook = None          # the hook build its configuration loads
         self.proc = None
 
-    def config(self, hook=None, params=None, subnet=True, mt=None, extra_hooks=()):
+    def config(self, hook=None, params=None, subnet=True, mt=None, extra_hooks=(),
+               hooks_before=()):
         """mt: None for the suite's threading (this Kea's default, or single
-        with --single-threaded), True or False to say."""
+        with --single-threaded), True or False to say. hooks_before and
+        extra_hooks: hooks-libraries entries before and after ours."""
         if mt is None:
             mt = False if SINGLE_THREADED else None
         d = {
@@ -214,6 +283,7 @@ class Kea:
         if subnet:
             d["subnet4"].append({"id": 1, "subnet": "198.18.0.0/24"})
         self.hook = hook
+        d["hooks-libraries"].extend(hooks_before)
         if hook:
             d["hooks-libraries"].append({"library": hook_library(hook),
                                          "parameters": params or {}})
