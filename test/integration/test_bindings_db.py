@@ -43,6 +43,32 @@ def server(action):
                    check=True, timeout=60)
 
 
+def fresh_database():
+    psql("DROP TABLE IF EXISTS bsdp_bindings, bsdp_machine_number_free;"
+         " DROP SEQUENCE IF EXISTS bsdp_machine_number_block")
+
+
+def kea_host_schema():
+    """Kea's own schema (hosts, leases), made by kea-admin once."""
+    if psql("SELECT to_regclass('hosts') IS NOT NULL") == "t":
+        return
+    r = subprocess.run(["kea-admin", "db-init", "pgsql", "-u", os.environ["PGUSER"], "-p", "",
+                        "-n", os.environ["PGDATABASE"], "-h", os.environ["PGHOST"],
+                        "-P", os.environ["PGPORT"]], capture_output=True, text=True, timeout=120)
+    if r.returncode != 0:
+        raise R.Failure("kea-admin db-init pgsql: %s" % (r.stdout + r.stderr)[-1500:])
+
+
+def under_postgres(name):
+    """True when test/pg/with-postgres.sh runs this; else says so."""
+    missing = [v for v in ("PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "BSDP_PG_CTL")
+               if v not in os.environ]
+    if missing:
+        print("%s: %s not set: run under test/pg/with-postgres.sh" % (name, ", ".join(missing)))
+        print("%s: 0 passed, 1 failed" % name)
+    return not missing
+
+
 def db_rows():
     """{hw-address: (image id, machine number, deleted)} in the database."""
     out = psql("SELECT hw_address, image_id, machine_number, deleted FROM bsdp_bindings")
@@ -79,10 +105,6 @@ class DatabaseSuite(T.BindingSuite):
         self.kea = kea
         return kea
 
-    def fresh_database(self):
-        psql("DROP TABLE IF EXISTS bsdp_bindings, bsdp_machine_number_free;"
-             " DROP SEQUENCE IF EXISTS bsdp_machine_number_block")
-
     def statistic(self, kea, name):
         a = B.control_command(os.path.join(kea.dir, "kea4.sock"), "statistic-get", {"name": name})
         return a["arguments"][name][0][0]
@@ -91,7 +113,7 @@ class DatabaseSuite(T.BindingSuite):
         # Two servers one after the other on the same link (with HA both
         # run at once; docs/two-servers.md): the second knows what the
         # Mac selected through the first, and its machine name.
-        self.fresh_database()
+        fresh_database()
         a = self.start_db("db-a", **{"machine-name-format": "Mac-%04d"})
         expect(self.wait_log(a, r"BSDP_DB_CONNECTED"), "no BSDP_DB_CONNECTED")
         expect(self.wait_log(a, r"BSDP_DB_SCHEMA_CREATED"), "no BSDP_DB_SCHEMA_CREATED")
@@ -129,7 +151,7 @@ class DatabaseSuite(T.BindingSuite):
         b.stop()
 
     def test_outage_answers_from_memory_and_catches_up(self):
-        self.fresh_database()
+        fresh_database()
         kea = self.start_db("db-outage")
         expect(self.wait_log(kea, r"BSDP_DB_CONNECTED"), "no BSDP_DB_CONNECTED")
         macs = ["02:00:00:00:06:%02x" % i for i in range(1, 21)]
@@ -161,7 +183,7 @@ class DatabaseSuite(T.BindingSuite):
         # bsdp-load from new MACs, LIST and SELECT alternating, while the
         # database goes away and comes back: every request answered, and
         # every selection in the database afterwards.
-        self.fresh_database()
+        fresh_database()
         kea = self.start_db("db-load")
         expect(self.wait_log(kea, r"BSDP_DB_CONNECTED"), "no BSDP_DB_CONNECTED")
         tool = os.path.join(os.path.dirname(os.path.abspath(self.args.bsdpc)), "bsdp-load")
@@ -234,11 +256,8 @@ class DatabaseSuite(T.BindingSuite):
 
 
 def main():
-    for var in ("PGHOST", "PGPORT", "PGDATABASE", "PGUSER", "BSDP_PG_CTL"):
-        if var not in os.environ:
-            print("bindings-db: %s not set: run under test/pg/with-postgres.sh" % var)
-            print("bindings-db: 0 passed, 1 failed")
-            return 1
+    if not under_postgres("bindings-db"):
+        return 1
     args = B.suite_arguments().parse_args()
     return B.run_suite("bindings-db", DatabaseSuite, args, ("kea-dhcp4", "ip", "psql"))
 

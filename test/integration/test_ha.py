@@ -29,11 +29,13 @@ sys.dont_write_bytecode = True   # no __pycache__ in the source tree
 
 import bsdpnet as B  # noqa: E402
 import make_sets  # noqa: E402  (bsdpnet put examples/ on the path)
+import test_bindings_db as D  # noqa: E402
 
 Failure = B.Failure
 expect = B.expect
 
 ID_1001 = B.image_id(1001, install=True)    # make_sets.EXAMPLES' default image
+ID_1003 = B.image_id(1003)     # BootFileOnly (no NFS or HTTP URL needed)
 HA_PORT = 8001            # HA's own listener (multi-threaded Kea)
 AGENT_PORT = 8000         # kea-ctrl-agent (single-threaded Kea)
 # Short HA timers (ms) so that a dead partner is noticed in seconds;
@@ -94,7 +96,10 @@ class HaPair:
     ROLES = {"hot-standby": ("primary", "standby"),
              "load-balancing": ("primary", "secondary")}
 
-    def __init__(self, suite, mode, ha_first=True, params=None):
+    def __init__(self, suite, mode, ha_first=True, params=None, dhcp4=None, hooks_first=()):
+        """params: more hook parameters (with bindings-database, no state
+        file); dhcp4: more of each server's Dhcp4 map (hosts-database);
+        hooks_first: libraries listed before all others."""
         self.suite, self.mode, self.ha_first = suite, mode, ha_first
         self.net = suite.net
         self.names = ["server1", "server2"]
@@ -104,12 +109,21 @@ class HaPair:
             kea = B.Kea(srv, suite.work, "%s-%s" % (self.names[i], tag))
             p = suite.params(kea)
             p.update(params or {})
+            if "bindings-database" in p:
+                del p["state-file"]
             lease_cmds = {"library": os.path.join(B.HOOKS_DIR, "libdhcp_lease_cmds.so")}
             ha = {"library": os.path.join(B.HOOKS_DIR, "libdhcp_ha.so"),
                   "parameters": {"high-availability": [self.relationship(i)]}}
             kea.config(suite.args.hook, p,
-                       hooks_before=[lease_cmds, ha] if ha_first else [lease_cmds],
+                       hooks_before=list(hooks_first) + ([lease_cmds, ha] if ha_first
+                                                         else [lease_cmds]),
                        extra_hooks=[] if ha_first else [ha])
+            if dhcp4:
+                with open(kea.conf) as f:
+                    conf = json.load(f)
+                conf["Dhcp4"].update(dhcp4)
+                with open(kea.conf, "w") as f:
+                    json.dump(conf, f, indent=2)
             self.keas.append(kea)
         suite.keas.extend(self.keas)
 
@@ -198,6 +212,9 @@ class HaPair:
 
 class HaSuite:
     ORDER = ["test_hot_standby_then_failover",
+             "test_hot_standby_failover_keeps_selection_and_name",
+             "test_load_balancing_servers_agree_on_bindings",
+             "test_pins_from_host_database_on_both_servers",
              "test_load_balancing_each_list_answered_once",
              "test_load_balancing_fast_path_after_ha",
              "test_load_balancing_ha_listed_after_ours",
@@ -383,6 +400,108 @@ class HaSuite:
         # (ours leaves status SKIP, which HA's callout does not stop at).
         self.lb_test(ha_first=False, fast_path=False, positions=(3, 2))
 
+    # ---- both servers on one PostgreSQL database (test/pg/with-postgres.sh) --
+    def database(self):
+        return {"type": "postgresql", "name": os.environ["PGDATABASE"],
+                "host": os.environ["PGHOST"], "port": int(os.environ["PGPORT"]),
+                "user": os.environ["PGUSER"], "reconnect-wait-time": 200}
+
+    def shared_pair(self, mode):
+        D.fresh_database()
+        pair = HaPair(self, mode, params={"bindings-database": self.database(),
+                                          "machine-name-format": "Lab%03d"})
+        pair.start()
+        for kea in pair.keas:
+            expect(kea.lines(r"BSDP_DB_CONNECTED", 10.0), "no BSDP_DB_CONNECTED")
+        return pair
+
+    def test_hot_standby_failover_keeps_selection_and_name(self):
+        pair = self.shared_pair("hot-standby")
+        pair.wait_states(["hot-standby", "hot-standby"])
+        primary, standby = (s.ip for s in self.net.servers)
+        mac = "02:42:c6:12:01:01"
+        for other in ("02:42:c6:12:01:02", "02:42:c6:12:01:03"):
+            self.select_once(other, primary, ID_1001)
+        name = self.select_once(mac, primary, ID_1001).get(130, b"").decode()
+        expect(name == "Lab003", "machine name %r from the primary, want Lab003" % name)
+        expect(B.wait_until(lambda: self.bound_image(pair.keas[1], mac) == ID_1001, 5.0),
+               "the standby never learnt the selection made on the primary")
+        pair.kill(0)
+        pair.wait_states([None, "partner-down"])
+        expect(self.selected_in(self.list_once(mac, standby)) == ID_1001,
+               "after failover the standby's LIST lacks the selection (8 = 1001)")
+        again = self.select_once(mac, standby, ID_1001).get(130, b"").decode()
+        expect(again == name, "machine name %r from the standby, %r from the primary" %
+               (again, name))
+        print("    after SIGKILL of the primary the standby lists image 1001 as selected and "
+              "names the Mac %s, as the primary did" % again)
+
+    def test_load_balancing_servers_agree_on_bindings(self):
+        pair = self.shared_pair("load-balancing")
+        pair.wait_states(["load-balancing", "load-balancing"])
+        ips = [s.ip for s in self.net.servers]
+        macs = ["02:42:c6:13:%02x:%02x" % (n >> 8, n & 0xff) for n in range(1, N_MACS + 1)]
+        names = {}
+        for at in range(0, len(macs), BATCH):
+            sent = {}
+            for mac in macs[at:at + BATCH]:
+                xid = self.next_xid()
+                sent[xid] = mac
+            pkts = [B.bsdp_inform(x, m, B.bsdp_select(ips[ha_server_index(m)], ID_1001))
+                    for x, m in sent.items()]
+            replies = self.ask(pkts, timeout=5.0, expect_n=len(pkts))
+            for xid, mac in sent.items():
+                rs = replies.get(xid, [])
+                expect([src for src, _ in rs] == [ips[ha_server_index(mac)]],
+                       "%s's SELECT answered by %s" % (mac, [src for src, _ in rs]))
+                names[mac] = B.decode_bsdp(rs[0][1]).get(130, b"").decode()
+        expect(len(set(names.values())) == N_MACS, "machine names not unique across servers")
+
+        def held(kea):
+            a = B.control_command(os.path.join(kea.dir, "kea4.sock"), "bsdp-bindings-list")
+            return {b["hw-address"]: (b["image"], b["machine-name"])
+                    for b in (a.get("arguments") or {}).get("bindings", [])}
+        want = {m: (ID_1001, names[m]) for m in macs}
+        expect(B.wait_until(lambda: held(pair.keas[0]) == want and held(pair.keas[1]) == want,
+                            10.0), "the servers' bindings differ: %d and %d of %d agree" % (
+                   sum(held(pair.keas[0]).get(m) == v for m, v in want.items()),
+                   sum(held(pair.keas[1]).get(m) == v for m, v in want.items()), N_MACS))
+        per = [sum(1 for m in macs if ha_server_index(m) == i) for i in (0, 1)]
+        print("    %d Macs selected (%d through server1, %d through server2); both servers "
+              "hold all %d bindings, same images and machine names" % (N_MACS, per[0], per[1],
+                                                                     N_MACS))
+
+    def test_pins_from_host_database_on_both_servers(self):
+        D.fresh_database()
+        D.kea_host_schema()
+        # One Mac per server, by HA's hash, each pinned by a reservation that
+        # lives only in the database.
+        pinned = {}
+        for n in range(1, 100):
+            mac = "02:42:c6:14:00:%02x" % n
+            pinned.setdefault(ha_server_index(mac), mac)
+            if len(pinned) == 2:
+                break
+        D.psql("DELETE FROM hosts")
+        for mac in pinned.values():
+            D.psql("INSERT INTO hosts (dhcp_identifier, dhcp_identifier_type, dhcp4_subnet_id,"
+                   " user_context) VALUES (decode('%s', 'hex'), 0, 1, '{\"bsdp-image\": 1003}')"
+                   % mac.replace(":", ""))
+        hosts = dict(self.database())
+        del hosts["reconnect-wait-time"]
+        first = [{"library": os.path.join(B.HOOKS_DIR, "libdhcp_pgsql.so")}] \
+            if B.kea_version() >= (3, 0) else []
+        pair = HaPair(self, "load-balancing", dhcp4={"hosts-database": hosts}, hooks_first=first)
+        pair.start()
+        pair.wait_states(["load-balancing", "load-balancing"])
+        ips = [s.ip for s in self.net.servers]
+        for i, mac in sorted(pinned.items()):
+            expect(self.selected_in(self.list_once(mac, ips[i])) == ID_1003,
+                   "server%d's LIST for %s lacks the pin from the host database" % (i + 1, mac))
+        print("    each server's LIST carries the pin (8 = 1003) read from the PostgreSQL host "
+              "database: %s" % ", ".join("%s by server%d" % (m, i + 1)
+                                        for i, m in sorted(pinned.items())))
+
     def test_fast_path_before_ha_refused(self):
         pair = HaPair(self, "load-balancing", ha_first=False, params={"fast-path": True})
         kea = pair.keas[0]
@@ -396,6 +515,8 @@ class HaSuite:
 
 
 def main():
+    if not D.under_postgres("ha"):
+        return 1
     args = B.suite_arguments().parse_args()
     tools = ("kea-dhcp4", "ip", "bridge") + (() if multi_threaded(args.single_threaded)
                                               else ("kea-ctrl-agent",))
