@@ -5,11 +5,7 @@
 #include "hook/responder.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstring>
 #include <limits>
 
@@ -53,22 +49,6 @@ getInt(const ConstElementPtr& value, const std::string& name, int64_t min, int64
         throw ParamError(name, "must be an integer " + range + " (got " + std::to_string(v) + ")");
     }
     return (v);
-}
-
-void
-checkDirectory(const std::string& dir) {
-    struct stat st;
-    if (stat(dir.c_str(), &st) != 0) {
-        throw ParamError("sets-directory", "'" + dir + "': " + std::strerror(errno));
-    }
-    if (!S_ISDIR(st.st_mode)) {
-        throw ParamError("sets-directory", "'" + dir + "' is not a directory");
-    }
-    DIR* d = opendir(dir.c_str());
-    if (!d) {
-        throw ParamError("sets-directory", "'" + dir + "' cannot be read: " + std::strerror(errno));
-    }
-    closedir(d);
 }
 
 } // namespace
@@ -155,7 +135,6 @@ parseParams(const ConstElementPtr& params) {
     if (p.sets_directory.empty()) {
         throw ParamError("sets-directory", "required");
     }
-    checkDirectory(p.sets_directory);
     return (p);
 }
 

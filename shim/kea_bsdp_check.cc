@@ -11,7 +11,8 @@
 // refused parameter appears as the same BSDP_LOAD_ERROR line the server
 // would log.
 //
-// Exit status: 0 the library loads; 1 it does not, or the file is wrong;
+// Exit status: 0 the library loads and has read its sets-directory; 1 it
+// does not load, its sets-directory cannot be read, or the file is wrong;
 // 2 usage.
 #include <cc/command_interpreter.h>
 #include <cc/data.h>
@@ -513,7 +514,12 @@ check(const std::string& path, bool json) {
         int status = 1;
         ConstElementPtr args = isc::config::parseAnswer(status, answer);
         if (status != isc::config::CONTROL_RESULT_SUCCESS) {
-            throw ConfigError("bsdp-images-list failed: " + (args ? args->str() : answer->str()));
+            // kea-dhcp4 would start, but serve no NetBoot (for a missing
+            // sets-directory: the text names it and the reason), so a check
+            // before a restart fails.
+            ConstElementPtr text = answer ? answer->get("text") : ConstElementPtr();
+            throw ConfigError(text && text->getType() == Element::string ? text->stringValue()
+                              : "bsdp-images-list failed: " + (args ? args->str() : answer->str()));
         }
         if (json) {
             std::printf("%s\n", answer->str().c_str());
