@@ -265,7 +265,8 @@ integration: $(HOOK_SO) $(BSDPC) $(SHIM_TEST) $(KEA_BSDP_CHECK)
 		"$(PYTHON) test/integration/run.py --fast-path $(HOOK_ARGS)" \
 		"$(PYTHON) test/integration/test_examples.py $(HOOK_ARGS)" \
 		"$(PYTHON) test/integration/test_install.py $(HOOK_ARGS)" \
-		"$(PYTHON) test/integration/test_config_check.py $(HOOK_ARGS)"
+		"$(PYTHON) test/integration/test_config_check.py $(HOOK_ARGS)" \
+		"$(PYTHON) test/integration/test_sets_unavailable.py $(HOOK_ARGS)"
 
 # A short scenario with the ASan+UBSan hook inside a real kea-dhcp4.
 integration-sanitized: $(BSDPC)
