@@ -226,7 +226,8 @@ class OpsTests:
                      "bsdp.dropped-no-image", "bsdp.dropped-reply-port",
                      "bsdp.dropped-incomplete", "bsdp.dropped-no-ciaddr",
                      "bsdp.dropped-no-server-id", "bsdp.dropped-message-type",
-                     "bsdp.dropped-no-room", "bsdp.images", "bsdp.sets-skipped"):
+                     "bsdp.dropped-no-room", "bsdp.dropped-no-catalogue", "bsdp.images",
+                     "bsdp.sets-skipped"):
             expect(name in before, "%s not in statistic-get-all" % name)
         n_images = len(self.images()["images"])
         expect(before["bsdp.images"] == n_images, "bsdp.images %d, catalogue %d" %
