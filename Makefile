@@ -51,7 +51,7 @@ FUZZ_TARGETS := $(patsubst test/fuzz/fuzz_%.c,%,$(sort $(wildcard test/fuzz/fuzz
 FUZZ_REPLAY  := $(patsubst %,$(BUILD)/test/replay_%,$(FUZZ_TARGETS))
 FUZZ_TIME    ?= 60
 
-.PHONY: all check unit unit-build unit-asan unit-tsan deps demo bench fuzz lint install clean
+.PHONY: all check unit unit-build unit-asan unit-tsan deps deps-test demo bench fuzz lint install clean
 all: $(CORE_LIB) $(PLIST_LIB) $(if $(wildcard tools/bsdpc.c),$(BSDPC))
 
 $(BUILD)/%.o: %.c
@@ -127,9 +127,13 @@ fuzz:
 			grep -E '^(stat::number_of_executed_units|==|SUMMARY)' | sed "s/^/$$t: /"; \
 	done
 
-# Installs the Debian packages the build and the tests need (root, apt).
+# The Debian packages (root, apt) the build needs (make, make install): a
+# production host gets no test tool. deps-test adds what make check, make
+# demo and the bench need.
 deps:
-	@sh tools/install-deps.sh
+	@sh tools/install-deps.sh build
+deps-test:
+	@sh tools/install-deps.sh test
 
 # Every unit suite runs from the source tree so fixtures resolve; Check
 # prints its own summary line per suite.
@@ -163,9 +167,10 @@ unit-tsan:
 # below would otherwise compile one file at a time), then the suites run;
 # the two integration targets side by side (their suites mostly wait).
 CHECK_JOBS ?= 2
-check: deps
+check: deps-test
 	$(MAKE) --no-print-directory docs-check
 	$(MAKE) --no-print-directory -j$(CHECK_JOBS) all unit-build $(SHIM_TEST)
+	$(MAKE) --no-print-directory tools-test
 	$(MAKE) --no-print-directory -j$(CHECK_JOBS) BUILD=$(BUILD)/asan SANITIZE=1 unit-build \
 		$(BUILD)/asan/libdhcp_bsdp.so
 	$(MAKE) --no-print-directory -j$(CHECK_JOBS) BUILD=$(BUILD)/tsan SANITIZE=thread \
@@ -301,7 +306,8 @@ integration: $(HOOK_SO) $(BSDPC) $(SHIM_TEST) $(KEA_BSDP_CHECK)
 		"$(PYTHON) test/integration/test_examples.py $(HOOK_ARGS)" \
 		"$(PYTHON) test/integration/test_add_to_existing.py $(HOOK_ARGS)" \
 		"$(PYTHON) test/integration/test_install.py $(HOOK_ARGS)" \
-		"$(PYTHON) test/integration/test_config_check.py $(HOOK_ARGS)"
+		"$(PYTHON) test/integration/test_config_check.py $(HOOK_ARGS)" \
+		"$(PYTHON) test/integration/test_sets_unavailable.py $(HOOK_ARGS)"
 
 # A short scenario with the ASan+UBSan hook inside a real kea-dhcp4.
 integration-sanitized: $(BSDPC)
@@ -312,7 +318,7 @@ integration-sanitized: $(BSDPC)
 		"$(PYTHON) test/integration/sanitized.py --fast-path --hook $(abspath $(BUILD)/asan/libdhcp_bsdp.so) --bsdpc $(abspath $(BSDPC))"
 
 # Installs what is missing, builds, and runs a real kea-dhcp4 + bsdpc (root).
-demo:
+demo: deps-test
 	@sh examples/demo.sh
 
 # install: the hook, bsdpc and kea-bsdp-check, the AppArmor override for
@@ -345,14 +351,20 @@ uninstall:
 # ---------------------------------------------------------------------------
 BSDP_LOAD := $(BUILD)/bsdp-load
 
-.PHONY: bench-net
+.PHONY: bench-net tools-test
 all: $(BSDP_LOAD)
 
 $(BSDP_LOAD): $(call obj,tools/bsdp_load.c) $(TOOLS_LIB) $(CORE_LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -lm
 
+# The tools' --help and usage errors, and that `make deps` (the build set)
+# installs no test-only package on a fresh machine (apt's simulation).
+tools-test: $(BSDPC) $(BSDP_LOAD) $(KEA_BSDP_CHECK)
+	$(PYTHON) test/tools_help_test.py $(BUILD)
+	$(PYTHON) test/deps_test.py
+
 # The hook is built if it can be; the script marks its rows n/a otherwise.
-bench-net: deps $(BSDP_LOAD) $(BENCH)
+bench-net: deps-test $(BSDP_LOAD) $(BENCH)
 	-@$(MAKE) --no-print-directory $(HOOK_SO)
 	BSDP_LOAD=$(abspath $(BSDP_LOAD)) BENCH_LIST=$(abspath $(BENCH)) \
 		HOOK_SO=$(abspath $(HOOK_SO)) bash test/bench/bench_net.sh

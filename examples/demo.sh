@@ -13,7 +13,7 @@ if [ "$(id -u)" != 0 ]; then
 	echo "demo: run as root (it creates network namespaces)" >&2
 	exit 1
 fi
-sh tools/install-deps.sh
+sh tools/install-deps.sh test
 if [ $# -ge 2 ]; then
 	HOOK=$(realpath "$1")
 	BSDPC=$(realpath "$2")

@@ -145,8 +145,22 @@ diagList(const struct bsdp_diag* d, size_t n) {
     return (list);
 }
 
+// What the commands answer while sets-directory has never been read.
+std::string
+unavailableText() {
+    return ("sets-directory '" + ops_impl->params().sets_directory + "' cannot be read: " +
+            ops_impl->setsError() + "; no BSDP request is answered until it can (retried every " +
+            std::to_string(ops_reloader->retrySeconds()) + " s)");
+}
+
 ConstElementPtr
 imagesList(const ConstElementPtr&) {
+    if (!ops_impl->available()) {
+        ElementPtr args = Element::createMap();
+        args->set("sets-directory", Element::create(ops_impl->params().sets_directory));
+        args->set("error", Element::create(ops_impl->setsError()));
+        return (createAnswer(CONTROL_RESULT_ERROR, unavailableText(), args));
+    }
     CatalogueConstPtr cat = ops_impl->catalogue();
     ElementPtr images = Element::createList();
     // The problems beside skipped and warnings: sets served stale.
@@ -178,6 +192,9 @@ ConstElementPtr
 reloadNow(const ConstElementPtr&) {
     ReloadResult r = ops_reloader->reload("bsdp-reload command");
     ops_reloader->applyGauges();
+    if (!r.ok && !ops_impl->available()) {
+        return (createAnswer(CONTROL_RESULT_ERROR, unavailableText()));
+    }
     if (!r.ok) {
         CatalogueConstPtr old = ops_impl->catalogue();
         return (createAnswer(CONTROL_RESULT_ERROR, r.error + "; still serving the previous " +

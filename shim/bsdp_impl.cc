@@ -41,7 +41,18 @@ Impl::Impl(const isc::data::ConstElementPtr& params)
     if (bsdp_responder_init(&responder_, &cfg, err, sizeof(err)) != 0) {
         throw std::runtime_error(err[0] ? err : "invalid configuration");
     }
-    publish(scan());
+    try {
+        publish(scan());
+    } catch (const SetsUnreadable& ex) {
+        // An NFS mount late at boot must not take DHCP down: the library
+        // loads without a catalogue and the Reloader retries (it logs).
+        std::atomic_store(&catalogue_, CatalogueConstPtr(
+            bsdp_catalogue_new(params_.sets_directory.c_str()), catalogueDeleter));
+        if (!catalogue_) {
+            throw std::runtime_error("out of memory for the catalogue");
+        }
+        setSetsError(ex.reason());
+    }
     bindings_ = bsdp_bindings_new(params_.max_bindings);
     if (!bindings_) {
         throw std::runtime_error("out of memory for the bindings table");
@@ -73,6 +84,19 @@ void
 Impl::publish(struct bsdp_catalogue* fresh) {
     CatalogueConstPtr next(fresh, catalogueDeleter);
     std::atomic_store(&catalogue_, next);
+    available_.store(true, std::memory_order_release);
+}
+
+std::string
+Impl::setsError() const {
+    std::lock_guard<std::mutex> lk(sets_error_mutex_);
+    return (sets_error_);
+}
+
+void
+Impl::setSetsError(const std::string& reason) {
+    std::lock_guard<std::mutex> lk(sets_error_mutex_);
+    sets_error_ = reason;
 }
 
 struct bsdp_catalogue*
@@ -84,11 +108,10 @@ Impl::scan(const struct bsdp_catalogue* previous) const {
     int err = 0;
     struct bsdp_catalogue* c = bsdp_nbi_scan(params_.sets_directory.c_str(), &opts, &err);
     if (!c) {
-        throw ParamError("sets-directory", "'" + params_.sets_directory +
-                         "' cannot be scanned: " +
-                         (err == -EAGAIN ? std::string("it kept changing during the scan "
-                                                       "(renamed or sets added or removed)")
-                                         : std::string(std::strerror(err < 0 ? -err : EIO))));
+        throw SetsUnreadable(params_.sets_directory,
+                             err == -EAGAIN ? std::string("it kept changing during the scan "
+                                                          "(renamed or sets added or removed)")
+                                            : std::string(std::strerror(err < 0 ? -err : EIO)));
     }
     for (size_t i = 0; i < c->n_skipped; ++i) {
         LOG_WARN(bsdp_logger, BSDP_SET_SKIPPED).arg(c->skipped[i].path).arg(c->skipped[i].reason);

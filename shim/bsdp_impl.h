@@ -18,6 +18,8 @@
 
 #include <atomic>
 #include <memory>
+#include <mutex>
+#include <stdexcept>
 #include <string>
 
 namespace isc {
@@ -29,23 +31,45 @@ const size_t BSDP_REPLY_BLOCK_SIZE = 255;
 
 typedef std::shared_ptr<const struct bsdp_catalogue> CatalogueConstPtr;
 
+// sets-directory cannot be read now (missing, permissions, not a folder):
+// an operational condition that is retried, never a configuration error.
+class SetsUnreadable : public std::runtime_error {
+public:
+    SetsUnreadable(const std::string& dir, const std::string& reason)
+        : std::runtime_error("sets-directory '" + dir + "' cannot be read: " + reason),
+          reason_(reason) {}
+    const std::string& reason() const { return (reason_); }
+private:
+    std::string reason_;
+};
+
 class Impl {
 public:
     // Validates the parameters, checks the responder configuration, scans
     // sets-directory and logs the result. Throws ParamError or
-    // std::runtime_error with a message naming the parameter.
+    // std::runtime_error with a message naming the parameter. A
+    // sets-directory that cannot be read does not throw: the library
+    // starts without a catalogue (available() false; the Reloader retries).
     explicit Impl(const isc::data::ConstElementPtr& params);
     ~Impl();
     Impl(const Impl&) = delete;
     Impl& operator=(const Impl&) = delete;
 
-    // The snapshot packets use now (never null after construction).
+    // The snapshot packets use now (never null after construction; empty
+    // while !available()).
     CatalogueConstPtr catalogue() const;
-    // Publishes a new snapshot; packets in flight keep theirs.
+    // Publishes a new snapshot, read from sets-directory (so available()
+    // from now on); packets in flight keep theirs.
     void publish(struct bsdp_catalogue* fresh);
-    // Scans sets-directory into a new catalogue (logs it); throws on an
-    // unreadable directory. A set of previous (the catalogue served now, or
-    // null) that no longer reads is served on from it, marked stale.
+    // Whether a catalogue was ever read: until then no BSDP query is answered.
+    bool available() const { return (available_.load(std::memory_order_acquire)); }
+    // Why sets-directory could not be read, while !available().
+    std::string setsError() const;
+    void setSetsError(const std::string& reason);
+    // Scans sets-directory into a new catalogue (logs it); throws
+    // SetsUnreadable on an unreadable directory. A set of previous (the
+    // catalogue served now, or null) that no longer reads is served on from
+    // it, marked stale.
     struct bsdp_catalogue* scan(const struct bsdp_catalogue* previous = nullptr) const;
 
     // The image index a host reservation pins for this MAC
@@ -93,6 +117,8 @@ private:
                       const struct bsdp_answer& ans, const isc::dhcp::Pkt4Ptr& query) const;
     // Adds new evictions to bsdp.bindings-evicted; logs the first one.
     void noteEvictions(const isc::dhcp::Pkt4Ptr& query) const;
+    // A BSDP query while no catalogue was ever read: dropped and counted.
+    void dropUnavailable(isc::hooks::CalloutHandle& handle, const isc::dhcp::Pkt4Ptr& query) const;
     // Logs why a pinned index did not become the selected image.
     void explainPin(const struct bsdp_catalogue* cat, const struct bsdp_query& q,
                     const struct bsdp_answer& ans, uint32_t pinned, const isc::dhcp::Pkt4Ptr& query) const;
@@ -110,6 +136,9 @@ private:
     Params params_;
     struct bsdp_responder responder_;
     CatalogueConstPtr catalogue_;     // accessed with std::atomic_load/store
+    std::atomic<bool> available_{false};   // set after catalogue_ (release)
+    mutable std::mutex sets_error_mutex_;  // the rescan thread writes, commands read
+    std::string sets_error_;
     struct bsdp_bindings* bindings_;
     std::unique_ptr<StateFile> state_;   // stopped before bindings_ is freed
     std::unique_ptr<BindingsDatabase> database_;   // instead of state_, the same

@@ -39,6 +39,8 @@ extern const isc::log::MessageID BSDP_RESCAN_CHANGED = "BSDP_RESCAN_CHANGED";
 extern const isc::log::MessageID BSDP_RESCAN_ERROR = "BSDP_RESCAN_ERROR";
 extern const isc::log::MessageID BSDP_RESCAN_STARTED = "BSDP_RESCAN_STARTED";
 extern const isc::log::MessageID BSDP_RESCAN_STOPPED = "BSDP_RESCAN_STOPPED";
+extern const isc::log::MessageID BSDP_SETS_AVAILABLE = "BSDP_SETS_AVAILABLE";
+extern const isc::log::MessageID BSDP_SETS_UNAVAILABLE = "BSDP_SETS_UNAVAILABLE";
 extern const isc::log::MessageID BSDP_SET_RECOVERED = "BSDP_SET_RECOVERED";
 extern const isc::log::MessageID BSDP_SET_SKIPPED = "BSDP_SET_SKIPPED";
 extern const isc::log::MessageID BSDP_SET_STALE = "BSDP_SET_STALE";
@@ -95,6 +97,8 @@ const char* values[] = {
     "BSDP_RESCAN_ERROR", "rescan of %1 failed unexpectedly: %2",
     "BSDP_RESCAN_STARTED", "watching %1 for changes every %2 s",
     "BSDP_RESCAN_STOPPED", "stopped watching %1",
+    "BSDP_SETS_AVAILABLE", "NetBoot sets folder %1 can be read now (%2): BSDP requests are answered",
+    "BSDP_SETS_UNAVAILABLE", "NetBoot sets folder %1 cannot be read (%2): no BSDP request is answered until it can; retrying every %3 s",
     "BSDP_SET_RECOVERED", "NetBoot set %1 reads again (it failed from %2 on); serving it fresh",
     "BSDP_SET_SKIPPED", "NetBoot set %1 skipped: %2",
     "BSDP_SET_STALE", "NetBoot set %1 no longer reads (%2), failing since %3: still serving its last good version until it reads again or its folder is removed",

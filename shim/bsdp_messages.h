@@ -40,6 +40,8 @@ extern const isc::log::MessageID BSDP_RESCAN_CHANGED;
 extern const isc::log::MessageID BSDP_RESCAN_ERROR;
 extern const isc::log::MessageID BSDP_RESCAN_STARTED;
 extern const isc::log::MessageID BSDP_RESCAN_STOPPED;
+extern const isc::log::MessageID BSDP_SETS_AVAILABLE;
+extern const isc::log::MessageID BSDP_SETS_UNAVAILABLE;
 extern const isc::log::MessageID BSDP_SET_RECOVERED;
 extern const isc::log::MessageID BSDP_SET_SKIPPED;
 extern const isc::log::MessageID BSDP_SET_STALE;

@@ -5,11 +5,7 @@
 #include "hook/responder.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstring>
 #include <limits>
 
@@ -143,22 +139,6 @@ parseDatabase(const ConstElementPtr& map, Params& p) {
     p.has_bindings_database = true;
 }
 
-void
-checkDirectory(const std::string& dir) {
-    struct stat st;
-    if (stat(dir.c_str(), &st) != 0) {
-        throw ParamError("sets-directory", "'" + dir + "': " + std::strerror(errno));
-    }
-    if (!S_ISDIR(st.st_mode)) {
-        throw ParamError("sets-directory", "'" + dir + "' is not a directory");
-    }
-    DIR* d = opendir(dir.c_str());
-    if (!d) {
-        throw ParamError("sets-directory", "'" + dir + "' cannot be read: " + std::strerror(errno));
-    }
-    closedir(d);
-}
-
 } // namespace
 
 Params
@@ -248,7 +228,6 @@ parseParams(const ConstElementPtr& params) {
         throw ParamError("state-file", "not used with bindings-database (the database "
                          "keeps the selections): remove one of the two");
     }
-    checkDirectory(p.sets_directory);
     return (p);
 }
 

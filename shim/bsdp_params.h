@@ -49,8 +49,9 @@ struct Params {
     unsigned database_retry_ms = 1000;
 };
 
-// Reads and validates the "parameters" map (may be null). Checks that
-// sets-directory is a readable directory. Throws ParamError.
+// Reads and validates the "parameters" map (may be null). Throws
+// ParamError. Whether sets-directory can be read is not checked here: that
+// is an operational condition (Impl, Reloader), not a configuration error.
 Params parseParams(const isc::data::ConstElementPtr& params);
 
 } // namespace bsdp

@@ -9,6 +9,7 @@
 #include <asiolink/interval_timer.h>
 #include <dhcpsrv/timer_mgr.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -25,6 +26,8 @@ namespace {
 const char* const GAUGE_TIMER = "bsdp-catalogue-gauges";
 // How soon after a background reload the gauges reach StatsMgr.
 const long GAUGE_TIMER_MS = 1000;
+// The trigger of the rescan thread's tries while sets-directory is unread.
+const std::string RETRY_TRIGGER = "retry";
 
 std::string
 milliseconds(double seconds) {
@@ -74,11 +77,21 @@ logStaleChanges(const struct bsdp_catalogue* old, const struct bsdp_catalogue* f
 
 Reloader::Reloader(const ImplPtr& impl)
     : impl_(impl), dir_(impl->params().sets_directory),
-      interval_(impl->params().rescan_interval) {
+      interval_(impl->params().rescan_interval),
+      retry_(interval_ > 0 ? std::min(interval_, SETS_RETRY_SECONDS) : SETS_RETRY_SECONDS) {
     // The baseline for the watch: taken right after load()'s scan, so only
     // a change in that instant could go unseen until the next one.
     std::lock_guard<std::mutex> lk(reload_mutex_);
     fp_rc_ = bsdp_nbi_fingerprint(dir_.c_str(), &fp_);
+    if (!impl_->available()) {
+        logUnavailable(impl_->setsError());
+    }
+}
+
+void
+Reloader::logUnavailable(const std::string& reason) {
+    unavailable_logged_ = reason;
+    LOG_ERROR(bsdp_logger, BSDP_SETS_UNAVAILABLE).arg(dir_).arg(reason).arg(retry_);
 }
 
 Reloader::~Reloader() {
@@ -106,13 +119,29 @@ Reloader::reloadLocked(const std::string& trigger) {
     // Only reloads (one at a time) publish, so old stays the catalogue
     // served until this one replaces it; the reference keeps it alive.
     CatalogueConstPtr old = impl_->catalogue();
+    bool was_available = impl_->available();
     struct bsdp_catalogue* fresh = nullptr;
+    std::string reason;
     try {
         fresh = impl_->scan(old.get());
+    } catch (const SetsUnreadable& ex) {
+        res.error = ex.what();
+        reason = ex.reason();
     } catch (const std::exception& ex) {
         res.error = ex.what();
-        LOG_ERROR(bsdp_logger, BSDP_RELOAD_FAILED)
-            .arg(dir_).arg(trigger).arg(old ? old->n_images : 0).arg(res.error);
+        reason = ex.what();
+    }
+    if (!fresh) {
+        if (was_available) {
+            LOG_ERROR(bsdp_logger, BSDP_RELOAD_FAILED)
+                .arg(dir_).arg(trigger).arg(old ? old->n_images : 0).arg(res.error);
+        } else {
+            impl_->setSetsError(reason);
+            // Not every few seconds: only news, or an answer to the operator.
+            if (reason != unavailable_logged_ || trigger != RETRY_TRIGGER) {
+                logUnavailable(reason);
+            }
+        }
         return (res);
     }
     res.images = fresh->n_images;
@@ -127,6 +156,9 @@ Reloader::reloadLocked(const std::string& trigger) {
         // A log failure must not lose the scan.
     }
     impl_->publish(fresh);
+    if (!was_available) {
+        LOG_INFO(bsdp_logger, BSDP_SETS_AVAILABLE).arg(dir_).arg(trigger);
+    }
     res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     res.ok = true;
     {
@@ -154,6 +186,14 @@ Reloader::reloadIfChanged() {
 }
 
 void
+Reloader::retryUnavailable() {
+    std::lock_guard<std::mutex> lk(reload_mutex_);
+    if (!impl_->available()) {   // bsdp-reload may have read it meanwhile
+        reloadLocked(RETRY_TRIGGER);
+    }
+}
+
+void
 Reloader::applyGauges() {
     size_t images = 0;
     size_t skipped = 0;
@@ -171,7 +211,7 @@ Reloader::applyGauges() {
 
 void
 Reloader::start() {
-    if (interval_ <= 0 || thread_.joinable()) {
+    if ((interval_ <= 0 && impl_->available()) || thread_.joinable()) {
         return;
     }
     {
@@ -187,7 +227,9 @@ Reloader::start() {
     timer_ = true;
     TimerMgr::instance()->setup(GAUGE_TIMER);
     thread_ = std::thread(&Reloader::run, this);
-    LOG_INFO(bsdp_logger, BSDP_RESCAN_STARTED).arg(dir_).arg(interval_);
+    if (interval_ > 0) {
+        LOG_INFO(bsdp_logger, BSDP_RESCAN_STARTED).arg(dir_).arg(interval_);
+    }
 }
 
 void
@@ -215,13 +257,22 @@ void
 Reloader::run() {
     std::unique_lock<std::mutex> lk(mutex_);
     while (!stopping_) {
-        cv_.wait_for(lk, std::chrono::seconds(interval_), [this]() { return (stopping_); });
+        bool waiting = !impl_->available();
+        if (!waiting && interval_ <= 0) {
+            break;   // read at last, and nothing to watch
+        }
+        cv_.wait_for(lk, std::chrono::seconds(waiting ? retry_ : interval_),
+                     [this]() { return (stopping_); });
         if (stopping_) {
             break;
         }
         lk.unlock();
         try {
-            reloadIfChanged();
+            if (waiting) {
+                retryUnavailable();
+            } else {
+                reloadIfChanged();
+            }
         } catch (const std::exception& ex) {
             try {
                 LOG_ERROR(bsdp_logger, BSDP_RESCAN_ERROR).arg(dir_).arg(ex.what());

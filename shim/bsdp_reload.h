@@ -5,7 +5,9 @@
 // one atomic swap (Impl::publish); packets in flight keep their snapshot.
 // The catalogue published last is also what the next scan falls back on
 // for a set that no longer reads (served on, marked stale): no other state
-// is kept across reloads.
+// is kept across reloads. While sets-directory has never been read (at
+// load it could not be), the same thread retries every SETS_RETRY_SECONDS
+// (or rescan-interval when smaller), whatever rescan-interval is.
 #ifndef BSDP_RELOAD_H
 #define BSDP_RELOAD_H
 
@@ -20,6 +22,10 @@
 
 namespace isc {
 namespace bsdp {
+
+// The longest wait between two tries to read a sets-directory that could
+// not be read yet (documented in BSDP_SETS_UNAVAILABLE).
+const int64_t SETS_RETRY_SECONDS = 5;
 
 struct ReloadResult {
     bool ok = false;
@@ -43,12 +49,16 @@ public:
     // a time; any thread. trigger says who asked (for the log).
     ReloadResult reload(const std::string& trigger);
 
-    // With rescan-interval > 0: starts the watch thread, and a Kea timer
-    // that copies the catalogue gauges into StatsMgr on the main thread.
+    // With rescan-interval > 0, or while sets-directory has not been read:
+    // starts the watch thread, and a Kea timer that copies the catalogue
+    // gauges into StatsMgr on the main thread.
     void start();
     // Stops and joins the watch thread (waits for a scan in progress) and
     // removes the timer. Idempotent.
     void stop();
+
+    // Seconds between tries while sets-directory has not been read.
+    int64_t retrySeconds() const { return (retry_); }
 
     // Copies gauges left by a reload on another thread into StatsMgr.
     // Main thread only: StatsMgr does not lock when Kea runs single-threaded.
@@ -57,11 +67,15 @@ public:
 private:
     ReloadResult reloadLocked(const std::string& trigger);
     void reloadIfChanged();
+    void retryUnavailable();
+    void logUnavailable(const std::string& reason);
     void run();
 
     ImplPtr impl_;
     std::string dir_;
     int64_t interval_;
+    int64_t retry_;                  // seconds between tries while !impl_->available()
+    std::string unavailable_logged_; // the reason BSDP_SETS_UNAVAILABLE said last
 
     std::mutex reload_mutex_;        // one scan at a time; guards the fingerprint
     int fp_rc_ = 1;                  // 1 = none taken yet

@@ -41,6 +41,10 @@ Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response)
         chainIpxe(query, response);
         return;
     }
+    if (!available()) {
+        dropUnavailable(handle, query);
+        return;
+    }
     CatalogueConstPtr cat = catalogue();
 
     // The query as the core sees it.
@@ -157,6 +161,16 @@ Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response)
         reportAnswer(cat.get(), q, ans, query);
     } catch (...) {
     }
+}
+
+void
+Impl::dropUnavailable(CalloutHandle& handle, const Pkt4Ptr& query) const {
+    // Not even the core sees it: with an empty catalogue it would forget
+    // bindings or send ACK[FAILED] for images that are only not read yet.
+    handle.setStatus(CalloutHandle::NEXT_STEP_DROP);
+    stats::count(stats::DROPPED_NO_CATALOGUE);
+    LOG_DEBUG(bsdp_logger, BSDP_DBG_PACKET, BSDP_QUERY_DROPPED).arg(macText(query))
+        .arg("no catalogue: sets-directory " + params_.sets_directory + " has not been read yet");
 }
 
 void

@@ -19,6 +19,8 @@ const std::string REPLIES_SELECT = "bsdp.replies-select";
 const std::string REPLIES_FAILED = "bsdp.replies-failed";
 const std::string LISTS_TRUNCATED = "bsdp.lists-truncated";
 const std::string BINDINGS_EVICTED = "bsdp.bindings-evicted";
+// Beside the core's bsdp.dropped-<reason>: the core never sees these queries.
+const std::string DROPPED_NO_CATALOGUE = "bsdp.dropped-no-catalogue";
 const std::string IMAGES = "bsdp.images";
 const std::string SETS_SKIPPED = "bsdp.sets-skipped";
 const std::string DB_PENDING = "bsdp.bindings-db-pending";
@@ -71,7 +73,7 @@ void
 createAll() {
     for (const std::string* n : {&REQUESTS_LIST, &REQUESTS_SELECT, &REPLIES_LIST,
                                  &REPLIES_SELECT, &REPLIES_FAILED, &LISTS_TRUNCATED,
-                                 &BINDINGS_EVICTED}) {
+                                 &BINDINGS_EVICTED, &DROPPED_NO_CATALOGUE}) {
         create(*n);
     }
     // "none" is never a drop; every real reason gets its counter.

@@ -11,7 +11,8 @@
 // refused parameter appears as the same BSDP_LOAD_ERROR line the server
 // would log.
 //
-// Exit status: 0 the library loads; 1 it does not, or the file is wrong;
+// Exit status: 0 the library loads and has read its sets-directory; 1 it
+// does not load, its sets-directory cannot be read, or the file is wrong;
 // 2 usage.
 #include <cc/command_interpreter.h>
 #include <cc/data.h>
@@ -62,15 +63,18 @@ struct ConfigError : public std::runtime_error {
     explicit ConfigError(const std::string& what) : std::runtime_error(what) {}
 };
 
+// --help on stdout; after a usage error on stderr.
 void
-usage() {
-    std::fprintf(stderr,
+usage(FILE* f) {
+    std::fprintf(f,
                  "usage: %s [-v] [--json] CONFIG\n"
                  "  Loads the libdhcp_bsdp.so entry of a kea-dhcp4 configuration with its\n"
                  "  parameters, as kea-dhcp4 would, and prints the NetBoot catalogue.\n"
                  "  -v      also log Kea's and the hook's informational messages (stderr)\n"
                  "  --json  print the bsdp-images-list answer as JSON\n"
-                 "  exit status: 0 the hook loads, 1 it does not, 2 usage\n", PROG);
+                 "  exit status: 0 the hook loads and reads its sets-directory, 1 it does\n"
+                 "  not (kea-dhcp4 would then refuse the configuration, or serve DHCP but\n"
+                 "  no NetBoot), 2 usage\n", PROG);
 }
 
 // kea-dhcp4 nests <?include?> at most this deep.
@@ -513,7 +517,12 @@ check(const std::string& path, bool json) {
         int status = 1;
         ConstElementPtr args = isc::config::parseAnswer(status, answer);
         if (status != isc::config::CONTROL_RESULT_SUCCESS) {
-            throw ConfigError("bsdp-images-list failed: " + (args ? args->str() : answer->str()));
+            // kea-dhcp4 would start, but serve no NetBoot (for a missing
+            // sets-directory: the text names it and the reason), so a check
+            // before a restart fails.
+            ConstElementPtr text = answer ? answer->get("text") : ConstElementPtr();
+            throw ConfigError(text && text->getType() == Element::string ? text->stringValue()
+                              : "bsdp-images-list failed: " + (args ? args->str() : answer->str()));
         }
         if (json) {
             std::printf("%s\n", answer->str().c_str());
@@ -548,20 +557,20 @@ main(int argc, char** argv) {
         } else if (a == "-v" || a == "--verbose") {
             verbose = true;
         } else if (a == "-h" || a == "--help") {
-            usage();
+            usage(stdout);
             return (0);
         } else if (!a.empty() && a[0] == '-') {
-            usage();
+            usage(stderr);
             return (2);
         } else if (path.empty()) {
             path = a;
         } else {
-            usage();
+            usage(stderr);
             return (2);
         }
     }
     if (path.empty()) {
-        usage();
+        usage(stderr);
         return (2);
     }
     try {

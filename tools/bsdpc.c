@@ -1119,6 +1119,8 @@ static void usage(FILE *f)
 		"       bsdpc --decode FILE [--json]\n"
 		"\n"
 		"Asks NetBoot (BSDP) servers for their boot images, as a Mac does.\n"
+		"Needs root: it binds UDP port 68 (the DHCP client port, or --reply-port) to\n"
+		"receive the answers, and -i binds to the interface. --decode needs no privilege.\n"
 		"  -i, --interface IFACE  broadcast on IFACE (its address and MAC by default)\n"
 		"  -s, --server ADDR      ask this server only (unicast to ADDR:67; its first\n"
 		"                         answer ends the wait)\n"

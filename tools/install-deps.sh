@@ -1,18 +1,51 @@
 #!/bin/sh
-# Installs the Debian 12 packages kea-bsdp builds and tests with, only those
-# missing, so a fresh machine needs nothing but this repository.
+# Installs the Debian packages kea-bsdp needs, only those missing, so a
+# fresh machine needs nothing but this repository.
+#
+# usage: install-deps.sh [build|test]    install the set (default: test)
+#        install-deps.sh --list [build|test]    print the set (default: test)
+#
+# build: what `make`, `make all` and `make install` need, and nothing more
+#        (`make deps`): a production host gets no test tool.
+# test:  build plus the test stack of `make check` and `make demo` (clang,
+#        tshark, the iPXE and TFTP/HTTP tools, a second DHCP server...).
+# test/deps_test.py checks with apt's simulation that the build set pulls
+# no test-only package onto a fresh machine.
 set -eu
-PKGS="build-essential pkg-config clang libclang-rt-dev kea-dev libboost-dev
+# kea-dhcp4-server: the server the library is built for; `make install`
+# installs into its hooks folder, its AppArmor profile and its _kea user's
+# state folder. libssl-dev: Kea 3.0's dhcpsrv/cfgmgr.h, which the library
+# includes, includes OpenSSL's headers; kea-dev lacks it.
+BUILD_PKGS="build-essential pkg-config kea-dev libboost-dev libplist-dev
+kea-dhcp4-server libssl-dev libpq-dev"
+# The whole list for the tests, in the order tools/kea-chroot.sh has always
+# hashed (a new order would reinstall every chroot); it holds BUILD_PKGS.
+TEST_PKGS="build-essential pkg-config clang libclang-rt-dev kea-dev libboost-dev
 libplist-dev libplist-utils check kea-dhcp4-server kea-admin kea-ctrl-agent iproute2
 tshark socat tftpd-hpa tftp-hpa ipxe curl isc-dhcp-server
 busybox libssl-dev libpq-dev postgresql"
-# libssl-dev: Kea 3.0's dhcpsrv/cfgmgr.h (the shim test adds host
-# reservations through it) includes OpenSSL's headers; kea-dev lacks it.
-# --list: print the list only (tools/kea-chroot.sh installs it in its chroots).
+
+set_of() {
+	case $1 in
+	build) echo $BUILD_PKGS ;;
+	test) echo $TEST_PKGS ;;
+	*) echo "usage: $0 [--list] [build|test]" >&2; exit 2 ;;
+	esac
+}
+for p in $BUILD_PKGS; do
+	case " $(echo $TEST_PKGS) " in
+	*" $p "*) ;;
+	*) echo "install-deps: $p is in the build set but not in the test set" >&2; exit 1 ;;
+	esac
+done
+# --list: print the set only (tools/kea-chroot.sh installs the test set in
+# its chroots).
 if [ "${1:-}" = --list ]; then
-	echo $PKGS
+	set_of "${2:-test}"
 	exit 0
 fi
+[ $# -le 1 ] || { set_of usage; }
+PKGS=$(set_of "${1:-test}")
 # Not apparmor: installing it loads Debian's kea-dhcp4 profile where the
 # kernel has AppArmor, and the tests' kea-dhcp4 could no longer read /tmp.
 missing=""

@@ -23,7 +23,7 @@ DEST=/usr/src/kea-bsdp
 STAMP=.kea-bsdp-stamp
 # What the build and the tests need, as on the host; a release that lacks a
 # package (sid has no isc-dhcp-server) goes without it.
-PKGS=$(sh "$HERE/install-deps.sh" --list)
+PKGS=$(sh "$HERE/install-deps.sh" --list test)
 
 die() { echo "kea-chroot: $*" >&2; exit 1; }
 say() { echo "kea-chroot: $*" >&2; }

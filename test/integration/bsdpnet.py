@@ -373,6 +373,27 @@ class Kea:
         self.proc = None
 
 
+def start_kea(kea, work, no_dac=False):
+    """kea.start(); no_dac: without CAP_DAC_OVERRIDE/CAP_DAC_READ_SEARCH,
+    so file modes bind it as they bind Debian's _kea (root ignores chmod
+    otherwise), through a wrapper in work."""
+    import shutil
+    old_path = os.environ["PATH"]
+    if no_dac:
+        wrap = os.path.join(work, "no-dac")
+        os.makedirs(wrap, exist_ok=True)
+        with open(os.path.join(wrap, "kea-dhcp4"), "w") as f:
+            # exec keeps the PID: kea.proc.pid stays kea-dhcp4's.
+            f.write("#!/bin/sh\nexec setpriv --bounding-set -dac_override,-dac_read_search "
+                    "%s \"$@\"\n" % shutil.which("kea-dhcp4"))
+        os.chmod(os.path.join(wrap, "kea-dhcp4"), 0o755)
+        os.environ["PATH"] = wrap + ":" + old_path
+    try:
+        return kea.start()
+    finally:
+        os.environ["PATH"] = old_path
+
+
 # ---- DHCP messages --------------------------------------------------------
 
 def mac_bytes(mac):

@@ -226,7 +226,8 @@ class OpsTests:
                      "bsdp.dropped-no-image", "bsdp.dropped-reply-port",
                      "bsdp.dropped-incomplete", "bsdp.dropped-no-ciaddr",
                      "bsdp.dropped-no-server-id", "bsdp.dropped-message-type",
-                     "bsdp.dropped-no-room", "bsdp.images", "bsdp.sets-skipped"):
+                     "bsdp.dropped-no-room", "bsdp.dropped-no-catalogue", "bsdp.images",
+                     "bsdp.sets-skipped"):
             expect(name in before, "%s not in statistic-get-all" % name)
         n_images = len(self.images()["images"])
         expect(before["bsdp.images"] == n_images, "bsdp.images %d, catalogue %d" %
@@ -682,9 +683,7 @@ class OpsTests:
                  ("wrong type", "sets-directory", 42),
                  ("out of range", "server-priority", 70000),
                  ("out of range", "rescan-interval", -1),
-                 ("bad value", "server-address", "198.18.0.256"),
-                 ("missing directory", "sets-directory", "/nonexistent/sets"),
-                 ("not a directory", "sets-directory", a_file)]
+                 ("bad value", "server-address", "198.18.0.256")]
         for kind, name, value in cases:
             conf = self.check_config(os.path.join(folder, "%s-%s" % (name, kind.replace(" ", "-"))),
                                      self.params(**{name: value}))
@@ -694,7 +693,20 @@ class OpsTests:
             expect(line and ("'%s'" % name) in line[0],
                    "%s %s: no BSDP_LOAD_ERROR naming it:\n%s" % (kind, name, r.stderr))
             print("    %-17s %s" % (kind + ":", line[0].split("BSDP_LOAD_ERROR ", 1)[-1][:110]))
-        # A directory the server's user cannot read, checked as that user.
+        # A folder that cannot be read is no configuration error (the
+        # server starts and serves DHCP: test_sets_unavailable.py), but the
+        # check fails, naming it and why: missing, not a folder, and one
+        # the server's user cannot read, checked as that user.
+        for path, reason in (("/nonexistent/sets", "No such file or directory"),
+                             (a_file, "Not a directory")):
+            conf = self.check_config(os.path.join(folder, "sets-" + reason.replace(" ", "-")),
+                                     self.params(**{"sets-directory": path}))
+            r = self.run_check(conf)
+            line = [l for l in r.stderr.splitlines() if l.startswith("kea-bsdp-check:")]
+            expect(r.returncode == 1 and line and ("'%s'" % path) in line[-1] and
+                   reason in line[-1] and "BSDP_SETS_UNAVAILABLE" in r.stderr,
+                   "sets-directory %s: exit %d\n%s" % (path, r.returncode, r.stderr))
+            print("    %-17s %s" % (reason + ":", line[-1].split(": ", 2)[-1][:110]))
         pub = tempfile.mkdtemp(prefix="bsdp-check-nobody-")
         try:
             os.chmod(pub, 0o755)
@@ -706,10 +718,10 @@ class OpsTests:
             os.chmod(os.path.dirname(conf), 0o755)
             os.chmod(conf, 0o644)
             r = self.run_check(conf, user=NOBODY)
-            line = [l for l in r.stderr.splitlines() if "BSDP_LOAD_ERROR" in l]
-            expect(r.returncode == 1 and line and "'sets-directory'" in line[0] and
-                   "ermission denied" in line[0],
+            line = [l for l in r.stderr.splitlines() if l.startswith("kea-bsdp-check:")]
+            expect(r.returncode == 1 and line and ("'%s'" % locked) in line[-1] and
+                   "ermission denied" in line[-1],
                    "unreadable directory as nobody: %d\n%s" % (r.returncode, r.stderr))
-            print("    %-17s %s" % ("unreadable:", line[0].split("BSDP_LOAD_ERROR ", 1)[-1][:110]))
+            print("    %-17s %s" % ("unreadable:", line[-1].split(": ", 2)[-1][:110]))
         finally:
             shutil.rmtree(pub, ignore_errors=True)

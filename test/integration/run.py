@@ -443,7 +443,6 @@ class Suite(ops_tests.OpsTests):
         self.kea.stop()
         try:
             for name, value, word in (("server-priority", 70000, "server-priority"),
-                                      ("sets-directory", "/nonexistent", "sets-directory"),
                                       ("nfs-url", "nfs:nohost", "nfs-url"),
                                       ("bogus-name", 1, "bogus-name")):
                 kea, ok = self.start_kea("kea-bad-" + name, params=self.params(**{name: value}),

@@ -461,20 +461,7 @@ class RobustnessSuite:
         with open(kea.conf, "w") as f:
             json.dump(conf, f, indent=2)
         self.keas.append(kea)
-        old_path = os.environ["PATH"]
-        if no_dac:
-            wrap = os.path.join(self.work, "no-dac")
-            os.makedirs(wrap, exist_ok=True)
-            with open(os.path.join(wrap, "kea-dhcp4"), "w") as f:
-                # exec keeps the PID: kea.proc.pid stays kea-dhcp4's.
-                f.write("#!/bin/sh\nexec setpriv --bounding-set -dac_override,-dac_read_search "
-                        "%s \"$@\"\n" % shutil.which("kea-dhcp4"))
-            os.chmod(os.path.join(wrap, "kea-dhcp4"), 0o755)
-            os.environ["PATH"] = wrap + ":" + old_path
-        try:
-            ok = kea.start()
-        finally:
-            os.environ["PATH"] = old_path
+        ok = B.start_kea(kea, self.work, no_dac)
         expect(ok, "kea-dhcp4 %s did not start:\n%s" % (name, kea.text()[-2000:]))
         return kea
 

@@ -1079,14 +1079,48 @@ testBadParametersRefused() {
         }
         CHECK(!loaded);
     }
-    CHECK(!load(Element::fromJSON("{ \"sets-directory\": \"/nonexistent/sets\" }")));
-    CHECK(!load(Element::fromJSON("{ \"sets-directory\": \"/etc/hostname\" }")));
     CHECK(!load(Element::fromJSON("{ }")));
+    CHECK(!load(Element::fromJSON("{ \"sets-directory\": \"\" }")));
     CHECK(load(params("\"server-address\": \"198.18.0.1\", \"nfs-url\": \"nfs:198.18.0.1:/srv/sets\", "
                       "\"tftp-path-prefix\": \"\", \"state-file\": \"" + sets_dir + "/x.csv\", "
                       "\"rescan-interval\": 0, \"chain-window\": 600, "
                       "\"machine-name-format\": \"Mac%03d\", \"max-bindings\": 16777216")));
     CHECK(load(params("\"max-bindings\": 1")));
+    return (ok);
+}
+
+// A sets-directory that cannot be read is no configuration error (a late
+// NFS mount must not take DHCP down): the library loads, answers no BSDP
+// query (neither ACK[LIST] nor ACK[FAILED]), counts it, says why in
+// bsdp-images-list, and serves once bsdp-reload reads the folder.
+bool
+testUnreadableSetsDirectoryLoads() {
+    bool ok = true;
+    const std::string late = sets_dir + "/late/sets";
+    const std::string state = "\"state-file\": \"" + sets_dir + "/late-bindings.csv\"";
+    // The missing folder last: it is the one that appears.
+    for (const auto& c : {std::make_pair(sets_dir + "/Image01.nbi/NBImageInfo.plist/sets",
+                                         std::string("Not a directory")),
+                          std::make_pair(late, std::string("No such file or directory"))}) {
+        CHECK(load(Element::fromJSON("{ \"sets-directory\": \"" + c.first + "\", " + state +
+                                     " }")));
+        ConstElementPtr a = command("bsdp-images-list");
+        CHECK(resultOf(a) == 1);
+        CHECK(a->str().find(c.first) != std::string::npos);
+        CHECK(a->str().find(c.second) != std::string::npos);
+        int64_t dropped = statValue("bsdp.dropped-no-catalogue");
+        CHECK(listedImages() == -1);
+        Pkt4Ptr sel = bsdpQuery(selectRequest(SERVER.toUint32(), imageId(0)));
+        Exchange ex = exchange(sel, keaResponse(sel));
+        CHECK(ex.after_send == CalloutHandle::NEXT_STEP_DROP);
+        CHECK(statValue("bsdp.dropped-no-catalogue") == dropped + 2);
+        CHECK(resultOf(command("bsdp-reload")) == 1);
+    }
+    makeSets(late);
+    CHECK(listedImages() == -1);
+    CHECK(resultOf(command("bsdp-reload")) == 0);
+    CHECK(listedImages() == long(N_SETS));
+    CHECK(resultOf(command("bsdp-images-list")) == 0);
     return (ok);
 }
 
@@ -1327,6 +1361,7 @@ main(int argc, char** argv) {
 #endif
     }
     run("bad_parameters_refuse_to_load", testBadParametersRefused);
+    run("unreadable_sets_directory_loads_and_serves_once_read", testUnreadableSetsDirectoryLoads);
     run("load_and_unload_as_a_check_write_nothing", testCheckLoadWritesNothing);
     run("server_id_option_as_this_keas_processinform_builds_it", testServerIdOptionAsKeaBuildsIt);
 

@@ -1,0 +1,58 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MPL-2.0
+"""Every tool's --help (and -h) goes to stdout with exit status 0 and
+nothing on stderr; a usage error goes to stderr with exit status 2 and
+nothing on stdout. bsdpc's help says it needs root (it binds UDP port 68).
+
+usage: tools_help_test.py BUILD_DIR   (make check runs it; no root needed)"""
+import os
+import subprocess
+import sys
+
+TOOLS = ("bsdpc", "bsdp-load", "kea-bsdp-check")
+# What each help text must say besides its usage line.
+MUST_SAY = {"bsdpc": ("root", "port 68")}
+
+
+def run(argv):
+    r = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30,
+                       stdin=subprocess.DEVNULL)
+    return r.returncode, r.stdout.decode(errors="replace"), r.stderr.decode(errors="replace")
+
+
+def check_tool(path):
+    """The problems found with one tool, as text lines."""
+    name = os.path.basename(path)
+    bad = []
+    for flag in ("--help", "-h"):
+        rc, out, err = run([path, flag])
+        if rc != 0 or not out.startswith("usage: " + name) or err:
+            bad.append("%s %s: exit %d, stdout %r, stderr %r" % (name, flag, rc, out[:80],
+                                                                 err[:200]))
+        for word in MUST_SAY.get(name, ()):
+            if word not in out:
+                bad.append("%s %s does not say '%s'" % (name, flag, word))
+    rc, out, err = run([path, "--no-such-option"])
+    if rc != 2 or out or "usage" not in err:
+        bad.append("%s --no-such-option: exit %d, stdout %r, stderr %r" % (name, rc, out[:80],
+                                                                          err[:200]))
+    return bad
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    build = sys.argv[1]
+    failed = 0
+    for tool in TOOLS:
+        path = os.path.join(build, tool)
+        bad = check_tool(path) if os.access(path, os.X_OK) else ["%s: not built" % path]
+        print("%s %s --help%s" % ("FAIL" if bad else "PASS", tool,
+                                  "".join("\n    " + b for b in bad)))
+        failed += bool(bad)
+    print("tools-help: %d passed, %d failed" % (len(TOOLS) - failed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
