@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Entries live in a fixed array and never move, so a doubly linked list
  * through their indices keeps them in recency order: the head is the one
@@ -43,6 +44,8 @@ struct bsdp_bindings {
 	struct { uint32_t first, end; } spare[BSDP_BINDINGS_SPARE_BLOCKS];
 	unsigned spare_head, spares;
 	uint64_t uncoordinated;
+	int wake_fd;          /* told when a block is taken into use; -1: none */
+	bool wake_due;
 };
 
 static size_t hash_mac(const uint8_t mac[6])
@@ -78,6 +81,7 @@ struct bsdp_bindings *bsdp_bindings_new(size_t capacity)
 	b->mask = size - 1;
 	b->capacity = capacity;
 	b->next_number = 1;
+	b->wake_fd = -1;
 	return b;
 }
 
@@ -167,9 +171,25 @@ static void erase(struct bsdp_bindings *b, struct entry *x)
 /* A machine number never handed out before: from the database's blocks
  * once they are in use (the spare becomes the current block when that runs
  * out), else the table's own counter. Caller holds the lock. */
+/* Lets go of the lock, then tells the writer a block was taken (one
+ * syscall per block of numbers, outside the lock). */
+static void unlock(struct bsdp_bindings *b)
+{
+	bool wake = b->wake_due;
+	int fd = b->wake_fd;
+	b->wake_due = false;
+	pthread_mutex_unlock(&b->lock);
+	if (wake && fd >= 0) {
+		ssize_t w = write(fd, "", 1);
+		(void)w;   /* a full pipe already wakes it */
+	}
+}
+
 static uint32_t take_number(struct bsdp_bindings *b)
 {
 	if (b->blocks) {
+		if (b->block_next == b->block_end)
+			b->wake_due = true;
 		if (b->block_next == b->block_end && b->spares) {
 			b->block_next = b->spare[b->spare_head].first;
 			b->block_end = b->spare[b->spare_head].end;
@@ -261,7 +281,7 @@ uint32_t bsdp_bindings_number(struct bsdp_bindings *b, const uint8_t mac[6])
 	pthread_mutex_lock(&b->lock);
 	struct entry *x = find(b, mac);
 	uint32_t number = x ? x->b.number : take_number(b);
-	pthread_mutex_unlock(&b->lock);
+	unlock(b);
 	return number;
 }
 
@@ -279,7 +299,7 @@ int bsdp_bindings_record(struct bsdp_bindings *b, const uint8_t mac[6], uint32_t
 	journal(b, &x->b, false);
 	if (ret)
 		*ret = x->b;
-	pthread_mutex_unlock(&b->lock);
+	unlock(b);
 	return 0;
 }
 
@@ -310,7 +330,7 @@ int bsdp_bindings_put(struct bsdp_bindings *b, const struct bsdp_binding *entry)
 	note_number(b, number);
 	b->generation++;
 	journal(b, &x->b, false);
-	pthread_mutex_unlock(&b->lock);
+	unlock(b);
 	return 0;
 }
 
@@ -498,14 +518,23 @@ bool bsdp_bindings_add_block(struct bsdp_bindings *b, uint32_t first, uint32_t c
 	return taken;
 }
 
-bool bsdp_bindings_wants_block(struct bsdp_bindings *b)
+void bsdp_bindings_wake_on_block(struct bsdp_bindings *b, int fd)
 {
 	if (!b)
-		return false;
+		return;
 	pthread_mutex_lock(&b->lock);
-	bool wants = b->blocks && b->spares < BSDP_BINDINGS_SPARE_BLOCKS;
+	b->wake_fd = fd;
 	pthread_mutex_unlock(&b->lock);
-	return wants;
+}
+
+unsigned bsdp_bindings_spares(struct bsdp_bindings *b)
+{
+	if (!b)
+		return 0;
+	pthread_mutex_lock(&b->lock);
+	unsigned n = b->spares;
+	pthread_mutex_unlock(&b->lock);
+	return n;
 }
 
 size_t bsdp_bindings_return_blocks(struct bsdp_bindings *b, struct bsdp_number_block *out,

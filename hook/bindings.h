@@ -91,7 +91,7 @@ int bsdp_bindings_apply(struct bsdp_bindings *b, const struct bsdp_change *chang
  * a burst of new Macs does not wait for the writer). When all run out, the
  * table falls back to its own counter and counts each such number as
  * uncoordinated (the writer renumbers it if another server holds it). */
-#define BSDP_BINDINGS_SPARE_BLOCKS 8
+#define BSDP_BINDINGS_SPARE_BLOCKS 64
 void bsdp_bindings_use_blocks(struct bsdp_bindings *b);
 /* Offers a block; false when the spares are full (offer it later). */
 bool bsdp_bindings_add_block(struct bsdp_bindings *b, uint32_t first, uint32_t count);
@@ -103,8 +103,12 @@ struct bsdp_number_block {
 };
 size_t bsdp_bindings_return_blocks(struct bsdp_bindings *b, struct bsdp_number_block *out,
 				   size_t max);
-/* True when blocks are in use and there is room for another spare. */
-bool bsdp_bindings_wants_block(struct bsdp_bindings *b);
+/* From now on a byte is written to fd (non-blocking, after the lock is
+ * let go) each time a spare block is taken into use or the numbers ran out:
+ * the database writer tops up at once instead of at its next round. */
+void bsdp_bindings_wake_on_block(struct bsdp_bindings *b, int fd);
+/* Spare blocks held now (not counting the one in use). */
+unsigned bsdp_bindings_spares(struct bsdp_bindings *b);
 /* Numbers handed out without a block so far. */
 uint64_t bsdp_bindings_uncoordinated(struct bsdp_bindings *b);
 

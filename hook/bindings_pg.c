@@ -43,6 +43,9 @@ struct bsdp_pg {
 	PGconn *conn;
 	char me[40];            /* changed_by of this process's rows */
 	bool ever_connected, outage_reported, write_all;
+	bool supplied;          /* blocks were handed to the table before */
+	unsigned target;        /* spare blocks to keep in the table */
+	uint64_t uncoordinated_seen;
 	uint64_t read_from_xid; /* the snapshot's xmin at the last read */
 	struct bsdp_change *pending;  /* drained, not yet written */
 	struct row *rows;             /* the same, as written */
@@ -83,6 +86,13 @@ static bool wait_for(struct bsdp_pg *pg, int fd, unsigned ms)
 	struct pollfd p[2] = { { .fd = pg->wake[0], .events = POLLIN },
 			       { .fd = fd, .events = POLLIN } };
 	int n = poll(p, fd >= 0 ? 2 : 1, (int)ms);
+	if (n > 0 && (p[0].revents & POLLIN)) {
+		/* A stop, or the table took a block of numbers: empty the pipe
+		 * (non-blocking); the caller looks at both. */
+		char bytes[64];
+		for (int i = 0; i < 16 && read(pg->wake[0], bytes, sizeof(bytes)) > 0; i++)
+			;
+	}
 	return n > 0 && fd >= 0 && (p[1].revents & (POLLIN | POLLERR | POLLHUP));
 }
 
@@ -330,29 +340,41 @@ static const char UPSERT[] =
 	" WHERE t.selected_at <= EXCLUDED.selected_at"
 	" RETURNING hw_address, machine_number";
 
-/* A block of numbers no server holds: one given back, else a new one. */
-static bool take_block(struct bsdp_pg *pg, uint32_t *first, uint32_t *count)
+/* Up to want blocks of numbers no server holds, into out: blocks given
+ * back first, then new ones from the sequence, one statement each. */
+static bool take_blocks(struct bsdp_pg *pg, unsigned want, struct bsdp_number_block *out,
+			unsigned *ret_n)
 {
+	char n_text[16];
+	snprintf(n_text, sizeof(n_text), "%u", want);
+	const char *values[] = { n_text };
 	PGresult *r;
-	if (!run(pg, &r, "DELETE FROM bsdp_machine_number_free WHERE first = (SELECT first"
-		 " FROM bsdp_machine_number_free ORDER BY first LIMIT 1 FOR UPDATE SKIP LOCKED)"
-		 " RETURNING first, count", 0, NULL, NULL))
+	unsigned n = 0;
+	if (!run(pg, &r, "DELETE FROM bsdp_machine_number_free WHERE first IN (SELECT first"
+		 " FROM bsdp_machine_number_free ORDER BY first LIMIT $1 FOR UPDATE SKIP LOCKED)"
+		 " RETURNING first, count", 1, values, NULL))
 		return false;
-	if (PQntuples(r) == 1) {
-		*first = (uint32_t)strtoul(PQgetvalue(r, 0, 0), NULL, 10);
-		*count = (uint32_t)strtoul(PQgetvalue(r, 0, 1), NULL, 10);
-		PQclear(r);
-		return *first && *count;
+	for (int i = 0; i < PQntuples(r) && n < want; i++) {
+		out[n].first = (uint32_t)strtoul(PQgetvalue(r, i, 0), NULL, 10);
+		out[n].count = (uint32_t)strtoul(PQgetvalue(r, i, 1), NULL, 10);
+		n += out[n].first && out[n].count;
 	}
 	PQclear(r);
-	if (!run(pg, &r, "SELECT nextval('bsdp_machine_number_block')", 0, NULL, NULL))
-		return false;
-	unsigned long long k = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
-	PQclear(r);
-	if (k == 0 || k > UINT32_MAX / BSDP_PG_BLOCK)
-		return false;
-	*first = (uint32_t)(k - 1) * BSDP_PG_BLOCK + 1;
-	*count = BSDP_PG_BLOCK;
+	if (n < want) {
+		snprintf(n_text, sizeof(n_text), "%u", want - n);
+		if (!run(pg, &r, "SELECT nextval('bsdp_machine_number_block')"
+			 " FROM generate_series(1, $1)", 1, values, NULL))
+			return false;
+		for (int i = 0; i < PQntuples(r) && n < want; i++) {
+			unsigned long long k = strtoull(PQgetvalue(r, i, 0), NULL, 10);
+			if (k == 0 || k > UINT32_MAX / BSDP_PG_BLOCK)
+				continue;
+			out[n++] = (struct bsdp_number_block){ (uint32_t)(k - 1) * BSDP_PG_BLOCK + 1,
+							       BSDP_PG_BLOCK };
+		}
+		PQclear(r);
+	}
+	*ret_n = n;
 	return true;
 }
 
@@ -372,23 +394,38 @@ static void return_blocks(struct bsdp_pg *pg)
 	}
 }
 
-/* Hands the table a block of numbers while it wants one. */
+/* Keeps the table supplied with blocks of machine numbers: a couple while
+ * it is quiet, twice as many each time it ran dry (or handed out a number
+ * without a block), up to its limit, so a burst of new Macs finds numbers
+ * in hand. With ret_number, one more number for the writer itself. */
 static bool supply_blocks(struct bsdp_pg *pg, uint32_t *ret_number)
 {
-	for (int i = 0; i < 4 && (ret_number || bsdp_bindings_wants_block(pg->b)); i++) {
-		uint32_t first, count;
-		if (!take_block(pg, &first, &count))
-			return false;
+	unsigned spares = bsdp_bindings_spares(pg->b);
+	uint64_t uncoordinated = bsdp_bindings_uncoordinated(pg->b);
+	if ((spares == 0 && pg->supplied) || uncoordinated != pg->uncoordinated_seen) {
+		pg->target = pg->target * 2 < BSDP_BINDINGS_SPARE_BLOCKS ? pg->target * 2 :
+			     BSDP_BINDINGS_SPARE_BLOCKS;
+		pg->uncoordinated_seen = uncoordinated;
+	}
+	unsigned want = (pg->target > spares ? pg->target - spares : 0) + (ret_number != NULL);
+	if (want == 0)
+		return true;
+	struct bsdp_number_block got[BSDP_BINDINGS_SPARE_BLOCKS + 1];
+	unsigned n;
+	if (!take_blocks(pg, want, got, &n))
+		return false;
+	for (unsigned i = 0; i < n; i++) {
 		if (ret_number) {
-			/* A number for the writer itself: the block's first. */
-			*ret_number = first++;
-			count--;
+			/* The writer's own number: the block's first. */
+			*ret_number = got[i].first++;
+			got[i].count--;
 			ret_number = NULL;
 		}
-		if (count)
-			bsdp_bindings_add_block(pg->b, first, count);
+		if (got[i].count)
+			bsdp_bindings_add_block(pg->b, got[i].first, got[i].count);
 	}
-	return true;
+	pg->supplied = true;
+	return ret_number == NULL;
 }
 
 /* The database kept another number for a MAC (another server wrote it
@@ -454,9 +491,15 @@ static bool write_rows(struct bsdp_pg *pg, struct row *rows, size_t n)
 	for (size_t at = 0; at < n; at += BATCH) {
 		size_t k = n - at < BATCH ? n - at : BATCH;
 		char sqlstate[6] = "";
+		/* A long write must not leave the table without numbers. */
+		if (!supply_blocks(pg, NULL))
+			return false;
 		if (!upsert(pg, rows + at, k, sqlstate) &&
 		    (strcmp(sqlstate, "23505") != 0 || !upsert_one_by_one(pg, rows + at, k)))
 			return false;
+		pthread_mutex_lock(&pg->lock);
+		pg->stats.written += k;
+		pthread_mutex_unlock(&pg->lock);
 	}
 	return n == 0 || run(pg, NULL, "NOTIFY " CHANNEL, 0, NULL, NULL);
 }
@@ -468,8 +511,10 @@ static bool write_pending(struct bsdp_pg *pg)
 		uint64_t overflowed = 0;
 		pg->pending_count = bsdp_bindings_drain(pg->b, pg->pending, pg->journal_capacity,
 							&lost, &overflowed);
+		/* Drained changes stay pending until they are written. */
 		pthread_mutex_lock(&pg->lock);
 		pg->stats.overflowed += overflowed;
+		pg->stats.pending = pg->pending_count;
 		pthread_mutex_unlock(&pg->lock);
 		pg->write_all |= lost;
 	}
@@ -480,7 +525,7 @@ static bool write_pending(struct bsdp_pg *pg)
 		return false;
 	pg->pending_count = 0;
 	pthread_mutex_lock(&pg->lock);
-	pg->stats.written += n;
+	pg->stats.pending = 0;
 	pthread_mutex_unlock(&pg->lock);
 	return true;
 }
@@ -502,12 +547,8 @@ static bool write_table(struct bsdp_pg *pg)
 		ok = write_rows(pg, pg->rows, k);
 	}
 	free(all);
-	if (ok) {
+	if (ok)
 		pg->write_all = false;
-		pthread_mutex_lock(&pg->lock);
-		pg->stats.written += n;
-		pthread_mutex_unlock(&pg->lock);
-	}
 	return ok;
 }
 
@@ -551,9 +592,6 @@ static void *store_main(void *arg)
 			lose(pg, PQerrorMessage(pg->conn));
 			continue;
 		}
-		pthread_mutex_lock(&pg->lock);
-		pg->stats.pending = pg->pending_count;
-		pthread_mutex_unlock(&pg->lock);
 		read_now = wait_for(pg, PQsocket(pg->conn), pg->config.poll_ms) && notified(pg);
 		if (PQstatus(pg->conn) != CONNECTION_OK)
 			lose(pg, PQerrorMessage(pg->conn));
@@ -588,6 +626,7 @@ struct bsdp_pg *bsdp_pg_start(const struct bsdp_pg_config *config, struct bsdp_b
 	pg->report = report;
 	pg->ctx = ctx;
 	pg->journal_capacity = journal_capacity;
+	pg->target = 2;
 	pg->wake[0] = pg->wake[1] = -1;
 	struct timespec t;
 	clock_gettime(CLOCK_REALTIME, &t);
@@ -601,6 +640,7 @@ struct bsdp_pg *bsdp_pg_start(const struct bsdp_pg_config *config, struct bsdp_b
 	if (bsdp_bindings_journal(b, journal_capacity) != 0)
 		goto failed_lock;
 	bsdp_bindings_use_blocks(b);
+	bsdp_bindings_wake_on_block(b, pg->wake[1]);
 	if (pthread_create(&pg->thread, NULL, store_main, pg) != 0)
 		goto failed_lock;
 	return pg;
@@ -628,6 +668,7 @@ void bsdp_pg_stop(struct bsdp_pg *pg, unsigned flush_ms)
 	ssize_t w = write(pg->wake[1], "", 1);
 	(void)w;
 	pthread_join(pg->thread, NULL);
+	bsdp_bindings_wake_on_block(pg->b, -1);
 	pthread_mutex_destroy(&pg->lock);
 	close(pg->wake[0]);
 	close(pg->wake[1]);

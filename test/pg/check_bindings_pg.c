@@ -155,7 +155,7 @@ START_TEST(test_selection_reaches_the_other_server)
 	/* The empty database got its tables from exactly one of them. */
 	ck_assert_int_eq(events_of(0, BSDP_PG_SCHEMA_CREATED) + events_of(1, BSDP_PG_SCHEMA_CREATED), 1);
 	ck_assert_int_eq(events_of(0, BSDP_PG_CONNECTED), 1);
-	ck_assert(WAIT_UNTIL(!bsdp_bindings_wants_block(a) && !bsdp_bindings_wants_block(b), 5000));
+	ck_assert(WAIT_UNTIL(bsdp_bindings_spares(a) && bsdp_bindings_spares(b), 5000));
 
 	select_image(a, 1, 0x01000001, 1000);
 	uint32_t number = number_of(a, 1);
@@ -218,7 +218,7 @@ START_TEST(test_machine_numbers_unique_across_servers)
 	for (int k = 0; k < 2; k++)
 		pg[k] = bsdp_pg_start(&cfg, t[k], 4096, report, (void *)(size_t)k);
 	ck_assert(WAIT_UNTIL(connected(pg[0]) && connected(pg[1]) &&
-			     !bsdp_bindings_wants_block(t[0]) && !bsdp_bindings_wants_block(t[1]),
+			     bsdp_bindings_spares(t[0]) && bsdp_bindings_spares(t[1]),
 			     10000));
 	struct selector s[4] = { { t[0], 0, OWN }, { t[1], OWN, OWN },
 				 { t[0], 2 * OWN, SHARED }, { t[1], 2 * OWN, SHARED } };
@@ -265,7 +265,7 @@ START_TEST(test_outage_queues_then_catches_up)
 	struct bsdp_pg *pg[2] = { bsdp_pg_start(&cfg, t[0], 4096, report, (void *)0),
 				  bsdp_pg_start(&cfg, t[1], 16, report, (void *)1) };
 	ck_assert(WAIT_UNTIL(connected(pg[0]) && connected(pg[1]) &&
-			     !bsdp_bindings_wants_block(t[0]) && !bsdp_bindings_wants_block(t[1]),
+			     bsdp_bindings_spares(t[0]) && bsdp_bindings_spares(t[1]),
 			     10000));
 	server("stop");
 	ck_assert(WAIT_UNTIL(events_of(0, BSDP_PG_LOST) == 1 && events_of(1, BSDP_PG_LOST) == 1,
@@ -308,7 +308,7 @@ START_TEST(test_uncoordinated_number_renumbered)
 	struct bsdp_pg_config cfg = config();
 	struct bsdp_bindings *a = bsdp_bindings_new(1024), *b = bsdp_bindings_new(1024);
 	struct bsdp_pg *pb = bsdp_pg_start(&cfg, b, 256, report, (void *)1);
-	ck_assert(WAIT_UNTIL(connected(pb) && !bsdp_bindings_wants_block(b), 10000));
+	ck_assert(WAIT_UNTIL(connected(pb) && bsdp_bindings_spares(b), 10000));
 	select_image(b, 1, 0x01000001, 4000);
 	ck_assert_uint_eq(number_of(b, 1), 1);
 	ck_assert(WAIT_UNTIL(pending(pb) == 0, 3000));
@@ -341,7 +341,7 @@ START_TEST(test_numbers_given_back_at_stop)
 	for (int round = 0; round < 3; round++) {
 		struct bsdp_bindings *b = bsdp_bindings_new(1024);
 		struct bsdp_pg *pg = bsdp_pg_start(&cfg, b, 256, report, (void *)0);
-		ck_assert(WAIT_UNTIL(connected(pg) && !bsdp_bindings_wants_block(b), 10000));
+		ck_assert(WAIT_UNTIL(connected(pg) && bsdp_bindings_spares(b), 10000));
 		select_image(b, round, 0x01000001, 5000 + round);
 		ck_assert_uint_eq(number_of(b, round), (uint32_t)round + 1);
 		bsdp_pg_stop(pg, 2000);
