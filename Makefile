@@ -364,10 +364,11 @@ tools-test: $(BSDPC) $(BSDP_LOAD) $(KEA_BSDP_CHECK)
 	$(PYTHON) test/deps_test.py
 
 # The hook is built if it can be; the script marks its rows n/a otherwise.
+# Under a throwaway PostgreSQL server for the bindings-database rows.
 bench-net: deps-test $(BSDP_LOAD) $(BENCH)
 	-@$(MAKE) --no-print-directory $(HOOK_SO)
 	BSDP_LOAD=$(abspath $(BSDP_LOAD)) BENCH_LIST=$(abspath $(BENCH)) \
-		HOOK_SO=$(abspath $(HOOK_SO)) bash test/bench/bench_net.sh
+		HOOK_SO=$(abspath $(HOOK_SO)) sh test/pg/with-postgres.sh bash test/bench/bench_net.sh
 
 # ---------------------------------------------------------------------------
 # Other Kea releases, each in a Debian chroot (tools/kea-chroot.sh; root,

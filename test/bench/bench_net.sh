@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MPL-2.0
 # bench_net.sh: kea-dhcp4 without and with libdhcp_bsdp.so, single and
-# multi-threaded, ISC dhcpd with seed 003's static class, and the C core,
-# loaded by the same generator (build/bsdp-load) on the same machine, printed
-# as one table. Root only: two network namespaces joined by a veth pair,
+# multi-threaded, ISC dhcpd with seed 003's static class, the C core, and the
+# hook's bindings stores (CSV state file, PostgreSQL), loaded by the same
+# generator (build/bsdp-load) on the same machine, printed as one table. Root only: two network namespaces joined by a veth pair,
 # addresses from 198.18.0.0/15 only.
 #
 #   server ns bsdpb-srv: 198.18.10.1/24 (kea-dhcp4 or dhcpd)
@@ -17,8 +17,18 @@
 # plus the generator's timeout, under `timeout`). Environment: BSDP_LOAD,
 # BENCH_LIST, HOOK_SO (paths), BENCH_DURATION (5), BENCH_WINDOW (64),
 # BENCH_CLIENTS (256), BENCH_KEEP=1 keeps the temp dir with the logs,
-# BENCH_ROWS (default "st static mt2 mt4 dhcpd core reload full") picks
+# BENCH_ROWS (default "st static mt2 mt4 dhcpd core reload full db") picks
 # groups; BENCH_MAX_BINDINGS (4096) is the table size of the "full" row.
+#
+# Row groups: st (single-threaded: plain INFORM without the hook, then the
+# hook's INFORM, LIST, SELECT, and the fast path's), default (this Kea's
+# default threading), static (seed 003's class in Kea, no hook), mt2, mt4
+# (2 and 4 threads), dhcpd, core (the C core alone), reload (bsdp-reload of
+# 1,000 sets under load), full (SELECT with the bindings table full), db
+# (single-threaded SELECTs from new MACs with the CSV state file, then with
+# bindings-database: needs PGHOST, PGPORT, PGDATABASE, PGUSER and psql, as
+# test/pg/with-postgres.sh sets them, which make bench-net does; without
+# them that row is n/a).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -199,6 +209,11 @@ stop_kea() {
 
 kea_command() {   # DIR JSON: one command over the control socket, bounded
 	timeout 60 ip netns exec "$SRV_NS" socat -t 60 - "UNIX-CONNECT:$1/kea4.sock" <<<"$2"
+}
+
+kea_stat() {   # DIR NAME: the statistic's value, or nothing
+	kea_command "$1" "{\"command\":\"statistic-get\",\"arguments\":{\"name\":\"$2\"}}" \
+		2>/dev/null | "$PY" "$UTIL" stat "$2" || true
 }
 
 # kea_rows TAG THREADS LABEL: plain INFORM without the hook (the baseline
@@ -421,7 +436,7 @@ print(json.dumps(r))' "$dir/load.json" "$name" $((t1 - t0)) "$answer" >>"$RESULT
 # first run of SELECTs from new MACs, then SELECTs from other new MACs
 # (bsdp-load --macs new, another prefix), each of which evicts a binding.
 full_row() {
-	local name="kea-dhcp4 + hook: SELECT, table full ($MAX_BINDINGS)" dir=$TMP/full fill stats
+	local name="kea-dhcp4 + hook: SELECT, table full ($MAX_BINDINGS)" dir=$TMP/full fill n
 	if [ ! -f "$HOOK_SO" ]; then
 		row_na "$name" "$HOOK_SO not built"
 		return 0
@@ -445,25 +460,100 @@ full_row() {
 		return 0
 	fi
 	if load "$name" 0 - select --macs new --mac-prefix 02; then
-		stats=$(kea_command "$dir" '{"command":"statistic-get","arguments":{"name":"bsdp.bindings-evicted"}}' \
-			2>/dev/null || true)
-		"$PY" - "$RESULTS" "$stats" "$fill" <<-'EOF'
-		import json, sys
-		path, answer, fill = sys.argv[1], sys.argv[2], int(sys.argv[3])
-		lines = open(path).read().splitlines()
-		r = json.loads(lines[-1])
-		try:
-		    a = json.loads(answer)
-		    n = a["arguments"]["bsdp.bindings-evicted"][0][0]
-		    r["note"] = "%d bindings evicted for %d ACK[SELECT] (%d SELECTs to fill)" % (
-		        n, r["replies"]["select"], fill)
-		except (ValueError, KeyError, IndexError, TypeError):
-		    r["note"] = "no bsdp.bindings-evicted statistic (%d SELECTs to fill)" % fill
-		lines[-1] = json.dumps(r)
-		open(path, "w").write("\n".join(lines) + "\n")
-		EOF
+		n=$(kea_stat "$dir" bsdp.bindings-evicted)
+		if [ -n "$n" ]; then
+			"$PY" "$UTIL" note "$RESULTS" \
+				"$n bindings evicted for {replies[select]} ACK[SELECT] ($fill SELECTs to fill)"
+		else
+			"$PY" "$UTIL" note "$RESULTS" "no bsdp.bindings-evicted statistic ($fill SELECTs to fill)"
+		fi
 	fi
 	stop_kea
+}
+
+# The bindings stores side by side, single-threaded as the st group (and
+# Kea 2.2's default): SELECTs from new MACs (bsdp-load --macs new), so that
+# every SELECT is a change the store writes, first with the CSV state file
+# (the pair's baseline), then with bindings-database on the PostgreSQL server
+# of PGHOST etc. (make bench-net runs this under test/pg/with-postgres.sh).
+DB_COMPARE=200
+db_rows() {
+	local csv="kea-dhcp4 + hook: SELECT new MACs, CSV state" dir
+	local pg="kea-dhcp4 + hook: SELECT new MACs, PostgreSQL"
+	if [ ! -f "$HOOK_SO" ]; then
+		row_na "$csv" "$HOOK_SO not built"
+		row_na "$pg" "$HOOK_SO not built"
+		return 0
+	fi
+	dir=$TMP/db-csv
+	mkdir -p "$dir"
+	"$PY" "$UTIL" kea-conf "$dir/kea-dhcp4.conf" "$SRV_IF" "$dir" --threads 0 \
+		--hook "$HOOK_SO" --sets "$TMP/sets" --state "$dir/bindings.csv"
+	if start_kea db-csv "$dir/kea-dhcp4.conf"; then
+		load "$csv" $DB_COMPARE $DB_COMPARE select --macs new --mac-prefix 03 || true
+		stop_kea
+	else
+		row_na "$csv" "hook not loaded: $KEA_WHY"
+	fi
+
+	if [ -z "${PGHOST:-}" ] || [ -z "${PGPORT:-}" ] || [ -z "${PGDATABASE:-}" ] ||
+		[ -z "${PGUSER:-}" ]; then
+		row_na "$pg" "no PGHOST/PGPORT/PGDATABASE/PGUSER: run under test/pg/with-postgres.sh, as make bench does"
+		return 0
+	fi
+	if ! command -v psql >/dev/null 2>&1; then
+		row_na "$pg" "no psql (apt-get install postgresql-client)"
+		return 0
+	fi
+	# A fresh schema: the hook creates its tables, and the row count below
+	# is this run's alone.
+	if ! psql_q "DROP TABLE IF EXISTS bsdp_bindings, bsdp_machine_number_free;
+		DROP SEQUENCE IF EXISTS bsdp_machine_number_block" >"$TMP/psql.err" 2>&1; then
+		row_na "$pg" "psql: $(tail -n 1 "$TMP/psql.err")"
+		return 0
+	fi
+	dir=$TMP/db-pg
+	mkdir -p "$dir"
+	"$PY" "$UTIL" kea-conf "$dir/kea-dhcp4.conf" "$SRV_IF" "$dir" --threads 0 \
+		--hook "$HOOK_SO" --sets "$TMP/sets" --database
+	if ! start_kea db-pg "$dir/kea-dhcp4.conf"; then
+		row_na "$pg" "hook not loaded: $KEA_WHY"
+		return 0
+	fi
+	if load "$pg" $DB_COMPARE - select --macs new --mac-prefix 04; then
+		db_note "$dir"
+	fi
+	stop_kea
+}
+
+psql_q() {   # SQL: runs it on the bench's database, values unaligned
+	timeout 60 psql -X -q -At -v ON_ERROR_STOP=1 -c "$1"
+}
+
+# db_note DIR: what the store did, as the last row's note: its statistics
+# right after the load (published each second, so up to 1 s old), how long
+# until the database held a row for every acknowledged SELECT (each one from
+# a new MAC), and the Macs whose machine number the writer had to change.
+db_note() {
+	local dir=$1 w0 p0 acks rows=0 i t0 ms caught renumbered
+	w0=$(kea_stat "$dir" bsdp.bindings-db-written)
+	p0=$(kea_stat "$dir" bsdp.bindings-db-pending)
+	acks=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["replies"]["select"])' \
+		"$TMP/load.json")
+	t0=$(date +%s%N)
+	for i in $(seq 1 600); do
+		rows=$(psql_q "SELECT count(*) FROM bsdp_bindings" 2>/dev/null || echo 0)
+		[ "$rows" -ge "$acks" ] && break
+		sleep 0.2
+	done
+	ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+	if [ "$rows" -ge "$acks" ]; then
+		caught="all in the database $((ms / 1000)).$((ms % 1000 / 100)) s after"
+	else
+		caught="only $rows in the database $((ms / 1000)) s after"
+	fi
+	renumbered=$(grep -c BSDP_DB_RENUMBERED "$dir/kea.log" || true)
+	"$PY" "$UTIL" note "$RESULTS" "store: ${w0:-?} written, ${p0:-?} pending at the end (as of <= 1 s before); $caught; $(kea_stat "$dir" bsdp.bindings-db-written) written in all, $(kea_stat "$dir" bsdp.bindings-db-overflowed) overflowed, $renumbered renumbered (BSDP_DB_RENUMBERED)"
 }
 
 main() {
@@ -474,7 +564,7 @@ main() {
 	"$PY" "$UTIL" sets "$TMP/sets" "$N_SETS"
 
 	local row
-	for row in ${BENCH_ROWS:-st static mt2 mt4 dhcpd core reload full}; do
+	for row in ${BENCH_ROWS:-st static mt2 mt4 dhcpd core reload full db}; do
 		case $row in
 		st) kea_rows st 0 "" ;;
 		default) default_rows ;;
@@ -485,6 +575,7 @@ main() {
 		core) core_rows ;;
 		reload) reload_row ;;
 		full) full_row ;;
+		db) db_rows ;;
 		*) echo "bench_net: unknown row group '$row'" >&2; return 2 ;;
 		esac
 	done

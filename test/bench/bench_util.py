@@ -5,12 +5,19 @@ kea-dhcp4 and ISC dhcpd, and the result table. Standard library only.
   bench_util.py sets DIR COUNT [FIRST]      COUNT sets, Index FIRST.. (default 1)
   bench_util.py kea-conf OUT IFACE DIR [--hook SO --sets D --state F] [--threads N]
                                        [--static-list IMAGES] [--fast-path 1]
-                                       [--max-bindings N]
+                                       [--max-bindings N] [--database]
+                                       (--database: the hook's bindings in the
+                                       PostgreSQL server of PGHOST, PGPORT,
+                                       PGDATABASE, PGUSER; no state file)
   bench_util.py kea-exec DIR HOOK ARGV...     exec ARGV as the tests run kea-dhcp4
                                        (from 2.6.3: HOOK seen in Kea's hooks
                                        directory, Kea's files in DIR)
   bench_util.py dhcpd-conf OUT SERVER_IP COUNT
   bench_util.py core-rows BENCH_OUTPUT      bench_list's lines as result rows
+  bench_util.py stat NAME                   NAME's value from a statistic-get
+                                            answer on stdin (nothing if absent)
+  bench_util.py note RESULTS FORMAT         the last row's note: FORMAT with the
+                                            row's fields ({replies[select]})
   bench_util.py table RESULTS               the table from one JSON object a line
 """
 import json
@@ -73,7 +80,8 @@ def make_sets(out, count, first=1):
 # ---- kea-dhcp4 -------------------------------------------------------------
 
 def kea_conf(out, iface, workdir, hook=None, sets=None, state=None, threads=0,
-             server_ip="198.18.10.1", static_list=0, fast_path=0, max_bindings=0):
+             server_ip="198.18.10.1", static_list=0, fast_path=0, max_bindings=0,
+             database=False):
     """threads: 0 single-threaded, N threads, -1 the Kea version's default
     (no multi-threading map: on from 2.4 with one thread per CPU)."""
     d = {
@@ -109,10 +117,23 @@ def kea_conf(out, iface, workdir, hook=None, sets=None, state=None, threads=0,
             d["hooks-libraries"][-1]["parameters"]["fast-path"] = True
         if max_bindings:
             d["hooks-libraries"][-1]["parameters"]["max-bindings"] = max_bindings
+        if database:
+            params = d["hooks-libraries"][-1]["parameters"]
+            del params["state-file"]    # the hook refuses both
+            params["bindings-database"] = bindings_database()
     if static_list:
         d["client-classes"] = [static_list_class(static_list)]
     with open(out, "w") as f:
         json.dump({"Dhcp4": d}, f, indent=2)
+
+
+def bindings_database():
+    """The hook's bindings-database map for the server test/pg/with-postgres.sh
+    runs (its environment), the timeouts at the hook's defaults."""
+    return {"type": "postgresql", "name": os.environ["PGDATABASE"],
+            "host": os.environ["PGHOST"], "port": int(os.environ["PGPORT"]),
+            "user": os.environ["PGUSER"], "connect-timeout": 5,
+            "reconnect-wait-time": 1000}
 
 
 def static_list_class(count):
@@ -227,6 +248,25 @@ def core_rows(path):
     return rows
 
 
+def stat_value(answer, name):
+    try:
+        a = json.loads(answer)
+        a = a[0] if isinstance(a, list) else a
+        return a["arguments"][name][0][0]
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+
+
+def set_note(path, fmt):
+    with open(path) as f:
+        lines = f.read().splitlines()
+    r = json.loads(lines[-1])
+    r["note"] = fmt.format(**r)
+    lines[-1] = json.dumps(r)
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+
+
 def fmt_rate(v):
     return "%.0f" % v if v is not None else "-"
 
@@ -277,7 +317,8 @@ def table(path):
             note.rstrip("; ")))
     print()
     print("x base: replies/s over kea-dhcp4 without the hook answering plain DHCPINFORM "
-          "with the same thread count (dhcpd: over single-threaded Kea).")
+          "with the same thread count (dhcpd: over single-threaded Kea; the bindings "
+          "store rows: over the CSV state file's row).")
 
 
 def main(argv):
@@ -291,6 +332,9 @@ def main(argv):
         kw = {}
         rest = args[3:]
         while rest:
+            if rest[0] == "--database":
+                kw["database"], rest = True, rest[1:]
+                continue
             key, val, rest = rest[0], rest[1], rest[2:]
             kw[{"--hook": "hook", "--sets": "sets", "--state": "state",
                 "--threads": "threads", "--static-list": "static_list",
@@ -307,6 +351,12 @@ def main(argv):
     elif cmd == "core-rows":
         for r in core_rows(args[0]):
             print(json.dumps(r))
+    elif cmd == "stat":
+        v = stat_value(sys.stdin.read(), args[0])
+        if v is not None:
+            print(v)
+    elif cmd == "note":
+        set_note(args[0], args[1])
     elif cmd == "table":
         table(args[0])
     else:
