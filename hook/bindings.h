@@ -91,7 +91,7 @@ int bsdp_bindings_apply(struct bsdp_bindings *b, const struct bsdp_change *chang
  * a burst of new Macs does not wait for the writer). When all run out, the
  * table falls back to its own counter and counts each such number as
  * uncoordinated (the writer renumbers it if another server holds it). */
-#define BSDP_BINDINGS_SPARE_BLOCKS 64
+#define BSDP_BINDINGS_SPARE_BLOCKS 256
 void bsdp_bindings_use_blocks(struct bsdp_bindings *b);
 /* Offers a block; false when the spares are full (offer it later). */
 bool bsdp_bindings_add_block(struct bsdp_bindings *b, uint32_t first, uint32_t count);

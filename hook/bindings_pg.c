@@ -45,6 +45,7 @@ struct bsdp_pg {
 	bool ever_connected, outage_reported, write_all;
 	bool supplied;          /* blocks were handed to the table before */
 	unsigned target;        /* spare blocks to keep in the table */
+	unsigned spares_after;  /* spare blocks it held after the last top-up */
 	uint64_t uncoordinated_seen;
 	uint64_t read_from_xid; /* the snapshot's xmin at the last read */
 	struct bsdp_change *pending;  /* drained, not yet written */
@@ -204,8 +205,8 @@ static int parse_mac(const char *text, uint8_t mac[6])
 	return 0;
 }
 
-/* Applies one page of rows (the query's columns below) written by other
- * servers; returns the rows read, and the page's last key in last_xid and
+/* Applies one page of rows (the query's columns below; the query leaves
+ * out this process's own rows); returns the rows read, and the page's last key in last_xid and
  * last_mac. */
 static int apply_page(struct bsdp_pg *pg, PGresult *r, char *last_xid, char *last_mac)
 {
@@ -213,8 +214,7 @@ static int apply_page(struct bsdp_pg *pg, PGresult *r, char *last_xid, char *las
 	uint64_t applied = 0;
 	for (int i = 0; i < rows; i++) {
 		struct bsdp_change c = { .removed = PQgetvalue(r, i, 4)[0] == 't' };
-		if (strcmp(PQgetvalue(r, i, 5), pg->me) == 0 ||
-		    parse_mac(PQgetvalue(r, i, 0), c.b.mac) != 0)
+		if (parse_mac(PQgetvalue(r, i, 0), c.b.mac) != 0)
 			continue;
 		c.b.image_id = (uint32_t)strtoul(PQgetvalue(r, i, 1), NULL, 10);
 		c.b.time = strtoll(PQgetvalue(r, i, 2), NULL, 10);
@@ -232,7 +232,7 @@ static int apply_page(struct bsdp_pg *pg, PGresult *r, char *last_xid, char *las
 }
 
 #define ROW_COLUMNS "SELECT hw_address, image_id, selected_at, machine_number, deleted," \
-	" changed_by, written_by_xid::text FROM bsdp_bindings"
+	" changed_by, written_by_xid::text FROM bsdp_bindings WHERE changed_by <> $1 AND "
 
 /* Reads the rows of every transaction that may not have committed at the
  * last read (and everything newer), and applies those of other servers.
@@ -248,17 +248,17 @@ static bool read_others(struct bsdp_pg *pg)
 	PQclear(r);
 	char from[24], last_xid[24] = "", last_mac[18] = "";
 	snprintf(from, sizeof(from), "%" PRIu64, pg->read_from_xid);
-	const char *first[] = { from };
-	if (!run(pg, &r, ROW_COLUMNS " WHERE written_by_xid >= $1::xid8"
-		 " ORDER BY written_by_xid, hw_address LIMIT 1024", 1, first, NULL))
+	const char *first[] = { pg->me, from };
+	if (!run(pg, &r, ROW_COLUMNS "written_by_xid >= $2::xid8"
+		 " ORDER BY written_by_xid, hw_address LIMIT 1024", 2, first, NULL))
 		return false;
 	int rows = apply_page(pg, r, last_xid, last_mac);
 	PQclear(r);
 	/* Further pages by key (a transaction may have written many rows). */
 	for (int page = 0; rows == 1024 && page < 100000 && !stopping(pg); page++) {
-		const char *next[] = { last_xid, last_mac };
-		if (!run(pg, &r, ROW_COLUMNS " WHERE (written_by_xid, hw_address) > ($1::xid8, $2)"
-			 " ORDER BY written_by_xid, hw_address LIMIT 1024", 2, next, NULL))
+		const char *next[] = { pg->me, last_xid, last_mac };
+		if (!run(pg, &r, ROW_COLUMNS "(written_by_xid, hw_address) > ($2::xid8, $3)"
+			 " ORDER BY written_by_xid, hw_address LIMIT 1024", 3, next, NULL))
 			return false;
 		rows = apply_page(pg, r, last_xid, last_mac);
 		PQclear(r);
@@ -394,19 +394,22 @@ static void return_blocks(struct bsdp_pg *pg)
 	}
 }
 
-/* Keeps the table supplied with blocks of machine numbers: a couple while
- * it is quiet, twice as many each time it ran dry (or handed out a number
- * without a block), up to its limit, so a burst of new Macs finds numbers
- * in hand. With ret_number, one more number for the writer itself. */
+/* Keeps the table supplied with blocks of machine numbers: eight while
+ * it is quiet, more as it uses them (twice what went between two top-ups,
+ * four times as many after it ran dry or handed out a number without a
+ * block), up to its limit, so a burst of new Macs finds numbers in hand. With ret_number, one more number for the writer itself. */
 static bool supply_blocks(struct bsdp_pg *pg, uint32_t *ret_number)
 {
 	unsigned spares = bsdp_bindings_spares(pg->b);
 	uint64_t uncoordinated = bsdp_bindings_uncoordinated(pg->b);
-	if ((spares == 0 && pg->supplied) || uncoordinated != pg->uncoordinated_seen) {
-		pg->target = pg->target * 2 < BSDP_BINDINGS_SPARE_BLOCKS ? pg->target * 2 :
-			     BSDP_BINDINGS_SPARE_BLOCKS;
-		pg->uncoordinated_seen = uncoordinated;
-	}
+	/* At least twice what went since the last top-up, so the next one
+	 * comes before they run out. */
+	unsigned used = pg->spares_after > spares ? pg->spares_after - spares : 0;
+	unsigned target = pg->target > 2 * used + 2 ? pg->target : 2 * used + 2;
+	if ((spares == 0 && pg->supplied) || uncoordinated != pg->uncoordinated_seen)
+		target = pg->target * 4 > target ? pg->target * 4 : target;
+	pg->target = target < BSDP_BINDINGS_SPARE_BLOCKS ? target : BSDP_BINDINGS_SPARE_BLOCKS;
+	pg->uncoordinated_seen = uncoordinated;
 	unsigned want = (pg->target > spares ? pg->target - spares : 0) + (ret_number != NULL);
 	if (want == 0)
 		return true;
@@ -425,6 +428,7 @@ static bool supply_blocks(struct bsdp_pg *pg, uint32_t *ret_number)
 			bsdp_bindings_add_block(pg->b, got[i].first, got[i].count);
 	}
 	pg->supplied = true;
+	pg->spares_after = bsdp_bindings_spares(pg->b);
 	return ret_number == NULL;
 }
 
@@ -552,21 +556,24 @@ static bool write_table(struct bsdp_pg *pg)
 	return ok;
 }
 
+/* True when another server announced writes (our own NOTIFYs come back
+ * to us too: those need no read). */
 static bool notified(struct bsdp_pg *pg)
 {
 	bool any = false;
 	if (!PQconsumeInput(pg->conn))
 		return false;
+	int self = PQbackendPID(pg->conn);
 	for (PGnotify *n; (n = PQnotifies(pg->conn)) != NULL; PQfreemem(n))
-		any = true;
+		any |= n->be_pid != self;
 	return any;
 }
 
 static void *store_main(void *arg)
 {
 	struct bsdp_pg *pg = arg;
-	uint64_t last_read = 0;
-	bool read_now = true;
+	uint64_t last_read = pg->conn ? now_ms() : 0;
+	bool read_now = !pg->conn;
 	while (!stopping(pg)) {
 		if (!pg->conn) {
 			if (!connect_db(pg)) {
@@ -626,7 +633,7 @@ struct bsdp_pg *bsdp_pg_start(const struct bsdp_pg_config *config, struct bsdp_b
 	pg->report = report;
 	pg->ctx = ctx;
 	pg->journal_capacity = journal_capacity;
-	pg->target = 2;
+	pg->target = 8;
 	pg->wake[0] = pg->wake[1] = -1;
 	struct timespec t;
 	clock_gettime(CLOCK_REALTIME, &t);
@@ -641,9 +648,18 @@ struct bsdp_pg *bsdp_pg_start(const struct bsdp_pg_config *config, struct bsdp_b
 		goto failed_lock;
 	bsdp_bindings_use_blocks(b);
 	bsdp_bindings_wake_on_block(b, pg->wake[1]);
+	/* The first connection here, before any packet: numbers in hand and
+	 * every Mac the database knows loaded. An unreachable database costs
+	 * at most its connect timeout, and the thread keeps trying. */
+	if (connect_db(pg) && !(supply_blocks(pg, NULL) && read_others(pg)))
+		lose(pg, PQerrorMessage(pg->conn));
 	if (pthread_create(&pg->thread, NULL, store_main, pg) != 0)
-		goto failed_lock;
+		goto failed_conn;
 	return pg;
+failed_conn:
+	if (pg->conn)
+		PQfinish(pg->conn);
+	bsdp_bindings_wake_on_block(b, -1);
 failed_lock:
 	pthread_mutex_destroy(&pg->lock);
 failed:

@@ -220,7 +220,7 @@ class DatabaseSuite(T.BindingSuite):
                "%d of %d answered, %d bad %s" % (r["answered"], sent, r["bad"], r["bad_reasons"]))
         want = {"06:%02x:%s" % (prefix, ":".join("%02x" % b for b in k.to_bytes(4, "big")))
                 for k in range(1, sent, 2)}
-        expect(B.wait_until(lambda: len(db_rows()) >= len(want), 20.0),
+        expect(B.wait_until(lambda: len(db_rows()) >= len(want), 60.0),
                "%d of %d selections in the database" % (len(db_rows()), len(want)))
         rows = db_rows()
         expect(set(rows) == want and all(v[0] == ID_1001 for v in rows.values()),
