@@ -135,7 +135,9 @@ struct slot {
 
 struct stats {
 	uint64_t sent, answered, answered_in_run, lost, late, foreign, send_errors, skipped;
-	uint64_t duplicate;            /* a second reply to an answered request */
+	/* A second reply to an answered request; one that comes after the
+	 * slot's next request was answered too counts as late. */
+	uint64_t duplicate;
 	uint64_t partial;              /* requests the socket took for some servers only */
 	uint64_t by_server[MAX_SERVERS + 1];   /* replies matched to a request, by source;
 						* the last: from another address */
@@ -1080,6 +1082,7 @@ static void usage(FILE *f)
 		"                           goes to every one, as from a relay with several helper\n"
 		"                           addresses (e.g. an HA pair); replies are counted by\n"
 		"                           source, and a second one to a request as a duplicate\n"
+		"                           (late if its slot was answered again meanwhile)\n"
 		"  -m, --mode MODE          list: INFORM[LIST] (default); select: INFORM[SELECT];\n"
 		"                           mix: both (see --select-share); inform: plain DHCPINFORM\n"
 		"                           without options 43/60 (the baseline)\n"
