@@ -63,6 +63,7 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 #define MAX_RATE 10000000UL
 #define MAX_DURATION_MS 3600000L
 #define MAX_TIMEOUT_MS 60000L
+#define MAX_SERVERS 4              /* --server given up to this many times */
 #define BATCH 64                   /* datagrams per sendmmsg/recvmmsg */
 #define RECV_ROUNDS 8              /* recvmmsg calls per socket per wake-up */
 #define TPL_SIZE 640               /* one prebuilt request; LIST is ~300 bytes */
@@ -89,8 +90,10 @@ static const char *const kind_names[K_KINDS] = { "list", "select", "failed", "pl
 						 "malformed", "other" };
 
 struct options {
-	struct in_addr server;
-	bool has_server;
+	/* Each request goes to every server, as from a relay with several
+	 * helper addresses (e.g. an HA pair). */
+	struct in_addr servers[MAX_SERVERS];
+	unsigned n_servers;
 	struct in_addr giaddr;        /* 0 = the route's source address */
 	uint32_t ciaddr_first;        /* host order; 0 = giaddr for every client */
 	bool no_ciaddr;
@@ -121,6 +124,7 @@ struct options {
  * timeouts cost O(1) each. */
 struct slot {
 	uint32_t xid;
+	uint32_t done_xid;            /* the last answered use: its copies are duplicates */
 	int64_t sent_ns;
 	uint32_t prev, next;
 	uint16_t gen;
@@ -131,6 +135,12 @@ struct slot {
 
 struct stats {
 	uint64_t sent, answered, answered_in_run, lost, late, foreign, send_errors, skipped;
+	/* A second reply to an answered request; one that comes after the
+	 * slot's next request was answered too counts as late. */
+	uint64_t duplicate;
+	uint64_t partial;              /* requests the socket took for some servers only */
+	uint64_t by_server[MAX_SERVERS + 1];   /* replies matched to a request, by source;
+						* the last: from another address */
 	uint64_t unexpected;           /* bad: not the kind asked for */
 	uint64_t bad_chaddr;           /* bad: our xid with another MAC */
 	uint64_t bad_content;          /* bad: the right kind with the wrong content */
@@ -143,7 +153,7 @@ struct stats {
 struct gen {
 	const struct options *o;
 	int fd67, fd68;
-	struct sockaddr_in dest;
+	struct sockaddr_in dest[MAX_SERVERS];
 	uint32_t giaddr;               /* host order */
 	uint32_t salt;
 	/* templates[(client * REQ_TYPES + req) * TPL_SIZE], xid patched at send */
@@ -462,21 +472,44 @@ static enum kind classify(struct gen *g, const uint8_t *msg, size_t len, struct 
 	}
 }
 
+/* The index of the server at addr (network order), or n_servers. */
+static unsigned server_index(const struct options *o, uint32_t addr)
+{
+	unsigned j = 0;
+
+	while (j < o->n_servers && o->servers[j].s_addr != addr)
+		j++;
+	return j;
+}
+
+/* Option 54 of a reply: with one server, the server id once known; with
+ * several, any of them (each answers as the address it was asked at), so
+ * whichever server answers the probe or a request passes. */
+static bool server_id_ok(const struct options *o, const uint8_t *msg, size_t len)
+{
+	uint8_t sid[4];
+
+	if (o->n_servers < 2 && !o->has_server_id)
+		return true;
+	if (bsdp_codec_dhcp_option(msg + DHCP_MSG_OPTIONS_AT, len - DHCP_MSG_OPTIONS_AT,
+				   DHCP_OPT_SERVER_ID, sid, sizeof(sid), NULL) != 4)
+		return false;
+	if (o->n_servers < 2)
+		return get_u32(sid) == o->server_id;
+	return server_index(o, htonl(get_u32(sid))) < o->n_servers;
+}
+
 /* What a BSDP reply of the expected kind must carry for this request: the
- * server identifier we talk to (option 54, once known), and for ACK[SELECT]
- * the image asked for and a boot file. */
+ * server identifier (server_id_ok), and for ACK[SELECT] the image asked
+ * for and a boot file. */
 static bool content_ok(const struct gen *g, const uint8_t *msg, size_t len,
 		       const struct bsdp_reply *b, uint8_t req)
 {
 	const struct options *o = g->o;
-	uint8_t sid[4];
 
 	if (req == REQ_INFORM)
 		return true;
-	if (o->has_server_id &&
-	    (bsdp_codec_dhcp_option(msg + DHCP_MSG_OPTIONS_AT, len - DHCP_MSG_OPTIONS_AT,
-				    DHCP_OPT_SERVER_ID, sid, sizeof(sid), NULL) != 4 ||
-	     get_u32(sid) != o->server_id))
+	if (!server_id_ok(o, msg, len))
 		return false;
 	if (req == REQ_SELECT)
 		return (b->present & BSDP_HAS(BSDP_OPT_SELECTED_BOOT_IMAGE)) &&
@@ -493,7 +526,9 @@ static bool kind_expected(uint8_t req, enum kind k)
 	}
 }
 
-static void on_reply(struct gen *g, const uint8_t *msg, size_t len, int64_t t, int64_t end_send)
+/* from: the reply's source address (network order). */
+static void on_reply(struct gen *g, const uint8_t *msg, size_t len, uint32_t from, int64_t t,
+		     int64_t end_send)
 {
 	struct bsdp_reply b;
 	uint32_t xid, i;
@@ -513,9 +548,18 @@ static void on_reply(struct gen *g, const uint8_t *msg, size_t len, int64_t t, i
 	}
 	s = &g->slots[i];
 	if (!s->busy || s->xid != xid) {
-		g->st.late++;        /* timed out already, or a duplicate */
+		/* Another server's reply to a request answered already (while the
+		 * slot has not been answered again), else one past its timeout. */
+		if (s->done_xid == xid && xid != 0) {
+			g->st.duplicate++;
+			g->st.by_server[server_index(g->o, from)]++;
+		} else {
+			g->st.late++;
+		}
 		return;
 	}
+	g->st.by_server[server_index(g->o, from)]++;
+	s->done_xid = xid;
 	us = t > s->sent_ns ? (uint64_t)(t - s->sent_ns) / 1000u : 0;
 	g->st.hist[hist_index(us)]++;
 	if (us > g->st.max_us)
@@ -542,6 +586,7 @@ static void drain(struct gen *g, int fd, int64_t end_send)
 {
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
+	struct sockaddr_in from[BATCH];
 
 	for (int round = 0; round < RECV_ROUNDS; round++) {
 		int n;
@@ -549,7 +594,9 @@ static void drain(struct gen *g, int fd, int64_t end_send)
 
 		for (int k = 0; k < BATCH; k++) {
 			iov[k] = (struct iovec){ .iov_base = g->rbuf[k], .iov_len = RECV_SIZE };
-			msgs[k] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &iov[k], .msg_iovlen = 1 } };
+			msgs[k] = (struct mmsghdr){ .msg_hdr = { .msg_name = &from[k],
+								 .msg_namelen = sizeof(from[k]),
+								 .msg_iov = &iov[k], .msg_iovlen = 1 } };
 		}
 		n = recvmmsg(fd, msgs, BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
@@ -558,7 +605,7 @@ static void drain(struct gen *g, int fd, int64_t end_send)
 		t = now_ns();
 		for (int k = 0; k < n; k++) {
 			size_t len = msgs[k].msg_len < RECV_SIZE ? msgs[k].msg_len : RECV_SIZE;
-			on_reply(g, g->rbuf[k], len, t, end_send);
+			on_reply(g, g->rbuf[k], len, from[k].sin_addr.s_addr, t, end_send);
 		}
 		if (n < BATCH)
 			return;
@@ -606,16 +653,20 @@ static void unwind(struct gen *g, const uint32_t *idx, unsigned n)
 	}
 }
 
-/* Sends up to n new requests; returns how many went out. */
+/* Sends up to n new requests, each to every server (one datagram each);
+ * returns how many went out. A request counts as sent once its first
+ * datagram went (a reply may come); one the socket took for some servers
+ * only is counted in partial. */
 static unsigned send_batch(struct gen *g, unsigned n, int64_t t)
 {
 	struct mmsghdr msgs[BATCH];
 	struct iovec iov[BATCH];
 	uint32_t idx[BATCH];
+	const unsigned ns = g->o->n_servers;
 	int sent;
 
-	if (n > BATCH)
-		n = BATCH;
+	if (n > BATCH / ns)
+		n = BATCH / ns;
 	if (n > g->n_free)
 		n = g->n_free;
 	if (g->o->max_requests && n > g->o->max_requests - g->st.sent)
@@ -643,19 +694,24 @@ static unsigned send_batch(struct gen *g, unsigned n, int64_t t)
 		g->sbuf[k][7] = (uint8_t)s->xid;
 		memcpy(g->sbuf[k] + CHADDR_AT, s->mac, 6);
 		iov[k] = (struct iovec){ .iov_base = g->sbuf[k], .iov_len = len };
-		msgs[k] = (struct mmsghdr){ .msg_hdr = { .msg_name = &g->dest,
-							 .msg_namelen = sizeof(g->dest),
-							 .msg_iov = &iov[k], .msg_iovlen = 1 } };
+		/* The same bytes to each server. */
+		for (unsigned j = 0; j < ns; j++)
+			msgs[k * ns + j] = (struct mmsghdr){ .msg_hdr = {
+				.msg_name = &g->dest[j], .msg_namelen = sizeof(g->dest[j]),
+				.msg_iov = &iov[k], .msg_iovlen = 1 } };
 		idx[k] = i;
 	}
 	if (n == 0)
 		return 0;
-	sent = sendmmsg(g->fd67, msgs, n, 0);
+	sent = sendmmsg(g->fd67, msgs, n * ns, 0);
 	if (sent < 0) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS)
 			g->st.send_errors++;
 		sent = 0;
 	}
+	if (sent % ns)
+		g->st.partial++;
+	sent = (int)((unsigned)sent + ns - 1) / (int)ns;   /* datagrams to requests */
 	for (unsigned k = 0; k < (unsigned)sent; k++) {
 		g->slots[idx[k]].busy = 1;
 		g->slots[idx[k]].sent_ns = t;
@@ -788,12 +844,16 @@ static int discover(struct gen *g, struct options *o)
 		pkt[5] = (uint8_t)(xid >> 16);
 		pkt[6] = (uint8_t)(xid >> 8);
 		pkt[7] = (uint8_t)xid;
-		if (sendto(g->fd67, pkt, (size_t)len, 0, (struct sockaddr *)&g->dest,
-			   sizeof(g->dest)) < 0) {
-			fprintf(stderr, "bsdp-load: send to %s: %s\n", inet_ntoa(g->dest.sin_addr),
-				strerror(errno));
+		/* Every server is asked; the first ACK[LIST] teaches. */
+		for (unsigned j = 0; j < o->n_servers && len > 0; j++)
+			if (sendto(g->fd67, pkt, (size_t)len, 0, (struct sockaddr *)&g->dest[j],
+				   sizeof(g->dest[j])) < 0) {
+				fprintf(stderr, "bsdp-load: send to %s: %s\n",
+					inet_ntoa(g->dest[j].sin_addr), strerror(errno));
+				len = -1;
+			}
+		if (len < 0)
 			break;
-		}
 		/* Bounded: each pass either waits until the deadline or reads one
 		 * datagram, and at most 1024 datagrams are examined. */
 		for (int k = 0; k < 1024 && rc < 0; k++) {
@@ -812,7 +872,8 @@ static int discover(struct gen *g, struct options *o)
 			if (got < DHCP_MSG_OPTIONS_AT || get_u32(g->rbuf[0] + 4) != xid ||
 			    dhcp_msg_parse(g->rbuf[0], (size_t)got, m) < 0 || dhcp_msg_bsdp_problem(m) ||
 			    bsdp_codec_parse_reply(m->opt43, m->opt43_len, &b) < 0 ||
-			    b.msg_type != BSDP_MSGTYPE_LIST)
+			    b.msg_type != BSDP_MSGTYPE_LIST ||
+			    (o->n_servers > 1 && !server_id_ok(o, g->rbuf[0], (size_t)got)))
 				continue;
 			if (!o->has_server_id) {
 				o->server_id = m->server_id;
@@ -850,8 +911,9 @@ static int discover(struct gen *g, struct options *o)
 	}
 	free(m);
 	if (rc == -1)
-		fprintf(stderr, "bsdp-load: no ACK[LIST] from %s to learn the server id and image; "
-			"give --server-id and --image\n", inet_ntoa(g->dest.sin_addr));
+		fprintf(stderr, "bsdp-load: no ACK[LIST] from %s%s to learn the server id and image; "
+			"give --server-id and --image\n", inet_ntoa(g->dest[0].sin_addr),
+			o->n_servers > 1 ? " or the other servers" : "");
 	else if (rc == 0 && !o->json)
 		fprintf(stderr, "bsdp-load: SELECT uses server id %s, image 0x%08x\n",
 			cli_ip_str(o->server_id, a, sizeof(a)), o->image);
@@ -881,6 +943,26 @@ static const char *macs_name(const struct options *o, char *buf, size_t size)
 	return buf;
 }
 
+/* The servers as "A, B" (text) or "\"A\",\"B\"" (JSON). */
+static void print_servers(const struct options *o, bool json)
+{
+	for (unsigned j = 0; j < o->n_servers; j++)
+		printf(json ? "%s\"%s\"" : "%s%s", j ? (json ? "," : ", ") : "",
+		       inet_ntoa(o->servers[j]));
+}
+
+/* Replies by source, duplicates and partial sends: JSON members, or a line. */
+static void print_by_server(const struct options *o, const struct stats *st, bool json)
+{
+	printf(json ? ",\"by_server\":{" : "  by server ");
+	for (unsigned j = 0; j < o->n_servers; j++)
+		printf(json ? "%s\"%s\":%" PRIu64 : "%s %s %" PRIu64, j && json ? "," : "",
+		       inet_ntoa(o->servers[j]), st->by_server[j]);
+	printf(json ? ",\"other\":%" PRIu64 "},\"duplicate\":%" PRIu64 ",\"partial\":%" PRIu64 :
+	       "  other %" PRIu64 "  duplicates %" PRIu64 "  partial sends %" PRIu64 "\n",
+	       st->by_server[o->n_servers], st->duplicate, st->partial);
+}
+
 static void report(const struct gen *g, double secs)
 {
 	const struct options *o = g->o;
@@ -903,22 +985,26 @@ static void report(const struct gen *g, double secs)
 		       ",\"mac_prefix\":\"%02x\""
 		       ",\"replies_per_s\":%.1f,\"latency_us\":{\"p50\":%" PRIu64 ",\"p99\":%" PRIu64
 		       ",\"max\":%" PRIu64 "},\"replies\":{",
-		       inet_ntoa(o->server), cli_ip_str(g->giaddr, b, sizeof(b)), mode_name(o->mode),
+		       inet_ntoa(o->servers[0]), cli_ip_str(g->giaddr, b, sizeof(b)), mode_name(o->mode),
 		       o->clients, g->n_slots, o->rate, secs, o->timeout_ms, st->sent, st->answered,
 		       st->lost, st->late, st->foreign, st->skipped, st->send_errors, st->unexpected,
 		       st->lost, bad, st->bad_chaddr, st->unexpected, st->bad_content,
 		       macs_name(o, macs, sizeof(macs)), g->mac_prefix, rps, p50, p99, st->max_us);
 		for (int k = 0; k < K_KINDS; k++)
 			printf("%s\"%s\":%" PRIu64, k ? "," : "", kind_names[k], st->kinds[k]);
-		printf("},\"images_per_list\":%.1f", per_list);
+		printf("},\"images_per_list\":%.1f,\"servers\":[", per_list);
+		print_servers(o, true);
+		printf("]");
+		print_by_server(o, st, true);
 		if (o->mode == MODE_SELECT || o->mode == MODE_MIX)
 			printf(",\"server_id\":\"%s\",\"image_id\":\"0x%08x\"",
 			       cli_ip_str(o->server_id, a, sizeof(a)), o->image);
 		printf("}\n");
 		return;
 	}
-	printf("bsdp-load: %s to %s from %s, %u clients, ", mode_name(o->mode),
-	       inet_ntoa(o->server), cli_ip_str(g->giaddr, b, sizeof(b)), o->clients);
+	printf("bsdp-load: %s to ", mode_name(o->mode));
+	print_servers(o, false);
+	printf(" from %s, %u clients, ", cli_ip_str(g->giaddr, b, sizeof(b)), o->clients);
 	if (o->macs == MACS_NEW)
 		printf("a new MAC per request (06:%02x:..), ", g->mac_prefix);
 	else if (o->macs == MACS_CYCLE)
@@ -937,6 +1023,8 @@ static void report(const struct gen *g, double secs)
 	if (st->foreign)
 		printf("  foreign %" PRIu64, st->foreign);
 	printf("\n  replies/s %.0f\n", rps);
+	if (o->n_servers > 1 || st->duplicate || st->partial)
+		print_by_server(o, st, false);
 	printf("  latency  p50 %.3f ms  p99 %.3f ms  max %.3f ms\n", (double)p50 / 1000,
 	       (double)p99 / 1000, (double)st->max_us / 1000);
 	printf("  replies ");
@@ -979,7 +1067,7 @@ static int parse_ip(const char *s, uint32_t *ret)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: bsdp-load --server ADDR [--mode list|select|mix|inform]\n"
+		"usage: bsdp-load --server ADDR [--server ADDR]... [--mode list|select|mix|inform]\n"
 		"                 [--rate N | --window W] [--duration SEC] [--requests N]\n"
 		"                 [--timeout SEC]\n"
 		"                 [--clients N] [--macs new|N] [--mac-prefix XX]\n"
@@ -990,7 +1078,11 @@ static void usage(FILE *f)
 		"Loads a DHCP/BSDP server with INFORMs as a relay agent for N simulated Macs\n"
 		"(binds UDP ports 67 and 68 on every address: run it as root, in a namespace\n"
 		"with no DHCP server or relay).\n"
-		"  -s, --server ADDR        the server (port 67)\n"
+		"  -s, --server ADDR        the server (port 67); given up to 4 times, each request\n"
+		"                           goes to every one, as from a relay with several helper\n"
+		"                           addresses (e.g. an HA pair); replies are counted by\n"
+		"                           source, and a second one to a request as a duplicate\n"
+		"                           (late if its slot was answered again meanwhile)\n"
 		"  -m, --mode MODE          list: INFORM[LIST] (default); select: INFORM[SELECT];\n"
 		"                           mix: both (see --select-share); inform: plain DHCPINFORM\n"
 		"                           without options 43/60 (the baseline)\n"
@@ -1012,7 +1104,8 @@ static void usage(FILE *f)
 		"                           those addresses as local (e.g. ip route add local\n"
 		"                           RANGE dev lo). Default: every client uses giaddr\n"
 		"      --no-ciaddr          ciaddr 0 (BSDP servers ignore such requests)\n"
-		"      --giaddr ADDR        relay address (default: our source address to --server)\n"
+		"      --giaddr ADDR        relay address (default: our source address to the\n"
+		"                           first --server)\n"
 		"      --server-id ADDR     SELECT's sub-option 3 (default: option 54 of a LIST answer)\n"
 		"      --image INDEX|ID     image to SELECT (default: the LIST answer's default)\n"
 		"      --select-share PCT   SELECTs in mix mode, percent (default 50)\n"
@@ -1026,10 +1119,12 @@ static void usage(FILE *f)
 		"Every reply is matched to its request by xid and checked: the request's chaddr,\n"
 		"the kind asked for (ACK[LIST], ACK[SELECT], plain ACK), and its content (option 54\n"
 		"is the server id once known; ACK[SELECT] names the image asked for and a boot\n"
-		"file). Prints sent, answered, unanswered (lost: no reply within the timeout), bad\n"
-		"(answered but failing a check, by reason), replies/s (answers received while\n"
-		"sending, over the sending time) and latency p50/p99/max. Exit status: 0 some\n"
-		"answers, 1 none, 2 usage.\n");
+		"file; with several servers option 54 is any of them). Prints sent, answered,\n"
+		"unanswered (lost: no reply within the timeout), bad (answered but failing a\n"
+		"check, by reason), replies/s (answers received while sending, over the sending\n"
+		"time), latency p50/p99/max, and with several servers the replies by server and\n"
+		"the duplicates (a request answered twice counts once as answered). Exit status:\n"
+		"0 some answers, 1 none, 2 usage.\n");
 }
 
 static int bad(const char *what, const char *value)
@@ -1103,11 +1198,20 @@ static int parse_args(int argc, char **argv, struct options *o)
 		uint32_t ip;
 
 		switch (ch) {
-		case 's':
-			if (inet_pton(AF_INET, optarg, &o->server) != 1 || o->server.s_addr == 0)
+		case 's': {
+			struct in_addr a;
+
+			if (inet_pton(AF_INET, optarg, &a) != 1 || a.s_addr == 0)
 				return bad("server address", optarg);
-			o->has_server = true;
+			if (server_index(o, a.s_addr) < o->n_servers)
+				return bad("server address (given twice)", optarg);
+			if (o->n_servers == MAX_SERVERS) {
+				fprintf(stderr, "bsdp-load: at most %d --server\n", MAX_SERVERS);
+				return EXIT_USAGE;
+			}
+			o->servers[o->n_servers++] = a;
 			break;
+		}
 		case 'm':
 			if (strcmp(optarg, "list") == 0)
 				o->mode = MODE_LIST;
@@ -1233,7 +1337,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		fprintf(stderr, "bsdp-load: unexpected argument: %s\n", argv[optind]);
 		return EXIT_USAGE;
 	}
-	if (!o->has_server) {
+	if (o->n_servers == 0) {
 		fprintf(stderr, "bsdp-load: give --server ADDR\n");
 		usage(stderr);
 		return EXIT_USAGE;
@@ -1281,13 +1385,15 @@ int main(int argc, char **argv)
 
 	if (o.giaddr.s_addr)
 		g.giaddr = ntohl(o.giaddr.s_addr);
-	else if (cli_route_source("bsdp-load", o.server, &g.giaddr) < 0)
+	else if (cli_route_source("bsdp-load", o.servers[0], &g.giaddr) < 0)
 		return EXIT_FAIL;
 	if (getrandom(&g.salt, sizeof(g.salt), 0) != sizeof(g.salt))
 		g.salt = (uint32_t)now_ns() ^ (uint32_t)getpid();
 	g.mac_prefix = o.mac_prefix >= 0 ? (uint8_t)o.mac_prefix : (uint8_t)(g.salt >> 24);
-	g.dest = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(DHCP_SERVER_PORT),
-				       .sin_addr = o.server };
+	for (unsigned j = 0; j < o.n_servers; j++)
+		g.dest[j] = (struct sockaddr_in){ .sin_family = AF_INET,
+						  .sin_port = htons(DHCP_SERVER_PORT),
+						  .sin_addr = o.servers[j] };
 
 	need[REQ_LIST] = o.mode == MODE_LIST || o.mode == MODE_MIX;
 	need[REQ_SELECT] = o.mode == MODE_SELECT || o.mode == MODE_MIX;

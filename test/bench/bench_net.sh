@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MPL-2.0
 # bench_net.sh: kea-dhcp4 without and with libdhcp_bsdp.so, single and
 # multi-threaded, ISC dhcpd with seed 003's static class, the C core, and the
-# hook's bindings stores (CSV state file, PostgreSQL), loaded by the same
-# generator (build/bsdp-load) on the same machine, printed as one table. Root only: two network namespaces joined by a veth pair,
+# hook's bindings stores (CSV state file, PostgreSQL) and a Kea HA pair,
+# loaded by the same generator (build/bsdp-load) on the same machine, printed
+# as one table. Root only: network namespaces joined by veth pairs,
 # addresses from 198.18.0.0/15 only.
 #
 #   server ns bsdpb-srv: 198.18.10.1/24 (kea-dhcp4 or dhcpd)
@@ -11,13 +12,17 @@
 #                        plus 198.18.16.0/20 as local "AnyIP" addresses: the
 #                        simulated Macs' ciaddrs, where every server sends
 #                        its INFORM replies (see tools/bsdp_load.c).
+#   ha group only: server ns bsdpb-srv2: 198.18.11.1/24, its veth peer
+#                        198.18.11.2/24 in the client ns, which forwards
+#                        between the two servers (HA's HTTP) and sends each
+#                        request to both, as a relay with two helper addresses.
 #
 # Every process is stopped by its own PID; the namespaces and the temp dir
 # go away in a trap, also on failure. Each load run is bounded (DURATION s
 # plus the generator's timeout, under `timeout`). Environment: BSDP_LOAD,
 # BENCH_LIST, HOOK_SO (paths), BENCH_DURATION (5), BENCH_WINDOW (64),
 # BENCH_CLIENTS (256), BENCH_KEEP=1 keeps the temp dir with the logs,
-# BENCH_ROWS (default "st static mt2 mt4 dhcpd core reload full db") picks
+# BENCH_ROWS (default "st static mt2 mt4 dhcpd core reload full db ha") picks
 # groups; BENCH_MAX_BINDINGS (4096) is the table size of the "full" row.
 #
 # Row groups: st (single-threaded: plain INFORM without the hook, then the
@@ -28,7 +33,11 @@
 # (single-threaded SELECTs from new MACs with the CSV state file, then with
 # bindings-database: needs PGHOST, PGPORT, PGDATABASE, PGUSER and psql, as
 # test/pg/with-postgres.sh sets them, which make bench-net does; without
-# them that row is n/a).
+# them that row is n/a), ha (a Kea HA pair in load-balancing mode, both with
+# the hook on the same bindings-database, each LIST sent to both servers;
+# baseline: one server with the same configuration minus HA; 2 threads each,
+# so that the peers talk through HA's own HTTP listener; needs PostgreSQL as
+# db does).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -48,6 +57,11 @@ SRV_IF=bsdpb-s
 CLI_IF=bsdpb-c
 SRV_IP=198.18.10.1
 CLI_IP=198.18.10.2
+SRV2_NS=bsdpb-srv2
+SRV2_IF=bsdpb-s2
+CLI2_IF=bsdpb-c2
+SRV2_IP=198.18.11.1
+CLI2_IP=198.18.11.2
 CIADDR_NET=198.18.16.0/20
 CIADDR_FIRST=198.18.16.1
 N_SETS=40
@@ -88,6 +102,7 @@ cleanup() {
 	done
 	ip netns del "$CLI_NS" 2>/dev/null
 	ip netns del "$SRV_NS" 2>/dev/null
+	ip netns del "$SRV2_NS" 2>/dev/null
 	if [ "${BENCH_KEEP:-0}" = 1 ]; then
 		echo "bench_net: logs kept in $TMP" >&2
 	else
@@ -109,25 +124,43 @@ netns_up() {
 	# Left over by a run that was killed before its trap ran: ours by name.
 	ip netns del "$CLI_NS" 2>/dev/null || true
 	ip netns del "$SRV_NS" 2>/dev/null || true
-	ip netns add "$SRV_NS"
+	ip netns del "$SRV2_NS" 2>/dev/null || true
 	ip netns add "$CLI_NS"
-	ip -n "$SRV_NS" link set lo up
 	ip -n "$CLI_NS" link set lo up
-	ip link add "$SRV_IF" netns "$SRV_NS" type veth peer name "$CLI_IF" netns "$CLI_NS"
-	ip -n "$SRV_NS" addr add "$SRV_IP/24" dev "$SRV_IF"
-	ip -n "$CLI_NS" addr add "$CLI_IP/24" dev "$CLI_IF"
-	ip -n "$SRV_NS" link set "$SRV_IF" up
-	ip -n "$CLI_NS" link set "$CLI_IF" up
 	# The Macs' addresses: local to the generator (replies to any of them
 	# reach its INADDR_ANY sockets), routed to it from the server for the
 	# servers that send through the kernel (dhcpd, Kea with UDP sockets).
 	ip -n "$CLI_NS" route add local "$CIADDR_NET" dev lo
-	ip -n "$SRV_NS" route add "$CIADDR_NET" via "$CLI_IP"
+	server_link "$SRV_NS" "$SRV_IF" "$SRV_IP" "$CLI_IF" "$CLI_IP"
+}
+
+# server_link NS SRV_IF SRV_IP CLI_IF CLI_IP: a server namespace joined to
+# the client namespace by a veth pair (/24s), the Macs' addresses routed
+# through the client.
+server_link() {
 	local i
+	ip netns add "$1"
+	ip -n "$1" link set lo up
+	ip link add "$2" netns "$1" type veth peer name "$4" netns "$CLI_NS"
+	ip -n "$1" addr add "$3/24" dev "$2"
+	ip -n "$CLI_NS" addr add "$5/24" dev "$4"
+	ip -n "$1" link set "$2" up
+	ip -n "$CLI_NS" link set "$4" up
+	ip -n "$1" route add "$CIADDR_NET" via "$5"
 	for i in $(seq 1 50); do
-		ip -n "$CLI_NS" -o addr show dev "$CLI_IF" | grep -q tentative || break
+		ip -n "$CLI_NS" -o addr show dev "$4" | grep -q tentative || break
 		sleep 0.1
 	done
+}
+
+# The second server's namespace for the ha group (once): its own link to
+# the client namespace, which forwards between the servers (HA's HTTP).
+ha_net_up() {
+	ip netns list | grep -qw "$SRV2_NS" && return 0
+	server_link "$SRV2_NS" "$SRV2_IF" "$SRV2_IP" "$CLI2_IF" "$CLI2_IP"
+	ip netns exec "$CLI_NS" sysctl -q -w net.ipv4.ip_forward=1
+	ip -n "$SRV2_NS" route add "${CLI_IP%.*}.0/24" via "$CLI2_IP"
+	ip -n "$SRV_NS" route add "${SRV2_IP%.*}.0/24" via "$CLI_IP"
 }
 
 row_na() {   # NAME REASON
@@ -166,17 +199,17 @@ print("  %-44s %8.0f replies/s  p50 %.2f ms  p99 %.2f ms  lost %d  kinds %s" % (
 
 KEA_PID=
 KEA_WHY=
-# start_kea NAME CONF: kea-dhcp4 in the server namespace; sets KEA_PID, or
-# KEA_WHY and returns 1.
+# start_kea NAME CONF [NS]: kea-dhcp4 in the server namespace (or NS); sets
+# KEA_PID, or KEA_WHY and returns 1.
 start_kea() {
-	local dir=$TMP/$1 conf=$2 i
+	local dir=$TMP/$1 conf=$2 ns=${3:-$SRV_NS} i
 	KEA_PID=
 	KEA_WHY=
 	: >"$dir/kea.log"
 	# As the tests run it (from Kea 2.6.3: the build seen as the installed
 	# hook, Kea's files in $dir); every step execs, so $! is kea's own PID.
 	"$PY" "$UTIL" kea-exec "$dir" "$HOOK_SO" \
-		ip netns exec "$SRV_NS" kea-dhcp4 -c "$conf" >"$dir/stdout.log" 2>&1 &
+		ip netns exec "$ns" kea-dhcp4 -c "$conf" >"$dir/stdout.log" 2>&1 &
 	KEA_PID=$!
 	PIDS+=("$KEA_PID")
 	for i in $(seq 1 150); do
@@ -496,20 +529,9 @@ db_rows() {
 		row_na "$csv" "hook not loaded: $KEA_WHY"
 	fi
 
-	if [ -z "${PGHOST:-}" ] || [ -z "${PGPORT:-}" ] || [ -z "${PGDATABASE:-}" ] ||
-		[ -z "${PGUSER:-}" ]; then
-		row_na "$pg" "no PGHOST/PGPORT/PGDATABASE/PGUSER: run under test/pg/with-postgres.sh, as make bench does"
-		return 0
-	fi
-	if ! command -v psql >/dev/null 2>&1; then
-		row_na "$pg" "no psql (apt-get install postgresql-client)"
-		return 0
-	fi
-	# A fresh schema: the hook creates its tables, and the row count below
-	# is this run's alone.
-	if ! psql_q "DROP TABLE IF EXISTS bsdp_bindings, bsdp_machine_number_free;
-		DROP SEQUENCE IF EXISTS bsdp_machine_number_block" >"$TMP/psql.err" 2>&1; then
-		row_na "$pg" "psql: $(tail -n 1 "$TMP/psql.err")"
+	# A fresh schema: the row count in db_note is this run's alone.
+	if ! db_fresh; then
+		row_na "$pg" "$DB_WHY"
 		return 0
 	fi
 	dir=$TMP/db-pg
@@ -524,6 +546,26 @@ db_rows() {
 		db_note "$dir"
 	fi
 	stop_kea
+}
+
+DB_WHY=
+# db_fresh: the PostgreSQL server of PGHOST etc. with none of the hook's
+# tables (it creates them); else DB_WHY says why not and it returns 1.
+db_fresh() {
+	if [ -z "${PGHOST:-}" ] || [ -z "${PGPORT:-}" ] || [ -z "${PGDATABASE:-}" ] ||
+		[ -z "${PGUSER:-}" ]; then
+		DB_WHY="no PGHOST/PGPORT/PGDATABASE/PGUSER: run under test/pg/with-postgres.sh, as make bench does"
+		return 1
+	fi
+	if ! command -v psql >/dev/null 2>&1; then
+		DB_WHY="no psql (apt-get install postgresql-client)"
+		return 1
+	fi
+	if ! psql_q "DROP TABLE IF EXISTS bsdp_bindings, bsdp_machine_number_free;
+		DROP SEQUENCE IF EXISTS bsdp_machine_number_block" >"$TMP/psql.err" 2>&1; then
+		DB_WHY="psql: $(tail -n 1 "$TMP/psql.err")"
+		return 1
+	fi
 }
 
 psql_q() {   # SQL: runs it on the bench's database, values unaligned
@@ -556,6 +598,89 @@ db_note() {
 	"$PY" "$UTIL" note "$RESULTS" "store: ${w0:-?} written, ${p0:-?} pending at the end (as of <= 1 s before); $caught; $(kea_stat "$dir" bsdp.bindings-db-written) written in all, $(kea_stat "$dir" bsdp.bindings-db-overflowed) overflowed, $renumbered renumbered (BSDP_DB_RENUMBERED)"
 }
 
+# A Kea HA pair in load-balancing mode, each server with the hook on the
+# same bindings-database, 2 threads (HA's own HTTP listener needs Kea
+# multi-threaded; single-threaded, as 2.2's default, it would need a
+# kea-ctrl-agent per server). bsdp-load sends each LIST to both servers;
+# HA's hash of the MAC picks the one that answers. Baseline: one server, the
+# same configuration minus HA.
+HA_COMPARE=300
+HA_THREADS=2
+ha_rows() {
+	local one="kea-dhcp4 (2 threads) + hook + database: LIST"
+	local pair="kea-dhcp4 HA pair (load-balancing) + hook: LIST"
+	local dir dirs=() pids=() i t0 states
+	if [ ! -f "$HOOK_SO" ]; then
+		row_na "$one" "$HOOK_SO not built"
+		row_na "$pair" "$HOOK_SO not built"
+		return 0
+	fi
+	if ! db_fresh; then
+		row_na "$one" "$DB_WHY"
+		row_na "$pair" "$DB_WHY"
+		return 0
+	fi
+	dir=$TMP/ha-one
+	mkdir -p "$dir"
+	"$PY" "$UTIL" kea-conf "$dir/kea-dhcp4.conf" "$SRV_IF" "$dir" --threads "$HA_THREADS" \
+		--hook "$HOOK_SO" --sets "$TMP/sets" --database
+	if start_kea ha-one "$dir/kea-dhcp4.conf"; then
+		load "$one" $HA_COMPARE $HA_COMPARE list || true
+		stop_kea
+	else
+		row_na "$one" "hook not loaded: $KEA_WHY"
+	fi
+
+	ha_net_up
+	if ! db_fresh; then
+		row_na "$pair" "$DB_WHY"
+		return 0
+	fi
+	local ns=("$SRV_NS" "$SRV2_NS") ifs=("$SRV_IF" "$SRV2_IF") ips=("$SRV_IP" "$SRV2_IP")
+	for i in 0 1; do
+		dir=$TMP/ha-$i
+		mkdir -p "$dir"
+		dirs+=("$dir")
+		"$PY" "$UTIL" kea-conf "$dir/kea-dhcp4.conf" "${ifs[$i]}" "$dir" \
+			--threads "$HA_THREADS" --hook "$HOOK_SO" --sets "$TMP/sets" --database \
+			--server-ip "${ips[$i]}" --ha "$i"
+		if ! start_kea "ha-$i" "$dir/kea-dhcp4.conf" "${ns[$i]}"; then
+			row_na "$pair" "server$((i + 1)) did not start: $KEA_WHY"
+			ha_stop "${pids[@]+"${pids[@]}"}"
+			return 0
+		fi
+		pids+=("$KEA_PID")
+	done
+	# Both load-balancing before any load (bounded: 60 s).
+	t0=$SECONDS
+	while :; do
+		states=$(for dir in "${dirs[@]}"; do
+			kea_command "$dir" '{"command":"ha-heartbeat"}' 2>/dev/null |
+				"$PY" "$UTIL" ha-state || true
+		done | tr '\n' ' ')
+		[ "$states" = "load-balancing load-balancing " ] && break
+		if [ $((SECONDS - t0)) -ge 60 ]; then
+			row_na "$pair" "HA states '$states' after 60 s, want load-balancing for both"
+			ha_stop "${pids[@]}"
+			return 0
+		fi
+		sleep 0.25
+	done
+	if load "$pair" $HA_COMPARE - list --server "$SRV2_IP"; then
+		"$PY" "$UTIL" note "$RESULTS" "HA load-balancing $((SECONDS - t0)) s after both started; baseline: the row above"
+	fi
+	ha_stop "${pids[@]}"
+}
+
+ha_stop() {   # PIDS: the pair's kea-dhcp4 processes
+	local pid
+	for pid in "$@"; do
+		stop_pid "$pid"
+		forget_pid "$pid"
+	done
+	KEA_PID=
+}
+
 main() {
 	local t_start=$SECONDS
 	echo "bench_net: $DURATION s per load, window $WINDOW, $CLIENTS clients, temp $TMP" >&2
@@ -564,7 +689,7 @@ main() {
 	"$PY" "$UTIL" sets "$TMP/sets" "$N_SETS"
 
 	local row
-	for row in ${BENCH_ROWS:-st static mt2 mt4 dhcpd core reload full db}; do
+	for row in ${BENCH_ROWS:-st static mt2 mt4 dhcpd core reload full db ha}; do
 		case $row in
 		st) kea_rows st 0 "" ;;
 		default) default_rows ;;
@@ -576,6 +701,7 @@ main() {
 		reload) reload_row ;;
 		full) full_row ;;
 		db) db_rows ;;
+		ha) ha_rows ;;
 		*) echo "bench_net: unknown row group '$row'" >&2; return 2 ;;
 		esac
 	done

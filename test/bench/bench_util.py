@@ -6,9 +6,12 @@ kea-dhcp4 and ISC dhcpd, and the result table. Standard library only.
   bench_util.py kea-conf OUT IFACE DIR [--hook SO --sets D --state F] [--threads N]
                                        [--static-list IMAGES] [--fast-path 1]
                                        [--max-bindings N] [--database]
+                                       [--server-ip ADDR] [--ha INDEX]
                                        (--database: the hook's bindings in the
                                        PostgreSQL server of PGHOST, PGPORT,
-                                       PGDATABASE, PGUSER; no state file)
+                                       PGDATABASE, PGUSER; no state file;
+                                       --ha: server INDEX (0, 1) of HA_PEERS in
+                                       load-balancing, HA's own HTTP listener)
   bench_util.py kea-exec DIR HOOK ARGV...     exec ARGV as the tests run kea-dhcp4
                                        (from 2.6.3: HOOK seen in Kea's hooks
                                        directory, Kea's files in DIR)
@@ -16,6 +19,8 @@ kea-dhcp4 and ISC dhcpd, and the result table. Standard library only.
   bench_util.py core-rows BENCH_OUTPUT      bench_list's lines as result rows
   bench_util.py stat NAME                   NAME's value from a statistic-get
                                             answer on stdin (nothing if absent)
+  bench_util.py ha-state                    the state in an ha-heartbeat answer
+                                            on stdin (nothing if absent)
   bench_util.py note RESULTS FORMAT         the last row's note: FORMAT with the
                                             row's fields ({replies[select]})
   bench_util.py table RESULTS               the table from one JSON object a line
@@ -31,6 +36,12 @@ import bsdpnet  # noqa: E402
 
 IMAGE_KIND = 1             # Mac OS X
 CIADDR_NET = "198.18.16.0"  # the generator's simulated clients, a /20
+# The HA pair of bench_net.sh's ha group: each server's name and address,
+# HA's HTTP listener port, and test/integration/test_ha.py's short timers.
+HA_PEERS = [("server1", "198.18.10.1"), ("server2", "198.18.11.1")]
+HA_PORT = 8001
+HA_TIMERS = {"heartbeat-delay": 1000, "max-response-delay": 3000, "max-ack-delay": 1000,
+             "max-unacked-clients": 0}
 
 
 def image_name(index):
@@ -81,9 +92,11 @@ def make_sets(out, count, first=1):
 
 def kea_conf(out, iface, workdir, hook=None, sets=None, state=None, threads=0,
              server_ip="198.18.10.1", static_list=0, fast_path=0, max_bindings=0,
-             database=False):
+             database=False, ha=None):
     """threads: 0 single-threaded, N threads, -1 the Kea version's default
-    (no multi-threading map: on from 2.4 with one thread per CPU)."""
+    (no multi-threading map: on from 2.4 with one thread per CPU). ha: this
+    server's index in HA_PEERS (libdhcp_lease_cmds.so and libdhcp_ha.so
+    before the hook, as test_ha.py lists them)."""
     d = {
         "interfaces-config": {"interfaces": [iface], "dhcp-socket-type": "raw"},
         "lease-database": {"type": "memfile", "persist": False},
@@ -123,8 +136,30 @@ def kea_conf(out, iface, workdir, hook=None, sets=None, state=None, threads=0,
             params["bindings-database"] = bindings_database()
     if static_list:
         d["client-classes"] = [static_list_class(static_list)]
+    if ha is not None:
+        d["hooks-libraries"][:0] = ha_libraries(int(ha), threads > 0)
     with open(out, "w") as f:
         json.dump({"Dhcp4": d}, f, indent=2)
+
+
+def ha_libraries(index, multi_threaded):
+    """libdhcp_lease_cmds.so (HA syncs leases with it) and libdhcp_ha.so for
+    server index of HA_PEERS in load-balancing mode. Multi-threaded, the
+    peers talk to HA's own HTTP listener (Kea 2.2's HA has it too); single-
+    threaded they would need a kea-ctrl-agent each, which the bench does not
+    run."""
+    rel = {"this-server-name": HA_PEERS[index][0], "mode": "load-balancing",
+           "peers": [{"name": name, "url": "http://%s:%d/" % (ip, HA_PORT),
+                      "role": "primary" if j == 0 else "secondary", "auto-failover": True}
+                     for j, (name, ip) in enumerate(HA_PEERS)]}
+    rel.update(HA_TIMERS)
+    if multi_threaded:
+        rel["multi-threading"] = {"enable-multi-threading": True,
+                                  "http-dedicated-listener": True,
+                                  "http-listener-threads": 2, "http-client-threads": 2}
+    return [{"library": os.path.join(bsdpnet.HOOKS_DIR, "libdhcp_lease_cmds.so")},
+            {"library": os.path.join(bsdpnet.HOOKS_DIR, "libdhcp_ha.so"),
+             "parameters": {"high-availability": [rel]}}]
 
 
 def bindings_database():
@@ -248,13 +283,22 @@ def core_rows(path):
     return rows
 
 
-def stat_value(answer, name):
+def answer_value(answer, path):
+    """The value at path (keys and indexes) in a control channel answer's
+    arguments, or None."""
     try:
         a = json.loads(answer)
         a = a[0] if isinstance(a, list) else a
-        return a["arguments"][name][0][0]
+        v = a["arguments"]
+        for k in path:
+            v = v[k]
+        return v
     except (ValueError, KeyError, IndexError, TypeError):
         return None
+
+
+def stat_value(answer, name):
+    return answer_value(answer, (name, 0, 0))
 
 
 def set_note(path, fmt):
@@ -303,6 +347,10 @@ def table(path):
         note = r.get("note", "")
         if (r.get("replies") or {}).get("list"):
             note = "%.0f images per ACK[LIST]; %s" % (r.get("images_per_list", 0), note)
+        if len(r.get("servers") or ()) > 1:
+            note = "replies by server %s, %d duplicates, %d late; %s" % (
+                ", ".join("%s %d" % (s, r["by_server"].get(s, 0)) for s in r["servers"]),
+                r.get("duplicate", 0), r.get("late", 0), note)
         odd = r.get("unexpected") or 0
         if "no hook: BSDP" in r["row"]:
             note = "Kea's plain ACK; " + note
@@ -318,7 +366,8 @@ def table(path):
     print()
     print("x base: replies/s over kea-dhcp4 without the hook answering plain DHCPINFORM "
           "with the same thread count (dhcpd: over single-threaded Kea; the bindings "
-          "store rows: over the CSV state file's row).")
+          "store rows: over the CSV state file's row; the HA pair: over one server "
+          "with the same configuration minus HA).")
 
 
 def main(argv):
@@ -338,7 +387,8 @@ def main(argv):
             key, val, rest = rest[0], rest[1], rest[2:]
             kw[{"--hook": "hook", "--sets": "sets", "--state": "state",
                 "--threads": "threads", "--static-list": "static_list",
-                "--fast-path": "fast_path", "--max-bindings": "max_bindings"}[key]] = \
+                "--fast-path": "fast_path", "--max-bindings": "max_bindings",
+                "--server-ip": "server_ip", "--ha": "ha"}[key]] = \
                 int(val) if key in ("--threads", "--static-list", "--fast-path",
                                     "--max-bindings") else val
         kea_conf(args[0], args[1], args[2], **kw)
@@ -351,8 +401,9 @@ def main(argv):
     elif cmd == "core-rows":
         for r in core_rows(args[0]):
             print(json.dumps(r))
-    elif cmd == "stat":
-        v = stat_value(sys.stdin.read(), args[0])
+    elif cmd in ("stat", "ha-state"):
+        answer = sys.stdin.read()
+        v = stat_value(answer, args[0]) if cmd == "stat" else answer_value(answer, ("state",))
         if v is not None:
             print(v)
     elif cmd == "note":
