@@ -6,7 +6,7 @@
 #     runs `dpkg-buildpackage -us -uc -b`; then lintian of that release
 #     (installed after the build) must report no error and no warning;
 #  2. install: a fresh chroot of RELEASE gets the test's own tools
-#     (iproute2, python3) and the package's dependencies, is listed, then
+#     (iproute2, python3, apparmor for its parser) and the package's dependencies, is listed, then
 #     `apt-get install ./kea-bsdp_*.deb`; its kea-dhcp4 is started with
 #     the packaged library path and answers the packaged bsdpc's LIST and
 #     SELECT in network namespaces (test/package/deb-smoke.sh);
@@ -75,13 +75,18 @@ cp "$build/usr/src/$deb" "$SRC/test/package/deb-smoke.sh" "$fresh/tmp/"
 rm -rf "$build"
 say "fresh chroot: the test's tools, then what apt would pull for ./$deb"
 $CHROOT exec "$fresh" sh -ec "$APT"'
-	apt_get install -y -q --no-install-recommends iproute2 python3 >/dev/null
+	# apparmor: only its parser, to check the profile with our rules (the
+	# kernel here need not have AppArmor: nothing is loaded).
+	apt_get install -y -q --no-install-recommends iproute2 python3 apparmor >/dev/null
 	# The dependencies first, exactly as apt resolves ./DEB (from the
 	# archive), so the listing below is the state before the install.
 	apt_get install -s -q --no-install-recommends /tmp/'"$deb"' >/tmp/plan
 	grep "^Inst kea-dhcp4-server " /tmp/plan
 	deps=$(sed -n "s/^Inst \([^ ]*\) (\([^ ]*\) .*/\1=\2/p" /tmp/plan | grep -v "^kea-bsdp=")
-	apt_get install -y -q --no-install-recommends $deps >/dev/null' || fail "dependencies"
+	apt_get install -y -q --no-install-recommends $deps >/dev/null
+	# What kea-dhcp4-server.service (StateDirectory=kea) makes when it
+	# starts; no systemd runs in here.
+	[ -d /var/lib/kea ] || install -d -o _kea -g _kea -m 0750 /var/lib/kea' || fail "dependencies"
 
 # Paths (type, mode, owner) everywhere but the virtual and apt/dpkg state,
 # and checksums where a package's scripts or the hook write.
