@@ -245,8 +245,11 @@ START_TEST(test_bindings_copy_while_growing)
 	}
 	size_t largest = 0;
 	/* At least 300 copies, and on until the growers have filled the table
-	 * and evicted (bounded: a loaded machine may be slow to get there). */
-	for (int round = 0; round < 300 || (bsdp_bindings_evictions(b) == 0 && round < 1000000);
+	 * and evicted and a copy has seen entries (bounded: a loaded machine may
+	 * be slow to get there, and may even run every early copy before the
+	 * growers start and then fill the table between two copies). */
+	for (int round = 0; round < 300 || ((bsdp_bindings_evictions(b) == 0 || largest == 0) &&
+					   round < 1000000);
 	     round++) {
 		struct bsdp_binding *all;
 		size_t n, bad = 0;
