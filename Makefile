@@ -394,3 +394,45 @@ check-kea:
 	@set -e; for r in $(KEA_RELEASES); do echo "== make check against $$r's Kea"; \
 		sh tools/kea-chroot.sh run $$r 'rm -rf build && kea-dhcp4 -v && make check'; done
 	@echo "make check-kea: all suites passed on $(KEA_RELEASES)"
+
+# ---------------------------------------------------------------------------
+# Man pages and the Debian package. The pages' sources are Markdown, built
+# with go-md2man: docs/man/*.md for the programs, and kea-bsdp(7) assembled
+# by tools/man7.sh from README's marked reference blocks and the generated
+# docs/log-messages.md (written once, never kept twice).
+# deb: the package for the Kea of this machine, with Debian's tools; it lands
+# in .. as dpkg-buildpackage does (needs debhelper, go-md2man and the build
+# dependencies of debian/control: `apt-get build-dep ./`).
+# check-deb: for each of DEB_RELEASES, builds the package in a clean chroot,
+# runs lintian, and installs, runs and purges it in a fresh one
+# (test/package/check-deb.sh; root).
+# ---------------------------------------------------------------------------
+MAN_DIR   := $(BUILD)/man
+MAN_PAGES := $(MAN_DIR)/bsdpc.1 $(MAN_DIR)/kea-bsdp-check.1 $(MAN_DIR)/kea-bsdp.7
+GO_MD2MAN ?= go-md2man
+PKG_VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null)
+DEB_RELEASES ?= bookworm trixie sid
+# go-md2man 2.0.2 (bookworm) leaves a text line starting with ' as it is,
+# which roff would take for a request.
+md2man = $(GO_MD2MAN) -in $(1) | sed -e "2,\$$ s/^'/\\\\\\&'/" >$@.tmp && mv $@.tmp $@
+
+.PHONY: man deb check-deb
+man: $(MAN_PAGES)
+
+$(MAN_DIR)/%.1: docs/man/%.1.md
+	@mkdir -p $(dir $@)
+	$(call md2man,$<)
+
+$(MAN_DIR)/kea-bsdp.7.md: tools/man7.sh README.md docs/log-messages.md debian/changelog
+	@mkdir -p $(dir $@)
+	sh tools/man7.sh README.md docs/log-messages.md "$(PKG_VERSION)" >$@.tmp && mv $@.tmp $@
+
+$(MAN_DIR)/kea-bsdp.7: $(MAN_DIR)/kea-bsdp.7.md
+	$(call md2man,$<)
+
+deb:
+	dpkg-buildpackage -us -uc -b
+
+check-deb:
+	@set -e; for r in $(DEB_RELEASES); do sh test/package/check-deb.sh $$r; done
+	@echo "make check-deb: built, linted, installed, tested and purged on $(DEB_RELEASES)"

@@ -8,6 +8,17 @@
 #       is a single word with spaces, e.g. 'make -j2 all && make unit')
 #   tools/kea-chroot.sh path RELEASE            print the chroot's directory
 #
+# Pristine bases, for tests that need a clean or fresh system each time
+# (test/package/check-deb.sh):
+#   tools/kea-chroot.sh base RELEASE            make or refresh (older than a
+#       day: upgraded) RELEASE.base.tar, a bare debootstrap --variant=minbase
+#       with its package lists, and print its path
+#   tools/kea-chroot.sh unpack RELEASE DIR      unpack that base into DIR
+#       (new or empty)
+#   tools/kea-chroot.sh exec DIR CMD [ARG..]    run CMD chrooted in DIR as
+#       `run` does; apt's downloads are kept in RELEASE.archives (bind
+#       mounted), so a fresh tree does not fetch them again
+#
 # Environment: KEA_CHROOT_DIR (default /var/cache/kea-bsdp/chroots; each
 # release in a subdirectory), KEA_CHROOT_MIRROR (default deb.debian.org, the
 # mirror the host's apt uses). A chroot is reused while its stamp holds the
@@ -29,13 +40,21 @@ die() { echo "kea-chroot: $*" >&2; exit 1; }
 say() { echo "kea-chroot: $*" >&2; }
 
 [ "$(id -u)" = 0 ] || die "must run as root"
-[ $# -ge 2 ] || die "usage: $0 create|run|path RELEASE [CMD...]"
+[ $# -ge 2 ] || die "usage: $0 create|run|path|base|unpack RELEASE [CMD...] | exec DIR CMD..."
 action=$1 release=$2
 shift 2
+archives=""
+if [ "$action" = exec ]; then
+	# DIR was made by `unpack`, which leaves the release's name in it.
+	root=$(cd "$release" && pwd)
+	release=$(cat "$root/.kea-bsdp-release" 2>/dev/null) || die "$root: not made by unpack"
+	archives=$CACHE/$release.archives
+	mkdir -p "$archives"
+fi
 case $release in
 	*[!a-z0-9-]* | "") die "bad release name '$release'" ;;
 esac
-root=$CACHE/$release
+[ "$action" = exec ] || root=$CACHE/$release
 
 # Runs "$@" chrooted in $root with /proc, /sys, /dev and /run mounted, in
 # private mount and PID namespaces: whatever it mounts, and every process it
@@ -45,11 +64,13 @@ root=$CACHE/$release
 # the host. /run is the host's so that `ip netns` works inside (namespaces
 # made there show on the host too).
 in_root() {
-	unshare -m -p -f --kill-child --propagation private -- sh -eu -c '
+	KEA_CHROOT_ARCHIVES=$archives unshare -m -p -f --kill-child --propagation private -- sh -eu -c '
 		r=$1; shift
 		mount --bind "$r" "$r"    # `ip netns exec` needs / to be a mount
 		mount -t proc proc "$r/proc"
 		for d in sys dev run; do mount --rbind "/$d" "$r/$d"; done
+		[ -z "$KEA_CHROOT_ARCHIVES" ] ||
+			mount --bind "$KEA_CHROOT_ARCHIVES" "$r/var/cache/apt/archives"
 		exec chroot "$r" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
 			HOME=/root LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"
 	' in_root "$root" "$@" &
@@ -78,7 +99,8 @@ install_pkgs() {
 	in_root apt-get clean
 }
 
-bootstrap() {
+# debootstrap RELEASE into $1 (removed first), set up for our use.
+debootstrap_into() {
 	if [ ! -x /usr/sbin/debootstrap ] || [ ! -e "$KEYRING" ]; then
 		say "installing debootstrap"    # a fresh machine (CI) has neither
 		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
@@ -86,7 +108,7 @@ bootstrap() {
 			die "debootstrap is missing and could not be installed"
 	fi
 	[ -e "/usr/share/debootstrap/scripts/$release" ] || die "debootstrap does not know '$release'"
-	tmp=$root.new
+	tmp=$1
 	rm -rf "$tmp"
 	mkdir -p "$CACHE"
 	say "debootstrap $release into $tmp"
@@ -99,7 +121,38 @@ bootstrap() {
 	chmod 0755 "$tmp/usr/sbin/policy-rc.d"
 	echo 'Acquire::Check-Valid-Until "false";' >"$tmp/etc/apt/apt.conf.d/99kea-bsdp"
 	echo "deb $MIRROR $release main" >"$tmp/etc/apt/sources.list"
-	mv "$tmp" "$root"
+	# deb-src too: `apt-get build-dep ./` reads only the local debian/control,
+	# but some apt versions refuse build-dep without any source list.
+	echo "deb-src $MIRROR $release main" >>"$tmp/etc/apt/sources.list"
+}
+
+bootstrap() {
+	debootstrap_into "$root.new"
+	mv "$root.new" "$root"
+}
+
+# The pristine base: a tarball, so every user unpacks its own clean copy.
+# Older than a day, it is unpacked, upgraded and packed again.
+base_tar() {
+	tar=$CACHE/$release.base.tar
+	if [ ! -f "$tar" ]; then
+		debootstrap_into "$CACHE/$release.base"
+		root=$CACHE/$release.base
+		in_root apt-get update -q >/dev/null
+	elif [ -n "$(find "$tar" -mmin +1440)" ]; then
+		say "refreshing $tar"
+		root=$CACHE/$release.base
+		rm -rf "$root" && mkdir -p "$root" && tar -xf "$tar" -C "$root"
+		in_root apt-get update -q >/dev/null
+		in_root apt-get -y -q upgrade >/dev/null
+	else
+		echo "$tar"
+		return
+	fi
+	in_root apt-get clean
+	tar -cf "$tar.new" -C "$root" . && mv "$tar.new" "$tar"
+	rm -rf "$root"
+	echo "$tar"
 }
 
 # Brings the chroot to the current package list, at most a day old.
@@ -129,15 +182,31 @@ copy_tree() {
 }
 
 mkdir -p "$CACHE"
-# One user of a release's chroot at a time (creation, upgrade or a run).
-exec 9>"$CACHE/$release.lock"
-flock 9
+# One user of a release's chroot at a time (creation, upgrade or a run), and
+# one maker of its base; an unpacked tree is its caller's alone.
+case $action in
+base | unpack) exec 9>"$CACHE/$release.base.lock" && flock 9 ;;
+exec) ;;
+*) exec 9>"$CACHE/$release.lock" && flock 9 ;;
+esac
 
 case $action in
 create)
 	ensure ;;
 path)
 	echo "$root" ;;
+base)
+	base_tar ;;
+unpack)
+	[ $# -eq 1 ] || die "unpack: usage: unpack RELEASE DIR"
+	tar=$(base_tar)
+	mkdir -p "$1"
+	[ -z "$(ls -A "$1")" ] || die "unpack: $1 is not empty"
+	tar -xf "$tar" -C "$1"
+	echo "$release" >"$1/.kea-bsdp-release" ;;
+exec)
+	[ $# -ge 1 ] || die "exec: no command"
+	in_root "$@" ;;
 run)
 	[ $# -ge 1 ] || die "run: no command"
 	ensure
