@@ -54,11 +54,6 @@ struct bsdp_pg {
 	char arrays[5][ARRAY_TEXT];
 };
 
-const char *bsdp_pg_schema(void)
-{
-	return BSDP_PG_SCHEMA;
-}
-
 static void say(struct bsdp_pg *pg, enum bsdp_pg_event event, const char *text)
 {
 	if (pg->report)

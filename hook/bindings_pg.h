@@ -35,7 +35,6 @@ enum bsdp_pg_event {
 	BSDP_PG_LOST,           /* unreachable or failing: text = why (once per outage) */
 	BSDP_PG_RESTORED,       /* back after an outage: text = changes written */
 	BSDP_PG_RENUMBERED,     /* a Mac's number was taken by another server: text = MAC */
-	BSDP_PG_ERROR,          /* a statement failed (reported once per outage) */
 };
 
 /* Called on the store's thread; must not block for long. */
@@ -61,8 +60,6 @@ struct bsdp_pg *bsdp_pg_start(const struct bsdp_pg_config *config, struct bsdp_b
  * stops the thread and frees the store. b is left to its owner. */
 void bsdp_pg_stop(struct bsdp_pg *pg, unsigned flush_ms);
 void bsdp_pg_stats(struct bsdp_pg *pg, struct bsdp_pg_stats *ret);
-/* The text of the schema (bindings_pg.sql). */
-const char *bsdp_pg_schema(void);
 
 #ifdef __cplusplus
 }

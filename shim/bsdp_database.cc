@@ -4,12 +4,8 @@
 #include "bsdp_log.h"
 #include "bsdp_stats.h"
 
-#include <dhcpsrv/timer_mgr.h>
-
 #include <cstring>
 #include <stdexcept>
-
-using isc::dhcp::TimerMgr;
 
 namespace isc {
 namespace bsdp {
@@ -21,15 +17,11 @@ const long STATS_TIMER_MS = 1000;
 // How long unload waits to write what is pending.
 const unsigned FLUSH_MS = 2000;
 
-struct ReportContext {
-    std::string text;
-    size_t queue;
-};
-
 // Runs on the store's thread: nothing may be thrown through it.
 extern "C" void
 storeReport(void* ctx, enum bsdp_pg_event event, const char* text) {
-    const ReportContext* c = static_cast<const ReportContext*>(ctx);
+    const BindingsDatabase::ReportContext* c =
+        static_cast<const BindingsDatabase::ReportContext*>(ctx);
     try {
         switch (event) {
         case BSDP_PG_CONNECTED:
@@ -47,21 +39,18 @@ storeReport(void* ctx, enum bsdp_pg_event event, const char* text) {
         case BSDP_PG_RENUMBERED:
             LOG_WARN(bsdp_logger, BSDP_DB_RENUMBERED).arg(c->text).arg(text);
             break;
-        case BSDP_PG_ERROR:
-            break;
         }
     } catch (...) {
     }
 }
 
-// One context per process is enough: the library has one store at a time,
-// and the store's thread is joined before a new one starts.
-ReportContext report_context;
-
 } // namespace
 
 BindingsDatabase::BindingsDatabase(const Params& params, struct bsdp_bindings* bindings)
-    : text_(params.database_text), store_(nullptr), timer_(false) {
+    // Changes an outage can queue: as many as the table holds (beyond it
+    // the whole table is written when the database is back).
+    : report_{params.database_text, static_cast<size_t>(params.max_bindings)},
+      store_(nullptr) {
     std::memset(&published_, 0, sizeof(published_));
     for (size_t i = 0; i < params.database_keywords.size(); ++i) {
         keywords_.push_back(params.database_keywords[i].c_str());
@@ -69,38 +58,22 @@ BindingsDatabase::BindingsDatabase(const Params& params, struct bsdp_bindings* b
     }
     keywords_.push_back(nullptr);
     values_.push_back(nullptr);
-    report_context.text = text_;
-    // Changes an outage can queue: as many as the table holds (beyond it
-    // the whole table is written when the database is back).
-    report_context.queue = static_cast<size_t>(params.max_bindings);
     struct bsdp_pg_config cfg;
     std::memset(&cfg, 0, sizeof(cfg));
     cfg.keywords = keywords_.data();
     cfg.values = values_.data();
     cfg.retry_ms = params.database_retry_ms;
-    store_ = bsdp_pg_start(&cfg, bindings, report_context.queue, storeReport, &report_context);
+    store_ = bsdp_pg_start(&cfg, bindings, report_.queue, storeReport, &report_);
     if (!store_) {
         throw std::runtime_error("the bindings database store could not start (no thread "
                                  "or memory)");
     }
     stats::createDatabase();
-    TimerMgr::instance()->registerTimer(STATS_TIMER, [this]() {
-        try {
-            publishStats();
-        } catch (...) {
-        }
-    }, STATS_TIMER_MS, isc::asiolink::IntervalTimer::REPEATING);
-    TimerMgr::instance()->setup(STATS_TIMER);
-    timer_ = true;
+    timer_.start(STATS_TIMER, STATS_TIMER_MS, [this]() { publishStats(); });
 }
 
 BindingsDatabase::~BindingsDatabase() {
-    if (timer_) {
-        try {
-            TimerMgr::instance()->unregisterTimer(STATS_TIMER);
-        } catch (...) {
-        }
-    }
+    timer_.stop();
     bsdp_pg_stop(store_, FLUSH_MS);
 }
 

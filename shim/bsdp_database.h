@@ -6,6 +6,7 @@
 #define BSDP_DATABASE_H
 
 #include "bsdp_params.h"
+#include "bsdp_timer.h"
 
 #include "hook/bindings.h"
 #include "hook/bindings_pg.h"
@@ -30,11 +31,17 @@ public:
     // Sets the bsdp.bindings-db-* statistics (main thread).
     void publishStats();
 
+    // What the store's reports name: the database and the queue's length.
+    struct ReportContext {
+        std::string text;
+        size_t queue;
+    };
+
 private:
-    std::string text_;
+    ReportContext report_;       // outlives the store (stopped first)
     std::vector<const char*> keywords_, values_;
     struct bsdp_pg* store_;
-    bool timer_;
+    MainThreadTimer timer_;
     struct bsdp_pg_stats published_;
 };
 

@@ -6,16 +6,12 @@
 
 #include "plist/nbi_watch.h"
 
-#include <asiolink/interval_timer.h>
-#include <dhcpsrv/timer_mgr.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <exception>
 
-using isc::dhcp::TimerMgr;
 
 namespace isc {
 namespace bsdp {
@@ -218,14 +214,7 @@ Reloader::start() {
         std::lock_guard<std::mutex> lk(mutex_);
         stopping_ = false;
     }
-    TimerMgr::instance()->registerTimer(GAUGE_TIMER, [this]() {
-        try {
-            applyGauges();
-        } catch (...) {
-        }
-    }, GAUGE_TIMER_MS, isc::asiolink::IntervalTimer::REPEATING);
-    timer_ = true;
-    TimerMgr::instance()->setup(GAUGE_TIMER);
+    timer_.start(GAUGE_TIMER, GAUGE_TIMER_MS, [this]() { applyGauges(); });
     thread_ = std::thread(&Reloader::run, this);
     if (interval_ > 0) {
         LOG_INFO(bsdp_logger, BSDP_RESCAN_STARTED).arg(dir_).arg(interval_);
@@ -243,14 +232,7 @@ Reloader::stop() {
         thread_.join();
         LOG_DEBUG(bsdp_logger, isc::log::DBGLVL_START_SHUT, BSDP_RESCAN_STOPPED).arg(dir_);
     }
-    if (timer_) {
-        timer_ = false;
-        try {
-            // Kea removes every timer itself before a reconfiguration.
-            TimerMgr::instance()->unregisterTimer(GAUGE_TIMER);
-        } catch (...) {
-        }
-    }
+    timer_.stop();
 }
 
 void

@@ -12,6 +12,7 @@
 #define BSDP_RELOAD_H
 
 #include "bsdp_impl.h"
+#include "bsdp_timer.h"
 
 #include <condition_variable>
 #include <cstdint>
@@ -85,7 +86,7 @@ private:
     std::condition_variable cv_;
     bool stopping_ = false;
     std::thread thread_;
-    bool timer_ = false;
+    MainThreadTimer timer_;          // the gauges reach StatsMgr on Kea's thread
 
     std::mutex gauges_mutex_;
     bool gauges_pending_ = false;

@@ -31,7 +31,7 @@ static struct bsdp_pg_config config(void)
 
 /* Events reported, per store (ctx is its slot). */
 static pthread_mutex_t events_lock = PTHREAD_MUTEX_INITIALIZER;
-static int events[2][BSDP_PG_ERROR + 1];
+static int events[2][BSDP_PG_RENUMBERED + 1];
 static char renumbered[64];
 
 static void report(void *ctx, enum bsdp_pg_event event, const char *text)
