@@ -479,8 +479,8 @@ static int answer_select(const struct bsdp_responder *r, const struct bsdp_catal
 		return failed(a, w, why);
 	a->siaddr = img->load_balance_server ? img->load_balance_server : a->server_id;
 
-	/* The binding is recorded only once the reply is known to fit: a
-	 * dropped reply must leave no binding behind (nor evict one). */
+	/* The binding is recorded by bsdp_responder_commit once the reply is
+	 * sent: a dropped reply must leave no binding behind (nor evict one). */
 	bool remember = bindings && q->mac_valid;
 	uint32_t number = remember ? bsdp_bindings_number(bindings, q->mac) : 0;
 	a->machine_number = number;
@@ -493,9 +493,17 @@ static int answer_select(const struct bsdp_responder *r, const struct bsdp_catal
 	}
 	if (bsdp_codec_build_select(w, img->id, a->machine_name, (size_t)name_len) < 0)
 		return drop(a, BSDP_DROP_NO_ROOM, "no room for ACK[SELECT]");
-	if (remember)
-		bsdp_bindings_record(bindings, q->mac, img->id, q->now, number, NULL);
+	a->record = remember;
 	return reply(a, w, BSDP_MSGTYPE_SELECT);
+}
+
+void bsdp_responder_commit(struct bsdp_bindings *bindings, const struct bsdp_query *q,
+			   const struct bsdp_answer *a)
+{
+	if (bindings && q && a && a->record && a->verdict == BSDP_VERDICT_REPLY &&
+	    a->sent == BSDP_MSGTYPE_SELECT && q->mac_valid)
+		bsdp_bindings_record(bindings, q->mac, a->selected_id, q->now,
+				     a->machine_number, NULL);
 }
 
 int bsdp_responder_answer(const struct bsdp_responder *r, const struct bsdp_catalogue *c,

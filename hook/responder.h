@@ -122,6 +122,7 @@ struct bsdp_answer {
 	char root_path[BSDP_ROOT_PATH_MAX + 1];
 	char machine_name[BSDP_MACHINE_NAME_MAX + 1];
 	uint32_t machine_number;
+	bool record;                      /* SELECT: a binding to record once sent */
 };
 
 /* Decides on one query. opt43_out receives the reply's option-43 TLVs
@@ -131,6 +132,12 @@ int bsdp_responder_answer(const struct bsdp_responder *r, const struct bsdp_cata
 			  struct bsdp_bindings *bindings, const struct bsdp_query *q,
 			  uint8_t *opt43_out, size_t opt43_size, size_t block_size,
 			  struct bsdp_answer *ret);
+
+/* Records the binding of an ACK[SELECT] (a no-op for any other answer).
+ * The caller calls it only once the reply is on its way: a reply dropped
+ * after bsdp_responder_answer, for whatever reason, leaves no binding. */
+void bsdp_responder_commit(struct bsdp_bindings *bindings, const struct bsdp_query *q,
+			   const struct bsdp_answer *a);
 
 const char *bsdp_drop_reason_name(enum bsdp_drop_reason reason);
 

@@ -109,6 +109,18 @@ buildReply(const Impl& impl, const Pkt4Ptr& query, const Pkt4Ptr& reply, const I
     }
 }
 
+// Sends the reply as Kea's packet loop would, counted as Kea counts it.
+class SendThroughIfaceMgr : public Impl::Transmit {
+public:
+    void operator()(const Pkt4Ptr& reply) const override {
+        reply->pack();
+        isc::dhcp::IfaceMgr::instance().send(reply);
+        countKea(KEA_ACK_SENT);
+        countKea(KEA_SENT);
+    }
+};
+const SendThroughIfaceMgr SEND_THROUGH_IFACEMGR;
+
 std::string
 macOf(const Pkt4Ptr& query) {
     return (query->getHWAddr() ? query->getHWAddr()->toText(false) : std::string("?"));
@@ -126,13 +138,7 @@ answerBeforeKea(const Impl& impl, CalloutHandle& handle, const Pkt4Ptr& query) {
     try {
         Pkt4Ptr reply(new Pkt4(isc::dhcp::DHCPACK, query->getTransid()));
         buildReply(impl, query, reply, local);
-        impl.send(handle, query, reply);
-        if (handle.getStatus() != CalloutHandle::NEXT_STEP_DROP) {
-            reply->pack();
-            isc::dhcp::IfaceMgr::instance().send(reply);
-            countKea(KEA_ACK_SENT);
-            countKea(KEA_SENT);
-        }
+        impl.send(handle, query, reply, &SEND_THROUGH_IFACEMGR);
     } catch (const std::exception& ex) {
         // As on Kea's path, a BSDP query that failed midway gets no
         // answer rather than Kea's plain ACK.

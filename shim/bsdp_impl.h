@@ -99,9 +99,19 @@ public:
     // buffer4_receive: parses a BSDP query itself (status SKIP), without
     // Kea's second parse of option 43, and drops a malformed one.
     void receive(isc::hooks::CalloutHandle& handle, const isc::dhcp::Pkt4Ptr& query) const;
-    // pkt4_send: answers BSDP queries (or drops the response).
+    // Sends a finished reply itself, where Kea does not (the fast path);
+    // throws when it could not.
+    class Transmit {
+    public:
+        virtual void operator()(const isc::dhcp::Pkt4Ptr& reply) const = 0;
+    protected:
+        ~Transmit() = default;
+    };
+    // pkt4_send: answers BSDP queries (or drops the response). With
+    // transmit, the reply goes out through it. A SELECT's binding is
+    // recorded only once the reply is whole (and, with transmit, sent).
     void send(isc::hooks::CalloutHandle& handle, const isc::dhcp::Pkt4Ptr& query,
-              const isc::dhcp::Pkt4Ptr& response) const;
+              const isc::dhcp::Pkt4Ptr& response, const Transmit* transmit = nullptr) const;
 
     const Params& params() const { return (params_); }
     struct bsdp_bindings* bindings() const { return (bindings_); }

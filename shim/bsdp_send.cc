@@ -36,7 +36,8 @@ const size_t OPT43_OUT_MAX = 8192;
 } // namespace
 
 void
-Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response) const {
+Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response,
+           const Transmit* transmit) const {
     if (!isBsdpQuery(query)) {
         chainIpxe(query, response);
         return;
@@ -103,6 +104,9 @@ Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response)
     }
 
     if (ans.verdict == BSDP_VERDICT_NOT_BSDP) {
+        if (transmit) {
+            (*transmit)(response);
+        }
         return;
     }
     if (ans.verdict == BSDP_VERDICT_DROP) {
@@ -149,11 +153,16 @@ Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response)
         if (ans.reply_port != 0) {
             response->setRemotePort(ans.reply_port);
         }
+        if (transmit) {
+            (*transmit)(response);
+        }
     } catch (const std::exception& ex) {
+        // Dropped: the Mac never sees this ACK[SELECT], so no binding.
         handle.setStatus(CalloutHandle::NEXT_STEP_DROP);
         LOG_ERROR(bsdp_logger, BSDP_REPLY_ERROR).arg(macText(query)).arg(ex.what());
         return;
     }
+    bsdp_responder_commit(bindings_, &q, &ans);
 
     // The reply is whole: what is counted and logged about it from here on
     // must never cost the client its answer.

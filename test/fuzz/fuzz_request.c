@@ -68,6 +68,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct bsdp_answer a;
 	if (bsdp_responder_answer(&resp, cat, bindings, &q, out, sizeof(out), 253, &a) < 0)
 		abort();
+	bsdp_responder_commit(bindings, &q, &a);
 	if (a.verdict != BSDP_VERDICT_REPLY)
 		return 0;
 	/* Every instance whole, and the fused reply decodes. */

@@ -571,55 +571,6 @@ testSelectHttp() {
     return (ok);
 }
 
-// Whatever allocation fails in pkt4_send, the outcome is all or nothing: a
-// dropped query, or a finished ACK[SELECT] that goes out. A reply whose
-// building completed is never dropped because counting or logging it failed.
-bool
-testAllocationFailureNeverDropsAFinishedReply() {
-    bool ok = true;
-    int finished_kept = 0, dropped = 0;
-    for (long k = 0; k < 2000; ++k) {
-        Pkt4Ptr q = bsdpQuery(selectRequest(SERVER.toUint32(), imageId(3)));
-        Pkt4Ptr r = keaResponse(q);
-        Pkt4Ptr in = asReceived(q);
-        CalloutHandlePtr h = HooksManager::createCalloutHandle();
-        h->setArgument("query4", in);
-        h->setStatus(CalloutHandle::NEXT_STEP_CONTINUE);
-        HooksManager::callCallouts(hook_receive, *h);
-        h->setStatus(CalloutHandle::NEXT_STEP_CONTINUE);
-        h->setArgument("response4", r);
-        fail_fired = false;
-        fail_countdown = k;
-        try {
-            HooksManager::callCallouts(hook_send, *h);
-        } catch (const std::bad_alloc&) {
-            // Kea's own frame failed, not the library: not this test's case.
-        }
-        fail_countdown = -1;
-        if (!fail_fired) {
-            break;   // every allocation point was tried
-        }
-        OptionPtr vc = r->getOption(DHO_VENDOR_CLASS_IDENTIFIER);
-        OptionPtr rp = r->getOption(DHO_ROOT_PATH);
-        bool finished = vc && vc->toString() == BSDP_VENDOR_CLASS_PREFIX && rp &&
-            rp->toString() == "http://198.18.0.1/netboot/Image04.nbi/NetInstall.dmg";
-        bool drop = h->getStatus() == CalloutHandle::NEXT_STEP_DROP;
-        if (finished && drop) {
-            std::printf("  allocation %ld failed after the reply was built: reply dropped\n", k);
-        }
-        CHECK(!(finished && drop));
-        finished_kept += finished && !drop;
-        dropped += drop;
-        h->deleteAllArguments();
-    }
-    CHECK(fail_countdown == -1 && !fail_fired);
-    CHECK(dropped > 0);
-    CHECK(finished_kept > 0);
-    std::printf("  %d failures dropped the query, %d hit after the reply was built and it was kept\n",
-                dropped, finished_kept);
-    return (ok);
-}
-
 bool
 testListAfterSelectShowsSelected() {
     bool ok = true;
@@ -945,6 +896,103 @@ listedImages(const std::vector<uint8_t>& mac = MAC, uint32_t* selected = nullptr
         *selected = reply.selected_id;
     }
     return (static_cast<long>(reply.n_images));
+}
+
+// Whether the library holds a binding for this MAC.
+bool
+bound(const std::vector<uint8_t>& mac) {
+    return (command("bsdp-bindings-list")->str().find(
+                "\"" + HWAddr(mac, HTYPE_ETHER).toText(false) + "\"") != std::string::npos);
+}
+
+// Whatever allocation fails in pkt4_send, the outcome is all or nothing: a
+// dropped query and no binding, or a finished ACK[SELECT] that goes out
+// and its binding. A reply whose building completed is never dropped
+// because counting or logging it failed.
+bool
+testAllocationFailureNeverDropsAFinishedReply() {
+    bool ok = true;
+    int finished_kept = 0, dropped = 0;
+    for (long k = 0; k < 2000; ++k) {
+        Pkt4Ptr q = bsdpQuery(selectRequest(SERVER.toUint32(), imageId(3)));
+        const std::vector<uint8_t> mac = {0x02, 0xa1, 0x10, 0x00, uint8_t(k >> 8), uint8_t(k)};
+        q->setHWAddr(HWAddrPtr(new HWAddr(mac, HTYPE_ETHER)));
+        Pkt4Ptr r = keaResponse(q);
+        Pkt4Ptr in = asReceived(q);
+        CalloutHandlePtr h = HooksManager::createCalloutHandle();
+        h->setArgument("query4", in);
+        h->setStatus(CalloutHandle::NEXT_STEP_CONTINUE);
+        HooksManager::callCallouts(hook_receive, *h);
+        h->setStatus(CalloutHandle::NEXT_STEP_CONTINUE);
+        h->setArgument("response4", r);
+        fail_fired = false;
+        fail_countdown = k;
+        bool keas_frame_failed = false;
+        try {
+            HooksManager::callCallouts(hook_send, *h);
+        } catch (const std::bad_alloc&) {
+            // Kea's own frame failed, not the library: not this test's case.
+            keas_frame_failed = true;
+        }
+        fail_countdown = -1;
+        if (!fail_fired) {
+            break;   // every allocation point was tried
+        }
+        if (keas_frame_failed) {
+            h->deleteAllArguments();
+            continue;
+        }
+        OptionPtr vc = r->getOption(DHO_VENDOR_CLASS_IDENTIFIER);
+        OptionPtr rp = r->getOption(DHO_ROOT_PATH);
+        bool finished = vc && vc->toString() == BSDP_VENDOR_CLASS_PREFIX && rp &&
+            rp->toString() == "http://198.18.0.1/netboot/Image04.nbi/NetInstall.dmg";
+        bool drop = h->getStatus() == CalloutHandle::NEXT_STEP_DROP;
+        if (finished && drop) {
+            std::printf("  allocation %ld failed after the reply was built: reply dropped\n", k);
+        }
+        CHECK(!(finished && drop));
+        if (drop == bound(mac)) {
+            std::printf("  allocation %ld failed: reply %s, query %s, binding %s\n", k,
+                        finished ? "finished" : "unfinished", drop ? "dropped" : "kept",
+                        drop ? "kept" : "missing");
+        }
+        CHECK(drop ? !bound(mac) : bound(mac));
+        finished_kept += finished && !drop;
+        dropped += drop;
+        h->deleteAllArguments();
+    }
+    CHECK(fail_countdown == -1 && !fail_fired);
+    CHECK(dropped > 0);
+    CHECK(finished_kept > 0);
+    std::printf("  %d failures dropped the query, %d hit after the reply was built and it was kept\n",
+                dropped, finished_kept);
+    return (ok);
+}
+
+// The fast path sends the reply itself: one it could not send (here: the
+// query's interface does not exist) leaves no binding behind, as Kea's
+// path leaves none for a reply it dropped.
+bool
+testFastPathUnsentSelectRecordsNothing() {
+    bool ok = true;
+    CHECK(load(params("\"fast-path\": true")));
+    const std::vector<uint8_t> mac = {0x02, 0xfa, 0x57, 0x00, 0x00, 0x01};
+    Pkt4Ptr q = bsdpQuery(selectRequest(SERVER.toUint32(), imageId(3)));
+    q->setHWAddr(HWAddrPtr(new HWAddr(mac, HTYPE_ETHER)));
+    q->setLocalAddr(SERVER);
+    int64_t informs = statValue(isc::bsdp::kea_compat::STAT_INFORM_RECEIVED);
+    CalloutHandlePtr h = HooksManager::createCalloutHandle();
+    h->setArgument("query4", asReceived(q));
+    h->setStatus(CalloutHandle::NEXT_STEP_CONTINUE);
+    HooksManager::callCallouts(hook_receive, *h);
+    // The fast path took it (it counts the INFORM as Kea would) and Kea
+    // has nothing left to do.
+    CHECK(statValue(isc::bsdp::kea_compat::STAT_INFORM_RECEIVED) == informs + 1);
+    CHECK(h->getStatus() == CalloutHandle::NEXT_STEP_DROP);
+    CHECK(!bound(mac));
+    h.reset();   // a live handle keeps the library open
+    CHECK(load(params()));
+    return (ok);
 }
 
 bool
@@ -1341,6 +1389,8 @@ main(int argc, char** argv) {
         run("select_http_sets_siaddr_file_root_path_machine_name", testSelectHttp);
         run("allocation_failure_never_drops_a_finished_reply",
             testAllocationFailureNeverDropsAFinishedReply);
+        run("fast_path_select_it_could_not_send_records_nothing",
+            testFastPathUnsentSelectRecordsNothing);
         run("list_after_select_carries_the_selected_image", testListAfterSelectShowsSelected);
         run("selection_survives_unload_and_load", testSelectionSurvivesReload);
         run("select_of_unknown_image_gets_failed", testSelectUnknownFails);

@@ -73,6 +73,7 @@ static void *work(void *arg)
 			w->errors++;
 		else if (is_select)
 			w->last_select[m] = a.selected_id;
+		bsdp_responder_commit(bindings, &q, &a);
 		/* A LIST after this MAC's SELECT shows what it selected. */
 		if (!is_select && w->last_select[m] && a.selected_id != w->last_select[m])
 			w->errors++;

@@ -119,6 +119,7 @@ struct req {
 	size_t n_filters;
 	const char *vc;     /* option 60 */
 	const uint8_t *mac;
+	bool not_sent;      /* the sender failed to send the reply: no commit */
 };
 
 static size_t encode(const struct req *r, uint8_t *out)
@@ -189,6 +190,8 @@ static struct bsdp_answer ask_q(struct req r, struct bsdp_query *override)
 	struct bsdp_answer a;
 	set_counting(1);
 	int rc = bsdp_responder_answer(&resp, cat, bindings, &q, reply_buf, sizeof(reply_buf), 255, &a);
+	if (!r.not_sent)
+		bsdp_responder_commit(bindings, &q, &a); /* as a sender does once it went out */
 	set_counting(0);
 	ck_assert_int_eq(rc, 0);
 	return a;
@@ -682,6 +685,17 @@ START_TEST(test_responder_dropped_select_records_nothing)
 	ck_assert_uint_eq(got.image_id, BSDP_IMAGE_ID(0, 1, 100));
 	ck_assert_uint_eq(got.number, a.machine_number);
 	ck_assert_int_eq(got.time, 1000);
+	/* An ACK[SELECT] that its sender then failed to send (never committed)
+	 * leaves the binding as it was. */
+	static const uint8_t mac_b[6] = MAC_B;
+	struct req unsent = sel;
+	unsent.mac = mac_b;
+	unsent.not_sent = true;
+	struct bsdp_answer built = ask(unsent);
+	ck_assert_int_eq(built.verdict, BSDP_VERDICT_REPLY);
+	ck_assert(built.record);
+	ck_assert_int_eq(bsdp_bindings_lookup(bindings, mac_b, NULL), -ENOENT);
+	ck_assert_uint_eq(bsdp_bindings_count(bindings), 1);
 	/* A later SELECT of another image that is dropped keeps the old one. */
 	q.reply_overhead = 546;
 	q.now = 2000;
