@@ -315,9 +315,10 @@ class Kea:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 return False
+            # Its DHCP socket is bound right before this line.
             if "DHCP4_STARTED" in self.text():
-                time.sleep(0.3)   # sockets open right before this line
-                return True
+                return wait_until(lambda: listening(self.net.srv, "u", 67),
+                                  max(0.5, deadline - time.monotonic()))
             time.sleep(0.1)
         return False
 
@@ -712,6 +713,13 @@ def wait_until(pred, timeout=5.0, step=0.05):
         if v or time.monotonic() >= deadline:
             return v
         time.sleep(step)
+
+
+def listening(ns, proto, port):
+    """Whether a socket in namespace ns is bound to port (proto "u" for
+    UDP, "t" for TCP listening)."""
+    return bool(run(["ip", "netns", "exec", ns, "ss", "-lnH" + proto, "sport", "= :%d" % port],
+                    check=False).stdout.strip())
 
 
 def parse_state_bytes(raw, what):

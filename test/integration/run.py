@@ -339,19 +339,21 @@ class Suite(ops_tests.OpsTests):
 
     def test_tshark_decodes_list_and_select(self):
         pcap = os.path.join(self.work, "bsdp.pcap")
+        # dumpcap writes the file's header once it captures, and ends by
+        # itself after the four frames of a LIST and a SELECT.
         cap = subprocess.Popen(["ip", "netns", "exec", self.net.srv, "dumpcap", "-q", "-i",
-                                self.net.srv_if, "-f", "udp port 67 or udp port 68", "-w", pcap],
+                                self.net.srv_if, "-f", "udp port 67 or udp port 68", "-c", "4",
+                                "-w", pcap],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         self.helpers.append(cap)
-        for _ in range(50):
-            if os.path.exists(pcap) and os.path.getsize(pcap) > 0:
-                break
-            time.sleep(0.1)
-        time.sleep(0.5)
+        expect(B.wait_until(lambda: os.path.exists(pcap) and os.path.getsize(pcap) > 0, 5),
+               "dumpcap did not start capturing")
         rc, j, r = self.bsdpc_json("--select", "1001", "--max-size", "1500")
-        time.sleep(0.5)
-        os.kill(cap.pid, signal.SIGTERM)
-        cap.wait(timeout=10)
+        try:
+            cap.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.kill(cap.pid, signal.SIGTERM)
+            cap.wait(timeout=10)
         expect(rc == 0, "bsdpc --select exit %d" % rc)
         out = B.run(["tshark", "-r", pcap, "-V"], check=False, timeout=60).stdout
         frames = out.count("\nFrame ") + out.startswith("Frame ")

@@ -119,7 +119,8 @@ class Suite:
                "LIST answered by %s" % [s.get("address") for s in servers])
         indexes = sorted(i["index"] for i in servers[0]["images"])
         expect(1001 in indexes, "LIST images %s" % indexes)
-        rc, out = self.bsdpc("--select", "1001")
+        # The broadcast LIST above showed who answers; this one asks that server only.
+        rc, out = self.bsdpc("--select", "1001", "--server", B.SERVER_IP)
         expect(rc == 0 and out["select"]["result"] == "ack", "SELECT 1001: %s" % out)
         s = out["select"]
         expect(s["root_path"].startswith("http://%s/sets/" % B.SERVER_IP),

@@ -191,7 +191,10 @@ class BindingSuite(R.Suite):
                                      for m in early], timeout=1.2, expect=len(early))
             expect(len(got) == len(early), "round %d: %d of %d early SELECTs answered" %
                    (rno, len(got), len(early)))
-            time.sleep(0.3)
+            # Saved (the writer's next round), so a later kill must not lose them.
+            expect(B.wait_until(lambda: os.path.exists(state) and
+                                set(early) <= set(parse_state(state)), 5),
+                   "round %d: early SELECTs not saved within 5 s" % rno)
             # Phase 2: a burst, and kill -9 in the middle of it.
             before = kea.text().count("BSDP_REPLY_SELECT")
             burst = ["02:01:%02x:00:%02x:%02x" % (rno, i >> 8, i & 0xff) for i in range(150)]

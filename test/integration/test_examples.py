@@ -184,9 +184,7 @@ class Suite:
         for _ in range(50):
             expect(proc.poll() is None, "%s exited: %s" % (name, read(
                 os.path.join(self.work, name + ".log"))))
-            out = B.run(["ip", "netns", "exec", self.net.srv, "ss", "-lnH" + proto,
-                         "sport", "= :%d" % port], check=False).stdout
-            if out.strip():
+            if B.listening(self.net.srv, proto, port):
                 return
             time.sleep(0.1)
         raise Failure("%s is not listening on %d" % (name, port))
