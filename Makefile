@@ -161,7 +161,7 @@ unit-tsan:
 	$(MAKE) --no-print-directory BUILD=$(BUILD)/tsan SANITIZE=thread \
 		$(patsubst %,$(BUILD)/tsan/test/%,$(TSAN_SUITES))
 	@set -e; for t in $(TSAN_SUITES); do \
-		CK_FORK=no TSAN_OPTIONS=halt_on_error=1 $(BUILD)/tsan/test/$$t; done
+		CK_FORK=no TSAN_OPTIONS=halt_on_error=1 timeout 600 $(BUILD)/tsan/test/$$t; done
 
 # Everything is built first, CHECK_JOBS compilers at a time (the sub-makes
 # below would otherwise compile one file at a time), then the suites run;

@@ -970,7 +970,11 @@ static int scan_one(struct bsdp_catalogue *c, const char *path, const char *name
 		if (err == ENOENT && lstat(path, &st) < 0 && errno == ENOENT)
 			*vanished = true;
 		textf(reason, sizeof(reason), "cannot stat set folder: %s", strerror(err));
-		return bsdp_catalogue_skip(c, path, reason);
+		/* Removed (ENOENT) ends a set; a folder that is there but cannot
+		 * be reached now (EACCES, EIO, ELOOP...) keeps its last good version. */
+		if (err == ENOENT)
+			return bsdp_catalogue_skip(c, path, reason);
+		return keep_stale(c, previous_image(previous, name), path, reason, opts);
 	}
 	if (!S_ISDIR(st.st_mode))
 		return 0;  /* a file named *.nbi is not a set */

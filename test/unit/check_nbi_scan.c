@@ -1230,6 +1230,33 @@ START_TEST(test_rescan_serves_a_broken_set_stale_until_mended_or_removed)
 }
 END_TEST
 
+/* A served set whose folder is still there but cannot be reached (here a
+ * link to itself: ELOOP, as EACCES or EIO would be) is served on, stale;
+ * once reachable again it is fresh. */
+START_TEST(test_rescan_keeps_a_set_whose_folder_cannot_be_reached)
+{
+	char dir[PATH_MAX], set[PATH_MAX], away[PATH_MAX];
+	struct bsdp_catalogue *c[3];
+
+	fx(dir, "xml", "stale", NULL);
+	fx(set, "xml", "stale", "Flappy.nbi");
+	textf(away, sizeof(away), "%s.away", set);
+	c[0] = rescan(dir, NULL, 1000);
+	assert_fresh(c[0]);
+	ck_assert_int_eq(rename(set, away), 0);
+	ck_assert_int_eq(symlink("Flappy.nbi", set), 0);
+	c[1] = rescan(dir, c[0], 2000);
+	assert_stale(c[1], set, "cannot stat set folder: Too many levels of symbolic links", 2000);
+	assert_others(c[1]);
+	ck_assert_int_eq(unlink(set), 0);
+	ck_assert_int_eq(rename(away, set), 0);
+	c[2] = rescan(dir, c[1], 3000);
+	assert_fresh(c[2]);
+	for (int i = 0; i < 3; i++)
+		bsdp_catalogue_free(c[i]);
+}
+END_TEST
+
 /* A stale set keeps its image id only while no set earlier in byte order
  * claims it; then it is skipped with its own reason. */
 START_TEST(test_rescan_skips_a_broken_set_whose_id_was_taken)
@@ -1439,6 +1466,8 @@ static Suite *nbi_scan_suite(void)
 	tcase_add_test(tc, test_scan_never_publishes_a_directory_swapped_mid_scan);
 	tcase_add_loop_test(tc, test_rescan_skips_a_broken_set_whose_id_was_taken, 0,
 			    (int)(sizeof(stale_trees) / sizeof(stale_trees[0])));
+	/* Before the next test, whose last step removes Flappy.nbi. */
+	tcase_add_test(tc, test_rescan_keeps_a_set_whose_folder_cannot_be_reached);
 	tcase_add_loop_test(tc, test_rescan_serves_a_broken_set_stale_until_mended_or_removed, 0,
 			    (int)(sizeof(stale_trees) / sizeof(stale_trees[0])));
 	suite_add_tcase(s, tc);
