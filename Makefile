@@ -395,6 +395,14 @@ check-kea:
 		sh tools/kea-chroot.sh run $$r 'rm -rf build && kea-dhcp4 -v && make check'; done
 	@echo "make check-kea: all suites passed on $(KEA_RELEASES)"
 
+# The bench's rows per Kea version (the README's table): each version's
+# default threading, and ISC dhcpd where the release has it.
+BENCH_KEA_ROWS ?= default dhcpd
+.PHONY: bench-kea
+bench-kea:
+	@set -e; for r in $(KEA_RELEASES); do echo "== make bench against $$r's Kea"; \
+		sh tools/kea-chroot.sh run $$r 'make bench BENCH_ROWS="$(BENCH_KEA_ROWS)"'; done
+
 # ---------------------------------------------------------------------------
 # Man pages and the Debian package. The pages' sources are Markdown, built
 # with go-md2man: docs/man/*.md for the programs, and kea-bsdp(7) assembled

@@ -22,7 +22,7 @@
 # plus the generator's timeout, under `timeout`). Environment: BSDP_LOAD,
 # BENCH_LIST, HOOK_SO (paths), BENCH_DURATION (5), BENCH_WINDOW (64),
 # BENCH_CLIENTS (256), BENCH_KEEP=1 keeps the temp dir with the logs,
-# BENCH_ROWS (default "st static mt2 mt4 dhcpd core reload full db ha") picks
+# BENCH_ROWS (default "default st static mt2 mt4 dhcpd core reload full db ha") picks
 # groups; BENCH_MAX_BINDINGS (4096) is the table size of the "full" row.
 #
 # Row groups: st (single-threaded: plain INFORM without the hook, then the
@@ -689,7 +689,7 @@ main() {
 	"$PY" "$UTIL" sets "$TMP/sets" "$N_SETS"
 
 	local row
-	for row in ${BENCH_ROWS:-st static mt2 mt4 dhcpd core reload full db ha}; do
+	for row in ${BENCH_ROWS:-default st static mt2 mt4 dhcpd core reload full db ha}; do
 		case $row in
 		st) kea_rows st 0 "" ;;
 		default) default_rows ;;
