@@ -388,7 +388,7 @@ kea-chroots:
 
 check-kea-build:
 	@set -e; for r in $(KEA_RELEASES); do echo "== $$r"; \
-		sh tools/kea-chroot.sh run $$r 'make -j2 all && make unit && make shim-test'; done
+		sh tools/kea-chroot.sh run $$r 'rm -rf build && make -j2 all && make unit && make shim-test'; done
 
 check-kea:
 	@set -e; for r in $(KEA_RELEASES); do echo "== make check against $$r's Kea"; \

@@ -119,6 +119,9 @@ public:
     bool echoClientId() const { return (echo_client_id_.load(std::memory_order_relaxed)); }
 
 private:
+    // Serves an empty catalogue (available() false) and notes why
+    // sets-directory could not be read.
+    void startWithoutCatalogue(const std::string& reason);
     // The iPXE stage of a non-BSDP query: a ChainURL as the boot file.
     void chainIpxe(const isc::dhcp::Pkt4Ptr& query, const isc::dhcp::Pkt4Ptr& response) const;
     // Counts and logs an answer whose reply is built (may throw: the caller

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MPL-2.0
 // Reading Kea packets in the packet path (shared by the callouts' steps in
-// bsdp_receive.cc, bsdp_send.cc, bsdp_pins.cc and bsdp_ipxe.cc), and the
-// link's largest unfragmented message (cached per interface).
+// bsdp_receive.cc, bsdp_send.cc, bsdp_pins.cc and bsdp_ipxe.cc).
 #ifndef BSDP_PACKET_H
 #define BSDP_PACKET_H
 
@@ -29,8 +28,6 @@ int maxMessageSize(const isc::dhcp::Pkt4Ptr& pkt);
 size_t optionsLen(const isc::dhcp::Pkt4Ptr& pkt, uint16_t code);
 // An IPv4 address option, or 0.
 uint32_t addressOption(const isc::dhcp::Pkt4Ptr& pkt, uint16_t code);
-// Largest DHCP message the query's link carries unfragmented, or 0.
-size_t linkMaxMessage(const isc::dhcp::Pkt4Ptr& query, int64_t now);
 
 } // namespace bsdp
 } // namespace isc

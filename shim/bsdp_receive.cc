@@ -6,6 +6,7 @@
 #include "bsdp_log.h"
 #include "bsdp_packet.h"
 #include "bsdp_stats.h"
+#include "kea_compat.h"
 
 #include <dhcp/dhcp4.h>
 #include <hooks/callout_handle.h>
@@ -41,8 +42,8 @@ Impl::receive(CalloutHandle& handle, const Pkt4Ptr& query) const {
         } catch (const std::exception& ex) {
             // What Kea does with a message it cannot parse, plus our count.
             handle.setStatus(CalloutHandle::NEXT_STEP_DROP);
-            isc::stats::StatsMgr::instance().addValue("pkt4-parse-failed", int64_t(1));
-            isc::stats::StatsMgr::instance().addValue("pkt4-receive-drop", int64_t(1));
+            isc::stats::StatsMgr::instance().addValue(kea_compat::STAT_PARSE_FAILED, int64_t(1));
+            isc::stats::StatsMgr::instance().addValue(kea_compat::STAT_RECEIVE_DROP, int64_t(1));
             stats::count(stats::dropped(BSDP_DROP_MALFORMED));
             LOG_DEBUG(bsdp_logger, BSDP_DBG_PACKET, BSDP_QUERY_MALFORMED).arg(macText(query))
                 .arg(std::string("the message cannot be parsed: ") + ex.what());

@@ -4,6 +4,7 @@
 #include "bsdp_impl.h"
 
 #include "bsdp_log.h"
+#include "bsdp_mtu.h"
 #include "bsdp_option.h"
 #include "bsdp_packet.h"
 #include "bsdp_stats.h"

@@ -1,10 +1,17 @@
 // SPDX-License-Identifier: MPL-2.0
 // The one place where kea-bsdp's C++ depends on which Kea it is built
-// against. Kea installs no numeric version macro (KEA_HOOKS_VERSION is a
-// const int, unusable in #if), so the Makefile reads it from hooks/hooks.h
-// and passes it on as BSDP_KEA_VERSION (20200 for 2.2.0, 20603 for 2.6.3,
-// 30004 for 3.0.4). Everything else in shim/ and test/shim/ compiles
-// unchanged on 2.2 to 3.0; what differs goes here, not behind #if elsewhere.
+// against (with kea_compat.cc). Kea installs no numeric version macro
+// (KEA_HOOKS_VERSION is a const int, unusable in #if), so the Makefile
+// reads it from hooks/hooks.h and passes it on as BSDP_KEA_VERSION (20200
+// for 2.2.0, 20603 for 2.6.3, 30004 for 3.0.4). What lives here:
+// - the API differences: HookLibInfo's fields, loadLibraries' arguments,
+//   the hooks path check (kea-bsdp-check), pkt4_send's "subnet4" argument;
+// - the Kea internals the library re-implements: the statistic names Kea
+//   counts a packet under, how Kea builds its ACK to an INFORM (the fast
+//   path: kea_compat.cc), option 54's type, and what Kea copies of option 82;
+// - flags and helpers that let test/shim build Kea's side of the above.
+// Every #if on the Kea version is in this header; shim/ and test/shim/ have
+// none and compile unchanged on 2.2 to 3.0.
 #ifndef BSDP_KEA_COMPAT_H
 #define BSDP_KEA_COMPAT_H
 
@@ -21,7 +28,9 @@
 #include <boost/any.hpp>
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
+#include <vector>
 
 #ifndef BSDP_KEA_VERSION
 #error "BSDP_KEA_VERSION is not set: build with the Makefile, which reads it from hooks/hooks.h"
@@ -60,7 +69,6 @@ static_assert(BSDP_KEA_VERSION == KEA_HOOKS_VERSION,
 #endif
 #include <dhcpsrv/cfgmgr.h>
 #include <dhcpsrv/host.h>
-#include <vector>
 #endif
 #endif
 
@@ -114,22 +122,30 @@ loadLibraries(const isc::hooks::HookLibsCollection& libs, bool multi_threading) 
 #endif
 }
 
-// ---- What the fast path re-implements of Kea's INFORM processing --------
-// (shim/bsdp_fast_path.cc; read in Dhcpv4Srv::processInform,
-// Dhcpv4Exchange::copyDefaultFields/copyDefaultOptions, appendServerID and
-// the statistics of Kea-2.2.0, Kea-2.6.3 and Kea-3.0.4.)
-// Same in all three: the header fields copied, the reply to ciaddr:68 from
-// the port the query came to, hops/giaddr/option 82 dropped when not
-// answering the relay, the client identifier echoed unless
-// echo-client-id is false, option 118 copied, option 54 the receiving
-// address (the socket's for a broadcast), and these statistic names.
+// ---- What the library re-implements of Kea's packet processing ----------
+// (read in Dhcpv4Srv::processPacket, processInform, adjustIfaceData,
+// adjustRemoteAddr, appendServerID, Dhcpv4Exchange::initResponse,
+// copyDefaultFields and copyDefaultOptions of Kea-2.2.0, Kea-2.6.3 and
+// Kea-3.0.4.)
+
+// Statistics, the same names in all three. A message Kea cannot parse
+// (buffer4_receive parses a BSDP query in Kea's stead):
+const char* const STAT_PARSE_FAILED = "pkt4-parse-failed";
+const char* const STAT_RECEIVE_DROP = "pkt4-receive-drop";
+// An INFORM answered (the fast path answers in Kea's stead):
 const char* const STAT_INFORM_RECEIVED = "pkt4-inform-received";
 const char* const STAT_ACK_SENT = "pkt4-ack-sent";
 const char* const STAT_SENT = "pkt4-sent";
 
-// Option 54 typed as this version's Kea adds it (the bytes are the same;
-// a later hook library may cast it): an Option4AddrLst up to 2.6, an
-// OptionCustom of Kea's own definition from 3.0.
+// Option 54 as this version's Kea adds it (the bytes are the same; a later
+// hook library may cast it): an Option4AddrLst up to 2.6, an OptionCustom
+// of Kea's own definition from 3.0.
+#if BSDP_KEA_VERSION >= 30000
+typedef isc::dhcp::OptionCustom ServerIdOption;
+#else
+typedef isc::dhcp::Option4AddrLst ServerIdOption;
+#endif
+
 inline isc::dhcp::OptionPtr
 serverIdOption(const isc::asiolink::IOAddress& address) {
 #if BSDP_KEA_VERSION >= 30000
@@ -143,21 +159,41 @@ serverIdOption(const isc::asiolink::IOAddress& address) {
 #endif
 }
 
+// Whether Kea may recover a query's relay agent information (option 82)
+// from a lease (stash-agent-options, from 2.6; the query is then in class
+// STASH_AGENT_OPTIONS) and then does not copy it into the reply.
+const bool RECOVERS_STASHED_AGENT_OPTIONS = BSDP_KEA_VERSION >= 20600;
+
 // Whether Kea copies the query's relay agent information (option 82, when
-// not empty) into the reply: from 2.6 not when it was recovered from a
-// lease (stash-agent-options; the query is then in class
-// STASH_AGENT_OPTIONS, which 2.2 never sets).
+// not empty) into the reply: not when it was recovered from a lease.
 inline bool
 copiesRelayAgentInfo(const isc::dhcp::Pkt4Ptr& query) {
-#if BSDP_KEA_VERSION >= 20600
-    return (!query->inClass("STASH_AGENT_OPTIONS"));
-#else
-    static_cast<void>(query);
-    return (true);
-#endif
+    return (!RECOVERS_STASHED_AGENT_OPTIONS || !query->inClass("STASH_AGENT_OPTIONS"));
 }
 
+// Kea's ACK to an INFORM, for the fast path (kea_compat.cc). The same in
+// all three versions for an INFORM with a ciaddr (the only kind the core
+// answers), but for copiesRelayAgentInfo(). Kea's -p/-P port overrides and
+// its relayed replies over UDP sockets that follow routing are not mirrored.
+
+// The address Kea answers an INFORM from and names in option 54: the one
+// the query reached, the socket's for a broadcast. False when there is
+// none (nor an IPv4 unicast address).
+bool informReplySource(const isc::dhcp::Pkt4Ptr& query, isc::asiolink::IOAddress& local);
+
+// The DHCPACK Kea starts from before its configured options: the header
+// fields Kea copies (RFC 2131: ciaddr, hops, chaddr, giaddr, flags), the
+// options it echoes (RFC 6842 client identifier unless echo_client_id is
+// false, RFC 3046 relay agent information, RFC 3011 subnet selection),
+// option 54 (local), sent from local and the port the query came to, to
+// ciaddr:68; and, when ciaddr is not the relay (giaddr), without hops,
+// giaddr and option 82, which the client never sees.
+isc::dhcp::Pkt4Ptr informAck(const isc::dhcp::Pkt4Ptr& query,
+                             const isc::asiolink::IOAddress& local, bool echo_client_id);
+
 // ---- pkt4_send's selected subnet -----------------------------------------
+const bool PKT4_SEND_HAS_SUBNET = BSDP_KEA_PKT4_SEND_SUBNET;
+
 #if BSDP_KEA_PKT4_SEND_SUBNET
 #if BSDP_KEA_VERSION >= 30000
 typedef isc::dhcp::ConstSubnet4Ptr Pkt4SendSubnetPtr;
@@ -194,9 +230,11 @@ selectedSubnetId(isc::hooks::CalloutHandle&, uint32_t&) {
 }
 #endif
 
-#if defined(BSDP_KEA_COMPAT_TESTING) && BSDP_KEA_PKT4_SEND_SUBNET
-// Kea's side of the above, for test/shim only (which defines the macro;
-// 2.2 has no such argument, and its dhcpsrv/cfgmgr.h does not compile).
+#ifdef BSDP_KEA_COMPAT_TESTING
+// Kea's side of the above, for test/shim only (which defines the macro).
+// 2.2 has no such argument, and its dhcpsrv/cfgmgr.h does not compile:
+// there both throw, and the test runs them only if PKT4_SEND_HAS_SUBNET.
+#if BSDP_KEA_PKT4_SEND_SUBNET
 
 // Passes a subnet with this id as pkt4_send's "subnet4", typed as this
 // version's Kea does.
@@ -225,6 +263,17 @@ setHostPin(const std::vector<uint8_t>& mac, uint32_t id, int64_t index) {
     host->setContext(ctx);
     hosts->add(host);
 }
+#else
+inline void
+passSelectedSubnet(isc::hooks::CalloutHandle&, uint32_t) {
+    throw std::logic_error("this Kea's pkt4_send passes no subnet4");
+}
+
+inline void
+setHostPin(const std::vector<uint8_t>&, uint32_t, int64_t) {
+    throw std::logic_error("this Kea's pkt4_send passes no subnet4 to pick a pin by");
+}
+#endif
 #endif // BSDP_KEA_COMPAT_TESTING
 
 } // namespace kea_compat

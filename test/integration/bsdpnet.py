@@ -57,6 +57,30 @@ def kea_checks_paths():
     return kea_version() >= (2, 6, 3)
 
 
+def kea_check_loads_hooks():
+    """From 2.4 kea-dhcp4 has -T, which checks a configuration loading its
+    hook libraries (calling load()); before, only -t, which does not."""
+    return kea_version() >= (2, 4, 0)
+
+
+def kea_multi_threaded_by_default():
+    """From 2.4 kea-dhcp4 runs multi-threaded unless configured not to."""
+    return kea_version() >= (2, 4, 0)
+
+
+def kea_has_http_control_socket():
+    """From 3.0 kea-dhcp4 serves its commands over HTTP itself (and
+    deprecates kea-ctrl-agent); before, only the agent does, forwarding to
+    kea-dhcp4's unix socket."""
+    return kea_version() >= (3, 0, 0)
+
+
+def kea_pgsql_is_a_hook():
+    """From 3.0 Kea's PostgreSQL backend is a hook library
+    (libdhcp_pgsql.so), which must be loaded for a PostgreSQL database."""
+    return kea_version() >= (3, 0, 0)
+
+
 def kea_answers_inform_without_subnet():
     """Kea 3.0 answers a broadcast INFORM on a link with no subnet of its
     own; 2.2 and 2.6 drop it."""

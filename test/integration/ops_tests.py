@@ -104,7 +104,7 @@ class OpsTests:
         socket); from 3.0, which deprecates the agent, kea-dhcp4's own HTTP
         control socket."""
         port = 8000
-        if B.kea_version() >= (3, 0, 0):
+        if B.kea_has_http_control_socket():
             self.kea.stop()
             kea = B.Kea(self.net, self.work, "kea-http")
             kea.config(self.args.hook, self.params())

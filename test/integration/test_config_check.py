@@ -50,7 +50,7 @@ class ConfigCheckSuite(R.Suite):
     def checks(self):
         """The check options this kea-dhcp4 has; -T (which loads the hook)
         from 2.4 on."""
-        return ["-t", "-T"] if self.version >= (2, 4, 0) else ["-t"]
+        return ["-t", "-T"] if B.kea_check_loads_hooks() else ["-t"]
 
     def run_check(self, kea, flag):
         """kea-dhcp4 FLAG CONFIG on the running server's own configuration, in

@@ -84,7 +84,7 @@ def multi_threaded(single_threaded=None):
     default (on from 2.4) unless --single-threaded."""
     if single_threaded is None:
         single_threaded = B.SINGLE_THREADED
-    return not single_threaded and B.kea_version() >= (2, 4, 0)
+    return not single_threaded and B.kea_multi_threaded_by_default()
 
 
 class HaPair:
@@ -490,7 +490,7 @@ class HaSuite:
         hosts = dict(self.database())
         del hosts["reconnect-wait-time"]
         first = [{"library": os.path.join(B.HOOKS_DIR, "libdhcp_pgsql.so")}] \
-            if B.kea_version() >= (3, 0) else []
+            if B.kea_pgsql_is_a_hook() else []
         pair = HaPair(self, "load-balancing", dhcp4={"hosts-database": hosts}, hooks_first=first)
         pair.start()
         pair.wait_states(["load-balancing", "load-balancing"])

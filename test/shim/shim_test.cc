@@ -267,10 +267,8 @@ asReceived(const Pkt4Ptr& q) {
 
 // Kea's order: buffer4_receive on the raw query, Kea's own parse unless a
 // callout did it (SKIP), then pkt4_send with Kea's response.
-#if BSDP_KEA_PKT4_SEND_SUBNET
 // The subnet pkt4_send passes (Kea 2.6+) when not 0.
 uint32_t selected_subnet = 0;
-#endif
 
 Exchange
 exchange(const Pkt4Ptr& q, const Pkt4Ptr& r) {
@@ -291,11 +289,9 @@ exchange(const Pkt4Ptr& q, const Pkt4Ptr& r) {
     h->setStatus(CalloutHandle::NEXT_STEP_CONTINUE);
     h->setArgument("query4", in);
     h->setArgument("response4", r);
-#if BSDP_KEA_PKT4_SEND_SUBNET
     if (selected_subnet) {
         isc::bsdp::kea_compat::passSelectedSubnet(*h, selected_subnet);
     }
-#endif
     HooksManager::callCallouts(hook_send, *h);
     ex.after_send = h->getStatus();
     h->deleteAllArguments();
@@ -1290,21 +1286,17 @@ testServerIdOptionAsKeaBuildsIt() {
     const uint8_t* b = static_cast<const uint8_t*>(out.getData());
     CHECK(std::vector<uint8_t>(b, b + out.getLength()) ==
           (std::vector<uint8_t>{54, 4, 198, 18, 0, 1}));
-#if BSDP_KEA_VERSION >= 30000
-    CHECK(boost::dynamic_pointer_cast<isc::dhcp::OptionCustom>(opt) != nullptr);
-#else
-    CHECK(boost::dynamic_pointer_cast<isc::dhcp::Option4AddrLst>(opt) != nullptr);
-#endif
+    CHECK(boost::dynamic_pointer_cast<isc::bsdp::kea_compat::ServerIdOption>(opt) != nullptr);
     Pkt4Ptr q = bsdpQuery(listRequest());
     CHECK(isc::bsdp::kea_compat::copiesRelayAgentInfo(q));
     q->addClass("STASH_AGENT_OPTIONS");
-    CHECK(isc::bsdp::kea_compat::copiesRelayAgentInfo(q) == (BSDP_KEA_VERSION < 20600));
+    CHECK(isc::bsdp::kea_compat::copiesRelayAgentInfo(q) ==
+          !isc::bsdp::kea_compat::RECOVERS_STASHED_AGENT_OPTIONS);
     return (ok);
 }
 
 // ---- The selected subnet's reservation ----------------------------------
 
-#if BSDP_KEA_PKT4_SEND_SUBNET
 // The pin a LIST of this MAC shows (sub-option 8's index), with pkt4_send
 // passing subnet (0: none).
 uint32_t
@@ -1348,7 +1340,6 @@ testPinOfSelectedSubnet() {
                 imageIndex(2), none);
     return (ok);
 }
-#endif
 
 } // namespace
 
@@ -1403,12 +1394,13 @@ main(int argc, char** argv) {
         run("commands_answer_through_hooks_manager", testCommandsThroughHooksManager);
         run("reload_during_concurrent_lists_keeps_every_reply_whole",
             testReloadDuringConcurrentLists);
-#if BSDP_KEA_PKT4_SEND_SUBNET
-        run("pin_of_the_subnet_pkt4_send_passes_wins", testPinOfSelectedSubnet);
-#else
-        std::printf("SKIP pin_of_the_subnet_pkt4_send_passes_wins: Kea %d passes no subnet4 to "
-                    "pkt4_send (from 2.6): the first reservation found pins\n", BSDP_KEA_VERSION);
-#endif
+        if (isc::bsdp::kea_compat::PKT4_SEND_HAS_SUBNET) {
+            run("pin_of_the_subnet_pkt4_send_passes_wins", testPinOfSelectedSubnet);
+        } else {
+            std::printf("SKIP pin_of_the_subnet_pkt4_send_passes_wins: Kea %d passes no subnet4 "
+                        "to pkt4_send (from 2.6): the first reservation found pins\n",
+                        BSDP_KEA_VERSION);
+        }
     }
     run("bad_parameters_refuse_to_load", testBadParametersRefused);
     run("unreadable_sets_directory_loads_and_serves_once_read", testUnreadableSetsDirectoryLoads);
