@@ -346,6 +346,7 @@ bindingSet(const ConstElementPtr& args) {
     if (rc != 0) {
         throw std::runtime_error(std::string("bindings table: ") + std::strerror(-rc));
     }
+    ops_impl->noteEvictions("bsdp-binding-set");
     struct bsdp_binding now;
     if (bsdp_bindings_lookup(ops_impl->bindings(), mac, &now) != 0) {
         now = b;

@@ -46,11 +46,12 @@ storeReport(void* ctx, enum bsdp_pg_event event, const char* text) {
 
 } // namespace
 
-BindingsDatabase::BindingsDatabase(const Params& params, struct bsdp_bindings* bindings)
+BindingsDatabase::BindingsDatabase(const Params& params, struct bsdp_bindings* bindings,
+                                   std::function<void()> after_stats)
     // Changes an outage can queue: as many as the table holds (beyond it
     // the whole table is written when the database is back).
     : report_{params.database_text, static_cast<size_t>(params.max_bindings)},
-      store_(nullptr) {
+      store_(nullptr), after_stats_(std::move(after_stats)) {
     std::memset(&published_, 0, sizeof(published_));
     for (size_t i = 0; i < params.database_keywords.size(); ++i) {
         keywords_.push_back(params.database_keywords[i].c_str());
@@ -85,6 +86,9 @@ BindingsDatabase::publishStats() {
                        now.applied - published_.applied,
                        now.overflowed - published_.overflowed, now.outages - published_.outages);
     published_ = now;
+    if (after_stats_) {
+        after_stats_();
+    }
 }
 
 } // namespace bsdp

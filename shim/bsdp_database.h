@@ -11,6 +11,7 @@
 #include "hook/bindings.h"
 #include "hook/bindings_pg.h"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,9 @@ public:
     // Starts the store on bindings (connecting in the background: an
     // unreachable database is logged, never fatal). Throws when no thread
     // or memory can be had.
-    BindingsDatabase(const Params& params, struct bsdp_bindings* bindings);
+    // after_stats runs on the main thread after each statistics update.
+    BindingsDatabase(const Params& params, struct bsdp_bindings* bindings,
+                     std::function<void()> after_stats);
     // Writes what is pending (waiting at most a couple of seconds), stops.
     ~BindingsDatabase();
     BindingsDatabase(const BindingsDatabase&) = delete;
@@ -43,6 +46,7 @@ private:
     struct bsdp_pg* store_;
     MainThreadTimer timer_;
     struct bsdp_pg_stats published_;
+    std::function<void()> after_stats_;
 };
 
 } // namespace bsdp

@@ -38,7 +38,9 @@ Impl::Impl(const isc::data::ConstElementPtr& params)
     }
     try {
         if (params_.has_bindings_database) {
-            database_.reset(new BindingsDatabase(params_, bindings_));
+            database_.reset(new BindingsDatabase(params_, bindings_, [this]() {
+                noteEvictions("another server's bindings from bindings-database");
+            }));
         } else {
             state_.reset(new StateFile(params_.state_file, bindings_));
         }
@@ -46,6 +48,7 @@ Impl::Impl(const isc::data::ConstElementPtr& params)
         bsdp_bindings_free(bindings_);
         throw;
     }
+    noteEvictions("the bindings read at start");
 }
 
 Impl::~Impl() {

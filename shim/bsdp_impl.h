@@ -113,6 +113,11 @@ public:
     void send(isc::hooks::CalloutHandle& handle, const isc::dhcp::Pkt4Ptr& query,
               const isc::dhcp::Pkt4Ptr& response, const Transmit* transmit = nullptr) const;
 
+    // Adds new evictions to bsdp.bindings-evicted; logs the first one with
+    // what made it (cause, and the query's MAC when there is one).
+    void noteEvictions(const char* cause,
+                       const isc::dhcp::Pkt4Ptr& query = isc::dhcp::Pkt4Ptr()) const;
+
     const Params& params() const { return (params_); }
     struct bsdp_bindings* bindings() const { return (bindings_); }
     // Kea's echo-client-id (RFC 6842) as configured() last saw it.
@@ -128,8 +133,6 @@ private:
     // keeps the reply whatever happens here).
     void reportAnswer(const struct bsdp_catalogue* cat, const struct bsdp_query& q,
                       const struct bsdp_answer& ans, const isc::dhcp::Pkt4Ptr& query) const;
-    // Adds new evictions to bsdp.bindings-evicted; logs the first one.
-    void noteEvictions(const isc::dhcp::Pkt4Ptr& query) const;
     // A BSDP query while no catalogue was ever read: dropped and counted.
     void dropUnavailable(isc::hooks::CalloutHandle& handle, const isc::dhcp::Pkt4Ptr& query) const;
     // Logs why a pinned index did not become the selected image.

@@ -204,7 +204,7 @@ Impl::reportAnswer(const struct bsdp_catalogue* cat, const struct bsdp_query& q,
         break;
     case BSDP_MSGTYPE_SELECT: {
         stats::count(stats::REPLIES_SELECT);
-        noteEvictions(query);
+        noteEvictions("the SELECT of", query);
         const struct bsdp_image* img = ans.image;
         LOG_INFO(bsdp_logger, BSDP_REPLY_SELECT)
             .arg(macText(query)).arg(arch).arg(model).arg(idText(ans.selected_id))
@@ -226,7 +226,7 @@ Impl::reportAnswer(const struct bsdp_catalogue* cat, const struct bsdp_query& q,
 }
 
 void
-Impl::noteEvictions(const Pkt4Ptr& query) const {
+Impl::noteEvictions(const char* cause, const Pkt4Ptr& query) const {
     // Each thread publishes only the evictions it is first to see, so the
     // statistic adds up exactly without a lock.
     uint64_t now = bsdp_bindings_evictions(bindings_);
@@ -236,7 +236,7 @@ Impl::noteEvictions(const Pkt4Ptr& query) const {
             stats::add(stats::BINDINGS_EVICTED, now - seen);
             if (seen == 0) {
                 LOG_WARN(bsdp_logger, BSDP_BINDINGS_FULL).arg(params_.max_bindings)
-                    .arg(macText(query));
+                    .arg(query ? std::string(cause) + " " + macText(query) : std::string(cause));
             }
             break;
         }

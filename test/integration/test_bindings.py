@@ -542,6 +542,22 @@ class BindingSuite(R.Suite):
         saved = parse_state(state)
         expect(sorted(saved) == held, "state file holds %s" % sorted(saved))
         print("    3 of 5 Macs kept, 2 evictions counted and logged once")
+        # Evictions without a SELECT are counted and named at once: a
+        # state file holding more than max-bindings, then a command.
+        kea = self.start("full-smaller", **{"state-file": state, "max-bindings": 2})
+        sock = os.path.join(kea.dir, "kea4.sock")
+        evicted = lambda: B.control_command(sock, "statistic-get", {
+            "name": "bsdp.bindings-evicted"})["arguments"]["bsdp.bindings-evicted"][0][0]
+        expect(evicted() == 1, "after loading 3 bindings into 2: evicted %r" % evicted())
+        full = self.wait_log(kea, r"BSDP_BINDINGS_FULL")
+        expect(len(full) == 1 and "the bindings read at start" in full[0],
+               "BSDP_BINDINGS_FULL at start: %s" % full)
+        a = B.control_command(sock, "bsdp-binding-set", {"hw-address": macs[1], "image": 1001})
+        expect(a["result"] == 0, "bsdp-binding-set: %s" % a)
+        expect(evicted() == 2, "after bsdp-binding-set: evicted %r" % evicted())
+        kea.stop()
+        print("    2 more evictions (a state file over max-bindings, bsdp-binding-set) "
+              "counted at once, the first logged with its cause")
 
 def main():
     args = B.suite_arguments().parse_args()
