@@ -126,8 +126,13 @@ debootstrap_into() {
 	echo "deb-src $MIRROR $release main" >>"$tmp/etc/apt/sources.list"
 }
 
+# A new chroot starts from the release's base tarball (made first if
+# missing), which make check-deb unpacks too: one debootstrap per release.
 bootstrap() {
-	debootstrap_into "$root.new"
+	(exec 8>"$CACHE/$release.base.lock" && flock 8 && base_tar >/dev/null) ||
+		die "no base for $release"
+	rm -rf "$root.new" && mkdir -p "$root.new"
+	tar -xf "$CACHE/$release.base.tar" -C "$root.new" || die "cannot unpack the base of $release"
 	mv "$root.new" "$root"
 }
 
