@@ -57,6 +57,12 @@ def kea_checks_paths():
     return kea_version() >= (2, 6, 3)
 
 
+def kea_passes_selected_subnet():
+    """From 2.6 pkt4_send carries the subnet Kea selected ("subnet4"), so a
+    pin in that subnet can win; 2.2 passes none."""
+    return kea_version() >= (2, 6, 0)
+
+
 def kea_answers_inform_without_subnet():
     """Kea 3.0 answers a broadcast INFORM on a link with no subnet of its
     own; 2.2 and 2.6 drop it."""
