@@ -81,6 +81,14 @@ def kea_pgsql_is_a_hook():
     return kea_version() >= (3, 0, 0)
 
 
+def kea_passes_selected_subnet():
+    """From 2.6 the hook learns the subnet Kea selected for a packet (from
+    subnet4_select: pkt4_send's own "subnet4" is empty for an INFORM), so a
+    pin in that subnet wins; on 2.2 the hook cannot read a subnet (its
+    dhcpsrv/subnet.h does not build from Debian 12's kea-dev)."""
+    return kea_version() >= (2, 6, 0)
+
+
 def kea_answers_inform_without_subnet():
     """Kea 3.0 answers a broadcast INFORM on a link with no subnet of its
     own; 2.2 and 2.6 drop it."""

@@ -28,7 +28,8 @@ ORDER = ["test_ops_commands_listed",
          "test_ops_rescan_interval_picks_up_changes",
          "test_ops_kea_bsdp_check_good_config",
          "test_ops_kea_bsdp_check_bad_parameters",
-         "test_ops_kea_bsdp_check_removes_its_temporary_folder"]
+         "test_ops_kea_bsdp_check_removes_its_temporary_folder",
+         "test_ops_kea_bsdp_check_library_path_as_kea_dhcp4"]
 
 COMMANDS = ["bsdp-images-list", "bsdp-reload", "bsdp-bindings-list", "bsdp-binding-set",
             "bsdp-binding-del"]
@@ -671,6 +672,48 @@ class OpsTests:
             expect(r.returncode == 0 and ("state-file %s: " % state) in r.stdout,
                    "%s state file: exit %d\n%s%s" % (what, r.returncode, r.stdout, r.stderr))
             expect(os.listdir(tmp) == [], "%s state file: left %s" % (what, os.listdir(tmp)))
+
+    def test_ops_kea_bsdp_check_library_path_as_kea_dhcp4(self):
+        """A configuration naming the build itself, outside Kea's hooks
+        directory: kea-bsdp-check and kea-dhcp4 -t agree, both refusing it
+        from 2.6.3 (naming the path and the directory allowed), both
+        accepting it on 2.2. Neither runs through with_hook(), which would
+        make the hooks directory hold the build."""
+        folder = os.path.join(self.work, "check-path")
+        conf = self.check_config(folder, self.params(), comments=False)
+        with open(conf) as f:
+            text = json.load(f)
+        build = os.path.abspath(self.args.hook)
+        for entry in text["Dhcp4"]["hooks-libraries"]:
+            entry["library"] = build
+        with open(conf, "w") as f:
+            json.dump(text, f, indent=2)
+        self.check_tool()
+        tool = os.path.join(os.path.dirname(build), "kea-bsdp-check")
+        env = B.kea_env(os.path.dirname(conf))
+        env.pop("KEA_HOOKS_PATH", None)   # would move the hooks directory to the build
+        mine = B.run([tool, conf], check=False, timeout=60, env=env)
+        keas = B.run(["ip", "netns", "exec", self.net.srv, "kea-dhcp4", "-t", conf],
+                     check=False, timeout=60, env=env)
+        if B.kea_checks_paths():
+            rule = ["'%s'" % os.path.dirname(build), "'%s'" % B.HOOKS_DIR]
+            for who, r, rc in (("kea-bsdp-check", mine, 1), ("kea-dhcp4 -t", keas, None)):
+                out = r.stdout + r.stderr
+                expect((r.returncode == rc if rc is not None else r.returncode != 0) and
+                       all(w in out for w in rule),
+                       "%s on a library outside %s: exit %d, want a refusal naming %s:\n%s" %
+                       (who, B.HOOKS_DIR, r.returncode, " and ".join(rule), out[-2000:]))
+                line = [l for l in out.splitlines() if all(w in l for w in rule)][0]
+                print("    %s: exit %d: ...%s" % (who, r.returncode, line.strip()[-150:]))
+        else:
+            for who, r in (("kea-bsdp-check", mine), ("kea-dhcp4 -t", keas)):
+                expect(r.returncode == 0, "%s on %s (Kea %s loads any path): exit %d\n%s%s" %
+                       (who, build, ".".join(map(str, B.kea_version())), r.returncode,
+                        r.stdout, r.stderr[-2000:]))
+            expect("%s loads with its parameters" % build in mine.stdout,
+                   "kea-bsdp-check did not load %s:\n%s" % (build, mine.stdout))
+            print("    Kea %s: kea-bsdp-check and kea-dhcp4 -t both accept %s" %
+                  (".".join(map(str, B.kea_version())), build))
 
     def test_ops_kea_bsdp_check_bad_parameters(self):
         folder = os.path.join(self.work, "check-bad")

@@ -77,6 +77,7 @@ class BindingSuite(R.Suite):
              "test_damaged_state_file_set_aside_and_serving_continues",
              "test_unwritable_state_file_reported_and_serving_continues",
              "test_reservation_pins_in_subnet_and_globally",
+             "test_pin_of_the_subnet_kea_selected",
              "test_ipxe_chain_after_select_within_window",
              "test_bad_machine_name_format_refused_naming_it",
              "test_config_reload_keeps_bindings",
@@ -373,6 +374,68 @@ class BindingSuite(R.Suite):
         expect(lines, "no BSDP_PIN_INVALID for a text value")
         print("    " + lines[0].split("] ", 1)[-1])
         kea.stop()
+
+    def test_pin_of_the_subnet_kea_selected(self):
+        # One Mac with a reservation in two subnets, each pinning another
+        # image: A (198.18.0.0/24, this link) and B (198.19.7.0/24, behind a
+        # relay). Kea selects A for a broadcast INFORM on the link, B for one
+        # relayed with giaddr in B, and B for a unicast one whose ciaddr is
+        # in B (giaddr, then ciaddr, then the receiving interface).
+        mac = "02:00:00:00:04:01"
+        pins = {1: ID_1002, 2: ID_1001}
+        subnet_b = {"id": 2, "subnet": "198.19.7.0/24"}
+        relay, addr_b = "198.19.7.1", "198.19.7.50"
+        queries = (
+            ("broadcast on A", 1, dict(), dict()),
+            ("relayed from B", 2, dict(giaddr=relay, hops=1, ciaddr=addr_b),
+             dict(dst_ip=B.SERVER_IP, sport=67, src_ip=relay)),
+            ("unicast from B", 2, dict(ciaddr=addr_b),
+             dict(dst_ip=B.SERVER_IP, src_ip=addr_b)))
+
+        kea_log = []
+
+        def edit_for(first):
+            def edit(d):
+                d["subnet4"].append(dict(subnet_b))
+                # Which subnet Kea selected: DHCP4_SUBNET_SELECTED (debug 45).
+                d["loggers"].append({"name": "kea-dhcp4.packets", "severity": "DEBUG",
+                                     "debuglevel": 45,
+                                     "output_options": [{"output": kea_log[0]}]})
+                if first == 2:
+                    d["subnet4"].reverse()
+                for s in d["subnet4"]:
+                    s["reservations"] = [{"hw-address": mac, "hostname": "mac-%d" % s["id"],
+                                          "user-context": {"bsdp-image": pins[s["id"]] & 0xffff}}]
+            return edit
+        # Both orders of the subnet list: on 2.2, where pkt4_send names no
+        # subnet, the Mac gets the reservation Kea's host lookup returns
+        # first, which is that of the subnet listed first. (2.6.3 and 3.0.4
+        # pass a null subnet4 for an INFORM: Dhcpv4Exchange resets the
+        # context that holds it, and processInform, unlike processDiscover
+        # and processRequest, does not take it back.)
+        wrong = []
+        for first in (2, 1):
+            kea_log[:] = [os.path.join(self.work, "pin-subnets-%d" % first, "kea.log")]
+            kea = self.start("pin-subnets-%d" % first, edit=edit_for(first))
+            for name, subnet, pkt_kw, probe_kw in queries:
+                pkt = self.inform(B.bsdp_list(), mac=mac, **pkt_kw)
+                chosen = r"tid=0x0*%x: the subnet with ID %d was selected" % (self.xid, subnet)
+                got = B.probe(self.net, [pkt], listen=(67, 68), expect=1, **probe_kw)
+                want_dst = pkt_kw.get("ciaddr", B.CLIENT_IP)
+                expect(len(got) == 1 and got[0]["dst"] == want_dst,
+                       "%s: replies %s" % (name, [(g["dst"], g["dport"]) for g in got]))
+                d = B.decode_bsdp(B.parse_options(got[0]["data"]))
+                expect(d and d.get(1) == b"\x01", "%s: not an ACK[LIST]" % name)
+                expect(kea.lines(chosen, 2.0), "%s: no %r in Kea's log" % (name, chosen))
+                want = pins[subnet] if B.kea_passes_selected_subnet() else pins[first]
+                got8 = "%#x" % self.selected(d) if 8 in d else "absent"
+                line = "subnet %d listed first, %s (Kea selects subnet %d): sub-option 8 %s" % (
+                    first, name, subnet, got8)
+                print("    " + line)
+                if self.selected(d) != want:
+                    wrong.append("%s, want %#x" % (line, want))
+            kea.stop()
+        expect(not wrong, "\n  ".join(["pins not as expected:"] + wrong))
 
     def test_ipxe_chain_after_select_within_window(self):
         def edit(d):
