@@ -5,6 +5,7 @@
 #include "bsdp_ha.h"
 #include "bsdp_impl.h"
 #include "bsdp_log.h"
+#include "bsdp_packet.h"
 #include "kea_compat.h"  // checks that version() returns what -D says
 
 #include <hooks/hooks.h>
@@ -83,6 +84,26 @@ packetCallout(CalloutHandle& handle, const char* name, void (*on_error)(CalloutH
 
 } // namespace
 
+namespace {
+
+// subnet4_select (registered from 2.6, see kea_compat): for a BSDP query,
+// the subnet Kea selected, kept for pkt4_send's pins.
+int
+rememberSubnet(CalloutHandle& handle) {
+    try {
+        Pkt4Ptr query;
+        handle.getArgument("query4", query);
+        if (query && isc::bsdp::isBsdpQuery(query)) {
+            isc::bsdp::kea_compat::rememberSelectedSubnet(handle);
+        }
+    } catch (...) {
+        // No pin by subnet for this packet: the first found, as on 2.2.
+    }
+    return (0);
+}
+
+} // namespace
+
 extern "C" {
 
 int
@@ -109,6 +130,9 @@ load(LibraryHandle& handle) {
         isc::bsdp::impl.reset(new Impl(params));
         isc::bsdp::checkHaOrder(params, isc::bsdp::impl->params());
         isc::bsdp::startOperations(handle, isc::bsdp::impl);
+        if (isc::bsdp::kea_compat::PKT4_SEND_HAS_SUBNET) {
+            handle.registerCallout("subnet4_select", rememberSubnet);
+        }
     } catch (const std::exception& ex) {
         isc::bsdp::stopOperations();
         isc::bsdp::impl.reset();

@@ -191,8 +191,14 @@ bool informReplySource(const isc::dhcp::Pkt4Ptr& query, isc::asiolink::IOAddress
 isc::dhcp::Pkt4Ptr informAck(const isc::dhcp::Pkt4Ptr& query,
                              const isc::asiolink::IOAddress& local, bool echo_client_id);
 
-// ---- pkt4_send's selected subnet -----------------------------------------
+// ---- The subnet Kea selected --------------------------------------------
+// From 2.6 pkt4_send has a "subnet4" argument, but for an INFORM it is
+// empty: processInform does not hand the exchange's context back, as
+// processDiscover and processRequest do (read in 2.6.3 and 3.0.4). So a
+// subnet4_select callout (same argument type) keeps the selected subnet's
+// id in the packet's callout handle, which pkt4_send gets too.
 const bool PKT4_SEND_HAS_SUBNET = BSDP_KEA_PKT4_SEND_SUBNET;
+const char* const SELECTED_SUBNET_CONTEXT = "bsdp-selected-subnet";
 
 #if BSDP_KEA_PKT4_SEND_SUBNET
 #if BSDP_KEA_VERSION >= 30000
@@ -201,29 +207,56 @@ typedef isc::dhcp::ConstSubnet4Ptr Pkt4SendSubnetPtr;
 typedef isc::dhcp::Subnet4Ptr Pkt4SendSubnetPtr;
 #endif
 
-// pkt4_send: the id of the subnet Kea selected for the packet, into id.
-// False when there is none to tell: a packet in no subnet, or a handle
-// that is not pkt4_send's (the fast path answers from buffer4_receive,
-// before Kea selects a subnet).
-inline bool
-selectedSubnetId(isc::hooks::CalloutHandle& handle, uint32_t& id) {
+// The "subnet4" argument of subnet4_select or pkt4_send, or null (no such
+// argument, or another type than this version's Kea passes).
+inline Pkt4SendSubnetPtr
+subnetArgument(isc::hooks::CalloutHandle& handle) {
     Pkt4SendSubnetPtr subnet;
     try {
         handle.getArgument("subnet4", subnet);
     } catch (const isc::hooks::NoSuchArgument&) {
-        return (false);
     } catch (const boost::bad_any_cast&) {
-        // Another type than this version's Kea passes: as on 2.2.
-        return (false);
     }
-    if (!subnet) {
-        return (false);
+    return (subnet);
+}
+
+// subnet4_select: remembers the subnet Kea selected (so far: a library
+// after this one may still change it) in the packet's handle.
+inline void
+rememberSelectedSubnet(isc::hooks::CalloutHandle& handle) {
+    Pkt4SendSubnetPtr subnet = subnetArgument(handle);
+    if (subnet) {
+        handle.setContext(SELECTED_SUBNET_CONTEXT, static_cast<uint32_t>(subnet->getID()));
+    } else {
+        handle.deleteContext(SELECTED_SUBNET_CONTEXT);
     }
-    id = subnet->getID();
-    return (true);
+}
+
+// pkt4_send: the id of the subnet Kea selected for the packet, into id:
+// pkt4_send's own, else what subnet4_select saw. False when there is none
+// to tell: a packet in no subnet, or a handle that is not pkt4_send's
+// (the fast path answers from buffer4_receive, before Kea selects one).
+inline bool
+selectedSubnetId(isc::hooks::CalloutHandle& handle, uint32_t& id) {
+    Pkt4SendSubnetPtr subnet = subnetArgument(handle);
+    if (subnet) {
+        id = subnet->getID();
+        return (true);
+    }
+    try {
+        handle.getContext(SELECTED_SUBNET_CONTEXT, id);
+        return (true);
+    } catch (const isc::hooks::NoSuchCalloutContext&) {
+    } catch (const boost::bad_any_cast&) {
+    }
+    return (false);
 }
 #else
-// 2.2: pkt4_send has no subnet4.
+// 2.2: the hook cannot read a subnet (see BSDP_KEA_PKT4_SEND_SUBNET).
+inline void
+rememberSelectedSubnet(isc::hooks::CalloutHandle&) {
+}
+
 inline bool
 selectedSubnetId(isc::hooks::CalloutHandle&, uint32_t&) {
     return (false);
@@ -236,12 +269,13 @@ selectedSubnetId(isc::hooks::CalloutHandle&, uint32_t&) {
 // there both throw, and the test runs them only if PKT4_SEND_HAS_SUBNET.
 #if BSDP_KEA_PKT4_SEND_SUBNET
 
-// Passes a subnet with this id as pkt4_send's "subnet4", typed as this
-// version's Kea does.
+// Passes a subnet with this id (0: an empty pointer, as pkt4_send for an
+// INFORM) as "subnet4", typed as this version's Kea does.
 inline void
 passSelectedSubnet(isc::hooks::CalloutHandle& handle, uint32_t id) {
-    handle.setArgument("subnet4", Pkt4SendSubnetPtr(isc::dhcp::Subnet4::create(
-        isc::asiolink::IOAddress("198.19.0.0"), 24, 1000, 2000, 3000, id)));
+    handle.setArgument("subnet4", id == 0 ? Pkt4SendSubnetPtr() :
+                       Pkt4SendSubnetPtr(isc::dhcp::Subnet4::create(
+                           isc::asiolink::IOAddress("198.19.0.0"), 24, 1000, 2000, 3000, id)));
 }
 
 // Adds (or with index 0 removes) a reservation of this MAC in subnet id

@@ -114,6 +114,7 @@ std::string sets_dir;
 int hook_receive = -1;
 int hook_send = -1;
 int hook_configured = -1;
+int hook_subnet4_select = -1;
 const IOAddress SERVER("198.18.0.1");
 const IOAddress CLIENT("198.18.0.10");
 const std::vector<uint8_t> MAC = {0x00, 0x1b, 0x63, 0x84, 0x45, 0xe6};
@@ -267,8 +268,11 @@ asReceived(const Pkt4Ptr& q) {
 
 // Kea's order: buffer4_receive on the raw query, Kea's own parse unless a
 // callout did it (SKIP), then pkt4_send with Kea's response.
-// The subnet pkt4_send passes (Kea 2.6+) when not 0.
+// The subnet Kea selected (2.6+) when not 0: passed to subnet4_select, and
+// to pkt4_send too unless the query is an INFORM as Kea's processInform
+// (which passes pkt4_send an empty subnet4).
 uint32_t selected_subnet = 0;
+bool selected_as_inform = false;
 
 Exchange
 exchange(const Pkt4Ptr& q, const Pkt4Ptr& r) {
@@ -288,10 +292,13 @@ exchange(const Pkt4Ptr& q, const Pkt4Ptr& r) {
     }
     h->setStatus(CalloutHandle::NEXT_STEP_CONTINUE);
     h->setArgument("query4", in);
-    h->setArgument("response4", r);
     if (selected_subnet) {
         isc::bsdp::kea_compat::passSelectedSubnet(*h, selected_subnet);
+        HooksManager::callCallouts(hook_subnet4_select, *h);
+        h->deleteArgument("subnet4");
+        isc::bsdp::kea_compat::passSelectedSubnet(*h, selected_as_inform ? 0 : selected_subnet);
     }
+    h->setArgument("response4", r);
     HooksManager::callCallouts(hook_send, *h);
     ex.after_send = h->getStatus();
     h->deleteAllArguments();
@@ -1315,13 +1322,15 @@ pinShown(const std::vector<uint8_t>& mac, uint32_t subnet) {
     return (BSDP_IMAGE_ID_INDEX(reply.selected_id));
 }
 
-// From 2.6, pkt4_send passes the subnet Kea selected: a Mac with pins in
-// several subnets gets the one of that subnet, else its global one, else
-// the first found (as with no subnet at all).
+// From 2.6 the hook knows the subnet Kea selected (pkt4_send's own, else
+// subnet4_select's for an INFORM, whose pkt4_send gets an empty one): a Mac
+// with pins in several subnets gets the one of that subnet, else its
+// global one, else the first found (as with no subnet at all).
 bool
-testPinOfSelectedSubnet() {
+pinOfSelectedSubnet(bool as_inform) {
     bool ok = true;
-    const std::vector<uint8_t> mac = {0x02, 0x00, 0x00, 0x00, 0x26, 0x01};
+    selected_as_inform = as_inform;
+    const std::vector<uint8_t> mac = {0x02, 0x00, 0x00, 0x00, 0x26, uint8_t(as_inform ? 2 : 1)};
     isc::bsdp::kea_compat::setHostPin(mac, 9, imageIndex(2));
     isc::bsdp::kea_compat::setHostPin(mac, 7, imageIndex(1));
     isc::bsdp::kea_compat::setHostPin(mac, 0, imageIndex(4));
@@ -1336,8 +1345,18 @@ testPinOfSelectedSubnet() {
     CHECK(pinShown(mac, 7) == imageIndex(2));       // another subnet's, as before 2.6
     isc::bsdp::kea_compat::setHostPin(mac, 9, 0);
     CHECK(pinShown(mac, 9) == 0);
-    std::printf("  subnet 7 -> index %u, subnet 9 -> %u, none: %u\n", imageIndex(1),
-                imageIndex(2), none);
+    std::printf("  %s: subnet 7 -> index %u, subnet 9 -> %u, none: %u\n",
+                as_inform ? "from subnet4_select (INFORM)" : "from pkt4_send",
+                imageIndex(1), imageIndex(2), none);
+    selected_as_inform = false;
+    return (ok);
+}
+
+bool
+testPinOfSelectedSubnet() {
+    bool ok = true;
+    CHECK(pinOfSelectedSubnet(false));
+    CHECK(pinOfSelectedSubnet(true));
     return (ok);
 }
 
@@ -1363,6 +1382,7 @@ main(int argc, char** argv) {
 
     hook_receive = ServerHooks::getServerHooks().registerHook("buffer4_receive");
     hook_send = ServerHooks::getServerHooks().registerHook("pkt4_send");
+    hook_subnet4_select = ServerHooks::getServerHooks().registerHook("subnet4_select");
     hook_configured = ServerHooks::getServerHooks().registerHook("dhcp4_srv_configured");
 
     run("kea_cuts_a_long_plain_option_at_raw_offsets", testKeaCutsLongPlainOption);
@@ -1395,11 +1415,11 @@ main(int argc, char** argv) {
         run("reload_during_concurrent_lists_keeps_every_reply_whole",
             testReloadDuringConcurrentLists);
         if (isc::bsdp::kea_compat::PKT4_SEND_HAS_SUBNET) {
-            run("pin_of_the_subnet_pkt4_send_passes_wins", testPinOfSelectedSubnet);
+            run("pin_of_the_subnet_kea_selected_wins", testPinOfSelectedSubnet);
         } else {
-            std::printf("SKIP pin_of_the_subnet_pkt4_send_passes_wins: Kea %d passes no subnet4 "
-                        "to pkt4_send (from 2.6): the first reservation found pins\n",
-                        BSDP_KEA_VERSION);
+            std::printf("SKIP pin_of_the_subnet_kea_selected_wins: on Kea %d the hook cannot "
+                        "read the selected subnet (from 2.6): the first reservation found "
+                        "pins\n", BSDP_KEA_VERSION);
         }
     }
     run("bad_parameters_refuse_to_load", testBadParametersRefused);
