@@ -42,10 +42,11 @@
 static_assert(BSDP_KEA_VERSION == KEA_HOOKS_VERSION,
               "BSDP_KEA_VERSION differs from the KEA_HOOKS_VERSION of the headers in use");
 
-// pkt4_send passes the subnet Kea selected from 2.6 on (the "subnet4"
-// argument: a Subnet4Ptr in 2.6, a ConstSubnet4Ptr in 3.0, read in
-// Dhcpv4Srv::processPacketPktSend of each). 2.2 passes none, and its
-// dhcpsrv/subnet.h does not compile (Debian 12 lacks cfg_globals.h).
+// From 2.6 the hook reads the subnet Kea selected (the "subnet4" argument
+// of subnet4_select and pkt4_send: a Subnet4Ptr in 2.6, a ConstSubnet4Ptr
+// in 3.0, read in Dhcpv4Srv::selectSubnet and processPacketPktSend of each).
+// 2.2's pkt4_send passes none, and its dhcpsrv/subnet.h does not compile
+// (Debian 12 lacks cfg_globals.h).
 #define BSDP_KEA_PKT4_SEND_SUBNET (BSDP_KEA_VERSION >= 20600)
 #if BSDP_KEA_VERSION >= 30000
 #include <dhcp/libdhcp++.h>
