@@ -84,6 +84,7 @@ cat > "$WORK/kea-dhcp4.conf" <<CONF
         "library": "$HOOKS_DIR/libdhcp_bsdp.so",
         "parameters": {
             "sets-directory": "$WORK/sets",
+            "http-url": "http://198.18.0.1/sets",
             "nfs-url": "nfs:198.18.0.1:/srv/netboot/sets",
             "state-file": "$WORK/bsdp-bindings.csv"
         }
