@@ -401,7 +401,7 @@ BENCH_KEA_ROWS ?= default dhcpd
 .PHONY: bench-kea
 bench-kea:
 	@set -e; for r in $(KEA_RELEASES); do echo "== make bench against $$r's Kea"; \
-		sh tools/kea-chroot.sh run $$r 'make bench BENCH_ROWS="$(BENCH_KEA_ROWS)"'; done
+		sh tools/kea-chroot.sh run $$r 'rm -rf build && make bench BENCH_ROWS="$(BENCH_KEA_ROWS)"'; done
 
 # ---------------------------------------------------------------------------
 # Man pages and the Debian package. The pages' sources are Markdown, built
