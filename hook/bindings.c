@@ -168,9 +168,6 @@ static void erase(struct bsdp_bindings *b, struct entry *x)
 	b->count--;
 }
 
-/* A machine number never handed out before: from the database's blocks
- * once they are in use (the spare becomes the current block when that runs
- * out), else the table's own counter. Caller holds the lock. */
 /* Lets go of the lock, then tells the writer a block was taken (one
  * syscall per block of numbers, outside the lock). */
 static void unlock(struct bsdp_bindings *b)
@@ -185,16 +182,28 @@ static void unlock(struct bsdp_bindings *b)
 	}
 }
 
+/* The oldest spare block, out of the ring. Caller holds the lock and has
+ * checked b->spares. */
+static struct bsdp_number_block take_spare(struct bsdp_bindings *b)
+{
+	unsigned at = b->spare_head;
+	b->spare_head = (at + 1) % BSDP_BINDINGS_SPARE_BLOCKS;
+	b->spares--;
+	return (struct bsdp_number_block){ b->spare[at].first, b->spare[at].end - b->spare[at].first };
+}
+
+/* A machine number never handed out before: from the database's blocks
+ * once they are in use (the spare becomes the current block when that runs
+ * out), else the table's own counter. Caller holds the lock. */
 static uint32_t take_number(struct bsdp_bindings *b)
 {
 	if (b->blocks) {
 		if (b->block_next == b->block_end)
 			b->wake_due = true;
 		if (b->block_next == b->block_end && b->spares) {
-			b->block_next = b->spare[b->spare_head].first;
-			b->block_end = b->spare[b->spare_head].end;
-			b->spare_head = (b->spare_head + 1) % BSDP_BINDINGS_SPARE_BLOCKS;
-			b->spares--;
+			struct bsdp_number_block next = take_spare(b);
+			b->block_next = next.first;
+			b->block_end = next.first + next.count;
 		}
 		if (b->block_next != b->block_end)
 			return b->block_next++;
@@ -548,13 +557,8 @@ size_t bsdp_bindings_return_blocks(struct bsdp_bindings *b, struct bsdp_number_b
 		out[n++] = (struct bsdp_number_block){ b->block_next, b->block_end - b->block_next };
 		b->block_next = b->block_end = 0;
 	}
-	while (b->spares && n < max) {
-		unsigned at = b->spare_head;
-		out[n++] = (struct bsdp_number_block){ b->spare[at].first,
-						       b->spare[at].end - b->spare[at].first };
-		b->spare_head = (at + 1) % BSDP_BINDINGS_SPARE_BLOCKS;
-		b->spares--;
-	}
+	while (b->spares && n < max)
+		out[n++] = take_spare(b);
 	pthread_mutex_unlock(&b->lock);
 	return n;
 }
