@@ -82,24 +82,16 @@ packetCallout(CalloutHandle& handle, const char* name, void (*on_error)(CalloutH
     return (0);
 }
 
-} // namespace
-
-namespace {
-
 // subnet4_select (registered from 2.6, see kea_compat): for a BSDP query,
 // the subnet Kea selected, kept for pkt4_send's pins.
 int
 rememberSubnet(CalloutHandle& handle) {
-    try {
-        Pkt4Ptr query;
-        handle.getArgument("query4", query);
-        if (query && isc::bsdp::isBsdpQuery(query)) {
+    return (packetCallout(handle, "subnet4_select", nullptr,
+                          [&](const Impl&, const Pkt4Ptr& query) {
+        if (isc::bsdp::isBsdpQuery(query)) {
             isc::bsdp::kea_compat::rememberSelectedSubnet(handle);
         }
-    } catch (...) {
-        // No pin by subnet for this packet: the first found, as on 2.2.
-    }
-    return (0);
+    }));
 }
 
 } // namespace
