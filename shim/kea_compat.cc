@@ -4,6 +4,8 @@
 // kea_compat.h's inline functions say).
 #include "kea_compat.h"
 
+#include "bsdp_packet.h"
+
 #include <dhcp/iface_mgr.h>
 
 using isc::asiolink::IOAddress;
@@ -16,13 +18,11 @@ namespace kea_compat {
 
 namespace {
 
-// Options are read in place: getOption() would clone them (see peekOption
-// in bsdp_packet.cc).
 void
 copyOption(const Pkt4Ptr& query, const Pkt4Ptr& reply, uint16_t code, size_t min_len) {
-    auto it = query->options_.find(code);
-    if (it != query->options_.end() && it->second->len() > min_len) {
-        reply->addOption(it->second);
+    isc::dhcp::OptionPtr opt = peekOption(query, code);
+    if (opt && opt->len() > min_len) {
+        reply->addOption(opt);
     }
 }
 
