@@ -736,6 +736,14 @@ def control_command(sock_path, name, arguments=None, timeout=30.0):
         raise Failure("%s: no JSON answer: %r" % (name, data[:500]))
 
 
+
+def statistic(kea, name, default=None):
+    """The value of one of kea-dhcp4's statistics, asked over its control
+    socket (kea4.sock in its folder); default when it has none."""
+    a = control_command(os.path.join(kea.dir, "kea4.sock"), "statistic-get", {"name": name})
+    v = a.get("arguments", {}).get(name)
+    return v[0][0] if v else default
+
 def wait_until(pred, timeout=5.0, step=0.05):
     """pred()'s first true value, polled every step seconds; after timeout
     its last (false) one."""

@@ -390,14 +390,9 @@ class Suite(ops_tests.OpsTests):
         kea_answers = B.kea_answers_inform_without_subnet()
         try:
             expect(kea.start(), "kea-dhcp4 without a subnet did not start")
-            sock = os.path.join(kea.dir, "kea4.sock")
 
             def counts():
-                out = []
-                for n in names:
-                    a = B.control_command(sock, "statistic-get", {"name": n})
-                    out.append((a.get("arguments", {}).get(n) or [[0]])[0][0])
-                return out
+                return [B.statistic(kea, n, 0) for n in names]
             before = counts()
             # Wait for an answer; where none is due, listen in full.
             got = B.probe(self.net, [self.inform(B.bsdp_list(), extra=[(61, b"\x01" + bytes(6))])],

@@ -592,8 +592,7 @@ class BindingSuite(R.Suite):
         a = B.control_command(sock, "bsdp-bindings-list")
         held = sorted(b["hw-address"] for b in a["arguments"]["bindings"])
         expect(held == sorted([macs[0], macs[3], macs[4]]), "bindings held: %s" % held)
-        a = B.control_command(sock, "statistic-get", {"name": "bsdp.bindings-evicted"})
-        value = a["arguments"]["bsdp.bindings-evicted"][0][0]
+        value = B.statistic(kea, "bsdp.bindings-evicted")
         expect(value == 2, "bsdp.bindings-evicted = %r, want 2" % value)
         full = self.wait_log(kea, r"BSDP_BINDINGS_FULL")
         expect(len(full) == 1 and "max-bindings 3" in full[0] and macs[3] in full[0],
@@ -609,8 +608,7 @@ class BindingSuite(R.Suite):
         # state file holding more than max-bindings, then a command.
         kea = self.start("full-smaller", **{"state-file": state, "max-bindings": 2})
         sock = os.path.join(kea.dir, "kea4.sock")
-        evicted = lambda: B.control_command(sock, "statistic-get", {
-            "name": "bsdp.bindings-evicted"})["arguments"]["bsdp.bindings-evicted"][0][0]
+        evicted = lambda: B.statistic(kea, "bsdp.bindings-evicted")
         expect(evicted() == 1, "after loading 3 bindings into 2: evicted %r" % evicted())
         full = self.wait_log(kea, r"BSDP_BINDINGS_FULL")
         expect(len(full) == 1 and "the bindings read at start" in full[0],

@@ -105,10 +105,6 @@ class DatabaseSuite(T.BindingSuite):
         self.kea = kea
         return kea
 
-    def statistic(self, kea, name):
-        a = B.control_command(os.path.join(kea.dir, "kea4.sock"), "statistic-get", {"name": name})
-        return a["arguments"][name][0][0]
-
     def test_selection_shared_by_servers(self):
         # Two servers one after the other on the same link (with HA both
         # run at once; docs/two-servers.md): the second knows what the
@@ -163,18 +159,18 @@ class DatabaseSuite(T.BindingSuite):
                        "%s: LIST lacks its selection while the database is down" % m)
             lost = self.wait_log(kea, r"BSDP_DB_LOST")
             expect(len(lost) == 1, "BSDP_DB_LOST logged %d times" % len(lost))
-            expect(B.wait_until(lambda: self.statistic(kea, "bsdp.bindings-db-pending") == 20,
+            expect(B.wait_until(lambda: B.statistic(kea, "bsdp.bindings-db-pending") == 20,
                                 5.0), "bsdp.bindings-db-pending is not 20")
         finally:
             server("start")
         expect(self.wait_log(kea, r"BSDP_DB_RESTORED", timeout=15.0), "no BSDP_DB_RESTORED")
         expect(B.wait_until(lambda: set(macs) <= set(db_rows()), 10.0),
                "selections made during the outage never reached the database")
-        expect(B.wait_until(lambda: self.statistic(kea, "bsdp.bindings-db-pending") == 0 and
-                            self.statistic(kea, "bsdp.bindings-db-outages") == 1, 5.0),
+        expect(B.wait_until(lambda: B.statistic(kea, "bsdp.bindings-db-pending") == 0 and
+                            B.statistic(kea, "bsdp.bindings-db-outages") == 1, 5.0),
                "statistics after the outage: pending %r, outages %r" %
-               (self.statistic(kea, "bsdp.bindings-db-pending"),
-                self.statistic(kea, "bsdp.bindings-db-outages")))
+               (B.statistic(kea, "bsdp.bindings-db-pending"),
+                B.statistic(kea, "bsdp.bindings-db-outages")))
         print("    " + lost[0].split("] ", 1)[-1])
         print("    20 SELECTs answered during the outage, all in the database after it")
         kea.stop()
@@ -199,14 +195,14 @@ class DatabaseSuite(T.BindingSuite):
         try:
             # The outage starts once the load is being written, and ends once
             # changes queue up behind it.
-            expect(B.wait_until(lambda: self.statistic(kea, "bsdp.bindings-db-written") > 0,
+            expect(B.wait_until(lambda: B.statistic(kea, "bsdp.bindings-db-written") > 0,
                                 5.0), "nothing written to the database under the load")
             server("stop")
             stopped = True
             expect(self.wait_log(kea, r"BSDP_DB_LOST", timeout=5.0), "no BSDP_DB_LOST")
-            expect(B.wait_until(lambda: self.statistic(kea, "bsdp.bindings-db-pending") > 100,
+            expect(B.wait_until(lambda: B.statistic(kea, "bsdp.bindings-db-pending") > 100,
                                 5.0), "no changes queued during the outage")
-            queued = self.statistic(kea, "bsdp.bindings-db-pending")
+            queued = B.statistic(kea, "bsdp.bindings-db-pending")
             server("start")
             stopped = False
             out, err = proc.communicate(timeout=40)

@@ -93,11 +93,6 @@ class SetsUnavailableSuite:
     def cmd(self, kea, name, arguments=None):
         return B.control_command(os.path.join(kea.dir, "kea4.sock"), name, arguments)
 
-    def stat(self, kea, name):
-        a = self.cmd(kea, "statistic-get", {"name": name})
-        v = a.get("arguments", {}).get(name)
-        return v[0][0] if v else None
-
     def next_xid(self):
         self.xid += 1
         return self.xid
@@ -144,12 +139,12 @@ class SetsUnavailableSuite:
         print("    " + line[0].split("] ", 1)[-1])
         yiaddr = self.offer()
         print("    DHCPDISCOVER answered: OFFER of %s" % yiaddr)
-        before = self.stat(kea, "bsdp.dropped-no-catalogue")
+        before = B.statistic(kea, "bsdp.dropped-no-catalogue")
         replies = self.list_replies(False)
         expect(not replies, "LIST answered while the folder cannot be read: %r" % replies)
-        expect(B.wait_until(lambda: self.stat(kea, "bsdp.dropped-no-catalogue") == before + 1,
+        expect(B.wait_until(lambda: B.statistic(kea, "bsdp.dropped-no-catalogue") == before + 1,
                             5.0), "bsdp.dropped-no-catalogue %r -> %r" % (
-            before, self.stat(kea, "bsdp.dropped-no-catalogue")))
+            before, B.statistic(kea, "bsdp.dropped-no-catalogue")))
         a = self.cmd(kea, "bsdp-images-list")
         expect(a.get("result") == 1 and sets in a.get("text", "") and reason in a["text"],
                "bsdp-images-list while unavailable: %r" % a)
