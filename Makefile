@@ -36,12 +36,15 @@ CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck)
 
 HOOK_SRC  := $(sort $(wildcard hook/*.c))
+STORE_SRC := $(sort $(wildcard store/*.c))
 PLIST_SRC := $(sort $(wildcard plist/*.c))
 TOOLS_LIB_SRC := $(sort $(wildcard tools/lib/*.c))
 UNIT_SRC  := $(sort $(wildcard test/unit/check_*.c))
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
 CORE_LIB  := $(BUILD)/libbsdp_core.a
+# store/: the state file and the PostgreSQL store (I/O), over the core.
+STORE_LIB := $(BUILD)/libbsdp_store.a
 PLIST_LIB := $(BUILD)/libbsdp_plist.a
 TOOLS_LIB := $(BUILD)/libbsdp_tools.a
 BSDPC     := $(BUILD)/bsdpc
@@ -52,7 +55,7 @@ FUZZ_REPLAY  := $(patsubst %,$(BUILD)/test/replay_%,$(FUZZ_TARGETS))
 FUZZ_TIME    ?= 60
 
 .PHONY: all check unit unit-build unit-asan unit-tsan deps deps-test demo bench fuzz lint install clean
-all: $(CORE_LIB) $(PLIST_LIB) $(if $(wildcard tools/bsdpc.c),$(BSDPC))
+all: $(CORE_LIB) $(STORE_LIB) $(PLIST_LIB) $(if $(wildcard tools/bsdpc.c),$(BSDPC))
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -62,9 +65,9 @@ $(BUILD)/%.o: %.c
 # same .sql file a DBA may run.
 PQ_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
 PQ_LIBS   := $(shell pkg-config --libs libpq 2>/dev/null || echo -lpq)
-$(BUILD)/hook/bindings_pg.o: ALL_CFLAGS += $(PQ_CFLAGS) -I$(BUILD)
-$(BUILD)/hook/bindings_pg.o: $(BUILD)/hook/bindings_pg_schema.h
-$(BUILD)/hook/bindings_pg_schema.h: hook/bindings_pg.sql
+$(BUILD)/store/bindings_pg.o: ALL_CFLAGS += $(PQ_CFLAGS) -I$(BUILD)
+$(BUILD)/store/bindings_pg.o: $(BUILD)/store/bindings_pg_schema.h
+$(BUILD)/store/bindings_pg_schema.h: store/bindings_pg.sql
 	@mkdir -p $(dir $@)
 	{ echo '/* Generated from $< by the Makefile: do not edit. */'; \
 	  echo '#define BSDP_PG_SCHEMA \'; \
@@ -72,6 +75,9 @@ $(BUILD)/hook/bindings_pg_schema.h: hook/bindings_pg.sql
 	  printf '\t""\n'; } >$@
 
 $(CORE_LIB): $(call obj,$(HOOK_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+$(STORE_LIB): $(call obj,$(STORE_SRC))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 $(PLIST_LIB): $(call obj,$(PLIST_SRC))
@@ -84,15 +90,15 @@ $(TOOLS_LIB): $(call obj,$(TOOLS_LIB_SRC))
 $(BSDPC): $(call obj,tools/bsdpc.c) $(TOOLS_LIB) $(CORE_LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
 
-$(BUILD)/test/check_%: $(call obj,test/unit/check_%.c) $(TOOLS_LIB) $(PLIST_LIB) $(CORE_LIB)
+$(BUILD)/test/check_%: $(call obj,test/unit/check_%.c) $(TOOLS_LIB) $(PLIST_LIB) $(STORE_LIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PLIST_LIBS) $(CHECK_LIBS) -lpthread
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PLIST_LIBS) $(CHECK_LIBS) $(PQ_LIBS) -lpthread
 
 # The shared bindings store against a real PostgreSQL server of its own
 # (test/pg/with-postgres.sh), plain, under ASan+UBSan and under TSan.
 PG_TEST := $(BUILD)/test/check_bindings_pg
 $(BUILD)/test/pg/check_bindings_pg.o: ALL_CFLAGS += $(PQ_CFLAGS)
-$(PG_TEST): $(call obj,test/pg/check_bindings_pg.c) $(CORE_LIB)
+$(PG_TEST): $(call obj,test/pg/check_bindings_pg.c) $(STORE_LIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PQ_LIBS) -lpthread
 .PHONY: pg-test
@@ -108,9 +114,9 @@ $(BENCH): $(call obj,test/bench/bench_list.c) $(CORE_LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -ldl
 
 # A fuzz target linked with a plain main() that replays its corpus.
-$(BUILD)/test/replay_%: $(call obj,test/fuzz/fuzz_%.c) $(call obj,test/fuzz/replay.c) $(PLIST_LIB) $(CORE_LIB)
+$(BUILD)/test/replay_%: $(call obj,test/fuzz/fuzz_%.c) $(call obj,test/fuzz/replay.c) $(PLIST_LIB) $(STORE_LIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PLIST_LIBS) -lpthread
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PLIST_LIBS) $(PQ_LIBS) -lpthread
 
 # libFuzzer with clang: each target for FUZZ_TIME seconds; crashes land in
 # its corpus folder (commit them: make check replays every file there).
@@ -119,7 +125,7 @@ fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		clang -std=c11 -g -O1 -D_GNU_SOURCE -I. $(PLIST_CFLAGS) \
 			-fsanitize=fuzzer,address,undefined -o $(BUILD)/fuzz/$$t \
-			test/fuzz/fuzz_$$t.c $(HOOK_SRC) $(PLIST_SRC) $(PLIST_LIBS) -lpthread; \
+			test/fuzz/fuzz_$$t.c $(HOOK_SRC) store/state_file.c $(PLIST_SRC) $(PLIST_LIBS) -lpthread; \
 		mkdir -p $(BUILD)/fuzz/work_$$t; \
 		$(BUILD)/fuzz/$$t -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
 			-artifact_prefix=test/fuzz/corpus/$$t/crash- \
@@ -187,7 +193,7 @@ check: deps-test
 bench: bench-net
 
 lint:
-	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 -I. hook plist tools
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability --std=c11 -I. hook store plist tools
 
 clean:
 	rm -rf $(BUILD)
@@ -237,9 +243,9 @@ $(BUILD)/shim/%.o: shim/%.cc $(KEA_STAMP)
 	@mkdir -p $(dir $@)$(kea_version_required)
 	$(CXX) $(CPPFLAGS) $(KEA_CPPFLAGS) $(ALL_CXXFLAGS) -MMD -MP -c -o $@ $<
 
-$(HOOK_SO): $(SHIM_OBJ) $(PLIST_LIB) $(CORE_LIB)
+$(HOOK_SO): $(SHIM_OBJ) $(PLIST_LIB) $(STORE_LIB) $(CORE_LIB)
 	$(CXX)$(kea_libdir_check) $(ALL_CXXFLAGS) -shared -Wl,--no-undefined -Wl,--exclude-libs,ALL $(LDFLAGS) -o $@ $(SHIM_OBJ) \
-		$(PLIST_LIB) $(CORE_LIB) $(KEA_LIBS) -lplist-2.0 $(PQ_LIBS) -lpthread
+		$(PLIST_LIB) $(STORE_LIB) $(CORE_LIB) $(KEA_LIBS) -lplist-2.0 $(PQ_LIBS) -lpthread
 
 # Regenerates the committed message catalogue (Debian has no kea-msg-compiler).
 shim-messages:
@@ -263,9 +269,9 @@ $(BUILD)/test/shim/%.o: test/shim/%.cc $(KEA_STAMP)
 	$(CXX) $(CPPFLAGS) $(KEA_CPPFLAGS) $(ALL_CXXFLAGS) -MMD -MP -c -o $@ $<
 
 # Loads the built .so through Kea's HooksManager and packs real Pkt4s.
-$(SHIM_TEST): $(BUILD)/test/shim/shim_test.o $(CORE_LIB) $(HOOK_SO)
+$(SHIM_TEST): $(BUILD)/test/shim/shim_test.o $(STORE_LIB) $(CORE_LIB) $(HOOK_SO)
 	$(CXX)$(kea_libdir_check) $(ALL_CXXFLAGS) $(LDFLAGS) -o $@ $(BUILD)/test/shim/shim_test.o \
-		$(CORE_LIB) $(KEA_LIBS) $(KEA_TEST_LIBS) -lpthread
+		$(STORE_LIB) $(CORE_LIB) $(KEA_LIBS) $(KEA_TEST_LIBS) -lpthread
 
 shim-test: $(SHIM_TEST) $(HOOK_SO)
 	$(SHIM_TEST) $(abspath $(HOOK_SO))

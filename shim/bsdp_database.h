@@ -9,7 +9,7 @@
 #include "bsdp_timer.h"
 
 #include "hook/bindings.h"
-#include "hook/bindings_pg.h"
+#include "store/bindings_pg.h"
 
 #include <functional>
 #include <string>

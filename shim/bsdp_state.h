@@ -7,7 +7,7 @@
 #define BSDP_STATE_H
 
 #include "hook/bindings.h"
-#include "hook/state_file.h"
+#include "store/state_file.h"
 
 #include <string>
 

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "hook/bindings_pg.h"
+#include "store/bindings_pg.h"
 
 static const char *keywords[] = { "host", "port", "dbname", "user", "connect_timeout", NULL };
 static const char *values[6];

@@ -7,7 +7,7 @@
 //
 // usage: shim_test /abs/path/libdhcp_bsdp.so
 #include "hook/bsdp_codec.h"
-#include "hook/state_file.h"
+#include "store/state_file.h"
 #define BSDP_KEA_COMPAT_TESTING
 #include "shim/kea_compat.h"
 

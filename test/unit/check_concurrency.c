@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "hook/responder.h"
-#include "hook/state_file.h"
+#include "store/state_file.h"
 
 #define THREADS 4
 #define ROUNDS 2000

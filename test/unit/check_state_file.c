@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "hook/state_file.h"
+#include "store/state_file.h"
 
 static char dir[] = "/tmp/bsdp-state-XXXXXX";
 static char path[256];

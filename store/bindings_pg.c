@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MPL-2.0 */
-#include "hook/bindings_pg.h"
+#include "store/bindings_pg.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hook/bindings_pg_schema.h"
+#include "store/bindings_pg_schema.h"
 
 /* Rows written per statement, and rows read per query. */
 #define BATCH 1024

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "bindings.h"
+#include "hook/bindings.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MPL-2.0 */
-#include "hook/state_file.h"
+#include "store/state_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
