@@ -10,8 +10,8 @@
 //   counts a packet under, how Kea builds its ACK to an INFORM (the fast
 //   path: kea_compat.cc), option 54's type, and what Kea copies of option 82;
 // - flags and helpers that let test/shim build Kea's side of the above.
-// Every #if on the Kea version is in this header; shim/ and test/shim/ have
-// none and compile unchanged on 2.2 to 3.0.
+// Every #if on the Kea version is in this header and kea_compat.cc; shim/
+// and test/shim/ have none and compile unchanged on 2.2 to 3.0.
 #ifndef BSDP_KEA_COMPAT_H
 #define BSDP_KEA_COMPAT_H
 
@@ -57,6 +57,11 @@ static_assert(BSDP_KEA_VERSION == KEA_HOOKS_VERSION,
 // From 2.6.3 (CVE-2025-32801, ChangeLog 2264; 3.0: 2344) kea-dhcp4 loads a
 // library only from its hooks directory, checked by this function.
 #define BSDP_KEA_HOOKS_PATH_CHECK (BSDP_KEA_VERSION >= 20603)
+// From 2.6.3 (ChangeLog 2266; 3.0: 2346) Kea writes its data files (the
+// lease file) only in its data directory: compiled in, or
+// KEA_DHCP_DATA_DIR. kea_compat.cc asks CfgMgr, whose header 2.2 cannot
+// build (see BSDP_KEA_PKT4_SEND_SUBNET).
+#define BSDP_KEA_DATA_PATH_CHECK (BSDP_KEA_VERSION >= 20603)
 #if BSDP_KEA_HOOKS_PATH_CHECK
 #include <hooks/hooks_parser.h>
 #endif
@@ -105,6 +110,19 @@ libraryPathAsKeaLoadsIt(const std::string& library) {
     return (library);
 #endif
 }
+
+// ---- Files the library writes --------------------------------------------
+
+// Kea's data directory, where its lease file goes: from 2.6.3 CfgMgr's
+// (KEA_DHCP_DATA_DIR when set); on 2.2, Debian's compiled-in /var/lib/kea
+// (2.2 has no rule about it).
+std::string dataDir();
+
+// The path a file the library writes (state file, spill file) gets, by
+// the rule of Kea's own lease file: from 2.6.3 CfgMgr::validatePath (a
+// bare name goes in the data directory; another folder throws, with Kea's
+// message naming the allowed one); on 2.2 as written.
+std::string dataFilePath(const std::string& path);
 
 // Multi-threading when the configuration does not say: on from 2.4 (Kea
 // ChangeLog 2103), off before.
