@@ -6,13 +6,31 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
+
+#include "hook/siphash.h"
 
 /* Entries live in a fixed array and never move, so a doubly linked list
  * through their indices keeps them in recency order: the head is the one
  * to evict, in O(1). A separate open-addressing index (linear probing,
- * backward-shift deletion, at most half full) finds a MAC's entry. */
+ * backward-shift deletion, at most half full) finds a MAC's entry.
+ *
+ * Clients choose their MACs, and linear probing costs the length of the
+ * run of occupied slots a MAC's home slot falls in; so the home comes from
+ * SipHash under a secret key (unknown MACs spread as random ones do), and
+ * no run may grow beyond BSDP_BINDINGS_RUN_MAX slots: the insert that would
+ * make one re-keys the index and rebuilds it. Every lookup, insert and
+ * removal then probes at most BSDP_BINDINGS_RUN_MAX slots, whatever MACs
+ * came. Half full under a random key, the longest run is typically 30 to
+ * 40 slots at 2^17 slots and about 50 at 2^22 (simulated); the share of
+ * runs that long shrinks about 19-fold per 16 slots more, so a run past
+ * 128 takes on the order of 10^12 inserts: re-keying is a defence against
+ * chosen MACs, not a cost of normal operation. */
 #define NIL UINT32_MAX
+/* Keys tried in one rebuild before it keeps the last (the next insert over
+ * the limit tries again); each is as likely to fit as the first. */
+#define REKEY_ATTEMPTS 4
 
 struct entry {
 	struct bsdp_binding b;
@@ -24,6 +42,11 @@ struct bsdp_bindings {
 	struct entry *entries;
 	uint32_t *index;      /* entry number + 1; 0 = empty slot */
 	size_t mask;
+	struct bsdp_siphash_key key;   /* the index's hash key */
+	struct bsdp_siphash_key seed;  /* secret the next keys are derived from */
+	unsigned longest_run; /* an insert's longest since the last keying;
+			       * written under the lock, read atomically */
+	uint64_t rekeys;      /* written under the lock, read atomically */
 	size_t count;
 	size_t capacity;
 	uint32_t head, tail;  /* least and most recent */
@@ -48,32 +71,54 @@ struct bsdp_bindings {
 	bool wake_due;
 };
 
-static size_t hash_mac(const uint8_t mac[6])
+/* A MAC's home slot in the index. */
+static size_t home_of(const struct bsdp_bindings *b, const uint8_t mac[6])
 {
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
-	for (int i = 0; i < 6; i++)
-		h = (h ^ mac[i]) * 1099511628211ull;
-	return (size_t)(h ^ (h >> 29));
+	return (size_t)bsdp_siphash24(b->key, mac, 6) & b->mask;
 }
 
 struct bsdp_bindings *bsdp_bindings_new(size_t capacity)
 {
-	if (capacity == 0 || capacity > BSDP_BINDINGS_CAPACITY_MAX)
+	uint8_t secret[2 * BSDP_SIPHASH_KEY_SIZE];
+	/* No fixed key in its place: that would be the hash this replaces. */
+	if (getrandom(secret, sizeof(secret), 0) != (ssize_t)sizeof(secret)) {
+		if (errno == 0)
+			errno = EIO;
 		return NULL;
+	}
+	struct bsdp_bindings *b = bsdp_bindings_new_keyed(capacity, secret);
+	if (b)
+		b->seed = bsdp_siphash_key(secret + BSDP_SIPHASH_KEY_SIZE);
+	explicit_bzero(secret, sizeof(secret));
+	return b;
+}
+
+struct bsdp_bindings *bsdp_bindings_new_keyed(size_t capacity,
+					     const uint8_t key[BSDP_BINDINGS_KEY_SIZE])
+{
+	if (!key || capacity == 0 || capacity > BSDP_BINDINGS_CAPACITY_MAX) {
+		errno = EINVAL;
+		return NULL;
+	}
 	size_t size = 16;
 	while (size < capacity * 2)
 		size <<= 1;
 	struct bsdp_bindings *b = calloc(1, sizeof(*b));
-	if (!b)
+	if (!b) {
+		errno = ENOMEM;
 		return NULL;
+	}
 	b->entries = calloc(capacity, sizeof(*b->entries));
 	b->index = calloc(size, sizeof(*b->index));
 	if (!b->entries || !b->index || pthread_mutex_init(&b->lock, NULL) != 0) {
 		free(b->entries);
 		free(b->index);
 		free(b);
+		errno = ENOMEM;
 		return NULL;
 	}
+	/* A given key also seeds the later ones: a test sees them repeat. */
+	b->key = b->seed = bsdp_siphash_key(key);
 	/* Entries are taken from the never-used end first, so a large table
 	 * costs memory only as it fills (calloc's pages stay untouched). */
 	b->free_list = NIL;
@@ -99,7 +144,7 @@ void bsdp_bindings_free(struct bsdp_bindings *b)
 /* The index slot holding mac, or the empty slot where it would go. */
 static size_t slot_of(const struct bsdp_bindings *b, const uint8_t mac[6], bool *found)
 {
-	size_t i = hash_mac(mac) & b->mask;
+	size_t i = home_of(b, mac);
 	for (; b->index[i]; i = (i + 1) & b->mask)
 		if (memcmp(b->entries[b->index[i] - 1].b.mac, mac, 6) == 0) {
 			*found = true;
@@ -147,7 +192,7 @@ static void unindex(struct bsdp_bindings *b, size_t hole)
 {
 	b->index[hole] = 0;
 	for (size_t i = (hole + 1) & b->mask; b->index[i]; i = (i + 1) & b->mask) {
-		size_t home = hash_mac(b->entries[b->index[i] - 1].b.mac) & b->mask;
+		size_t home = home_of(b, b->entries[b->index[i] - 1].b.mac);
 		bool stays = hole <= i ? (hole < home && home <= i) : (hole < home || home <= i);
 		if (stays)
 			continue;
@@ -212,6 +257,54 @@ static uint32_t take_number(struct bsdp_bindings *b)
 	return b->next_number++;
 }
 
+/* The length of the run of occupied slots through slot, counted only up
+ * to limit + 1 (whether it is over is all an insert needs to know), so
+ * this probes at most limit + 1 slots. */
+static unsigned run_through(const struct bsdp_bindings *b, size_t slot, unsigned limit)
+{
+	unsigned n = 1;
+	for (size_t i = (slot - 1) & b->mask; n <= limit && b->index[i]; i = (i - 1) & b->mask)
+		n++;
+	for (size_t i = (slot + 1) & b->mask; n <= limit && b->index[i]; i = (i + 1) & b->mask)
+		n++;
+	return n;
+}
+
+/* Puts entry e (not yet indexed) in the index; false when that made a run
+ * longer than BSDP_BINDINGS_RUN_MAX. */
+static bool index_entry(struct bsdp_bindings *b, uint32_t e)
+{
+	bool found;
+	size_t slot = slot_of(b, b->entries[e].b.mac, &found);
+	b->index[slot] = e + 1;
+	unsigned run = run_through(b, slot, BSDP_BINDINGS_RUN_MAX);
+	if (run > b->longest_run)
+		__atomic_store_n(&b->longest_run, run, __ATOMIC_RELAXED);
+	return run <= BSDP_BINDINGS_RUN_MAX;
+}
+
+/* A new key, derived from the secret seed (no system call under the lock,
+ * nothing to fail), and every entry indexed again under it: O(count), and
+ * only when a run grew past the limit, which a random key practically
+ * never lets happen; so whoever chose the MACs of that run, they now
+ * spread. Caller holds the lock. */
+static void rekey(struct bsdp_bindings *b)
+{
+	for (int attempt = 0; attempt < REKEY_ATTEMPTS; attempt++) {
+		uint64_t n = __atomic_add_fetch(&b->rekeys, 1, __ATOMIC_RELAXED);
+		uint64_t words[2][2] = { { n, 0 }, { n, 1 } };
+		b->key.k0 = bsdp_siphash24(b->seed, words[0], sizeof(words[0]));
+		b->key.k1 = bsdp_siphash24(b->seed, words[1], sizeof(words[1]));
+		memset(b->index, 0, (b->mask + 1) * sizeof(*b->index));
+		__atomic_store_n(&b->longest_run, 0, __ATOMIC_RELAXED);
+		bool fits = true;
+		for (uint32_t e = b->head; e != NIL; e = b->entries[e].next)
+			fits &= index_entry(b, e);
+		if (fits)
+			return;
+	}
+}
+
 /* Caller holds the lock; counts the eviction when the table is full. */
 static struct entry *insert(struct bsdp_bindings *b, const uint8_t mac[6], uint32_t number)
 {
@@ -219,17 +312,16 @@ static struct entry *insert(struct bsdp_bindings *b, const uint8_t mac[6], uint3
 		erase(b, &b->entries[b->head]);
 		__atomic_add_fetch(&b->evictions, 1, __ATOMIC_RELAXED);
 	}
-	bool found;
-	size_t slot = slot_of(b, mac, &found);
 	uint32_t e = b->free_list != NIL ? b->free_list : b->unused++;
 	struct entry *x = &b->entries[e];
 	if (e == b->free_list)
 		b->free_list = x->next;
 	x->b = (struct bsdp_binding){ .number = number ? number : take_number(b) };
 	memcpy(x->b.mac, mac, 6);
-	b->index[slot] = e + 1;
 	link_tail(b, e);
 	b->count++;
+	if (!index_entry(b, e))
+		rekey(b);
 	return x;
 }
 
@@ -409,6 +501,26 @@ size_t bsdp_bindings_count(struct bsdp_bindings *b)
 uint64_t bsdp_bindings_evictions(const struct bsdp_bindings *b)
 {
 	return b ? __atomic_load_n(&b->evictions, __ATOMIC_RELAXED) : 0;
+}
+
+size_t bsdp_bindings_home(struct bsdp_bindings *b, const uint8_t mac[6])
+{
+	if (!b || !mac)
+		return 0;
+	pthread_mutex_lock(&b->lock);
+	size_t home = home_of(b, mac);
+	pthread_mutex_unlock(&b->lock);
+	return home;
+}
+
+unsigned bsdp_bindings_longest_run(const struct bsdp_bindings *b)
+{
+	return b ? __atomic_load_n(&b->longest_run, __ATOMIC_RELAXED) : 0;
+}
+
+uint64_t bsdp_bindings_rekeys(const struct bsdp_bindings *b)
+{
+	return b ? __atomic_load_n(&b->rekeys, __ATOMIC_RELAXED) : 0;
 }
 
 uint64_t bsdp_bindings_generation(struct bsdp_bindings *b)

@@ -25,9 +25,16 @@ struct bsdp_binding {
 struct bsdp_bindings;
 
 /* capacity (1 .. BSDP_BINDINGS_CAPACITY_MAX): most MACs remembered; beyond
- * it the least recently recorded entry is reused. NULL on allocation
- * failure or a capacity out of range. */
+ * it the least recently recorded entry is reused. The MAC index is keyed
+ * with a secret from getrandom(). NULL and errno on allocation failure
+ * (ENOMEM), a capacity out of range (EINVAL) or no random secret
+ * (getrandom's errno): never a guessable key. */
 struct bsdp_bindings *bsdp_bindings_new(size_t capacity);
+/* The same with the index keyed by key (re-keys derive from it too), for
+ * tests that must know which MACs share a slot. */
+#define BSDP_BINDINGS_KEY_SIZE 16
+struct bsdp_bindings *bsdp_bindings_new_keyed(size_t capacity,
+					     const uint8_t key[BSDP_BINDINGS_KEY_SIZE]);
 void bsdp_bindings_free(struct bsdp_bindings *b);
 
 /* 0 and *ret, or -ENOENT. */
@@ -55,6 +62,20 @@ int bsdp_bindings_copy(struct bsdp_bindings *b, struct bsdp_binding **ret_entrie
 size_t bsdp_bindings_count(struct bsdp_bindings *b);
 /* Entries pushed out to make room so far; read without the lock. */
 uint64_t bsdp_bindings_evictions(const struct bsdp_bindings *b);
+/* The MAC index probes linearly from a MAC's home slot. No run of
+ * occupied slots is let grow beyond BSDP_BINDINGS_RUN_MAX: the insert that
+ * would make one re-keys the index (a new secret) and rebuilds it, so no
+ * operation probes more slots than that, whatever MACs arrive. */
+#define BSDP_BINDINGS_RUN_MAX 128
+/* The MAC's home slot under the index's key now (for tests). */
+size_t bsdp_bindings_home(struct bsdp_bindings *b, const uint8_t mac[6]);
+/* The longest run an insert made since the index was last keyed (capped
+ * at BSDP_BINDINGS_RUN_MAX + 1: longer is never measured); read without
+ * the lock. */
+unsigned bsdp_bindings_longest_run(const struct bsdp_bindings *b);
+/* Re-keys so far (a statistic: stays 0 unless MACs were chosen to collide,
+ * or astronomically bad luck); read without the lock. */
+uint64_t bsdp_bindings_rekeys(const struct bsdp_bindings *b);
 /* Increments on every change; lets a writer tell whether to save. */
 uint64_t bsdp_bindings_generation(struct bsdp_bindings *b);
 

@@ -3,6 +3,7 @@
 // scan, bsdp_catalogue.cc) and the bindings table with its state file.
 #include "bsdp_impl.h"
 
+#include <cerrno>
 #include <cstring>
 #include <stdexcept>
 
@@ -34,7 +35,9 @@ Impl::Impl(const isc::data::ConstElementPtr& params)
     }
     bindings_ = bsdp_bindings_new(params_.max_bindings);
     if (!bindings_) {
-        throw std::runtime_error("out of memory for the bindings table");
+        // Out of memory, or no random key for its index (getrandom).
+        throw std::runtime_error(std::string("cannot create the bindings table: ") +
+                                 std::strerror(errno));
     }
     try {
         if (params_.has_bindings_database) {

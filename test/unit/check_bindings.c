@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /* The bindings table against a plain model: recency order, eviction of the
- * least recent entry, machine numbers, copies; and under threads that grow
- * it while others copy it (run under ASan and TSan by make check). */
+ * least recent entry, machine numbers, copies; its keyed index against MACs
+ * chosen to collide; and under threads that grow it while others copy it
+ * or look up (run under ASan and TSan by make check). */
 #include <check.h>
 #include <errno.h>
 #include <pthread.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "hook/bindings.h"
+#include "hook/siphash.h"
 
 #define MODEL_MACS 200
 #define MODEL_CAPACITY 64
@@ -466,6 +468,250 @@ START_TEST(test_journal_drained_while_growing)
 }
 END_TEST
 
+/* ---- the keyed index ---------------------------------------------------- */
+
+/* The reference implementation's vectors.h (github.com/veorq/SipHash),
+ * vectors_sip64: SipHash-2-4 under key 00 01 .. 0f of the messages
+ * 00 01 .. len-1 for len 0..63, each output as its 8 bytes, least
+ * significant first. */
+static const char *const sip64_vectors[64] = {
+	"310e0edd47db6f72", "fd67dc93c539f874", "5a4fa9d909806c0d", "2d7efbd796666785",
+	"b7877127e09427cf", "8da699cd64557618", "cee3fe586e46c9cb", "37d1018bf50002ab",
+	"6224939a79f5f593", "b0e4a90bdf82009e", "f3b9dd94c5bb5d7a", "a7ad6b22462fb3f4",
+	"fbe50e86bc8f1e75", "903d84c02756ea14", "eef27a8e90ca23f7", "e545be4961ca29a1",
+	"db9bc2577fcc2a3f", "9447be2cf5e99a69", "9cd38d96f0b3c14b", "bd6179a71dc96dbb",
+	"98eea21af25cd6be", "c7673b2eb0cbf2d0", "883ea3e395675393", "c8ce5ccd8c030ca8",
+	"94af49f6c650adb8", "eab8858ade92e1bc", "f315bb5bb835d817", "adcf6b0763612e2f",
+	"a5c91da7acaa4dde", "716595876650a2a6", "28ef495c53a387ad", "42c341d8fa92d832",
+	"ce7cf2722f512771", "e37859f94623f3a7", "381205bb1ab0e012", "ae97a10fd434e015",
+	"b4a31508beff4d31", "81396229f0907902", "4d0cf49ee5d4dcca", "5c73336a76d8bf9a",
+	"d0a704536ba93e0e", "925958fcd6420cad", "a915c29bc8067318", "952b79f3bc0aa6d4",
+	"f21df2e41d4535f9", "87577519048f53a9", "10a56cf5dfcd9adb", "eb75095ccd986cd0",
+	"51a9cb9ecba312e6", "96afadfc2ce666c7", "72fe52975a4364ee", "5a1645b276d592a1",
+	"b274cb8ebf87870a", "6f9bb4203de7b381", "eaecb2a30b22a87f", "9924a43cc1315724",
+	"bd838d3aafbf8db7", "0b1a2a3265d51aea", "135079a3231ce660", "932b2846e4d70666",
+	"e1915f5cb1eca46c", "f325965ca16d629f", "575ff28e60381be5", "724506eb4c328a95",
+};
+
+static void hex_bytes(const char *hex, uint8_t *out, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		sscanf(hex + 2 * i, "%2hhx", &out[i]);
+}
+
+START_TEST(test_siphash_matches_the_reference_vectors)
+{
+	uint8_t key[16], msg[64];
+	for (int i = 0; i < 64; i++)
+		msg[i] = (uint8_t)i;
+	for (int i = 0; i < 16; i++)
+		key[i] = (uint8_t)i;
+	struct bsdp_siphash_key k = bsdp_siphash_key(key);
+	/* The paper's Appendix A: 15 bytes, k0 and k1 as it prints them. */
+	ck_assert_uint_eq(k.k0, 0x0706050403020100ull);
+	ck_assert_uint_eq(k.k1, 0x0f0e0d0c0b0a0908ull);
+	ck_assert_uint_eq(bsdp_siphash24(k, msg, 15), 0xa129ca6149be45e5ull);
+	for (size_t len = 0; len < 64; len++) {
+		uint8_t want[8];
+		hex_bytes(sip64_vectors[len], want, 8);
+		uint64_t h = bsdp_siphash24(k, msg, len), w = 0;
+		for (int i = 0; i < 8; i++)
+			w |= (uint64_t)want[i] << (8 * i);
+		ck_assert_msg(h == w, "length %zu: %016llx, want %016llx", len,
+			      (unsigned long long)h, (unsigned long long)w);
+	}
+}
+END_TEST
+
+static const uint8_t key_one[BSDP_BINDINGS_KEY_SIZE] = { 1, 2, 3, 4, 5, 6, 7, 8,
+							  9, 10, 11, 12, 13, 14, 15, 16 };
+static const uint8_t key_two[BSDP_BINDINGS_KEY_SIZE] = { 0xa0, 0xb1, 0xc2, 0xd3, 0xe4, 0xf5,
+							  0x06, 0x17, 0x28, 0x39, 0x4a, 0x5b,
+							  0x6c, 0x7d, 0x8e, 0x9f };
+
+/* What an attacker who knew the key would do: brute force n MACs whose
+ * home slot under b's key is below window. Bounded: 2^32 candidates. */
+static void choose_colliding(struct bsdp_bindings *b, size_t window, uint8_t (*macs)[6], size_t n)
+{
+	size_t found = 0;
+	for (uint64_t c = 0; found < n && c < (1ull << 32); c++) {
+		uint8_t mac[6] = { 0x06, 0xc0, (uint8_t)(c >> 24), (uint8_t)(c >> 16),
+				   (uint8_t)(c >> 8), (uint8_t)c };
+		if (bsdp_bindings_home(b, mac) < window)
+			memcpy(macs[found++], mac, 6);
+	}
+	ck_assert_uint_eq(found, n);
+}
+
+/* A SELECT's way into the table: a number, then the record. */
+static uint32_t select_mac(struct bsdp_bindings *b, const uint8_t mac[6], int64_t now)
+{
+	uint32_t number = bsdp_bindings_number(b, mac);
+	bsdp_bindings_record(b, mac, 0x01000001, now, number, NULL);
+	return number;
+}
+
+/* MACs that share one home slot under one key form one long run there;
+ * under another key the same MACs spread like any others. */
+START_TEST(test_macs_chosen_for_one_key_spread_under_another)
+{
+	enum { N = 100 };
+	static uint8_t macs[N][6];
+	struct bsdp_bindings *one = bsdp_bindings_new_keyed(1024, key_one);
+	struct bsdp_bindings *two = bsdp_bindings_new_keyed(1024, key_two);
+	choose_colliding(one, 1, macs, N);
+	for (int i = 0; i < N; i++) {
+		ck_assert_uint_eq(bsdp_bindings_home(one, macs[i]), 0);
+		select_mac(one, macs[i], i);
+		select_mac(two, macs[i], i);
+	}
+	ck_assert_uint_eq(bsdp_bindings_longest_run(one), N);
+	unsigned spread = bsdp_bindings_longest_run(two);
+	ck_assert_msg(spread <= 4, "under another key the longest run is %u slots", spread);
+	for (int i = 0; i < N; i++) {
+		struct bsdp_binding got;
+		ck_assert_int_eq(bsdp_bindings_lookup(one, macs[i], &got), 0);
+		ck_assert_uint_eq(got.number, (uint32_t)i + 1);
+		ck_assert_int_eq(bsdp_bindings_lookup(two, macs[i], &got), 0);
+		ck_assert_uint_eq(got.number, (uint32_t)i + 1);
+	}
+	ck_assert_uint_eq(bsdp_bindings_rekeys(one), 0);
+	ck_assert_uint_eq(bsdp_bindings_rekeys(two), 0);
+	bsdp_bindings_free(one);
+	bsdp_bindings_free(two);
+}
+END_TEST
+
+/* The worst case forced: far more MACs in one 64-slot window than the run
+ * limit. The table re-keys instead of letting the run grow, and stays the
+ * same table: every MAC found with its number, removals, eviction order. */
+START_TEST(test_runs_stay_bounded_when_macs_are_chosen_to_collide)
+{
+	enum { CAPACITY = 4096, N = 1500, OTHERS = 4000 };
+	static uint8_t macs[N][6];
+	struct bsdp_bindings *b = bsdp_bindings_new_keyed(CAPACITY, key_one);
+	choose_colliding(b, 64, macs, N);
+	for (int i = 0; i < N; i++)
+		ck_assert_uint_eq(select_mac(b, macs[i], i), (uint32_t)i + 1);
+	ck_assert_uint_ge(bsdp_bindings_rekeys(b), 1);
+	unsigned run = bsdp_bindings_longest_run(b);
+	ck_assert_msg(run <= BSDP_BINDINGS_RUN_MAX, "a run of %u slots", run);
+	size_t in_window = 0;
+	for (int i = 0; i < N; i++) {
+		struct bsdp_binding got;
+		ck_assert_int_eq(bsdp_bindings_lookup(b, macs[i], &got), 0);
+		ck_assert_uint_eq(got.number, (uint32_t)i + 1);
+		in_window += bsdp_bindings_home(b, macs[i]) < 64;
+	}
+	/* Under the new key they spread: about 64/8192 of them stay. */
+	ck_assert_uint_lt(in_window, 60);
+	ck_assert_uint_eq(bsdp_bindings_count(b), N);
+	/* Every third removed; the rest still found, the removed not. */
+	for (int i = 0; i < N; i += 3)
+		ck_assert_int_eq(bsdp_bindings_remove(b, macs[i]), 0);
+	for (int i = 0; i < N; i++)
+		ck_assert_int_eq(bsdp_bindings_lookup(b, macs[i], NULL), i % 3 ? 0 : -ENOENT);
+	/* Other MACs past the capacity evict the least recent: the colliding
+	 * ones, oldest first. */
+	size_t kept = N - (N + 2) / 3;
+	for (int i = 0; i < OTHERS; i++) {
+		uint8_t mac[6] = { 0x06, 0xd0, 0, 0, (uint8_t)(i >> 8), (uint8_t)i };
+		select_mac(b, mac, N + i);
+	}
+	size_t evicted = kept + OTHERS - CAPACITY;
+	ck_assert_uint_eq(bsdp_bindings_evictions(b), evicted);
+	ck_assert_uint_eq(bsdp_bindings_count(b), CAPACITY);
+	size_t seen = 0;
+	for (int i = 0; i < N; i++) {
+		if (i % 3 == 0)
+			continue;
+		int want = seen++ < evicted ? -ENOENT : 0;
+		ck_assert_int_eq(bsdp_bindings_lookup(b, macs[i], NULL), want);
+	}
+	run = bsdp_bindings_longest_run(b);
+	ck_assert_msg(run <= BSDP_BINDINGS_RUN_MAX, "a run of %u slots", run);
+	bsdp_bindings_free(b);
+}
+END_TEST
+
+/* Lookups, numbers and copies race inserts of colliding MACs that make the
+ * index re-key while the table grows: whole entries, every MAC where it
+ * should be at the end. */
+#define RACE_MACS 1200
+#define RACE_WRITERS 2
+
+struct racer {
+	struct bsdp_bindings *b;
+	uint8_t (*macs)[6];
+	int id;
+	bool *stop;
+	unsigned mismatches;
+};
+
+static void *race_write(void *arg)
+{
+	struct racer *r = arg;
+	for (int i = r->id; i < RACE_MACS; i += RACE_WRITERS) {
+		select_mac(r->b, r->macs[i], i);
+		uint8_t plain[6] = { 0x06, 0xe0, (uint8_t)r->id, 0, (uint8_t)(i >> 8), (uint8_t)i };
+		select_mac(r->b, plain, i);
+		if (i % 5 == 0)
+			bsdp_bindings_remove(r->b, r->macs[i]);
+	}
+	return NULL;
+}
+
+static void *race_read(void *arg)
+{
+	struct racer *r = arg;
+	for (unsigned n = 0; !__atomic_load_n(r->stop, __ATOMIC_ACQUIRE) && n < 100000000u; n++) {
+		const uint8_t *mac = r->macs[n % RACE_MACS];
+		struct bsdp_binding got;
+		if (bsdp_bindings_lookup(r->b, mac, &got) == 0 &&
+		    (memcmp(got.mac, mac, 6) != 0 || got.image_id != 0x01000001))
+			r->mismatches++;
+	}
+	return NULL;
+}
+
+START_TEST(test_lookups_race_inserts_that_rekey)
+{
+	static uint8_t macs[RACE_MACS][6];
+	struct bsdp_bindings *b = bsdp_bindings_new_keyed(4096, key_two);
+	choose_colliding(b, 64, macs, RACE_MACS);
+	bool stop = false;
+	struct racer w[RACE_WRITERS], reader = { .b = b, .macs = macs, .stop = &stop };
+	pthread_t tw[RACE_WRITERS], tr;
+	ck_assert_int_eq(pthread_create(&tr, NULL, race_read, &reader), 0);
+	for (int i = 0; i < RACE_WRITERS; i++) {
+		w[i] = (struct racer){ .b = b, .macs = macs, .id = i, .stop = &stop };
+		ck_assert_int_eq(pthread_create(&tw[i], NULL, race_write, &w[i]), 0);
+	}
+	/* Copies meanwhile: whole entries only. */
+	size_t bad = 0;
+	for (int round = 0; round < 200; round++) {
+		struct bsdp_binding *all;
+		size_t n;
+		ck_assert_int_eq(bsdp_bindings_copy(b, &all, &n), 0);
+		for (size_t k = 0; k < n; k++)
+			bad += all[k].mac[0] != 0x06 || all[k].image_id != 0x01000001;
+		free(all);
+	}
+	for (int i = 0; i < RACE_WRITERS; i++)
+		pthread_join(tw[i], NULL);
+	__atomic_store_n(&stop, true, __ATOMIC_RELEASE);
+	pthread_join(tr, NULL);
+	ck_assert_uint_eq(bad, 0);
+	ck_assert_uint_eq(reader.mismatches, 0);
+	ck_assert_uint_ge(bsdp_bindings_rekeys(b), 1);
+	ck_assert_uint_le(bsdp_bindings_longest_run(b), BSDP_BINDINGS_RUN_MAX);
+	for (int i = 0; i < RACE_MACS; i++)
+		ck_assert_int_eq(bsdp_bindings_lookup(b, macs[i], NULL), i % 5 ? 0 : -ENOENT);
+	ck_assert_uint_eq(bsdp_bindings_count(b), 2 * RACE_MACS - (RACE_MACS + 4) / 5);
+	bsdp_bindings_free(b);
+}
+END_TEST
+
 static Suite *bindings_suite(void)
 {
 	Suite *s = suite_create("bindings");
@@ -480,6 +726,13 @@ static Suite *bindings_suite(void)
 	tcase_add_test(t, test_numbers_come_from_blocks_then_fall_back_counted);
 	tcase_add_test(t, test_journal_drained_while_growing);
 	suite_add_tcase(s, t);
+	TCase *k = tcase_create("keyed index");
+	tcase_set_timeout(k, 120);
+	tcase_add_test(k, test_siphash_matches_the_reference_vectors);
+	tcase_add_test(k, test_macs_chosen_for_one_key_spread_under_another);
+	tcase_add_test(k, test_runs_stay_bounded_when_macs_are_chosen_to_collide);
+	tcase_add_test(k, test_lookups_race_inserts_that_rekey);
+	suite_add_tcase(s, k);
 	return s;
 }
 
