@@ -112,6 +112,10 @@ pg-test:
 
 $(BENCH): $(call obj,test/bench/bench_list.c) $(CORE_LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ -ldl
+# MAC lists for the bench's collide rows (bsdp-load --mac-file).
+BENCH_MACS := $(BUILD)/bench_macs
+$(BENCH_MACS): $(call obj,test/bench/bench_macs.c)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
 
 # A fuzz target linked with a plain main() that replays its corpus.
 $(BUILD)/test/replay_%: $(call obj,test/fuzz/fuzz_%.c) $(call obj,test/fuzz/replay.c) $(PLIST_LIB) $(STORE_LIB) $(CORE_LIB)
@@ -371,9 +375,9 @@ tools-test: $(BSDPC) $(BSDP_LOAD) $(KEA_BSDP_CHECK)
 
 # The hook is built if it can be; the script marks its rows n/a otherwise.
 # Under a throwaway PostgreSQL server for the bindings-database rows.
-bench-net: deps-test $(BSDP_LOAD) $(BENCH)
+bench-net: deps-test $(BSDP_LOAD) $(BENCH) $(BENCH_MACS)
 	-@$(MAKE) --no-print-directory $(HOOK_SO)
-	BSDP_LOAD=$(abspath $(BSDP_LOAD)) BENCH_LIST=$(abspath $(BENCH)) \
+	BSDP_LOAD=$(abspath $(BSDP_LOAD)) BENCH_LIST=$(abspath $(BENCH)) BENCH_MACS=$(abspath $(BENCH_MACS)) \
 		HOOK_SO=$(abspath $(HOOK_SO)) sh test/pg/with-postgres.sh bash test/bench/bench_net.sh
 
 # ---------------------------------------------------------------------------

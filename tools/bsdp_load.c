@@ -34,6 +34,7 @@
  * for sub-millisecond pacing. Every buffer is allocated before the run. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <ctype.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -59,6 +60,7 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 #define MAX_CLIENTS 16384
 #define MAX_MAC_CYCLE 4294967296UL    /* --macs N: the 32-bit counter's range */
+#define MAX_FILE_MACS (1u << 24)      /* --mac-file: as many as a bindings table holds */
 #define MAX_SLOTS 65536            /* slot index travels in the xid's low 16 bits */
 #define MAX_RATE 10000000UL
 #define MAX_DURATION_MS 3600000L
@@ -82,8 +84,9 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
 enum mode { MODE_LIST, MODE_SELECT, MODE_MIX, MODE_INFORM };
 /* Where a request's MAC comes from: its client, a counter that never
- * repeats (within 2^32 requests), or a counter modulo --macs N. */
-enum macs { MACS_CLIENTS, MACS_NEW, MACS_CYCLE };
+ * repeats (within 2^32 requests), a counter modulo --macs N, or the list
+ * of --mac-file in turn. */
+enum macs { MACS_CLIENTS, MACS_NEW, MACS_CYCLE, MACS_FILE };
 enum req { REQ_LIST, REQ_SELECT, REQ_INFORM, REQ_TYPES };
 enum kind { K_LIST, K_SELECT, K_FAILED, K_PLAIN, K_MALFORMED, K_OTHER, K_KINDS };
 static const char *const kind_names[K_KINDS] = { "list", "select", "failed", "plain",
@@ -113,7 +116,9 @@ struct options {
 	const char *model;
 	unsigned max_size;            /* option 57 and sub-option 12; 0 = omitted */
 	enum macs macs;
-	uint64_t mac_cycle;           /* MACS_CYCLE: how many MACs */
+	uint64_t mac_cycle;           /* MACS_CYCLE, MACS_FILE: how many MACs */
+	const char *mac_file;
+	uint8_t (*file_macs)[6];      /* MACS_FILE: the file's MACs, in its order */
 	int mac_prefix;               /* second MAC byte; -1 = random per run */
 	bool listen68;
 	bool json;
@@ -620,6 +625,10 @@ static void drain(struct gen *g, int fd, int64_t end_send)
  * value names its request's place in the run. */
 static void next_mac(struct gen *g, uint8_t mac[6])
 {
+	if (g->o->macs == MACS_FILE) {
+		memcpy(mac, g->o->file_macs[g->mac_seq++ % g->o->mac_cycle], 6);
+		return;
+	}
 	uint64_t n = g->o->macs == MACS_CYCLE ? g->mac_seq % g->o->mac_cycle : g->mac_seq;
 
 	g->mac_seq++;
@@ -939,7 +948,7 @@ static const char *macs_name(const struct options *o, char *buf, size_t size)
 		return "clients";
 	if (o->macs == MACS_NEW)
 		return "new";
-	snprintf(buf, size, "%" PRIu64, o->mac_cycle);
+	snprintf(buf, size, o->macs == MACS_FILE ? "file %" PRIu64 : "%" PRIu64, o->mac_cycle);
 	return buf;
 }
 
@@ -1009,6 +1018,8 @@ static void report(const struct gen *g, double secs)
 		printf("a new MAC per request (06:%02x:..), ", g->mac_prefix);
 	else if (o->macs == MACS_CYCLE)
 		printf("%" PRIu64 " MACs in turn (06:%02x:..), ", o->mac_cycle, g->mac_prefix);
+	else if (o->macs == MACS_FILE)
+		printf("%" PRIu64 " MACs from %s in turn, ", o->mac_cycle, o->mac_file);
 	if (o->rate)
 		printf("%lu/s (window %u)", o->rate, g->n_slots);
 	else
@@ -1070,7 +1081,7 @@ static void usage(FILE *f)
 		"usage: bsdp-load --server ADDR [--server ADDR]... [--mode list|select|mix|inform]\n"
 		"                 [--rate N | --window W] [--duration SEC] [--requests N]\n"
 		"                 [--timeout SEC]\n"
-		"                 [--clients N] [--macs new|N] [--mac-prefix XX]\n"
+		"                 [--clients N] [--macs new|N | --mac-file FILE] [--mac-prefix XX]\n"
 		"                 [--ciaddr-first ADDR | --no-ciaddr] [--giaddr ADDR]\n"
 		"                 [--server-id ADDR] [--image INDEX|ID] [--select-share PCT]\n"
 		"                 [--arch ARCH] [--model MODEL] [--max-size N] [--no-port-68] [--json]\n"
@@ -1100,6 +1111,9 @@ static void usage(FILE *f)
 		"                           grows by every SELECT. The clients still give ciaddr\n"
 		"      --macs N             N MACs in turn (06:XX: then 0 .. N-1, N up to 2^32)\n"
 		"      --mac-prefix XX      the XX of --macs, hex (default random per run)\n"
+		"      --mac-file FILE      the MACs of FILE in turn, one per line as\n"
+		"                           aa:bb:cc:dd:ee:ff (up to 16777216; blank lines skipped),\n"
+		"                           e.g. MACs chosen to collide in a server's hash table\n"
 		"      --ciaddr-first ADDR  client i has ciaddr ADDR+i; this host must accept\n"
 		"                           those addresses as local (e.g. ip route add local\n"
 		"                           RANGE dev lo). Default: every client uses giaddr\n"
@@ -1147,7 +1161,76 @@ enum {
 	OPT_MACS,
 	OPT_REQUESTS,
 	OPT_MAC_PREFIX,
+	OPT_MAC_FILE,
 };
+
+/* Exactly six two-digit hex bytes joined by ':'. 0 or -1. */
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	for (int i = 0; i < 6; i++, s += 3) {
+		if (!isxdigit((unsigned char)s[0]) || !isxdigit((unsigned char)s[1]) ||
+		    s[2] != (i < 5 ? ':' : '\0'))
+			return -1;
+		char byte[3] = { s[0], s[1], 0 };
+		mac[i] = (uint8_t)strtoul(byte, NULL, 16);
+	}
+	return 0;
+}
+
+/* --mac-file: every MAC into o->file_macs (before the run, like every
+ * other buffer). -1 when the options are fine, else the exit code. */
+static int read_mac_file(struct options *o)
+{
+	FILE *f = fopen(o->mac_file, "r");
+	if (!f) {
+		fprintf(stderr, "bsdp-load: %s: %s\n", o->mac_file, strerror(errno));
+		return EXIT_USAGE;
+	}
+	char *line = NULL;
+	size_t cap = 0, room = 0;
+	unsigned long lineno = 0;
+	int rc = -1;
+	ssize_t len;
+	while (rc < 0 && (len = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		while (len > 0 && isspace((unsigned char)line[len - 1]))
+			line[--len] = '\0';
+		if (len == 0)
+			continue;
+		if (o->mac_cycle == MAX_FILE_MACS) {
+			fprintf(stderr, "bsdp-load: %s: more than %u MACs\n", o->mac_file, MAX_FILE_MACS);
+			rc = EXIT_USAGE;
+			break;
+		}
+		if (o->mac_cycle == room) {
+			room = room ? 2 * room : 4096;
+			void *grown = realloc(o->file_macs, room * sizeof(*o->file_macs));
+			if (!grown) {
+				fprintf(stderr, "bsdp-load: out of memory\n");
+				rc = EXIT_FAIL;
+				break;
+			}
+			o->file_macs = grown;
+		}
+		if (parse_mac(line, o->file_macs[o->mac_cycle]) < 0) {
+			fprintf(stderr, "bsdp-load: %s:%lu: not a MAC (aa:bb:cc:dd:ee:ff): '%.40s'\n",
+				o->mac_file, lineno, line);
+			rc = EXIT_USAGE;
+		}
+		o->mac_cycle++;
+	}
+	if (rc < 0 && ferror(f)) {
+		fprintf(stderr, "bsdp-load: %s: %s\n", o->mac_file, strerror(errno));
+		rc = EXIT_USAGE;
+	}
+	if (rc < 0 && o->mac_cycle == 0) {
+		fprintf(stderr, "bsdp-load: %s: no MACs\n", o->mac_file);
+		rc = EXIT_USAGE;
+	}
+	free(line);
+	fclose(f);
+	return rc;
+}
 
 /* Returns -1 when the options are fine, else the exit code. */
 static int parse_args(int argc, char **argv, struct options *o)
@@ -1173,6 +1256,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "macs", required_argument, NULL, OPT_MACS },
 		{ "requests", required_argument, NULL, OPT_REQUESTS },
 		{ "mac-prefix", required_argument, NULL, OPT_MAC_PREFIX },
+		{ "mac-file", required_argument, NULL, OPT_MAC_FILE },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -1297,6 +1381,8 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->listen68 = false;
 			break;
 		case OPT_MACS:
+			if (o->mac_file)
+				return bad("macs (--mac-file gives them already)", optarg);
 			if (strcmp(optarg, "new") == 0) {
 				o->macs = MACS_NEW;
 				break;
@@ -1305,6 +1391,12 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return bad("macs (new, or 1..4294967296)", optarg);
 			o->macs = MACS_CYCLE;
 			o->mac_cycle = v;
+			break;
+		case OPT_MAC_FILE:
+			if (o->macs != MACS_CLIENTS)
+				return bad("mac file (--macs gives them already)", optarg);
+			o->macs = MACS_FILE;
+			o->mac_file = optarg;
 			break;
 		case OPT_REQUESTS:
 			if (cli_parse_uint(optarg, ULONG_MAX, &v) < 0 || v == 0)
@@ -1357,7 +1449,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	}
 	if (o->mode == MODE_MIX && o->select_pct == 0)
 		o->mode = MODE_LIST;
-	return -1;
+	return o->mac_file ? read_mac_file(o) : -1;
 }
 
 /* ---- main ---------------------------------------------------------------- */
@@ -1371,8 +1463,10 @@ int main(int argc, char **argv)
 	double secs;
 	int rc = parse_args(argc, argv, &o);
 
-	if (rc >= 0)
+	if (rc >= 0) {
+		free(o.file_macs);
 		return rc;
+	}
 	memset(&g, 0, sizeof(g));
 	g.o = &o;
 	g.fd67 = g.fd68 = -1;
@@ -1450,5 +1544,6 @@ out:
 	free(g.free_stack);
 	free(g.sbuf);
 	free(g.rbuf);
+	free(o.file_macs);
 	return rc;
 }

@@ -22,14 +22,18 @@
 # plus the generator's timeout, under `timeout`). Environment: BSDP_LOAD,
 # BENCH_LIST, HOOK_SO (paths), BENCH_DURATION (5), BENCH_WINDOW (64),
 # BENCH_CLIENTS (256), BENCH_KEEP=1 keeps the temp dir with the logs,
-# BENCH_ROWS (default "default st static mt2 mt4 dhcpd core reload full db ha") picks
-# groups; BENCH_MAX_BINDINGS (4096) is the table size of the "full" row.
+# BENCH_ROWS (default "default st static mt2 mt4 dhcpd core reload full collide db ha")
+# picks groups; BENCH_MAX_BINDINGS (4096) is the table size of the "full" row;
+# BENCH_MACS the MAC list maker of the collide rows (build/bench_macs).
 #
 # Row groups: st (single-threaded: plain INFORM without the hook, then the
 # hook's INFORM, LIST, SELECT, and the fast path's), default (this Kea's
 # default threading), static (seed 003's class in Kea, no hook), mt2, mt4
 # (2 and 4 threads), dhcpd, core (the C core alone), reload (bsdp-reload of
-# 1,000 sets under load), full (SELECT with the bindings table full), db
+# 1,000 sets under load), full (SELECT with the bindings table full), collide
+# (4 threads, default max-bindings: SELECTs cycling through 60,000 random
+# MACs, then through 60,000 MACs chosen to share one 64-slot window of the
+# bindings index under its old unkeyed hash; x base over the random row), db
 # (single-threaded SELECTs from new MACs with the CSV state file, then with
 # bindings-database: needs PGHOST, PGPORT, PGDATABASE, PGUSER and psql, as
 # test/pg/with-postgres.sh sets them, which make bench-net does; without
@@ -44,6 +48,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 BSDP_LOAD=${BSDP_LOAD:-$ROOT/build/bsdp-load}
 BENCH_LIST=${BENCH_LIST:-$ROOT/build/bench_list}
+BENCH_MACS=${BENCH_MACS:-$ROOT/build/bench_macs}
 HOOK_SO=${HOOK_SO:-$ROOT/build/libdhcp_bsdp.so}
 DURATION=${BENCH_DURATION:-5}
 WINDOW=${BENCH_WINDOW:-64}
@@ -72,7 +77,7 @@ if [ "$(id -u)" != 0 ]; then
 	echo "bench_net: needs root (network namespaces, ports 67/68)" >&2
 	exit 1
 fi
-for f in "$BSDP_LOAD" "$BENCH_LIST"; do
+for f in "$BSDP_LOAD" "$BENCH_LIST" "$BENCH_MACS"; do
 	[ -x "$f" ] || { echo "bench_net: $f missing: run make first" >&2; exit 1; }
 done
 
@@ -504,6 +509,43 @@ full_row() {
 	stop_kea
 }
 
+# MACs chosen against the bindings index (issue 20): a client who can
+# compute where MACs land makes every lookup walk one long run, under the
+# table's lock. bench_macs old-fnv lists MACs whose home slots under the
+# index's old unkeyed FNV-1a (a default table: 131,072 slots) all fall in
+# one 64-slot window; the index is keyed now, so they should cost what
+# random MACs cost. Each row has a fresh kea-dhcp4 (4 threads, as the
+# issue measured, default max-bindings 65,536) and cycles through its
+# COLLIDE_MACS MACs (bsdp-load --mac-file), the table growing to hold them.
+COLLIDE_MACS=60000
+COLLIDE_COMPARE=400
+collide_rows() {
+	local kinds=(random old-fnv) names dir i
+	names=("kea-dhcp4 (4 threads) + hook: SELECT, random MACs"
+		"kea-dhcp4 (4 threads) + hook: SELECT, MACs chosen vs old FNV")
+	for i in 0 1; do
+		if [ ! -f "$HOOK_SO" ]; then
+			row_na "${names[$i]}" "$HOOK_SO not built"
+			continue
+		fi
+		dir=$TMP/collide-${kinds[$i]}
+		mkdir -p "$dir"
+		if ! "$BENCH_MACS" "${kinds[$i]}" "$COLLIDE_MACS" >"$dir/macs" 2>"$dir/macs.err"; then
+			row_na "${names[$i]}" "bench_macs: $(tail -n 1 "$dir/macs.err")"
+			continue
+		fi
+		"$PY" "$UTIL" kea-conf "$dir/kea-dhcp4.conf" "$SRV_IF" "$dir" --threads 4 \
+			--hook "$HOOK_SO" --sets "$TMP/sets" --state "$dir/bindings.csv"
+		if ! start_kea "collide-${kinds[$i]}" "$dir/kea-dhcp4.conf"; then
+			row_na "${names[$i]}" "hook not loaded: $KEA_WHY"
+			continue
+		fi
+		load "${names[$i]}" $COLLIDE_COMPARE $([ "$i" = 0 ] && echo $COLLIDE_COMPARE || echo -) \
+			select --mac-file "$dir/macs" || true
+		stop_kea
+	done
+}
+
 # The bindings stores side by side, single-threaded as the st group (and
 # Kea 2.2's default): SELECTs from new MACs (bsdp-load --macs new), so that
 # every SELECT is a change the store writes, first with the CSV state file
@@ -689,7 +731,7 @@ main() {
 	"$PY" "$UTIL" sets "$TMP/sets" "$N_SETS"
 
 	local row
-	for row in ${BENCH_ROWS:-default st static mt2 mt4 dhcpd core reload full db ha}; do
+	for row in ${BENCH_ROWS:-default st static mt2 mt4 dhcpd core reload full collide db ha}; do
 		case $row in
 		st) kea_rows st 0 "" ;;
 		default) default_rows ;;
@@ -700,6 +742,7 @@ main() {
 		core) core_rows ;;
 		reload) reload_row ;;
 		full) full_row ;;
+		collide) collide_rows ;;
 		db) db_rows ;;
 		ha) ha_rows ;;
 		*) echo "bench_net: unknown row group '$row'" >&2; return 2 ;;
