@@ -270,12 +270,14 @@ static unsigned run_through(const struct bsdp_bindings *b, size_t slot, unsigned
 	return n;
 }
 
-/* Puts entry e (not yet indexed) in the index; false when that made a run
- * longer than BSDP_BINDINGS_RUN_MAX. */
+/* Puts entry e, whose MAC the index does not hold, in the first empty slot
+ * from its home (no MAC to compare on the way, so a rebuild reads no other
+ * entry); false when that made a run longer than BSDP_BINDINGS_RUN_MAX. */
 static bool index_entry(struct bsdp_bindings *b, uint32_t e)
 {
-	bool found;
-	size_t slot = slot_of(b, b->entries[e].b.mac, &found);
+	size_t slot = home_of(b, b->entries[e].b.mac);
+	while (b->index[slot])
+		slot = (slot + 1) & b->mask;
 	b->index[slot] = e + 1;
 	unsigned run = run_through(b, slot, BSDP_BINDINGS_RUN_MAX);
 	if (run > b->longest_run)

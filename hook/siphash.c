@@ -21,7 +21,9 @@ struct state {
 	uint64_t v0, v1, v2, v3;
 };
 
-static void sip_round(struct state *s)
+/* Inlined: with the state in registers a 6-byte MAC hashes in about as
+ * many nanoseconds as a cache miss on the table costs. */
+static inline __attribute__((always_inline)) void sip_round(struct state *s)
 {
 	s->v0 += s->v1;
 	s->v1 = rotl(s->v1, 13) ^ s->v0;
@@ -35,7 +37,7 @@ static void sip_round(struct state *s)
 	s->v2 = rotl(s->v2, 32);
 }
 
-static void compress(struct state *s, uint64_t m)
+static inline __attribute__((always_inline)) void compress(struct state *s, uint64_t m)
 {
 	s->v3 ^= m;
 	sip_round(s);
