@@ -3,11 +3,14 @@
 """Every tool's --help (and -h) goes to stdout with exit status 0 and
 nothing on stderr; a usage error goes to stderr with exit status 2 and
 nothing on stdout. bsdpc's help says it needs root (it binds UDP port 68).
+bsdp-load's --mac-file refuses a malformed list before sending anything,
+naming the line.
 
 usage: tools_help_test.py BUILD_DIR   (make check runs it; no root needed)"""
 import os
 import subprocess
 import sys
+import tempfile
 
 TOOLS = ("bsdpc", "bsdp-load", "kea-bsdp-check")
 # What each help text must say besides its usage line.
@@ -39,6 +42,25 @@ def check_tool(path):
     return bad
 
 
+def check_mac_file(path):
+    """bsdp-load --mac-file: a bad line is a usage error naming file and line
+    (the server address is never reached: no packet leaves)."""
+    bad = []
+    with tempfile.TemporaryDirectory() as tmp:
+        cases = (("06:00:00:00:00:01\n\n06:00:00:00:00:0g\n", ":3: not a MAC"),
+                 ("06:00:00:00:00:01:02\n", ":1: not a MAC"),
+                 ("\n\n", "no MACs"))
+        for i, (text, want) in enumerate(cases):
+            macs = os.path.join(tmp, "macs%d" % i)
+            with open(macs, "w") as f:
+                f.write(text)
+            rc, out, err = run([path, "--server", "198.18.0.1", "--mac-file", macs])
+            if rc != 2 or out or want not in err:
+                bad.append("bsdp-load --mac-file %r: exit %d, stdout %r, stderr %r, want %r" %
+                           (text, rc, out[:80], err[:200], want))
+    return bad
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -47,6 +69,8 @@ def main():
     for tool in TOOLS:
         path = os.path.join(build, tool)
         bad = check_tool(path) if os.access(path, os.X_OK) else ["%s: not built" % path]
+        if tool == "bsdp-load" and not bad:
+            bad = check_mac_file(path)
         print("%s %s --help%s" % ("FAIL" if bad else "PASS", tool,
                                   "".join("\n    " + b for b in bad)))
         failed += bool(bad)
