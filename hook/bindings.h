@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /* Remembered selections: MAC -> image id, time, machine number. A fixed
  * table sized once, guarded by a mutex; no allocation per packet, and no
- * operation under the lock that scans the table (eviction is O(1)). */
+ * operation under the lock that scans the table (eviction is O(1)), but
+ * for a re-key of the MAC index (below), which MACs chosen without its
+ * secret key cannot force. */
 #ifndef BSDP_BINDINGS_H
 #define BSDP_BINDINGS_H
 
