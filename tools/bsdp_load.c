@@ -7,8 +7,9 @@
  * request (chaddr, kind, content); what stays unanswered past the timeout
  * is lost. The Macs are a fixed set of N clients (default), or a new MAC
  * for every request, or a cycle through N MACs (--macs), which is how a
- * server's bindings table is made to grow or to evict. Kea's perfdhcp
- * cannot send DHCPINFORM, hence this tool.
+ * server's bindings table is made to grow or to evict, or a cycle through
+ * the MACs of a file (--mac-file), e.g. ones chosen to collide in it.
+ * Kea's perfdhcp cannot send DHCPINFORM, hence this tool.
  *
  * Where replies come back (the part that decides whether a benchmark
  * measures anything), as seen on the wire in namespaces:
