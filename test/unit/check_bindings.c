@@ -582,6 +582,32 @@ START_TEST(test_macs_chosen_for_one_key_spread_under_another)
 }
 END_TEST
 
+/* Each table draws its own secret: the same MACs land elsewhere in two
+ * tables (all 32 homes equal by chance: 2048^-32). A bad constructor
+ * argument says why. */
+START_TEST(test_each_table_draws_its_own_key)
+{
+	struct bsdp_bindings *a = bsdp_bindings_new(1024), *b = bsdp_bindings_new(1024);
+	ck_assert_ptr_nonnull(a);
+	ck_assert_ptr_nonnull(b);
+	int same = 0;
+	for (int i = 0; i < 32; i++) {
+		uint8_t mac[6];
+		mac_of(i, mac);
+		same += bsdp_bindings_home(a, mac) == bsdp_bindings_home(b, mac);
+	}
+	ck_assert_int_lt(same, 32);
+	bsdp_bindings_free(a);
+	bsdp_bindings_free(b);
+	errno = 0;
+	ck_assert_ptr_null(bsdp_bindings_new_keyed(8, NULL));
+	ck_assert_int_eq(errno, EINVAL);
+	errno = 0;
+	ck_assert_ptr_null(bsdp_bindings_new(0));
+	ck_assert_int_eq(errno, EINVAL);
+}
+END_TEST
+
 /* The worst case forced: far more MACs in one 64-slot window than the run
  * limit. The table re-keys instead of letting the run grow, and stays the
  * same table: every MAC found with its number, removals, eviction order. */
@@ -730,6 +756,7 @@ static Suite *bindings_suite(void)
 	tcase_set_timeout(k, 120);
 	tcase_add_test(k, test_siphash_matches_the_reference_vectors);
 	tcase_add_test(k, test_macs_chosen_for_one_key_spread_under_another);
+	tcase_add_test(k, test_each_table_draws_its_own_key);
 	tcase_add_test(k, test_runs_stay_bounded_when_macs_are_chosen_to_collide);
 	tcase_add_test(k, test_lookups_race_inserts_that_rekey);
 	suite_add_tcase(s, k);
