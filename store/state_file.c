@@ -284,8 +284,23 @@ struct bsdp_state_writer {
 	uint64_t saved_generation;
 	bool retry;           /* a requested save failed; writer thread only */
 	int last_error;
-	unsigned long saves;
+	/* After a failed save (a full disk, a folder gone) the next try waits
+	 * backoff_ms, doubled at each failure up to RETRY_MAX_MS, back to none
+	 * on success: each try copies the whole table under its lock. Writer
+	 * thread only. */
+	unsigned backoff_ms;
+	uint64_t next_try_ms;
+	unsigned long saves, attempts;
 };
+
+#define RETRY_MAX_MS 30000u
+
+static uint64_t monotonic_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+}
 
 /* What the next save must do, taken under the lock. */
 struct save_request {
@@ -299,6 +314,9 @@ static void save_if_changed(struct bsdp_state_writer *w, const struct save_reque
 	uint64_t gen = bsdp_bindings_generation(w->bindings);
 	if (gen == w->saved_generation && !req->forced && !w->retry)
 		return;
+	/* A save asked for (a command, a stop) is tried at once. */
+	if (w->backoff_ms && !req->forced && monotonic_ms() < w->next_try_ms)
+		return;
 	if (req->aside_fn) {
 		/* Once, tried or not: the damaged file goes only when replaced. */
 		char aside[4096 + 32];
@@ -308,15 +326,20 @@ static void save_if_changed(struct bsdp_state_writer *w, const struct save_reque
 		pthread_mutex_unlock(&w->lock);
 		req->aside_fn(req->aside_ctx, w->path, a == 0 ? aside : NULL, a);
 	}
+	__atomic_add_fetch(&w->attempts, 1, __ATOMIC_RELAXED);
 	int r = bsdp_state_save(w->path, w->bindings);
 	if (r == 0) {
 		__atomic_add_fetch(&w->saves, 1, __ATOMIC_RELAXED);
 		w->saved_generation = gen;
 		w->retry = false;
 		w->last_error = 0;
+		w->backoff_ms = 0;
 	} else {
-		/* Retried at every wake-up, like a pending change. */
+		/* Retried after a growing pause, like a pending change. */
 		w->retry = true;
+		w->backoff_ms = !w->backoff_ms ? w->interval_ms :
+				w->backoff_ms < RETRY_MAX_MS / 2 ? w->backoff_ms * 2 : RETRY_MAX_MS;
+		w->next_try_ms = monotonic_ms() + w->backoff_ms;
 		if (r != w->last_error) {
 			w->last_error = r;
 			report_line(w->report, w->ctx, w->path, 0, strerror(-r));
@@ -413,6 +436,11 @@ unsigned long bsdp_state_writer_saves(struct bsdp_state_writer *w)
 	return w ? __atomic_load_n(&w->saves, __ATOMIC_RELAXED) : 0;
 }
 
+unsigned long bsdp_state_writer_attempts(struct bsdp_state_writer *w)
+{
+	return w ? __atomic_load_n(&w->attempts, __ATOMIC_RELAXED) : 0;
+}
+
 void bsdp_state_writer_stop(struct bsdp_state_writer *w)
 {
 	if (!w)
@@ -425,6 +453,7 @@ void bsdp_state_writer_stop(struct bsdp_state_writer *w)
 	pthread_mutex_lock(&w->lock);
 	struct save_request req = take_request(w);
 	pthread_mutex_unlock(&w->lock);
+	w->backoff_ms = 0;   /* the last chance: no pause */
 	save_if_changed(w, &req);
 	pthread_cond_destroy(&w->wake);
 	pthread_mutex_destroy(&w->lock);

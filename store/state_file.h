@@ -71,6 +71,10 @@ void bsdp_state_writer_set_aside_first(struct bsdp_state_writer *w, bsdp_state_a
 				       void *ctx);
 /* Saves made so far (a burst of changes must cost one). */
 unsigned long bsdp_state_writer_saves(struct bsdp_state_writer *w);
+/* Saves tried so far, failed ones too (each copies the table). A failed
+ * save is tried again after a pause that doubles at each failure, from the
+ * interval up to 30 s, and is none again after a success. */
+unsigned long bsdp_state_writer_attempts(struct bsdp_state_writer *w);
 /* Saves what is pending (nothing when nothing changed since start and no
  * save was asked for), stops and frees the writer. */
 void bsdp_state_writer_stop(struct bsdp_state_writer *w);
