@@ -216,30 +216,20 @@ static int fsync_parent(const char *path)
 	return r;
 }
 
-int bsdp_state_save(const char *path, struct bsdp_bindings *b)
+int bsdp_state_save_entries(const char *path, const struct bsdp_binding *entries, size_t n)
 {
 	/* A unique temporary name in the same folder: two writers never
 	 * clobber each other's file, and the rename stays atomic. */
 	char tmp[4096];
 	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-
-	struct bsdp_binding *all;
-	size_t n;
-	if (bsdp_bindings_copy(b, &all, &n) < 0)
-		return -ENOMEM;
 	/* Everything goes into one buffer so a full disk fails one write. */
 	char *text = malloc((n + 1) * (BSDP_STATE_LINE_MAX + 1));
-	if (!text) {
-		free(all);
+	if (!text)
 		return -ENOMEM;
-	}
-	/* Least recent first, so loading the file restores the order in
-	 * which entries are evicted. */
 	size_t len = (size_t)sprintf(text, "%s\n", BSDP_STATE_HEADER);
 	for (size_t i = 0; i < n; i++)
-		len += (size_t)bsdp_state_format_line(&all[i], text + len, BSDP_STATE_LINE_MAX + 1);
-	free(all);
+		len += (size_t)bsdp_state_format_line(&entries[i], text + len, BSDP_STATE_LINE_MAX + 1);
 
 	int r = 0;
 	int fd = mkostemp(tmp, O_CLOEXEC);
@@ -262,6 +252,19 @@ int bsdp_state_save(const char *path, struct bsdp_bindings *b)
 			unlink(tmp);
 	}
 	free(text);
+	return r;
+}
+
+int bsdp_state_save(const char *path, struct bsdp_bindings *b)
+{
+	struct bsdp_binding *all;
+	size_t n;
+	if (bsdp_bindings_copy(b, &all, &n) < 0)
+		return -ENOMEM;
+	/* Least recent first, so loading the file restores the order in
+	 * which entries are evicted. */
+	int r = bsdp_state_save_entries(path, all, n);
+	free(all);
 	return r;
 }
 

@@ -49,6 +49,9 @@ int bsdp_state_set_aside(const char *path, int64_t now, char *aside, size_t asid
  * same folder, then rename), least recent first. 0 or -errno (the old file
  * is then untouched). */
 int bsdp_state_save(const char *path, struct bsdp_bindings *b);
+/* The same for n entries given (in that order): the one writer of this
+ * format, also for the bindings database's spill file. */
+int bsdp_state_save_entries(const char *path, const struct bsdp_binding *entries, size_t n);
 
 struct bsdp_state_writer;
 /* Starts a thread that saves within interval_ms of any change made to b
