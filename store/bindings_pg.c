@@ -461,14 +461,15 @@ static bool read_recent(struct bsdp_pg *pg)
 
 /* Removes the rows beyond the max_rows most recently selected, soon after
  * the table pushed Macs out (every server does, each up to its own
- * max_rows: the smallest one holds). A removed row is no deletion: a
+ * max_rows: the smallest one holds). evictions is the table's count read
+ * before this round drained its journal: the changes that pushed those
+ * Macs out are written by now, and a later push-out trims again. A removed row is no deletion: a
  * server that still holds the Mac keeps it, and writes it back when the
  * Mac selects again, with its number (numbers are never handed out twice,
  * so that one is still the Mac's). SKIP LOCKED: two servers trimming at
  * once never wait for each other. */
-static bool trim(struct bsdp_pg *pg)
+static bool trim(struct bsdp_pg *pg, uint64_t evictions)
 {
-	uint64_t evictions = bsdp_bindings_evictions(pg->b);
 	if (!pg->config.max_rows || (!pg->trim_due && evictions == pg->evictions_seen))
 		return true;
 	pg->evictions_seen = evictions;
@@ -907,10 +908,11 @@ static void *store_main(void *arg)
 		bool ok = supply_blocks(pg, NULL) && (pg->loaded || read_recent(pg));
 		if (ok)
 			mark_started(pg);
+		uint64_t evictions = bsdp_bindings_evictions(pg->b);
 		ok = ok && write_pending(pg) && (!pg->write_all || write_table(pg));
 		if (ok && pg->spill.count)
 			spill_written(pg);
-		ok = ok && trim(pg);
+		ok = ok && trim(pg, evictions);
 		if (ok && (read_now || now_ms() - last_read >= READ_EVERY_MS)) {
 			ok = read_others(pg);
 			last_read = now_ms();
@@ -926,7 +928,10 @@ static void *store_main(void *arg)
 	}
 	/* Stopping: one last try at what is pending, until stop_by (run()
 	 * cancels what is still running then); the rest goes to a spill file. */
-	if (pg->conn && write_pending(pg) && (!pg->write_all || write_table(pg))) {
+	pthread_mutex_lock(&pg->lock);
+	bool time_left = now_ms() < pg->stop_by;
+	pthread_mutex_unlock(&pg->lock);
+	if (pg->conn && time_left && write_pending(pg) && (!pg->write_all || write_table(pg))) {
 		if (pg->spill.count)
 			spill_written(pg);
 		return_blocks(pg);
