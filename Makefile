@@ -97,7 +97,8 @@ $(BUILD)/test/check_%: $(call obj,test/unit/check_%.c) $(TOOLS_LIB) $(PLIST_LIB)
 # The shared bindings store against a real PostgreSQL server of its own
 # (test/pg/with-postgres.sh), plain, under ASan+UBSan and under TSan.
 PG_TEST := $(BUILD)/test/check_bindings_pg
-$(BUILD)/test/pg/check_bindings_pg.o: ALL_CFLAGS += $(PQ_CFLAGS)
+$(BUILD)/test/pg/check_bindings_pg.o: ALL_CFLAGS += $(PQ_CFLAGS) -I$(BUILD)
+$(BUILD)/test/pg/check_bindings_pg.o: $(BUILD)/store/bindings_pg_schema.h
 $(PG_TEST): $(call obj,test/pg/check_bindings_pg.c) $(STORE_LIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(CHECK_LIBS) $(PQ_LIBS) -lpthread

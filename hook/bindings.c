@@ -350,7 +350,9 @@ static struct entry *touch(struct bsdp_bindings *b, const uint8_t mac[6], uint32
 
 static void note_number(struct bsdp_bindings *b, uint32_t number)
 {
-	if (number >= b->next_number)
+	/* The counter never reaches UINT32_MAX (no machine number: apply
+	 * refuses it) nor wraps to 0. */
+	if (number >= b->next_number && number < UINT32_MAX - 1)
 		b->next_number = number + 1;
 }
 
@@ -449,7 +451,12 @@ int bsdp_bindings_remove(struct bsdp_bindings *b, const uint8_t mac[6])
 	pthread_mutex_lock(&b->lock);
 	struct entry *x = find(b, mac);
 	if (x) {
-		journal(b, &x->b, true);
+		/* A deletion has a time of its own, just after the selection it
+		 * deletes: it wins over that one (and another server's write at
+		 * the same time), never over a later one. */
+		struct bsdp_binding gone = x->b;
+		gone.time = x->b.time < INT64_MAX ? x->b.time + 1 : INT64_MAX;
+		journal(b, &gone, true);
 		erase(b, x);
 		b->generation++;
 	}
@@ -596,13 +603,15 @@ size_t bsdp_bindings_pending(struct bsdp_bindings *b)
 
 int bsdp_bindings_apply(struct bsdp_bindings *b, const struct bsdp_change *change, bool force)
 {
-	if (!b || !change || !change->b.number)
+	if (!b || !change || !change->b.number || change->b.number == UINT32_MAX)
 		return -EINVAL;
 	pthread_mutex_lock(&b->lock);
 	struct entry *x = find(b, change->b.mac);
 	int applied = 0;
 	if (change->removed) {
-		if (x) {
+		/* A deletion wins only over older writes (as the database's
+		 * upsert decides). */
+		if (x && (force || x->b.time < change->b.time)) {
 			erase(b, x);
 			applied = 1;
 		}

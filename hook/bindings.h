@@ -105,7 +105,10 @@ size_t bsdp_bindings_pending(struct bsdp_bindings *b);
 /* A change another server made (read from the database): applied as put
  * or remove would, with the entry's own machine number, but not journaled.
  * An entry older (time) than the one held, or the same, is ignored unless
- * force is set. 1 when applied, 0 when ignored, or -EINVAL. */
+ * force is set; a removal applies only to an entry older than it (a
+ * removal's time is just after the selection it removed; the journal
+ * carries it). 1 when applied, 0 when ignored, or -EINVAL (number 0 or
+ * 4294967295, no machine number). */
 int bsdp_bindings_apply(struct bsdp_bindings *b, const struct bsdp_change *change, bool force);
 
 /* Machine numbers unique across servers: once blocks are in use, fresh

@@ -13,9 +13,14 @@ extern const isc::log::MessageID BSDP_BINDING_SET = "BSDP_BINDING_SET";
 extern const isc::log::MessageID BSDP_COMMAND_ERROR = "BSDP_COMMAND_ERROR";
 extern const isc::log::MessageID BSDP_DB_CONNECTED = "BSDP_DB_CONNECTED";
 extern const isc::log::MessageID BSDP_DB_LOST = "BSDP_DB_LOST";
+extern const isc::log::MessageID BSDP_DB_REFUSED = "BSDP_DB_REFUSED";
 extern const isc::log::MessageID BSDP_DB_RENUMBERED = "BSDP_DB_RENUMBERED";
 extern const isc::log::MessageID BSDP_DB_RESTORED = "BSDP_DB_RESTORED";
 extern const isc::log::MessageID BSDP_DB_SCHEMA_CREATED = "BSDP_DB_SCHEMA_CREATED";
+extern const isc::log::MessageID BSDP_DB_SPILLED = "BSDP_DB_SPILLED";
+extern const isc::log::MessageID BSDP_DB_SPILL_FAILED = "BSDP_DB_SPILL_FAILED";
+extern const isc::log::MessageID BSDP_DB_SPILL_WRITTEN = "BSDP_DB_SPILL_WRITTEN";
+extern const isc::log::MessageID BSDP_DB_UNSPILLED = "BSDP_DB_UNSPILLED";
 extern const isc::log::MessageID BSDP_HA_LOADED = "BSDP_HA_LOADED";
 extern const isc::log::MessageID BSDP_IMAGE = "BSDP_IMAGE";
 extern const isc::log::MessageID BSDP_IPXE_CHAIN = "BSDP_IPXE_CHAIN";
@@ -71,9 +76,14 @@ const char* values[] = {
     "BSDP_COMMAND_ERROR", "command %1 failed: %2",
     "BSDP_DB_CONNECTED", "bindings database %1 connected (PostgreSQL server version %2)",
     "BSDP_DB_LOST", "bindings database %1 unreachable or failing: %2; serving from memory, up to %3 changes queued",
+    "BSDP_DB_REFUSED", "bindings database %1 refused the change of %2 for good; dropped",
     "BSDP_DB_RENUMBERED", "bindings database %1: the machine number of %2 was handed out while the database was unreachable and another server holds it; the Mac gets a new one",
     "BSDP_DB_RESTORED", "bindings database %1 reachable again: writing %2 queued change(s)",
     "BSDP_DB_SCHEMA_CREATED", "bindings database %1 had no bsdp_bindings table: created it",
+    "BSDP_DB_SPILLED", "bindings database %1 unreachable at stop: %2 change(s) not written kept in %3",
+    "BSDP_DB_SPILL_FAILED", "bindings database %1 unreachable at stop, and %2 change(s) not written could not be kept: %3",
+    "BSDP_DB_SPILL_WRITTEN", "bindings database %1: the changes of spill file %2 are written; file removed",
+    "BSDP_DB_UNSPILLED", "bindings database %1: %2 change(s) an earlier stop could not write read back from %3",
     "BSDP_HA_LOADED", "libdhcp_ha.so is hooks library %1, this library %2 (fast-path %3): HA decides which server answers each BSDP query",
     "BSDP_IMAGE", "image %1 '%2' (%3, %4, set %5)",
     "BSDP_IPXE_CHAIN", "%1 (iPXE, %2) chained to %3 (image %4 selected %5 s ago)",

@@ -134,6 +134,7 @@ parseDatabase(const ConstElementPtr& map, Params& p) {
         addKeyword(p, "port", port);
     }
     addKeyword(p, "connect_timeout", std::to_string(connect_timeout));
+    p.database_timeout_ms = static_cast<unsigned>(std::min<int64_t>(connect_timeout, 3600) * 1000);
     addKeyword(p, "application_name", "kea-dhcp4 libdhcp_bsdp");
     p.database_text = db + "@" + host + (port.empty() ? "" : ":" + port);
     p.has_bindings_database = true;

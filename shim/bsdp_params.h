@@ -47,6 +47,8 @@ struct Params {
     std::string database_text;           // "name@host:port", for the log
     std::vector<std::string> database_keywords, database_values;  // libpq's
     unsigned database_retry_ms = 1000;
+    // connect-timeout: also what load, unload and reload wait for it at most.
+    unsigned database_timeout_ms = 5000;
 };
 
 // Reads and validates the "parameters" map (may be null). Throws

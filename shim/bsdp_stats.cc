@@ -28,6 +28,9 @@ const std::string DB_WRITTEN = "bsdp.bindings-db-written";
 const std::string DB_APPLIED = "bsdp.bindings-db-applied";
 const std::string DB_OVERFLOWED = "bsdp.bindings-db-overflowed";
 const std::string DB_OUTAGES = "bsdp.bindings-db-outages";
+const std::string DB_REFUSED = "bsdp.bindings-db-refused";
+const std::string DB_TRIMMED = "bsdp.bindings-db-trimmed";
+const std::string DB_UNSPILLED = "bsdp.bindings-db-unspilled";
 
 namespace {
 
@@ -85,18 +88,15 @@ createAll() {
 void
 createDatabase() {
     for (const std::string* n : {&DB_PENDING, &DB_WRITTEN, &DB_APPLIED, &DB_OVERFLOWED,
-                                 &DB_OUTAGES}) {
+                                 &DB_OUTAGES, &DB_REFUSED, &DB_TRIMMED, &DB_UNSPILLED}) {
         create(*n);
     }
 }
 
 void
-setDatabase(size_t pending, uint64_t written, uint64_t applied, uint64_t overflowed,
-            uint64_t outages) {
+setDatabase(size_t pending,
+            std::initializer_list<std::pair<const std::string*, uint64_t>> moved) {
     StatsMgr::instance().setValue(DB_PENDING, static_cast<int64_t>(pending));
-    const std::pair<const std::string*, uint64_t> moved[] = {
-        {&DB_WRITTEN, written}, {&DB_APPLIED, applied}, {&DB_OVERFLOWED, overflowed},
-        {&DB_OUTAGES, outages}};
     for (auto const& m : moved) {
         if (m.second) {
             add(*m.first, m.second);

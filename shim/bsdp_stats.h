@@ -8,7 +8,9 @@
 #include "hook/catalogue.h"
 #include "hook/responder.h"
 
+#include <initializer_list>
 #include <string>
+#include <utility>
 
 namespace isc {
 namespace bsdp {
@@ -45,9 +47,13 @@ extern const std::string DB_WRITTEN;        // changes written
 extern const std::string DB_APPLIED;        // other servers' changes applied
 extern const std::string DB_OVERFLOWED;     // changes beyond the queue (table rewritten)
 extern const std::string DB_OUTAGES;        // times the database became unreachable
+extern const std::string DB_REFUSED;        // changes the database refused for good
+extern const std::string DB_TRIMMED;        // rows removed beyond max-bindings
+extern const std::string DB_UNSPILLED;      // changes read back from spill files at start
 void createDatabase();
-void setDatabase(size_t pending, uint64_t written, uint64_t applied, uint64_t overflowed,
-                 uint64_t outages);
+// moved: each counter and how much it moved.
+void setDatabase(size_t pending,
+                 std::initializer_list<std::pair<const std::string*, uint64_t>> moved);
 
 // Sets the two catalogue gauges (main thread, or any thread when Kea runs
 // multi-threaded: StatsMgr only locks in that mode).

@@ -4,6 +4,8 @@
 // kea_compat.h's inline functions say).
 #include "kea_compat.h"
 
+#include <cstdlib>
+
 #include "bsdp_packet.h"
 
 #include <dhcp/iface_mgr.h>
@@ -106,7 +108,11 @@ dataFilePath(const std::string& path) {
 #else
 std::string
 dataDir() {
-    return ("/var/lib/kea");
+    // 2.2's own data directory has no variable; the one later versions
+    // read (KEA_DHCP_DATA_DIR) is honoured here too, so that tests and a
+    // second server on the host can keep our files in a folder of theirs.
+    const char* dir = std::getenv("KEA_DHCP_DATA_DIR");
+    return (dir && *dir ? dir : "/var/lib/kea");
 }
 
 std::string

@@ -115,7 +115,8 @@ libraryPathAsKeaLoadsIt(const std::string& library) {
 
 // Kea's data directory, where its lease file goes: from 2.6.3 CfgMgr's
 // (KEA_DHCP_DATA_DIR when set); on 2.2, Debian's compiled-in /var/lib/kea
-// (2.2 has no rule about it).
+// (2.2 has no rule about it), or KEA_DHCP_DATA_DIR when set, as later
+// versions read it.
 std::string dataDir();
 
 // The path a file the library writes (state file, spill file) gets, by

@@ -2,19 +2,24 @@
 -- kea-bsdp: the NetBoot selections and machine numbers that several
 -- kea-dhcp4 servers share (hook parameter "bindings-database").
 --
--- libdhcp_bsdp.so runs this itself when the tables are missing (its user
--- then needs CREATE on the database's schema); a DBA may run it instead:
+-- libdhcp_bsdp.so runs this itself only when a table or index is missing
+-- (its user then needs CREATE on the database's schema); a DBA may run it
+-- instead, and grant the servers' role only what README.md lists:
 --   psql -d kea -f bindings_pg.sql
 -- Every statement is idempotent.
 
--- One row per Mac. A row is never deleted: bsdp-binding-del leaves it with
--- deleted = true, so the other servers see the deletion too.
+-- One row per Mac, for the max-bindings most recently selected Macs (the
+-- servers remove older rows). bsdp-binding-del leaves a row with deleted =
+-- true and selected_at just after the selection, so the other servers see
+-- the deletion too.
 CREATE TABLE IF NOT EXISTS bsdp_bindings (
     hw_address     text PRIMARY KEY
                    CHECK (hw_address ~ '^([0-9a-f]{2}:){5}[0-9a-f]{2}$'),
     -- the selected image's id, 0 once the Mac selected another server
     image_id       bigint NOT NULL CHECK (image_id BETWEEN 0 AND 4294967295),
-    -- seconds since the epoch of the last SELECT; the latest one wins
+    -- seconds since the epoch of the last SELECT (of a deletion: just after
+    -- the selection deleted); the latest one wins, a write over a deletion
+    -- of the same time
     selected_at    bigint NOT NULL,
     -- the Mac's machine number (its name, e.g. NetBoot042): unique
     machine_number bigint NOT NULL UNIQUE
@@ -27,6 +32,10 @@ CREATE TABLE IF NOT EXISTS bsdp_bindings (
     written_by_xid xid8 NOT NULL DEFAULT pg_current_xact_id()
 );
 CREATE INDEX IF NOT EXISTS bsdp_bindings_by_xid ON bsdp_bindings (written_by_xid, hw_address);
+-- The database keeps the max-bindings most recently selected Macs: each
+-- server finds the oldest row to keep, and removes older ones in batches,
+-- through this index.
+CREATE INDEX IF NOT EXISTS bsdp_bindings_by_time ON bsdp_bindings (selected_at, hw_address);
 -- Block k holds machine numbers (k - 1) * 64 + 1 .. k * 64: each server
 -- takes whole blocks, so two servers never hand out the same number.
 CREATE SEQUENCE IF NOT EXISTS bsdp_machine_number_block;

@@ -216,30 +216,20 @@ static int fsync_parent(const char *path)
 	return r;
 }
 
-int bsdp_state_save(const char *path, struct bsdp_bindings *b)
+int bsdp_state_save_entries(const char *path, const struct bsdp_binding *entries, size_t n)
 {
 	/* A unique temporary name in the same folder: two writers never
 	 * clobber each other's file, and the rename stays atomic. */
 	char tmp[4096];
 	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-
-	struct bsdp_binding *all;
-	size_t n;
-	if (bsdp_bindings_copy(b, &all, &n) < 0)
-		return -ENOMEM;
 	/* Everything goes into one buffer so a full disk fails one write. */
 	char *text = malloc((n + 1) * (BSDP_STATE_LINE_MAX + 1));
-	if (!text) {
-		free(all);
+	if (!text)
 		return -ENOMEM;
-	}
-	/* Least recent first, so loading the file restores the order in
-	 * which entries are evicted. */
 	size_t len = (size_t)sprintf(text, "%s\n", BSDP_STATE_HEADER);
 	for (size_t i = 0; i < n; i++)
-		len += (size_t)bsdp_state_format_line(&all[i], text + len, BSDP_STATE_LINE_MAX + 1);
-	free(all);
+		len += (size_t)bsdp_state_format_line(&entries[i], text + len, BSDP_STATE_LINE_MAX + 1);
 
 	int r = 0;
 	int fd = mkostemp(tmp, O_CLOEXEC);
@@ -265,6 +255,19 @@ int bsdp_state_save(const char *path, struct bsdp_bindings *b)
 	return r;
 }
 
+int bsdp_state_save(const char *path, struct bsdp_bindings *b)
+{
+	struct bsdp_binding *all;
+	size_t n;
+	if (bsdp_bindings_copy(b, &all, &n) < 0)
+		return -ENOMEM;
+	/* Least recent first, so loading the file restores the order in
+	 * which entries are evicted. */
+	int r = bsdp_state_save_entries(path, all, n);
+	free(all);
+	return r;
+}
+
 /* ---- writer thread ----------------------------------------------------- */
 
 struct bsdp_state_writer {
@@ -284,8 +287,23 @@ struct bsdp_state_writer {
 	uint64_t saved_generation;
 	bool retry;           /* a requested save failed; writer thread only */
 	int last_error;
-	unsigned long saves;
+	/* After a failed save (a full disk, a folder gone) the next try waits
+	 * backoff_ms, doubled at each failure up to RETRY_MAX_MS, back to none
+	 * on success: each try copies the whole table under its lock. Writer
+	 * thread only. */
+	unsigned backoff_ms;
+	uint64_t next_try_ms;
+	unsigned long saves, attempts;
 };
+
+#define RETRY_MAX_MS 30000u
+
+static uint64_t monotonic_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+}
 
 /* What the next save must do, taken under the lock. */
 struct save_request {
@@ -299,6 +317,9 @@ static void save_if_changed(struct bsdp_state_writer *w, const struct save_reque
 	uint64_t gen = bsdp_bindings_generation(w->bindings);
 	if (gen == w->saved_generation && !req->forced && !w->retry)
 		return;
+	/* A save asked for (a command, a stop) is tried at once. */
+	if (w->backoff_ms && !req->forced && monotonic_ms() < w->next_try_ms)
+		return;
 	if (req->aside_fn) {
 		/* Once, tried or not: the damaged file goes only when replaced. */
 		char aside[4096 + 32];
@@ -308,15 +329,20 @@ static void save_if_changed(struct bsdp_state_writer *w, const struct save_reque
 		pthread_mutex_unlock(&w->lock);
 		req->aside_fn(req->aside_ctx, w->path, a == 0 ? aside : NULL, a);
 	}
+	__atomic_add_fetch(&w->attempts, 1, __ATOMIC_RELAXED);
 	int r = bsdp_state_save(w->path, w->bindings);
 	if (r == 0) {
 		__atomic_add_fetch(&w->saves, 1, __ATOMIC_RELAXED);
 		w->saved_generation = gen;
 		w->retry = false;
 		w->last_error = 0;
+		w->backoff_ms = 0;
 	} else {
-		/* Retried at every wake-up, like a pending change. */
+		/* Retried after a growing pause, like a pending change. */
 		w->retry = true;
+		w->backoff_ms = !w->backoff_ms ? w->interval_ms :
+				w->backoff_ms < RETRY_MAX_MS / 2 ? w->backoff_ms * 2 : RETRY_MAX_MS;
+		w->next_try_ms = monotonic_ms() + w->backoff_ms;
 		if (r != w->last_error) {
 			w->last_error = r;
 			report_line(w->report, w->ctx, w->path, 0, strerror(-r));
@@ -413,6 +439,11 @@ unsigned long bsdp_state_writer_saves(struct bsdp_state_writer *w)
 	return w ? __atomic_load_n(&w->saves, __ATOMIC_RELAXED) : 0;
 }
 
+unsigned long bsdp_state_writer_attempts(struct bsdp_state_writer *w)
+{
+	return w ? __atomic_load_n(&w->attempts, __ATOMIC_RELAXED) : 0;
+}
+
 void bsdp_state_writer_stop(struct bsdp_state_writer *w)
 {
 	if (!w)
@@ -425,6 +456,7 @@ void bsdp_state_writer_stop(struct bsdp_state_writer *w)
 	pthread_mutex_lock(&w->lock);
 	struct save_request req = take_request(w);
 	pthread_mutex_unlock(&w->lock);
+	w->backoff_ms = 0;   /* the last chance: no pause */
 	save_if_changed(w, &req);
 	pthread_cond_destroy(&w->wake);
 	pthread_mutex_destroy(&w->lock);

@@ -49,6 +49,9 @@ int bsdp_state_set_aside(const char *path, int64_t now, char *aside, size_t asid
  * same folder, then rename), least recent first. 0 or -errno (the old file
  * is then untouched). */
 int bsdp_state_save(const char *path, struct bsdp_bindings *b);
+/* The same for n entries given (in that order): the one writer of this
+ * format, also for the bindings database's spill file. */
+int bsdp_state_save_entries(const char *path, const struct bsdp_binding *entries, size_t n);
 
 struct bsdp_state_writer;
 /* Starts a thread that saves within interval_ms of any change made to b
@@ -71,6 +74,10 @@ void bsdp_state_writer_set_aside_first(struct bsdp_state_writer *w, bsdp_state_a
 				       void *ctx);
 /* Saves made so far (a burst of changes must cost one). */
 unsigned long bsdp_state_writer_saves(struct bsdp_state_writer *w);
+/* Saves tried so far, failed ones too (each copies the table). A failed
+ * save is tried again after a pause that doubles at each failure, from the
+ * interval up to 30 s, and is none again after a success. */
+unsigned long bsdp_state_writer_attempts(struct bsdp_state_writer *w);
 /* Saves what is pending (nothing when nothing changed since start and no
  * save was asked for), stops and frees the writer. */
 void bsdp_state_writer_stop(struct bsdp_state_writer *w);

@@ -96,14 +96,16 @@ def kea_answers_inform_without_subnet():
 
 
 def kea_env(folder):
-    """kea-dhcp4's environment for a test: its pid and lock files, and (from
-    2.6.3) its logs, control sockets and lease files, in folder, which
-    must then be mode 0750 (2.6.3 wants exactly that)."""
-    env = dict(os.environ, KEA_PIDFILE_DIR=folder, KEA_LOCKFILE_DIR=folder)
+    """kea-dhcp4's environment for a test: its pid and lock files, its data
+    directory, and (from 2.6.3) its logs and control sockets, in folder,
+    which must then be mode 0750 (2.6.3 wants exactly that)."""
+    # KEA_DHCP_DATA_DIR on every version: 2.2 ignores it, the hook's
+    # files there (the bindings database's spill file) follow it.
+    env = dict(os.environ, KEA_PIDFILE_DIR=folder, KEA_LOCKFILE_DIR=folder,
+               KEA_DHCP_DATA_DIR=folder)
     if kea_checks_paths():
         os.chmod(folder, 0o750)
-        env.update(KEA_LOG_FILE_DIR=folder, KEA_CONTROL_SOCKET_DIR=folder,
-                   KEA_DHCP_DATA_DIR=folder)
+        env.update(KEA_LOG_FILE_DIR=folder, KEA_CONTROL_SOCKET_DIR=folder)
     return env
 
 

@@ -10,10 +10,12 @@ with-postgres.sh starts a throwaway server (unix socket only) and says where
 in PGHOST/PGPORT/PGDATABASE/PGUSER, and how to stop and start it in
 BSDP_PG_CTL. Prints PASS/FAIL per test and "bindings-db: N passed, N
 failed"; exits 1 on any failure."""
+import glob
 import json
 import os
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -83,6 +85,9 @@ class DatabaseSuite(T.BindingSuite):
     ORDER = ["test_selection_shared_by_servers",
              "test_outage_answers_from_memory_and_catches_up",
              "test_load_through_an_outage_loses_nothing",
+             "test_locked_table_never_holds_kea",
+             "test_reload_during_outage_loses_no_selection",
+             "test_strict_role_with_readme_grants",
              "test_bad_database_parameters_refused"]
 
     def database(self, **over):
@@ -227,6 +232,150 @@ class DatabaseSuite(T.BindingSuite):
         print("    %d requests (%d SELECT) all answered; %d changes queued in the outage; "
               "all %d selections in the database after it" % (sent, selects, queued, len(want)))
         kea.stop()
+
+    def reload_timed(self, kea, timeout=15.0):
+        """config-reload over the control socket: (seconds it took, answer)."""
+        at = time.monotonic()
+        answer = B.control_command(os.path.join(kea.dir, "kea4.sock"), "config-reload",
+                                   timeout=timeout)
+        return time.monotonic() - at, answer
+
+    def lists_answered(self, count, timeout):
+        """LISTs from count new MACs at once: how many were answered."""
+        packets = [B.bsdp_inform(self.next_xid(), "02:00:00:0a:%02x:%02x" % (i >> 8, i & 255),
+                                 B.bsdp_list(extra=bytes([12, 2, 0x05, 0xdc])))
+                   for i in range(count)]
+        return len(B.probe(self.net, packets, expect=count, timeout=timeout))
+
+    def test_locked_table_never_holds_kea(self):
+        # A DBA's session holds an ACCESS EXCLUSIVE lock on bsdp_bindings:
+        # SELECTs are still answered at once, and a config-reload answers
+        # within connect-timeout + 1 s, LISTs sent meanwhile answered.
+        fresh_database()
+        timeout = 2
+        kea = self.start_db("db-lock", database=self.database(**{"connect-timeout": timeout}))
+        expect(self.wait_log(kea, r"BSDP_DB_CONNECTED"), "no BSDP_DB_CONNECTED")
+        self.select_raw(ID_1001, mac="02:00:00:00:0b:01")
+        expect(B.wait_until(lambda: "02:00:00:00:0b:01" in db_rows(), 5.0), "not in the database")
+        dba = subprocess.Popen(["psql", "-X", "-q", "-c", "BEGIN; LOCK TABLE bsdp_bindings IN"
+                                " ACCESS EXCLUSIVE MODE; SELECT pg_sleep(120)"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.helpers.append(dba)
+        try:
+            expect(B.wait_until(lambda: psql(
+                "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
+                " WHERE c.relname = 'bsdp_bindings' AND l.mode = 'AccessExclusiveLock'"
+                " AND l.granted") == "1", 10.0), "the DBA's lock was never granted")
+            at = time.monotonic()
+            self.select_raw(ID_1002, mac="02:00:00:00:0b:02")
+            select_s = time.monotonic() - at
+            result = {}
+            reload = threading.Thread(target=lambda: result.update(
+                zip(("took", "answer"), self.reload_timed(kea))))
+            at = time.monotonic()
+            reload.start()
+            try:
+                # LISTs all along the reload (Kea itself drops what arrives
+                # while it reopens its sockets): the first answered one ends
+                # the time DHCP went unanswered.
+                expect(self.wait_log(kea, r"BSDP_UNLOADED"), "config-reload never unloaded")
+                unanswered = None
+                for _ in range(100):
+                    if self.lists_answered(1, 0.3):
+                        unanswered = time.monotonic() - at
+                        break
+            finally:
+                reload.join(30)
+            expect("took" in result, "config-reload never answered")
+            took, answer = result["took"], result["answer"]
+            expect(answer.get("result") == 0, "config-reload: %r" % answer)
+            expect(took <= timeout + 1 + 1.0, "config-reload took %.1f s (connect-timeout %d s)"
+                   % (took, timeout))
+            expect(unanswered is not None and unanswered <= timeout + 1 + 1.0,
+                   "LISTs unanswered for %s s from the config-reload on" % unanswered)
+            answered = self.lists_answered(64, 3.0)
+            expect(answered == 64, "%d of 64 LISTs answered after the reload, table locked"
+                   % answered)
+        finally:
+            psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                 " WHERE query LIKE '%pg_sleep(120)%' AND pid <> pg_backend_pid()")
+            B.stop_processes([dba])
+        expect(B.wait_until(lambda: "02:00:00:00:0b:02" in db_rows(), 10.0),
+               "the SELECT made under the lock never reached the database")
+        print("    table locked: SELECT answered in %.2f s, config-reload in %.2f s "
+              "(connect-timeout %d s), LISTs answered again %.2f s after it began, 64 of 64 "
+              "then" % (select_s, took, timeout, unanswered))
+        kea.stop()
+
+    def test_reload_during_outage_loses_no_selection(self):
+        # 20 Macs selected, PostgreSQL stopped, 40 more selected, then a
+        # config-reload: the 40 go to a spill file in Kea's data directory,
+        # and once the database is back every selection is in it.
+        fresh_database()
+        kea = self.start_db("db-spill")
+        expect(self.wait_log(kea, r"BSDP_DB_CONNECTED"), "no BSDP_DB_CONNECTED")
+        before = ["02:00:00:00:0c:%02x" % i for i in range(20)]
+        during = ["02:00:00:00:0d:%02x" % i for i in range(40)]
+        for m in before:
+            self.select_raw(ID_1001, mac=m)
+        expect(B.wait_until(lambda: set(before) <= set(db_rows()), 5.0), "first 20 not written")
+        server("stop")
+        try:
+            expect(self.wait_log(kea, r"BSDP_DB_LOST"), "no BSDP_DB_LOST")
+            for m in during:
+                self.select_raw(ID_1002, mac=m)
+            took, answer = self.reload_timed(kea)
+            expect(answer.get("result") == 0, "config-reload: %r" % answer)
+            spilled = self.wait_log(kea, r"BSDP_DB_SPILLED")
+            expect(spilled and " 40 change(s)" in spilled[0], "BSDP_DB_SPILLED: %s" % spilled)
+            files = glob.glob(os.path.join(kea.files, "kea-bsdp-spill-*.csv"))
+            expect(len(files) == 1, "spill files in the data directory: %s" % files)
+            expect(self.wait_log(kea, r"BSDP_DB_UNSPILLED"), "the new instance read no spill file")
+        finally:
+            server("start")
+        expect(B.wait_until(lambda: set(before + during) <= set(db_rows()), 15.0),
+               "%d of 60 selections in the database" %
+               len(set(before + during) & set(db_rows())))
+        rows = db_rows()
+        expect(all(rows[m][0] == ID_1002 for m in during), "the outage's selections differ")
+        expect(self.wait_log(kea, r"BSDP_DB_SPILL_WRITTEN", timeout=5.0), "no BSDP_DB_SPILL_WRITTEN")
+        expect(not glob.glob(os.path.join(kea.files, "kea-bsdp-spill-*.csv")),
+               "the spill file was not removed")
+        expect(B.wait_until(lambda: B.statistic(kea, "bsdp.bindings-db-unspilled") == 40, 3.0),
+               "bsdp.bindings-db-unspilled is %r" % B.statistic(kea, "bsdp.bindings-db-unspilled"))
+        print("    " + spilled[0].split("] ", 1)[-1])
+        print("    config-reload during the outage took %.2f s; all 60 selections in the "
+              "database after it" % took)
+        kea.stop()
+
+    def test_strict_role_with_readme_grants(self):
+        # A DBA created the tables from bindings_pg.sql and granted the role
+        # exactly README.md's block: the hook reads and writes, creates
+        # nothing.
+        fresh_database()
+        here = os.path.dirname(os.path.dirname(HERE))
+        subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f",
+                        os.path.join(here, "store", "bindings_pg.sql")], check=True,
+                       capture_output=True, timeout=30)
+        with open(os.path.join(here, "README.md")) as f:
+            readme = f.read()
+        block = readme.split("<!-- bindings-database-grants -->", 2)[1]
+        grants = block.split("```sql", 1)[1].split("```", 1)[0].replace("kea_bsdp", "bsdp_strict")
+        psql("DO $$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'bsdp_strict') THEN"
+             " DROP OWNED BY bsdp_strict; DROP ROLE bsdp_strict; END IF; END $$;"
+             " CREATE ROLE bsdp_strict LOGIN; " + grants.replace("\n", " "))
+        try:
+            kea = self.start_db("db-strict", database=self.database(user="bsdp_strict"))
+            expect(self.wait_log(kea, r"BSDP_DB_CONNECTED"), "no BSDP_DB_CONNECTED")
+            self.select_raw(ID_1002, mac="02:00:00:00:0e:01")
+            expect(B.wait_until(lambda: "02:00:00:00:0e:01" in db_rows(), 5.0),
+                   "the strict role wrote nothing")
+            expect(not kea.lines(r"BSDP_DB_LOST|BSDP_DB_SCHEMA_CREATED"),
+                   "errors: %s" % kea.lines(r"BSDP_DB_LOST|BSDP_DB_SCHEMA_CREATED"))
+            print("    the README's grants only: row written as bsdp_strict")
+            kea.stop()
+        finally:
+            psql("DROP OWNED BY bsdp_strict; DROP ROLE bsdp_strict")
 
     def test_bad_database_parameters_refused(self):
         cases = [({"type": "mysql"}, "'bindings-database.type'"),

@@ -21,6 +21,7 @@
 #include <dhcp/option_int.h>
 #include <dhcp/option_string.h>
 #include <dhcp/pkt4.h>
+#include <dhcpsrv/timer_mgr.h>
 #include <hooks/callout_handle.h>
 #include <hooks/hooks_manager.h>
 #include <hooks/server_hooks.h>
@@ -1218,6 +1219,54 @@ unloadAll() {
     HooksManager::unloadLibraries();
 }
 
+// Threads of this process now.
+size_t
+threadCount() {
+    size_t n = 0;
+    DIR* d = opendir("/proc/self/task");
+    for (struct dirent* e; d && (e = readdir(d)) != nullptr;) {
+        n += e->d_name[0] != '.';
+    }
+    if (d) {
+        closedir(d);
+    }
+    return (n);
+}
+
+// A bindings-database load that fails after the store started (here its
+// statistics timer cannot be registered: a timer of that name exists)
+// leaves no store thread behind running on the freed parameters.
+bool
+testDatabaseLoadFailureLeavesNoThread() {
+    bool ok = true;
+    unloadAll();
+    setenv("KEA_DHCP_DATA_DIR", sets_dir.c_str(), 1);   // the spill file's folder
+    const std::string timer = "bsdp-bindings-db-stats";
+    TimerMgr::instance()->registerTimer(timer, []() {}, 1000,
+                                        isc::asiolink::IntervalTimer::REPEATING);
+    size_t before = threadCount();
+    std::string json = "{ \"sets-directory\": \"" + sets_dir + "\", "
+                       "\"http-url\": \"http://198.18.0.1/netboot\", "
+                       "\"bindings-database\": { \"type\": \"postgresql\", \"name\": \"kea\", "
+                       "\"host\": \"" + sets_dir + "/no-server\", \"connect-timeout\": 1, "
+                       "\"reconnect-wait-time\": 100 } }";
+    CHECK(!load(Element::fromJSON(json)));
+    // A store left running reconnects every 100 ms: wait (bounded) for the
+    // count to come back.
+    size_t after = threadCount();
+    for (int i = 0; i < 100 && after > before; ++i) {
+        usleep(10000);
+        after = threadCount();
+    }
+    if (after > before) {
+        std::printf("  %zu threads before the load, %zu after it failed\n", before, after);
+    }
+    CHECK(after <= before);
+    TimerMgr::instance()->unregisterTimer(timer);
+    unsetenv("KEA_DHCP_DATA_DIR");
+    return (ok);
+}
+
 // kea-dhcp4 -T (2.4+) loads the library (and calls dhcp4_srv_configured)
 // as a check, then unloads it, while a server may own the state file: a
 // good, a damaged and a missing file all stay exactly as they were. The
@@ -1426,6 +1475,7 @@ main(int argc, char** argv) {
     run("unreadable_sets_directory_loads_and_serves_once_read", testUnreadableSetsDirectoryLoads);
     run("load_and_unload_as_a_check_write_nothing", testCheckLoadWritesNothing);
     run("server_id_option_as_this_keas_processinform_builds_it", testServerIdOptionAsKeaBuildsIt);
+    run("database_load_failure_leaves_no_store_thread", testDatabaseLoadFailureLeavesNoThread);
 
     HooksManager::prepareUnloadLibraries();
     HooksManager::unloadLibraries();

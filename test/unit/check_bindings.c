@@ -354,12 +354,69 @@ START_TEST(test_apply_takes_newer_partner_changes_without_journaling)
 	mac_of(8, other);
 	ck_assert_uint_eq(bsdp_bindings_number(b, other), 42);
 	c.removed = 1;
+	c.b.time = 100;
 	ck_assert_int_eq(bsdp_bindings_apply(b, &c, false), 1);
 	ck_assert_int_eq(bsdp_bindings_lookup(b, m, NULL), -ENOENT);
 	ck_assert_int_eq(bsdp_bindings_apply(b, &c, false), 0);
 	c.b.number = 0;
 	ck_assert_int_eq(bsdp_bindings_apply(b, &c, false), -EINVAL);
 	ck_assert_uint_eq(bsdp_bindings_pending(b), 0);
+	bsdp_bindings_free(b);
+}
+END_TEST
+
+/* A deletion wins only over older writes, here as in the database: its
+ * time is just after the selection it deletes (so another server's write
+ * of that same time does not bring the Mac back), and a deletion read
+ * from another server never erases a newer local selection. */
+START_TEST(test_deletion_wins_only_over_older_writes)
+{
+	struct bsdp_bindings *b = bsdp_bindings_new(8);
+	ck_assert_int_eq(bsdp_bindings_journal(b, 8), 0);
+	uint8_t m[6];
+	mac_of(9, m);
+	bsdp_bindings_record(b, m, 0x01000001, 500, 0, NULL);
+	ck_assert_int_eq(bsdp_bindings_remove(b, m), 0);
+	struct bsdp_change out[4];
+	bool lost;
+	uint64_t overflowed = 0;
+	ck_assert_uint_eq(bsdp_bindings_drain(b, out, 4, &lost, &overflowed), 2);
+	ck_assert(out[1].removed);
+	ck_assert_int_eq(out[1].b.time, 501);
+	/* (Another server's write of the deleted selection's time, 500, loses
+	 * to the deletion, 501, in the database: test/pg.) A newer selection here, then another server's deletion of an older
+	 * one (time 600 against the local 700): the local one stays. */
+	bsdp_bindings_record(b, m, 0x01000002, 700, 0, NULL);
+	struct bsdp_change del = { .b = { .time = 600, .number = 1 }, .removed = 1 };
+	memcpy(del.b.mac, m, 6);
+	ck_assert_int_eq(bsdp_bindings_apply(b, &del, false), 0);
+	struct bsdp_binding got;
+	ck_assert_int_eq(bsdp_bindings_lookup(b, m, &got), 0);
+	ck_assert_uint_eq(got.image_id, 0x01000002);
+	/* At the same time the write stays too; a later deletion erases. */
+	del.b.time = 700;
+	ck_assert_int_eq(bsdp_bindings_apply(b, &del, false), 0);
+	ck_assert_int_eq(bsdp_bindings_lookup(b, m, NULL), 0);
+	del.b.time = 701;
+	ck_assert_int_eq(bsdp_bindings_apply(b, &del, false), 1);
+	ck_assert_int_eq(bsdp_bindings_lookup(b, m, NULL), -ENOENT);
+	bsdp_bindings_free(b);
+}
+END_TEST
+
+/* 4294967295 is no machine number: a row holding it (another program's)
+ * is refused, and the local counter never wraps to 0. */
+START_TEST(test_apply_refuses_number_that_would_wrap)
+{
+	struct bsdp_bindings *b = bsdp_bindings_new(8);
+	struct bsdp_change c = { .b = { .mac = { 2, 0, 0, 0, 0, 1 }, .image_id = 0x01000001,
+					.time = 5, .number = UINT32_MAX } };
+	ck_assert_int_eq(bsdp_bindings_apply(b, &c, false), -EINVAL);
+	c.b.number = UINT32_MAX - 1;
+	ck_assert_int_eq(bsdp_bindings_apply(b, &c, false), 1);
+	uint32_t next = bsdp_bindings_number(b, (const uint8_t[]){ 2, 0, 0, 0, 0, 2 });
+	ck_assert_uint_ne(next, 0);
+	ck_assert_uint_lt(next, UINT32_MAX);
 	bsdp_bindings_free(b);
 }
 END_TEST
@@ -749,6 +806,8 @@ static Suite *bindings_suite(void)
 	tcase_add_test(t, test_bindings_copy_while_growing);
 	tcase_add_test(t, test_journal_keeps_changes_in_order_and_reports_loss);
 	tcase_add_test(t, test_apply_takes_newer_partner_changes_without_journaling);
+	tcase_add_test(t, test_deletion_wins_only_over_older_writes);
+	tcase_add_test(t, test_apply_refuses_number_that_would_wrap);
 	tcase_add_test(t, test_numbers_come_from_blocks_then_fall_back_counted);
 	tcase_add_test(t, test_journal_drained_while_growing);
 	suite_add_tcase(s, t);

@@ -333,6 +333,46 @@ START_TEST(test_state_writer_reports_errors_once)
 }
 END_TEST
 
+/* A save that keeps failing (a folder gone, a full disk) is not tried at
+ * every wake-up, each copying the whole table under its lock: the pauses
+ * double up to a bound, and a success ends them. */
+START_TEST(test_state_writer_backs_off_while_saves_fail)
+{
+	char sub[300], inside[320];
+	snprintf(sub, sizeof(sub), "%s/gone", dir);
+	snprintf(inside, sizeof(inside), "%s/x.csv", sub);
+	struct bsdp_bindings *b = bsdp_bindings_new(64);
+	struct reports rep = { 0 };
+	struct bsdp_state_writer *w = bsdp_state_writer_start(inside, b, 20, collect, &rep);
+	ck_assert_ptr_nonnull(w);
+	/* 2 s of changes every 10 ms: a try at every 20 ms wake-up would be
+	 * about 100; doubling pauses from 20 ms make 7 (20 + 40 + ... + 1280). */
+	for (int i = 0; i < 200; i++) {
+		bsdp_bindings_record(b, (const uint8_t[]){ 1, 1, 1, 1, 1, (uint8_t)i }, 0x01000001, i,
+				     0, NULL);
+		usleep(10000);
+	}
+	unsigned long tried = bsdp_state_writer_attempts(w);
+	printf("    %lu save attempts in 2 s of failures\n", tried);
+	ck_assert_uint_ge(tried, 3);
+	ck_assert_uint_le(tried, 10);
+	ck_assert_uint_eq(bsdp_state_writer_saves(w), 0);
+	ck_assert_uint_eq(reported(&rep), 1);
+	/* The folder is back: saved within the pause reached (at most 2.6 s). */
+	ck_assert_int_eq(mkdir(sub, 0700), 0);
+	for (int i = 0; i < 400 && bsdp_state_writer_saves(w) == 0; i++)
+		usleep(10000);
+	ck_assert_uint_eq(bsdp_state_writer_saves(w), 1);
+	/* A success ends the pauses: the next change is saved at once. */
+	bsdp_bindings_record(b, (const uint8_t[]){ 2, 2, 2, 2, 2, 2 }, 0x01000001, 300, 0, NULL);
+	for (int i = 0; i < 20 && bsdp_state_writer_saves(w) == 1; i++)
+		usleep(10000);
+	ck_assert_uint_eq(bsdp_state_writer_saves(w), 2);
+	bsdp_state_writer_stop(w);
+	bsdp_bindings_free(b);
+}
+END_TEST
+
 /* 128 bytes is the longest line read: such a line is parsed (and here
  * rejected for its content); one byte more is rejected for its length. */
 START_TEST(test_state_line_of_128_bytes_is_parsed_and_129_is_too_long)
@@ -767,6 +807,7 @@ static Suite *state_suite(void)
 	tcase_add_test(t, test_state_cut_last_line_is_reported);
 	tcase_add_test(t, test_state_empty_file_loads_nothing_silently);
 	tcase_add_test(t, test_state_writer_requested_save_is_retried);
+	tcase_add_test(t, test_state_writer_backs_off_while_saves_fail);
 	tcase_add_test(t, test_state_load_and_stop_without_change_write_nothing);
 	tcase_add_test(t, test_state_damaged_file_set_aside_at_first_save);
 	tcase_add_test(t, test_state_failed_set_aside_is_reported_and_save_goes_on);
