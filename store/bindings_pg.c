@@ -52,6 +52,7 @@ struct bsdp_pg {
 	struct bsdp_pg_config config;
 	const char **keywords, **values;  /* the config's, and "options" */
 	char options[96];
+	char user_timeout[16];  /* tcp_user_timeout when the config has none */
 	unsigned connect_ms;    /* connect_timeout: bounds connections, statements */
 	struct bsdp_bindings *b;
 	bsdp_pg_report_fn report;
@@ -945,18 +946,25 @@ static void *store_main(void *arg)
 
 /* The config's keywords, and "options" with the session's timeouts: a
  * statement waiting on a lock someone else holds ends on the server within
- * connect_timeout (the outage path then takes over). */
+ * connect_timeout (the outage path then takes over). Without a
+ * tcp_user_timeout of the operator's, connect_timeout is that too: libpq
+ * (15 on) gives it to PQcancel's own connection, whose blocking connect()
+ * would otherwise wait out the kernel's SYN retries (about two minutes)
+ * for a server that became unreachable mid-statement, at a stop. */
 static bool session_keywords(struct bsdp_pg *pg)
 {
 	size_t n = 0;
 	unsigned seconds = CONNECT_TIMEOUT_DEFAULT;
-	for (; pg->config.keywords[n]; n++)
+	bool user_timeout = false;
+	for (; pg->config.keywords[n]; n++) {
 		if (strcmp(pg->config.keywords[n], "connect_timeout") == 0 && pg->config.values[n] &&
 		    atoi(pg->config.values[n]) > 0)
 			seconds = (unsigned)atoi(pg->config.values[n]);
+		user_timeout |= strcmp(pg->config.keywords[n], "tcp_user_timeout") == 0;
+	}
 	pg->connect_ms = seconds * 1000u;
-	pg->keywords = calloc(n + 2, sizeof(*pg->keywords));
-	pg->values = calloc(n + 2, sizeof(*pg->values));
+	pg->keywords = calloc(n + 3, sizeof(*pg->keywords));
+	pg->values = calloc(n + 3, sizeof(*pg->values));
 	if (!pg->keywords || !pg->values)
 		return false;
 	for (size_t i = 0; i < n; i++) {
@@ -966,7 +974,12 @@ static bool session_keywords(struct bsdp_pg *pg)
 	snprintf(pg->options, sizeof(pg->options), "-c statement_timeout=%u -c lock_timeout=%u",
 		 pg->connect_ms, pg->connect_ms);
 	pg->keywords[n] = "options";
-	pg->values[n] = pg->options;
+	pg->values[n++] = pg->options;
+	if (!user_timeout) {
+		snprintf(pg->user_timeout, sizeof(pg->user_timeout), "%u", pg->connect_ms);
+		pg->keywords[n] = "tcp_user_timeout";
+		pg->values[n] = pg->user_timeout;
+	}
 	return true;
 }
 
