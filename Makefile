@@ -67,6 +67,7 @@ PQ_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/includ
 PQ_LIBS   := $(shell pkg-config --libs libpq 2>/dev/null || echo -lpq)
 $(BUILD)/store/bindings_pg.o: ALL_CFLAGS += $(PQ_CFLAGS) -I$(BUILD)
 $(BUILD)/store/bindings_pg.o: $(BUILD)/store/bindings_pg_schema.h
+$(BUILD)/store/pg_probe.o: ALL_CFLAGS += $(PQ_CFLAGS)
 $(BUILD)/store/bindings_pg_schema.h: store/bindings_pg.sql
 	@mkdir -p $(dir $@)
 	{ echo '/* Generated from $< by the Makefile: do not edit. */'; \
@@ -219,7 +220,7 @@ kea_version_required = $(if $(KEA_VERSION),,$(error no KEA_HOOKS_VERSION in \
 KEA_DHCP_LIB := $(if $(filter 1,$(shell test 0$(KEA_VERSION) -ge 30000 && echo 1)),kea-dhcp,kea-dhcp++)
 KEA_LIBS    := $(if $(KEA_LIBDIR),-L$(KEA_LIBDIR)) -lkea-dhcpsrv -l$(KEA_DHCP_LIB) -lkea-hooks \
                -lkea-log -lkea-stats -lkea-cc -lkea-asiolink -lkea-util -lkea-exceptions -lkea-process
-# The shim test includes dhcpsrv/cfgmgr.h (host reservations), which from 3.0
+# The shim test and kea-bsdp-check include dhcpsrv/cfgmgr.h, which from 3.0
 # pulls in Boost.Asio's OpenSSL code.
 KEA_TEST_LIBS := $(if $(filter kea-dhcp,$(KEA_DHCP_LIB)),-lssl -lcrypto)
 # With KEA_LIBDIR, a library missing there would be taken from the system's
@@ -281,8 +282,12 @@ shim-test: $(SHIM_TEST) $(HOOK_SO)
 KEA_BSDP_CHECK := $(BUILD)/kea-bsdp-check
 all: $(KEA_BSDP_CHECK)
 
-$(KEA_BSDP_CHECK): $(BUILD)/shim/kea_bsdp_check.o
-	$(CXX)$(kea_libdir_check) $(ALL_CXXFLAGS) $(LDFLAGS) -o $@ $^ $(KEA_LIBS) -lpthread
+# It parses the parameters and applies Kea's file rule as the library does
+# (bsdp_params, kea_compat_files) and probes bindings-database read-only.
+KEA_BSDP_CHECK_OBJ := $(patsubst %,$(BUILD)/shim/%.o,kea_bsdp_check bsdp_params kea_compat_files)
+$(KEA_BSDP_CHECK): $(KEA_BSDP_CHECK_OBJ) $(STORE_LIB) $(CORE_LIB)
+	$(CXX)$(kea_libdir_check) $(ALL_CXXFLAGS) $(LDFLAGS) -o $@ $^ $(KEA_LIBS) $(KEA_TEST_LIBS) \
+		$(PQ_LIBS) -ldl -lpthread
 
 # Real kea-dhcp4 processes in network namespaces (root).
 # With SANITIZE=1 (and its own BUILD, e.g. BUILD=build/asan) the hook is
@@ -312,7 +317,7 @@ integration: $(HOOK_SO) $(BSDPC) $(SHIM_TEST) $(KEA_BSDP_CHECK)
 		"$(PYTHON) test/integration/test_examples.py $(HOOK_ARGS)" \
 		"$(PYTHON) test/integration/test_add_to_existing.py $(HOOK_ARGS)" \
 		"$(PYTHON) test/integration/test_install.py $(HOOK_ARGS)" \
-		"$(PYTHON) test/integration/test_config_check.py $(HOOK_ARGS)" \
+		"test/pg/with-postgres.sh $(PYTHON) test/integration/test_config_check.py $(HOOK_ARGS)" \
 		"$(PYTHON) test/integration/test_sets_unavailable.py $(HOOK_ARGS)"
 
 # A short scenario with the ASan+UBSan hook inside a real kea-dhcp4.
