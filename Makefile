@@ -270,9 +270,10 @@ $(BUILD)/test/shim/%.o: test/shim/%.cc $(KEA_STAMP)
 	$(CXX) $(CPPFLAGS) $(KEA_CPPFLAGS) $(ALL_CXXFLAGS) -MMD -MP -c -o $@ $<
 
 # Loads the built .so through Kea's HooksManager and packs real Pkt4s.
-$(SHIM_TEST): $(BUILD)/test/shim/shim_test.o $(STORE_LIB) $(CORE_LIB) $(HOOK_SO)
+# It sets Kea's data directory through kea_compat_files (useDataDir).
+$(SHIM_TEST): $(BUILD)/test/shim/shim_test.o $(BUILD)/shim/kea_compat_files.o $(STORE_LIB) $(CORE_LIB) $(HOOK_SO)
 	$(CXX)$(kea_libdir_check) $(ALL_CXXFLAGS) $(LDFLAGS) -o $@ $(BUILD)/test/shim/shim_test.o \
-		$(STORE_LIB) $(CORE_LIB) $(KEA_LIBS) $(KEA_TEST_LIBS) -lpthread
+		$(BUILD)/shim/kea_compat_files.o $(STORE_LIB) $(CORE_LIB) $(KEA_LIBS) $(KEA_TEST_LIBS) -lpthread
 
 shim-test: $(SHIM_TEST) $(HOOK_SO)
 	$(SHIM_TEST) $(abspath $(HOOK_SO))
