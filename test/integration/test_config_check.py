@@ -368,6 +368,20 @@ class ConfigCheckSuite(R.Suite):
             if os.path.exists(FORBIDDEN):
                 os.unlink(FORBIDDEN)
 
+    def refused_command(self, kea, name, arguments=None):
+        """name answers an error, and the library logs why, naming
+        state-file (Kea's answer says only that a library failed)."""
+        pattern = "BSDP_LOAD_ERROR.*'state-file'"
+        before = len(kea.lines(pattern) or [])
+        a = self.cmd(name, arguments)
+        B.wait_until(lambda: len(kea.lines(pattern) or []) > before, 2.0)
+        line = kea.lines(pattern) or []
+        expect(a.get("result") != 0 and len(line) > before,
+               "%s with state-file %s: %s\n%s" % (name, FORBIDDEN, json.dumps(a)[:600],
+                                                   kea.text()[-1500:]))
+        print("    %s: result %d (%s), %s" % (name, a["result"], a["text"][:60],
+                                               line[-1].split("BSDP_LOAD_ERROR ", 1)[-1][:120]))
+
     def refused_everywhere(self):
         # At start: kea-dhcp4 refuses to start, naming state-file and the folder allowed.
         kea = self.data_dir_kea("forbidden", FORBIDDEN)
@@ -381,27 +395,41 @@ class ConfigCheckSuite(R.Suite):
                                                               kea.text()[-1500:]))
         print("    start: " + line[0].split("BSDP_LOAD_ERROR ", 1)[-1][:200])
         kea.stop()
-        # config-set: an error answer, the old configuration serving on.
-        good = os.path.join(self.work, "keep")
-        os.makedirs(good)
+        # config-set and config-reload: an error answer naming nothing (the
+        # library's log names state-file), nothing written there. Kea has
+        # unloaded the running library before load() sees the parameters,
+        # so it is left without a configuration (DHCP4_CONFIG_UNRECOVERABLE_
+        # ERROR, as for any refused hook parameter) until a good one comes:
+        # then the bindings saved in the data directory are back.
         kea = self.data_dir_kea("config-set", "bindings.csv")
         kea.start_checked()
         self.kea = kea
-        with open(kea.conf) as f:
-            config = json.load(f)
-        for entry in config["Dhcp4"]["hooks-libraries"]:
-            entry["parameters"]["state-file"] = FORBIDDEN
-        a = self.cmd("config-set", config)
-        expect(a.get("result") != 0 and "state-file" in a.get("text", ""),
-               "config-set with state-file %s: %s" % (FORBIDDEN, json.dumps(a)[:600]))
-        print("    config-set: result %d: %s" % (a["result"], a["text"][:200]))
-        expect(kea.alive(), "kea-dhcp4 died on the refused config-set")
         self.select_raw(ID_1002)
         state = os.path.join(kea.files, "bindings.csv")
         expect(B.wait_until(lambda: os.path.exists(state), 5.0),
-               "the old configuration does not keep its state file after the refused "
-               "config-set: %s" % os.listdir(kea.files))
+               "nothing written at %s: %s" % (state, os.listdir(kea.files)))
+        with open(kea.conf) as f:
+            kept = f.read()
+        config = json.loads(kept)
+        for entry in config["Dhcp4"]["hooks-libraries"]:
+            entry["parameters"]["state-file"] = FORBIDDEN
+        self.refused_command(kea, "config-set", config)
+        expect(kea.alive(), "kea-dhcp4 died on the refused config-set")
+        with open(kea.conf, "w") as f:
+            json.dump(config, f, indent=2)
+        try:
+            self.refused_command(kea, "config-reload")
+        finally:
+            with open(kea.conf, "w") as f:
+                f.write(kept)
+        expect(kea.alive(), "kea-dhcp4 died on the refused config-reload")
         expect(not os.path.exists(FORBIDDEN), "%s written" % FORBIDDEN)
+        self.cmd_ok("config-set", json.loads(kept))
+        listed = self.cmd_ok("bsdp-bindings-list")["arguments"]["bindings"]
+        expect(len(listed) == 1 and listed[0].get("image") == ID_1002,
+               "the good configuration did not read the bindings back from %s: %s" %
+               (state, listed))
+        print("    good config-set after: the binding saved in %s is back" % state)
         kea.stop()
         # kea-bsdp-check, with the same data directory.
         conf = self.check_config(os.path.join(self.work, "check-forbidden"),
