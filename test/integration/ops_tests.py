@@ -617,6 +617,7 @@ class OpsTests:
         conf_inc = os.path.join(folder, "with-include.conf")
         with open(conf_inc, "w") as f:
             f.write(text[:start] + '<?include "%s"?>' % inc + text[end:])
+        self.check_data_dirs[conf_inc] = self.check_data_dirs[conf]
         r = self.run_check(conf_inc)
         expect(r.returncode == 0 and ("%d image(s)" % n) in r.stdout,
                "<?include?> config: exit %d\n%s%s" % (r.returncode, r.stdout, r.stderr))
