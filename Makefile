@@ -220,9 +220,9 @@ kea_version_required = $(if $(KEA_VERSION),,$(error no KEA_HOOKS_VERSION in \
 KEA_DHCP_LIB := $(if $(filter 1,$(shell test 0$(KEA_VERSION) -ge 30000 && echo 1)),kea-dhcp,kea-dhcp++)
 KEA_LIBS    := $(if $(KEA_LIBDIR),-L$(KEA_LIBDIR)) -lkea-dhcpsrv -l$(KEA_DHCP_LIB) -lkea-hooks \
                -lkea-log -lkea-stats -lkea-cc -lkea-asiolink -lkea-util -lkea-exceptions -lkea-process
-# The shim test and kea-bsdp-check include dhcpsrv/cfgmgr.h, which from 3.0
-# pulls in Boost.Asio's OpenSSL code.
-KEA_TEST_LIBS := $(if $(filter kea-dhcp,$(KEA_DHCP_LIB)),-lssl -lcrypto)
+# The library (kea_compat_files), the shim test and kea-bsdp-check include
+# dhcpsrv/cfgmgr.h, which from 3.0 pulls in Boost.Asio's OpenSSL code.
+KEA_SSL_LIBS := $(if $(filter kea-dhcp,$(KEA_DHCP_LIB)),-lssl -lcrypto)
 # With KEA_LIBDIR, a library missing there would be taken from the system's
 # Kea (another release) without a word: refuse that.
 kea_libdir_check = $(if $(KEA_LIBDIR),$(foreach l,$(patsubst -l%,lib%.so,$(filter -l%,$(KEA_LIBS))),\
@@ -246,7 +246,7 @@ $(BUILD)/shim/%.o: shim/%.cc $(KEA_STAMP)
 
 $(HOOK_SO): $(SHIM_OBJ) $(PLIST_LIB) $(STORE_LIB) $(CORE_LIB)
 	$(CXX)$(kea_libdir_check) $(ALL_CXXFLAGS) -shared -Wl,--no-undefined -Wl,--exclude-libs,ALL $(LDFLAGS) -o $@ $(SHIM_OBJ) \
-		$(PLIST_LIB) $(STORE_LIB) $(CORE_LIB) $(KEA_LIBS) -lplist-2.0 $(PQ_LIBS) -lpthread
+		$(PLIST_LIB) $(STORE_LIB) $(CORE_LIB) $(KEA_LIBS) $(KEA_SSL_LIBS) -lplist-2.0 $(PQ_LIBS) -lpthread
 
 # Regenerates the committed message catalogue (Debian has no kea-msg-compiler).
 shim-messages:
@@ -273,7 +273,7 @@ $(BUILD)/test/shim/%.o: test/shim/%.cc $(KEA_STAMP)
 # It sets Kea's data directory through kea_compat_files (useDataDir).
 $(SHIM_TEST): $(BUILD)/test/shim/shim_test.o $(BUILD)/shim/kea_compat_files.o $(STORE_LIB) $(CORE_LIB) $(HOOK_SO)
 	$(CXX)$(kea_libdir_check) $(ALL_CXXFLAGS) $(LDFLAGS) -o $@ $(BUILD)/test/shim/shim_test.o \
-		$(BUILD)/shim/kea_compat_files.o $(STORE_LIB) $(CORE_LIB) $(KEA_LIBS) $(KEA_TEST_LIBS) -lpthread
+		$(BUILD)/shim/kea_compat_files.o $(STORE_LIB) $(CORE_LIB) $(KEA_LIBS) $(KEA_SSL_LIBS) -lpthread
 
 shim-test: $(SHIM_TEST) $(HOOK_SO)
 	$(SHIM_TEST) $(abspath $(HOOK_SO))
@@ -287,7 +287,7 @@ all: $(KEA_BSDP_CHECK)
 # (bsdp_params, kea_compat_files) and probes bindings-database read-only.
 KEA_BSDP_CHECK_OBJ := $(patsubst %,$(BUILD)/shim/%.o,kea_bsdp_check bsdp_params kea_compat_files)
 $(KEA_BSDP_CHECK): $(KEA_BSDP_CHECK_OBJ) $(STORE_LIB) $(CORE_LIB)
-	$(CXX)$(kea_libdir_check) $(ALL_CXXFLAGS) $(LDFLAGS) -o $@ $^ $(KEA_LIBS) $(KEA_TEST_LIBS) \
+	$(CXX)$(kea_libdir_check) $(ALL_CXXFLAGS) $(LDFLAGS) -o $@ $^ $(KEA_LIBS) $(KEA_SSL_LIBS) \
 		$(PQ_LIBS) -ldl -lpthread
 
 # Real kea-dhcp4 processes in network namespaces (root).
