@@ -534,9 +534,9 @@ private:
 
 // The bindings-database probe's lines, on out; true when the library could
 // work with that database. A defect also goes to stderr, naming the
-// parameter.
+// parameter (and conf, as every error of this program).
 bool
-reportDatabase(const Params& p, FILE* out) {
+reportDatabase(const std::string& conf, const Params& p, FILE* out) {
     std::vector<const char*> keywords, values;
     long long timeout_s = 5;
     for (size_t i = 0; i < p.database_keywords.size(); ++i) {
@@ -555,10 +555,7 @@ reportDatabase(const Params& p, FILE* out) {
     }
     const std::string what = "parameter 'bindings-database' (" + p.database_text + "): ";
     if (!probe.connected || probe.error[0]) {
-        std::fprintf(out, "\nbindings-database %s: %s: %s\n", p.database_text.c_str(),
-                     probe.connected ? "connected, but could not ask" : "cannot connect",
-                     probe.error);
-        std::fprintf(stderr, "%s: %s%s: %s\n", PROG, what.c_str(),
+        std::fprintf(stderr, "%s: %s: %s%s: %s\n", PROG, conf.c_str(), what.c_str(),
                      probe.connected ? "connected, but could not ask" : "cannot connect",
                      probe.error);
         return (false);
@@ -589,8 +586,8 @@ reportDatabase(const Params& p, FILE* out) {
         std::fprintf(out, "  %-26s %s\n", o.name, line.c_str());
     }
     if (!probe.usable) {
-        std::fprintf(stderr, "%s: %srole %s: %s: the library could not keep its bindings there\n",
-                     PROG, what.c_str(), probe.user, lacks.c_str());
+        std::fprintf(stderr, "%s: %s: %srole %s: %s: the library could not keep its bindings "
+                     "there\n", PROG, conf.c_str(), what.c_str(), probe.user, lacks.c_str());
         return (false);
     }
     std::fprintf(out, "  the library can work with this database (nothing was changed)\n");
@@ -654,7 +651,7 @@ check(const std::string& path, bool json) {
         }
         // The library loaded, so its parameters parse.
         Params params = isc::bsdp::parseParams(libParameters(entry));
-        if (params.has_bindings_database && !reportDatabase(params, json ? stderr : stdout)) {
+        if (params.has_bindings_database && !reportDatabase(path, params, json ? stderr : stdout)) {
             result = 1;
         }
     } catch (...) {
