@@ -30,6 +30,7 @@ import re
 import struct
 import subprocess
 import sys
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -105,6 +106,7 @@ class ConfigCheckSuite(R.Suite):
              "test_check_database_missing_tables_without_create",
              "test_check_database_dml_only_role",
              "test_check_database_unreachable",
+             "test_check_database_table_locked_by_a_dba",
              "test_state_file_in_data_dir",
              "test_state_file_elsewhere_refused"]
 
@@ -301,6 +303,61 @@ class ConfigCheckSuite(R.Suite):
                "cannot connect" in err[-1] and str(port) in err[-1],
                "unreachable database: exit %d\n%s%s" % (r.returncode, r.stdout, r.stderr))
         print("    " + err[-1][:200])
+        # A server that accepts and never answers: connect-timeout (2 s) bounds it.
+        import socket
+        folder = os.path.join(self.work, "silent-pg")
+        os.makedirs(folder)
+        silent = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            silent.bind(os.path.join(folder, ".s.PGSQL.5432"))
+            silent.listen(4)
+            t0 = time.monotonic()
+            r = self.check_database("silent", self.database(host=folder, port=5432))
+            took = time.monotonic() - t0
+        finally:
+            silent.close()
+        err = [l for l in r.stderr.splitlines() if l.startswith("kea-bsdp-check:")]
+        expect(r.returncode == 1 and err and "cannot connect" in err[-1] and took < 2 + 3,
+               "a silent server: exit %d after %.1f s\n%s%s" % (r.returncode, took, r.stdout,
+                                                               r.stderr))
+        print("    silent server: exit 1 after %.1f s: %s" % (took, err[-1].split(": ", 3)[-1][:120]))
+
+    def test_check_database_table_locked_by_a_dba(self):
+        # A DBA's session holds every lock on bsdp_bindings: the check asks
+        # the catalogue only, so it answers as before, within its bound
+        # (statement_timeout and lock_timeout = connect-timeout, 2 s here).
+        drop_schema()
+        with open(SCHEMA) as f:
+            psql(f.read())
+        params = self.params(**{"bindings-database": self.database()})
+        del params["state-file"]
+        conf = self.check_config(os.path.join(self.work, "check-locked"), params)
+        before = db_snapshot()     # the lock would hold this up too
+        dba = subprocess.Popen(["psql", "-X", "-q", "-c", "BEGIN; LOCK TABLE bsdp_bindings IN ACCESS"
+                                " EXCLUSIVE MODE; SELECT pg_sleep(60); COMMIT"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env=dict(os.environ, PGAPPNAME="bsdp-test-dba"))
+        try:
+            held = B.wait_until(lambda: psql(
+                "SELECT count(*) FROM pg_locks WHERE relation = 'bsdp_bindings'::regclass"
+                " AND mode = 'AccessExclusiveLock' AND granted") == "1", 10.0)
+            expect(held, "the DBA's session did not get its lock")
+            t0 = time.monotonic()
+            r = self.run_check(conf)
+            took = time.monotonic() - t0
+        finally:
+            # Its server side too (it would sleep on without its client).
+            psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                 " WHERE application_name = 'bsdp-test-dba'")
+            dba.kill()
+            dba.wait(timeout=10)
+        expect(r.returncode == 0 and "can work with this database" in r.stdout,
+               "with bsdp_bindings locked: exit %d\n%s%s" % (r.returncode, r.stdout,
+                                                             r.stderr[-1500:]))
+        expect(took < 2 + 3, "the check took %.1f s with the table locked" % took)
+        after = db_snapshot()
+        expect(before == after, "the check changed the database: %r, %r" % (before, after))
+        print("    bsdp_bindings locked by another session: answered in %.1f s, exit 0" % took)
 
     # ---- the state file under Kea's rule for its files ------------------------
     def data_dir_kea(self, name, state):
