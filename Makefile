@@ -67,6 +67,7 @@ PQ_CFLAGS := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/includ
 PQ_LIBS   := $(shell pkg-config --libs libpq 2>/dev/null || echo -lpq)
 $(BUILD)/store/bindings_pg.o: ALL_CFLAGS += $(PQ_CFLAGS) -I$(BUILD)
 $(BUILD)/store/bindings_pg.o: $(BUILD)/store/bindings_pg_schema.h
+$(BUILD)/store/pg_probe.o: ALL_CFLAGS += $(PQ_CFLAGS)
 $(BUILD)/store/bindings_pg_schema.h: store/bindings_pg.sql
 	@mkdir -p $(dir $@)
 	{ echo '/* Generated from $< by the Makefile: do not edit. */'; \
@@ -224,9 +225,9 @@ kea_version_required = $(if $(KEA_VERSION),,$(error no KEA_HOOKS_VERSION in \
 KEA_DHCP_LIB := $(if $(filter 1,$(shell test 0$(KEA_VERSION) -ge 30000 && echo 1)),kea-dhcp,kea-dhcp++)
 KEA_LIBS    := $(if $(KEA_LIBDIR),-L$(KEA_LIBDIR)) -lkea-dhcpsrv -l$(KEA_DHCP_LIB) -lkea-hooks \
                -lkea-log -lkea-stats -lkea-cc -lkea-asiolink -lkea-util -lkea-exceptions -lkea-process
-# The shim test includes dhcpsrv/cfgmgr.h (host reservations), which from 3.0
-# pulls in Boost.Asio's OpenSSL code.
-KEA_TEST_LIBS := $(if $(filter kea-dhcp,$(KEA_DHCP_LIB)),-lssl -lcrypto)
+# The library (kea_compat_files), the shim test and kea-bsdp-check include
+# dhcpsrv/cfgmgr.h, which from 3.0 pulls in Boost.Asio's OpenSSL code.
+KEA_SSL_LIBS := $(if $(filter kea-dhcp,$(KEA_DHCP_LIB)),-lssl -lcrypto)
 # With KEA_LIBDIR, a library missing there would be taken from the system's
 # Kea (another release) without a word: refuse that.
 kea_libdir_check = $(if $(KEA_LIBDIR),$(foreach l,$(patsubst -l%,lib%.so,$(filter -l%,$(KEA_LIBS))),\
@@ -250,7 +251,7 @@ $(BUILD)/shim/%.o: shim/%.cc $(KEA_STAMP)
 
 $(HOOK_SO): $(SHIM_OBJ) $(PLIST_LIB) $(STORE_LIB) $(CORE_LIB)
 	$(CXX)$(kea_libdir_check) $(ALL_CXXFLAGS) -shared -Wl,--no-undefined -Wl,--exclude-libs,ALL $(LDFLAGS) -o $@ $(SHIM_OBJ) \
-		$(PLIST_LIB) $(STORE_LIB) $(CORE_LIB) $(KEA_LIBS) -lplist-2.0 $(PQ_LIBS) -lpthread
+		$(PLIST_LIB) $(STORE_LIB) $(CORE_LIB) $(KEA_LIBS) $(KEA_SSL_LIBS) -lplist-2.0 $(PQ_LIBS) -lpthread
 
 # Regenerates the committed message catalogue (Debian has no kea-msg-compiler).
 shim-messages:
@@ -274,9 +275,10 @@ $(BUILD)/test/shim/%.o: test/shim/%.cc $(KEA_STAMP)
 	$(CXX) $(CPPFLAGS) $(KEA_CPPFLAGS) $(ALL_CXXFLAGS) -MMD -MP -c -o $@ $<
 
 # Loads the built .so through Kea's HooksManager and packs real Pkt4s.
-$(SHIM_TEST): $(BUILD)/test/shim/shim_test.o $(STORE_LIB) $(CORE_LIB) $(HOOK_SO)
+# It sets Kea's data directory through kea_compat_files (useDataDir).
+$(SHIM_TEST): $(BUILD)/test/shim/shim_test.o $(BUILD)/shim/kea_compat_files.o $(STORE_LIB) $(CORE_LIB) $(HOOK_SO)
 	$(CXX)$(kea_libdir_check) $(ALL_CXXFLAGS) $(LDFLAGS) -o $@ $(BUILD)/test/shim/shim_test.o \
-		$(STORE_LIB) $(CORE_LIB) $(KEA_LIBS) $(KEA_TEST_LIBS) -lpthread
+		$(BUILD)/shim/kea_compat_files.o $(STORE_LIB) $(CORE_LIB) $(KEA_LIBS) $(KEA_SSL_LIBS) -lpthread
 
 shim-test: $(SHIM_TEST) $(HOOK_SO)
 	$(SHIM_TEST) $(abspath $(HOOK_SO))
@@ -286,8 +288,12 @@ shim-test: $(SHIM_TEST) $(HOOK_SO)
 KEA_BSDP_CHECK := $(BUILD)/kea-bsdp-check
 all: $(KEA_BSDP_CHECK)
 
-$(KEA_BSDP_CHECK): $(BUILD)/shim/kea_bsdp_check.o
-	$(CXX)$(kea_libdir_check) $(ALL_CXXFLAGS) $(LDFLAGS) -o $@ $^ $(KEA_LIBS) -lpthread
+# It parses the parameters and applies Kea's file rule as the library does
+# (bsdp_params, kea_compat_files) and probes bindings-database read-only.
+KEA_BSDP_CHECK_OBJ := $(patsubst %,$(BUILD)/shim/%.o,kea_bsdp_check bsdp_params kea_compat_files)
+$(KEA_BSDP_CHECK): $(KEA_BSDP_CHECK_OBJ) $(STORE_LIB) $(CORE_LIB)
+	$(CXX)$(kea_libdir_check) $(ALL_CXXFLAGS) $(LDFLAGS) -o $@ $^ $(KEA_LIBS) $(KEA_SSL_LIBS) \
+		$(PQ_LIBS) -ldl -lpthread
 
 # Real kea-dhcp4 processes in network namespaces (root).
 # With SANITIZE=1 (and its own BUILD, e.g. BUILD=build/asan) the hook is
@@ -317,7 +323,7 @@ integration: $(HOOK_SO) $(BSDPC) $(SHIM_TEST) $(KEA_BSDP_CHECK)
 		"$(PYTHON) test/integration/test_examples.py $(HOOK_ARGS)" \
 		"$(PYTHON) test/integration/test_add_to_existing.py $(HOOK_ARGS)" \
 		"$(PYTHON) test/integration/test_install.py $(HOOK_ARGS)" \
-		"$(PYTHON) test/integration/test_config_check.py $(HOOK_ARGS)" \
+		"test/pg/with-postgres.sh $(PYTHON) test/integration/test_config_check.py $(HOOK_ARGS)" \
 		"$(PYTHON) test/integration/test_sets_unavailable.py $(HOOK_ARGS)"
 
 # A short scenario with the ASan+UBSan hook inside a real kea-dhcp4.

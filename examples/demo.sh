@@ -94,7 +94,8 @@ cat > "$WORK/kea-dhcp4.conf" <<CONF
 } }
 CONF
 sed 's/^/   /' "$WORK/kea-dhcp4.conf"
-KEA_PIDFILE_DIR=$WORK KEA_LOCKFILE_DIR=$WORK \
+# From 2.6.3 the state file must be in Kea's data directory: $WORK here.
+KEA_PIDFILE_DIR=$WORK KEA_LOCKFILE_DIR=$WORK KEA_DHCP_DATA_DIR=$WORK \
 	unshare --mount --propagation private sh -ec 'mount --bind "$0" "$1"; shift; exec "$@"' \
 	"$WORK/hooks" "$HOOKS_DIR" ip netns exec "$SRV" kea-dhcp4 -c "$WORK/kea-dhcp4.conf" \
 	>"$WORK/kea.out" 2>&1 &

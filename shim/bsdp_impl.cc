@@ -2,6 +2,7 @@
 // Impl's life: construction from the parameters (the catalogue's first
 // scan, bsdp_catalogue.cc) and the bindings table with its state file.
 #include "bsdp_impl.h"
+#include "bsdp_check_mode.h"
 
 #include <cerrno>
 #include <cstring>
@@ -41,9 +42,13 @@ Impl::Impl(const isc::data::ConstElementPtr& params)
     }
     try {
         if (params_.has_bindings_database) {
-            database_.reset(new BindingsDatabase(params_, bindings_, [this]() {
-                noteEvictions("another server's bindings from bindings-database");
-            }));
+            // kea-bsdp-check probes the database read-only instead: the
+            // store would create tables and take machine numbers.
+            if (!checkMode()) {
+                database_.reset(new BindingsDatabase(params_, bindings_, [this]() {
+                    noteEvictions("another server's bindings from bindings-database");
+                }));
+            }
         } else {
             state_.reset(new StateFile(params_.state_file, bindings_));
         }

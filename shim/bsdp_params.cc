@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MPL-2.0
 #include "bsdp_params.h"
+#include "kea_compat.h"
 
 #include "hook/bindings.h"
 #include "hook/responder.h"
@@ -228,6 +229,19 @@ parseParams(const ConstElementPtr& params) {
     if (has_state_file && p.has_bindings_database) {
         throw ParamError("state-file", "not used with bindings-database (the database "
                          "keeps the selections): remove one of the two");
+    }
+    if (!p.has_bindings_database) {
+        if (!has_state_file) {
+            p.state_file = kea_compat::dataDir() + "/" + DEFAULT_STATE_FILE_NAME;
+        }
+        // Kea's rule for its own lease file (from 2.6.3, CVE-2025-32801): a
+        // bare name goes in the data directory, another folder is refused
+        // with Kea's message naming the allowed one.
+        try {
+            p.state_file = kea_compat::dataFilePath(p.state_file);
+        } catch (const std::exception& ex) {
+            throw ParamError("state-file", ex.what());
+        }
     }
     return (p);
 }

@@ -25,6 +25,10 @@ private:
     std::string name_;
 };
 
+// The state-file when the configuration names none, in Kea's data
+// directory: /var/lib/kea/bsdp-bindings.csv on Debian.
+const char* const DEFAULT_STATE_FILE_NAME = "bsdp-bindings.csv";
+
 struct Params {
     std::string sets_directory;
     uint32_t server_address = 0;         // host order, 0 = receiving address
@@ -35,7 +39,9 @@ struct Params {
     bool has_nfs_url = false;
     std::string nfs_url;
     uint16_t server_priority = 32768;
-    std::string state_file = "/var/lib/kea/bsdp-bindings.csv";
+    // Where Kea's rule for its own files puts it (kea_compat::dataFilePath):
+    // by default DEFAULT_STATE_FILE_NAME in Kea's data directory.
+    std::string state_file;
     int64_t rescan_interval = 0;
     int64_t chain_window = 600;
     bool has_machine_name_format = false;

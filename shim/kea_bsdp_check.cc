@@ -11,9 +11,15 @@
 // refused parameter appears as the same BSDP_LOAD_ERROR line the server
 // would log.
 //
-// Exit status: 0 the library loads and has read its sets-directory; 1 it
-// does not load, its sets-directory cannot be read, or the file is wrong;
-// 2 usage.
+// With bindings-database the library is put in check mode first (it then
+// starts no store: bsdp_check_mode.h) and the database is probed here,
+// read-only (store/pg_probe.h): reachable, tables present or creatable,
+// the role's privileges. The state-file is read from a private copy.
+//
+// Exit status: 0 the library loads, has read its sets-directory and (with
+// bindings-database) could work with that database; 1 it does not load, its
+// sets-directory cannot be read, the database cannot be reached or lacks a
+// right, or the file is wrong; 2 usage.
 #include <cc/command_interpreter.h>
 #include <cc/data.h>
 #include <exceptions/exceptions.h>
@@ -25,8 +31,14 @@
 #include <log/logger_support.h>
 #include <log/output_option.h>
 
+#include "bsdp_check_mode.h"
+#include "bsdp_params.h"
 #include "kea_compat.h"
+#include "store/pg_probe.h"
 
+#include <dlfcn.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -45,6 +57,7 @@ using isc::hooks::HookLibInfo;
 using isc::hooks::HookLibsCollection;
 using isc::hooks::HooksManager;
 using isc::hooks::ServerHooks;
+using isc::bsdp::Params;
 using isc::bsdp::kea_compat::libName;
 using isc::bsdp::kea_compat::libParameters;
 
@@ -54,8 +67,6 @@ namespace {
 
 const char* const PROG = "kea-bsdp-check";
 const char* const LIBRARY = "libdhcp_bsdp.so";
-// The library's default state-file (shim/bsdp_params.h).
-const char* const DEFAULT_STATE_FILE = "/var/lib/kea/bsdp-bindings.csv";
 
 // A defect of the configuration file itself (not of the hook's parameters,
 // which the library reports through its own log message).
@@ -72,9 +83,12 @@ usage(FILE* f) {
                  "  parameters, as kea-dhcp4 would, and prints the NetBoot catalogue.\n"
                  "  -v      also log Kea's and the hook's informational messages (stderr)\n"
                  "  --json  print the bsdp-images-list answer as JSON\n"
-                 "  exit status: 0 the hook loads and reads its sets-directory, 1 it does\n"
-                 "  not (kea-dhcp4 would then refuse the configuration, or serve DHCP but\n"
-                 "  no NetBoot), 2 usage\n", PROG);
+                 "  With bindings-database it also connects, read-only, and says whether\n"
+                 "  the library could work there (tables, the role's privileges).\n"
+                 "  exit status: 0 the hook loads, reads its sets-directory and can use its\n"
+                 "  bindings-database, 1 it does not (kea-dhcp4 would then refuse the\n"
+                 "  configuration, or serve DHCP but no NetBoot, or keep no shared\n"
+                 "  bindings), 2 usage\n", PROG);
 }
 
 // kea-dhcp4 nests <?include?> at most this deep.
@@ -443,18 +457,27 @@ private:
 // fresh copy of it at once and again at unload, which could overwrite
 // newer selections. The check loads a private copy instead, so the file is
 // still read and any damage reported, and the original is never touched.
+//
+// The configured path is resolved and checked by the library's own rule
+// (parseParams: Kea's data directory from 2.6.3); only then is this
+// process's data directory moved to the private folder, so the library
+// accepts the copy there. A path the rule refuses is left in place for the
+// library to refuse with its BSDP_LOAD_ERROR, naming state-file and the
+// folder allowed, as kea-dhcp4 would.
 class StateCopy {
 public:
     explicit StateCopy(HookLibInfo& entry) {
         ConstElementPtr params = libParameters(entry);
-        if (!params || params->getType() != Element::map) {
-            return;     // the library reports it
+        Params parsed;
+        try {
+            parsed = isc::bsdp::parseParams(params);
+        } catch (const std::exception&) {
+            return;     // the library reports it, naming the parameter
         }
-        ConstElementPtr sf = params->get("state-file");
-        if (sf && sf->getType() != Element::string) {
-            return;     // the library reports the wrong type
+        if (parsed.has_bindings_database) {
+            return;     // no state file beside a database
         }
-        std::string real = sf ? sf->stringValue() : DEFAULT_STATE_FILE;
+        const std::string& real = parsed.state_file;
         dir_.create();
         std::string copy_path = dir_.path() + "/state.csv";
         std::ifstream in(real.c_str(), std::ios::binary);
@@ -470,6 +493,7 @@ public:
             note_ = "state-file " + real + ": " + std::strerror(errno) +
                     " (kea-dhcp4 writes it at the first selection)";
         }
+        isc::bsdp::kea_compat::useDataDir(dir_.path());
         isc::data::ElementPtr changed = isc::data::copy(params);
         changed->set("state-file", Element::create(copy_path));
         libParameters(entry) = changed;
@@ -479,6 +503,96 @@ private:
     TempDir dir_;   // the writer may leave its temporary file beside the copy
     std::string note_;
 };
+
+// The library opened before HooksManager loads it, and put in check mode
+// (bsdp_check_mode.h says why this way); HooksManager's dlopen() of the
+// same path then gets this same, already flagged, handle. Closed last.
+class CheckModeLibrary {
+public:
+    explicit CheckModeLibrary(const std::string& path) {
+        handle_ = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+        if (!handle_) {
+            const char* err = dlerror();
+            throw ConfigError("cannot open " + path + ": " + (err ? err : "dlopen failed"));
+        }
+        using Enter = int (*)(int);
+        Enter enter = reinterpret_cast<Enter>(dlsym(handle_, "bsdp_check_mode_enter"));
+        if (!enter || enter(BSDP_CHECK_MODE_INTERFACE) != 0) {
+            dlclose(handle_);
+            throw ConfigError(path + " has no check mode of this kea-bsdp-check's release "
+                              "(install both from the same build)");
+        }
+    }
+    ~CheckModeLibrary() {
+        dlclose(handle_);
+    }
+    CheckModeLibrary(const CheckModeLibrary&) = delete;
+    CheckModeLibrary& operator=(const CheckModeLibrary&) = delete;
+private:
+    void* handle_;
+};
+
+// The bindings-database probe's lines, on out; true when the library could
+// work with that database. A defect also goes to stderr, naming the
+// parameter (and conf, as every error of this program).
+bool
+reportDatabase(const std::string& conf, const Params& p, FILE* out) {
+    std::vector<const char*> keywords, values;
+    long long timeout_s = 5;
+    for (size_t i = 0; i < p.database_keywords.size(); ++i) {
+        keywords.push_back(p.database_keywords[i].c_str());
+        values.push_back(p.database_values[i].c_str());
+        if (p.database_keywords[i] == "connect_timeout") {
+            timeout_s = std::stoll(p.database_values[i]);
+        }
+    }
+    keywords.push_back(nullptr);
+    values.push_back(nullptr);
+    struct bsdp_pg_probe probe;
+    if (bsdp_pg_probe(keywords.data(), values.data(),
+                      static_cast<unsigned>(std::min(timeout_s, 86400LL) * 1000), &probe) != 0) {
+        throw std::runtime_error("bindings-database: the probe refused its arguments");
+    }
+    const std::string what = "parameter 'bindings-database' (" + p.database_text + "): ";
+    if (!probe.connected || probe.error[0]) {
+        std::fprintf(stderr, "%s: %s: %s%s: %s\n", PROG, conf.c_str(), what.c_str(),
+                     probe.connected ? "connected, but could not ask" : "cannot connect",
+                     probe.error);
+        return (false);
+    }
+    std::fprintf(out, "\nbindings-database %s: connected as %s (PostgreSQL %s), read only; "
+                 "tables in schema %s\n", p.database_text.c_str(), probe.user,
+                 probe.server_version, probe.schema[0] ? probe.schema : "(none: search_path)");
+    std::string lacks;
+    for (const auto& o : probe.objects) {
+        std::string line;
+        if (!o.present) {
+            line = std::string("missing: the library creates it (needs CREATE on schema ") +
+                   (probe.schema[0] ? probe.schema : "(none)") + ": " +
+                   (probe.can_create ? "granted)" : "NOT GRANTED)");
+            if (!probe.can_create) {
+                lacks += (lacks.empty() ? "" : "; ") + std::string(o.name) +
+                         " is missing and the role may not create it (CREATE on schema " +
+                         (probe.schema[0] ? probe.schema : "(none)") + ")";
+            }
+        } else if (o.needs[0]) {
+            line = std::string("present, LACKS ") + o.needs +
+                   (o.is_sequence ? " (for nextval)" : "");
+            lacks += (lacks.empty() ? "" : "; ") + std::string("no ") + o.needs + " on " + o.name;
+        } else {
+            line = o.is_sequence ? "present, USAGE granted (nextval)"
+                                 : "present, SELECT, INSERT, UPDATE, DELETE granted";
+        }
+        std::fprintf(out, "  %-26s %s\n", o.name, line.c_str());
+    }
+    if (!probe.usable) {
+        std::fprintf(stderr, "%s: %s: %srole %s: %s: the library could not keep its bindings "
+                     "there\n", PROG, conf.c_str(), what.c_str(), probe.user, lacks.c_str());
+        return (false);
+    }
+    std::fprintf(out, "  the library can work with this database (nothing was changed)\n");
+    return (true);
+}
 
 // enable-multi-threading as kea-dhcp4 reads it, or this version's default.
 bool
@@ -503,6 +617,7 @@ check(const std::string& path, bool json) {
     } catch (const std::exception& ex) {
         throw ConfigError(std::string("kea-dhcp4 would refuse the library: ") + ex.what());
     }
+    CheckModeLibrary check_mode(libName(entry));
     StateCopy state(entry);
     registerDhcp4Hooks();
     HookLibsCollection libs;
@@ -512,6 +627,7 @@ check(const std::string& path, bool json) {
                      PROG, path.c_str(), libName(entry).c_str());
         return (1);
     }
+    int result = 0;
     try {
         ConstElementPtr answer = runCommand("bsdp-images-list");
         int status = 1;
@@ -533,6 +649,11 @@ check(const std::string& path, bool json) {
                 std::printf("\n%s\n", state.note().c_str());
             }
         }
+        // The library loaded, so its parameters parse.
+        Params params = isc::bsdp::parseParams(libParameters(entry));
+        if (params.has_bindings_database && !reportDatabase(path, params, json ? stderr : stdout)) {
+            result = 1;
+        }
     } catch (...) {
         HooksManager::prepareUnloadLibraries();
         HooksManager::unloadLibraries();
@@ -540,7 +661,7 @@ check(const std::string& path, bool json) {
     }
     HooksManager::prepareUnloadLibraries();
     HooksManager::unloadLibraries();
-    return (0);
+    return (result);
 }
 
 } // namespace

@@ -9,13 +9,6 @@
 #include "bsdp_packet.h"
 
 #include <dhcp/iface_mgr.h>
-#if BSDP_KEA_DATA_PATH_CHECK
-#if BSDP_KEA_VERSION >= 30000
-// 3.0's cfgmgr.h pulls in asiolink/crypto_tls.h, which needs Kea's config.h.
-#include <config.h>
-#endif
-#include <dhcpsrv/cfgmgr.h>
-#endif
 
 using isc::asiolink::IOAddress;
 using isc::dhcp::Pkt4;
@@ -94,32 +87,6 @@ informAck(const Pkt4Ptr& query, const IOAddress& local, bool echo_client_id) {
     }
     return (reply);
 }
-
-#if BSDP_KEA_DATA_PATH_CHECK
-std::string
-dataDir() {
-    return (isc::dhcp::CfgMgr::instance().getDataDir());
-}
-
-std::string
-dataFilePath(const std::string& path) {
-    return (isc::dhcp::CfgMgr::instance().validatePath(path));
-}
-#else
-std::string
-dataDir() {
-    // 2.2's own data directory has no variable; the one later versions
-    // read (KEA_DHCP_DATA_DIR) is honoured here too, so that tests and a
-    // second server on the host can keep our files in a folder of theirs.
-    const char* dir = std::getenv("KEA_DHCP_DATA_DIR");
-    return (dir && *dir ? dir : "/var/lib/kea");
-}
-
-std::string
-dataFilePath(const std::string& path) {
-    return (path);
-}
-#endif
 
 } // namespace kea_compat
 } // namespace bsdp

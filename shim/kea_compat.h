@@ -125,6 +125,11 @@ std::string dataDir();
 // message naming the allowed one); on 2.2 as written.
 std::string dataFilePath(const std::string& path);
 
+// kea-bsdp-check only: makes dir this process's data directory (from 2.6.3;
+// nothing on 2.2, where any path is taken), so the library, loaded in the
+// same process, accepts the private copy of the state file there.
+void useDataDir(const std::string& dir);
+
 // Multi-threading when the configuration does not say: on from 2.4 (Kea
 // ChangeLog 2103), off before.
 const bool MULTI_THREADING_DEFAULT = BSDP_KEA_VERSION >= 20400;

@@ -57,6 +57,14 @@ def kea_checks_paths():
     return kea_version() >= (2, 6, 3)
 
 
+def state_file_in_data_dir():
+    """From 2.6.3 the hook's state-file follows Kea's rule for its own lease
+    file: a bare name goes in Kea's data directory (KEA_DHCP_DATA_DIR), a
+    path in another folder is refused. On 2.2 any path is taken as
+    written."""
+    return kea_checks_paths()
+
+
 def kea_check_loads_hooks():
     """From 2.4 kea-dhcp4 has -T, which checks a configuration loading its
     hook libraries (calling load()); before, only -t, which does not."""
@@ -95,14 +103,16 @@ def kea_answers_inform_without_subnet():
     return kea_version() >= (3, 0, 0)
 
 
-def kea_env(folder):
+def kea_env(folder, data_dir=None):
     """kea-dhcp4's environment for a test: its pid and lock files, its data
     directory, and (from 2.6.3) its logs and control sockets, in folder,
-    which must then be mode 0750 (2.6.3 wants exactly that)."""
+    which must then be mode 0750 (2.6.3 wants exactly that). data_dir:
+    Kea's data directory (where the hook's state file must be from 2.6.3)
+    when not folder."""
     # KEA_DHCP_DATA_DIR on every version: 2.2 ignores it, the hook's
     # files there (the bindings database's spill file) follow it.
     env = dict(os.environ, KEA_PIDFILE_DIR=folder, KEA_LOCKFILE_DIR=folder,
-               KEA_DHCP_DATA_DIR=folder)
+               KEA_DHCP_DATA_DIR=data_dir or folder)
     if kea_checks_paths():
         os.chmod(folder, 0o750)
         env.update(KEA_LOG_FILE_DIR=folder, KEA_CONTROL_SOCKET_DIR=folder)
@@ -160,10 +170,13 @@ def _link(folder, name, target):
     os.rename(tmp, link)
 
 
-def kea_bsdp_check(hook, args, user=None, env=None):
+def kea_bsdp_check(hook, args, user=None, env=None, data_dir=None):
     """The kea-bsdp-check built next to hook, with args, as user (a uid)
-    if given, seeing hook as the installed library (with_hook)."""
+    if given, seeing hook as the installed library (with_hook), with Kea's
+    data directory data_dir (from 2.6.3; else the compiled-in one)."""
     cmd = [os.path.join(os.path.dirname(hook), "kea-bsdp-check")] + list(args)
+    if data_dir and state_file_in_data_dir():
+        env = dict(env or os.environ, KEA_DHCP_DATA_DIR=data_dir)
     if user is not None:
         cmd = ["setpriv", "--reuid=%d" % user, "--regid=%d" % user, "--clear-groups"] + cmd
     return run(with_hook(cmd, hook), check=False, timeout=60, env=env)
@@ -287,6 +300,11 @@ class Kea:
         self.files = self.dir     # where Kea may keep its logs, sockets, leases
         self.hook = None          # the hook build its configuration loads
         self.proc = None
+        # Kea's data directory (from 2.6.3 the state file must be there):
+        # data_dir when a test sets it, else the folder of the configured
+        # state-file, as an operator's Kea has it, else files.
+        self.data_dir = None
+        self.state_dir = None
 
     def config(self, hook=None, params=None, subnet=True, mt=None, extra_hooks=(),
                hooks_before=()):
@@ -317,6 +335,9 @@ class Kea:
         if subnet:
             d["subnet4"].append({"id": 1, "subnet": "198.18.0.0/24"})
         self.hook = hook
+        state = (params or {}).get("state-file")
+        self.state_dir = (os.path.dirname(state) if isinstance(state, str) and
+                          os.path.isabs(state) else None)
         d["hooks-libraries"].extend(hooks_before)
         if hook:
             d["hooks-libraries"].append({"library": hook_library(hook),
@@ -325,8 +346,12 @@ class Kea:
         with open(self.conf, "w") as f:
             json.dump({"Dhcp4": d}, f, indent=2)
 
+    def env(self):
+        """kea_env() for this kea-dhcp4, its data directory included."""
+        return kea_env(self.files, self.data_dir or self.state_dir)
+
     def start(self, expect_ok=True, timeout=10.0):
-        env = kea_env(self.files)
+        env = self.env()
         preload = os.environ.get("BSDP_SANITIZER_PRELOAD")
         if preload:
             # A hook built with SANITIZE=1 needs its runtime loaded first; an

@@ -575,11 +575,16 @@ class OpsTests:
                     text.replace('"hooks-libraries": [', '"hooks-libraries": [ // BSDP\n', 1))
         with open(kea.conf, "w") as f:
             f.write(text)
+        # Kea's data directory for the check: where the state file is.
+        self.check_data_dirs = getattr(self, "check_data_dirs", {})
+        self.check_data_dirs[kea.conf] = kea.state_dir
         return kea.conf
 
     def run_check(self, conf, *extra, user=None, env=None):
         self.check_tool()
-        return B.kea_bsdp_check(self.args.hook, list(extra) + [conf], user=user, env=env)
+        data_dir = getattr(self, "check_data_dirs", {}).get(conf)
+        return B.kea_bsdp_check(self.args.hook, list(extra) + [conf], user=user, env=env,
+                                data_dir=data_dir)
 
     def test_ops_kea_bsdp_check_good_config(self):
         folder = os.path.join(self.work, "check-good")
@@ -612,6 +617,7 @@ class OpsTests:
         conf_inc = os.path.join(folder, "with-include.conf")
         with open(conf_inc, "w") as f:
             f.write(text[:start] + '<?include "%s"?>' % inc + text[end:])
+        self.check_data_dirs[conf_inc] = self.check_data_dirs[conf]
         r = self.run_check(conf_inc)
         expect(r.returncode == 0 and ("%d image(s)" % n) in r.stdout,
                "<?include?> config: exit %d\n%s%s" % (r.returncode, r.stdout, r.stderr))

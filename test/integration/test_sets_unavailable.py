@@ -229,7 +229,7 @@ class SetsUnavailableSuite:
             conf = self.config("check-T-%d" % want, sets, **params)
             argv = ["ip", "netns", "exec", self.net.srv, "kea-dhcp4", "-T", conf.conf]
             r = B.run(B.with_hook(argv, conf.hook), check=False, timeout=60,
-                      env=B.kea_env(conf.files))
+                      env=conf.env())
             out = r.stdout + r.stderr + conf.text()
             expect((r.returncode == 0) == (want == 0),
                    "kea-dhcp4 -T with %r: exit %d\n%s" % (params, r.returncode, out[-2000:]))

@@ -833,8 +833,11 @@ testInstancesOfExactly255Bytes() {
                   "<key>Architectures</key><array><string>i386</string></array>"
                   "</dict></plist>\n");
     }
+    // From 2.6.3 the state file must be in Kea's data directory: this one's.
+    isc::bsdp::kea_compat::useDataDir(dir);
     CHECK(load(Element::fromJSON("{ \"sets-directory\": \"" + dir + "\", \"state-file\": \"" +
                                  dir + "/bindings.csv\" }")));
+    isc::bsdp::kea_compat::useDataDir(sets_dir);
     Pkt4Ptr q = bsdpQuery(listRequest(), "AAPLBSDPC/i386/MacBookPro11,1", 1500);
     Pkt4Ptr r = keaResponse(q);
     exchange(q, r);
@@ -1279,6 +1282,7 @@ testCheckLoadWritesNothing() {
     std::string state = dir + "/b.csv";
     ElementPtr p = params();
     p->set("state-file", Element::create(state));
+    isc::bsdp::kea_compat::useDataDir(dir);     // from 2.6.3 the only folder allowed
     char good[80];
     std::snprintf(good, sizeof(good), "02:00:00:00:00:01,0x%08x,1700000000,1\n", imageId(3));
     for (int kind = 0; kind < 3; ++kind) {
@@ -1324,6 +1328,7 @@ testCheckLoadWritesNothing() {
         std::string rm = "rm -f '" + dir + "'/*";
         CHECK(std::system(rm.c_str()) == 0);
     }
+    isc::bsdp::kea_compat::useDataDir(sets_dir);
     CHECK(load(params()));
     return (ok);
 }
@@ -1428,6 +1433,9 @@ main(int argc, char** argv) {
     }
     sets_dir = tmpl;
     makeSets(sets_dir);
+    // Kea's data directory (from 2.6.3 the only folder a state file may be
+    // in): the tests' folder.
+    isc::bsdp::kea_compat::useDataDir(sets_dir);
 
     hook_receive = ServerHooks::getServerHooks().registerHook("buffer4_receive");
     hook_send = ServerHooks::getServerHooks().registerHook("pkt4_send");
