@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -668,6 +669,9 @@ size_t bsdp_bindings_page(struct bsdp_bindings *b, const uint8_t from[6], struct
 		size_t end = used - start > PAGE_CHUNK ? start + PAGE_CHUNK : used;
 		page_scan_chunk(b, start, end, from, out, limit, &n);
 		pthread_mutex_unlock(&b->lock);
+		/* A mutex let go is most often taken back at once by the same
+		 * thread: give the packet threads waiting on it their turn. */
+		sched_yield();
 	}
 	/* Heap to ascending order, then one copy of each MAC. */
 	for (size_t k = n; k > 1; k--) {

@@ -605,8 +605,26 @@ static void *touch_main(void *arg)
 	return NULL;
 }
 
+/* Moves the lowest MAC between entries again and again (removed, its entry
+ * taken by a filler, added again into another entry): a walk may read it
+ * in two entries, and a page must still hold it once. */
+static void *move_main(void *arg)
+{
+	struct toucher *t = arg;
+	static const uint8_t lowest[6] = { 1, 0, 0, 0, 0, 0 };
+	for (uint32_t i = 0; !__atomic_load_n(t->stop, __ATOMIC_ACQUIRE) && i < 50000000u; i++) {
+		uint8_t filler[6] = { 2, 0xfd, (uint8_t)(i >> 24), (uint8_t)(i >> 16), (uint8_t)(i >> 8),
+				      (uint8_t)i };
+		bsdp_bindings_remove(t->b, lowest);
+		bsdp_bindings_record(t->b, filler, 0x01000003, i, 0, NULL);
+		bsdp_bindings_record(t->b, lowest, 0x01000003, i, 0, NULL);
+		bsdp_bindings_remove(t->b, filler);
+	}
+	return NULL;
+}
+
 /* Pages walked while three threads insert, remove and (once the table is
- * full) evict, and one keeps stable MACs held: every page ascending, no MAC
+ * full) evict, one keeps stable MACs held and one moves a MAC: every page ascending, no MAC
  * twice in a walk, and every stable MAC held from the walk's start to its
  * end (same machine number at both: one evicted and added again gets a
  * fresh number) is seen. */
@@ -615,7 +633,7 @@ START_TEST(test_pages_walked_while_growing)
 	struct bsdp_bindings *b = bsdp_bindings_new(WALK_CAPACITY);
 	bool stop = false;
 	struct grower g[GROWERS];
-	pthread_t t[GROWERS + 1];
+	pthread_t t[GROWERS + 2];
 	struct toucher tc = { .b = b, .stop = &stop };
 	for (int i = 0; i < STABLE_MACS; i++) {
 		uint8_t mac[6];
@@ -623,6 +641,7 @@ START_TEST(test_pages_walked_while_growing)
 		ck_assert_int_eq(bsdp_bindings_record(b, mac, 0x01000002, 0, 0, NULL), 0);
 	}
 	ck_assert_int_eq(pthread_create(&t[GROWERS], NULL, touch_main, &tc), 0);
+	ck_assert_int_eq(pthread_create(&t[GROWERS + 1], NULL, move_main, &tc), 0);
 	for (int i = 0; i < GROWERS; i++) {
 		g[i] = (struct grower){ .b = b, .id = i, .stop = &stop };
 		ck_assert_int_eq(pthread_create(&t[i], NULL, grow_main, &g[i]), 0);
@@ -631,7 +650,7 @@ START_TEST(test_pages_walked_while_growing)
 	/* On until four walks started on a table of several chunks (the
 	 * growers running), the growers have evicted, and stable MACs held
 	 * throughout a busy walk were checked (bounded). */
-	for (; (busy < 4 || bsdp_bindings_evictions(b) == 0 || checked == 0) && walks < 5000;
+	for (; (busy < 6 || bsdp_bindings_evictions(b) == 0 || checked == 0) && walks < 5000;
 	     walks++) {
 		uint32_t before[STABLE_MACS], after[STABLE_MACS];
 		size_t count_before = bsdp_bindings_count(b);
@@ -643,7 +662,7 @@ START_TEST(test_pages_walked_while_growing)
 			before[i] = bsdp_bindings_lookup(b, mac, &e) == 0 ? e.number : 0;
 		}
 		size_t n;
-		struct bsdp_binding *all = walk_pages(b, 500, &n, NULL);
+		struct bsdp_binding *all = walk_pages(b, 1000, &n, NULL);
 		for (int i = 0; i < STABLE_MACS; i++) {
 			uint8_t mac[6];
 			struct bsdp_binding e;
@@ -668,7 +687,7 @@ START_TEST(test_pages_walked_while_growing)
 		free(all);
 	}
 	__atomic_store_n(&stop, true, __ATOMIC_RELEASE);
-	for (int i = 0; i <= GROWERS; i++)
+	for (int i = 0; i < GROWERS + 2; i++)
 		pthread_join(t[i], NULL);
 	ck_assert_uint_gt(bsdp_bindings_evictions(b), 0);
 	ck_assert_uint_gt(checked, 0);
