@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Entries live in a fixed array and never move, so a doubly linked list
@@ -580,6 +581,7 @@ uint64_t bsdp_bindings_uncoordinated(struct bsdp_bindings *b)
  * array, but only this many entries between letting the lock go, so a
  * packet thread waits for at most one chunk, whatever the table's size. */
 #define PAGE_CHUNK 4096
+#define PAGE_YIELD_NS 1000000L
 
 static bool mac_above(const struct bsdp_binding *a, const struct bsdp_binding *b)
 {
@@ -657,6 +659,8 @@ size_t bsdp_bindings_page(struct bsdp_bindings *b, const uint8_t from[6], struct
 	if (!b || !out || limit == 0)
 		return 0;
 	size_t n = 0;
+	struct timespec yielded;
+	clock_gettime(CLOCK_MONOTONIC, &yielded);
 	for (size_t start = 0;; start += PAGE_CHUNK) {
 		pthread_mutex_lock(&b->lock);
 		size_t used = b->unused;   /* entries at or past it were never used */
@@ -670,8 +674,16 @@ size_t bsdp_bindings_page(struct bsdp_bindings *b, const uint8_t from[6], struct
 		page_scan_chunk(b, start, end, from, out, limit, &n);
 		pthread_mutex_unlock(&b->lock);
 		/* A mutex let go is most often taken back at once by the same
-		 * thread: give the packet threads waiting on it their turn. */
-		sched_yield();
+		 * thread: give the packet threads waiting on it their turn, but
+		 * at most once a millisecond, as each yield may cost a time
+		 * slice on a busy machine and this runs on Kea's main thread. */
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - yielded.tv_sec) * 1000000000L + (now.tv_nsec - yielded.tv_nsec) >=
+		    PAGE_YIELD_NS) {
+			sched_yield();
+			yielded = now;
+		}
 	}
 	/* Heap to ascending order, then one copy of each MAC. */
 	for (size_t k = n; k > 1; k--) {

@@ -213,22 +213,43 @@ END_TEST
 #define GROWERS 3
 #define GROW_CAPACITY 2048
 
+/* MACs the page walks check, spread among the growers' own (on every
+ * page): kept recent by the growers (keep_stable), so eviction takes the
+ * growers' MACs instead. */
+#define STABLE_MACS 256
+
+static void stable_mac(int i, uint8_t mac[6])
+{
+	uint8_t m[6] = { 2, (uint8_t)(i % 3), (uint8_t)(i * 0x9d), 0xc3, 0x3c, 2 };
+	memcpy(mac, m, 6);
+}
+
 struct grower {
 	struct bsdp_bindings *b;
 	int id;
 	bool *stop;
+	bool keep_stable;
 };
 
 static void *grow_main(void *arg)
 {
 	struct grower *g = arg;
 	for (uint32_t i = 0; !__atomic_load_n(g->stop, __ATOMIC_ACQUIRE) && i < 50000000u; i++) {
-		uint8_t mac[6] = { 2, (uint8_t)g->id, (uint8_t)(i >> 24), (uint8_t)(i >> 16),
-				   (uint8_t)(i >> 8), (uint8_t)i };
+		/* Spread over the MAC space (an odd multiplier is a bijection), so
+		 * that the MACs held lie on every page. */
+		uint32_t h = i * 2654435761u;
+		uint8_t mac[6] = { 2, (uint8_t)g->id, (uint8_t)(h >> 24), (uint8_t)(h >> 16),
+				   (uint8_t)(h >> 8), (uint8_t)h };
 		uint32_t number = bsdp_bindings_number(g->b, mac);
 		bsdp_bindings_record(g->b, mac, 0x01000001, i, number, NULL);
 		if (i % 7 == 3)
 			bsdp_bindings_remove(g->b, mac);
+		if (g->keep_stable) {
+			/* Number 0: one evicted meanwhile comes back with a
+			 * fresh number, which the walk notices. */
+			stable_mac((int)((i * 7u + (uint32_t)g->id) % STABLE_MACS), mac);
+			bsdp_bindings_record(g->b, mac, 0x01000002, i, 0, NULL);
+		}
 	}
 	return NULL;
 }
@@ -576,81 +597,62 @@ START_TEST(test_pages_walk_the_table_in_mac_order)
 }
 END_TEST
 
-/* ---- walking pages while threads grow, touch and evict ----------------- */
+/* ---- walking pages while threads grow, evict and move entries ----------- */
 
-#define STABLE_MACS 256
-#define WALK_CAPACITY 12000
+#define WALK_CAPACITY 40000
 
-struct toucher {
+struct mover {
 	struct bsdp_bindings *b;
 	bool *stop;
 };
 
-static void stable_mac(int i, uint8_t mac[6])
-{
-	uint8_t m[6] = { 2, 0xff, 0x5a, 0, (uint8_t)(i >> 8), (uint8_t)i };
-	memcpy(mac, m, 6);
-}
-
-/* Keeps the stable MACs recent so most survive the growers' evictions; one
- * that was evicted comes back with a fresh number. */
-static void *touch_main(void *arg)
-{
-	struct toucher *t = arg;
-	for (uint32_t i = 0; !__atomic_load_n(t->stop, __ATOMIC_ACQUIRE) && i < 50000000u; i++) {
-		uint8_t mac[6];
-		stable_mac((int)(i % STABLE_MACS), mac);
-		bsdp_bindings_record(t->b, mac, 0x01000002, i, 0, NULL);
-	}
-	return NULL;
-}
-
-/* Moves the lowest MAC between entries again and again (removed, its entry
- * taken by a filler, added again into another entry): a walk may read it
- * in two entries, and a page must still hold it once. */
+/* Moves MACs between entries again and again (removed, the entry taken by
+ * a filler, added again into another entry): a walk may read one in two
+ * entries, and a page must still hold it once. They are spread among the
+ * growers' MACs, so that most pages hold one. */
 static void *move_main(void *arg)
 {
-	struct toucher *t = arg;
-	static const uint8_t lowest[6] = { 1, 0, 0, 0, 0, 0 };
-	for (uint32_t i = 0; !__atomic_load_n(t->stop, __ATOMIC_ACQUIRE) && i < 50000000u; i++) {
+	struct mover *m = arg;
+	for (uint32_t i = 0; !__atomic_load_n(m->stop, __ATOMIC_ACQUIRE) && i < 50000000u; i++) {
+		uint8_t k = (uint8_t)(i % 64);
+		const uint8_t mac[6] = { 2, (uint8_t)(k % GROWERS), (uint8_t)(k * 12), 0x5a, 0xa5, 1 };
 		uint8_t filler[6] = { 2, 0xfd, (uint8_t)(i >> 24), (uint8_t)(i >> 16), (uint8_t)(i >> 8),
 				      (uint8_t)i };
-		bsdp_bindings_remove(t->b, lowest);
-		bsdp_bindings_record(t->b, filler, 0x01000003, i, 0, NULL);
-		bsdp_bindings_record(t->b, lowest, 0x01000003, i, 0, NULL);
-		bsdp_bindings_remove(t->b, filler);
+		bsdp_bindings_remove(m->b, mac);
+		bsdp_bindings_record(m->b, filler, 0x01000003, i, 0, NULL);
+		bsdp_bindings_record(m->b, mac, 0x01000003, i, 0, NULL);
+		bsdp_bindings_remove(m->b, filler);
 	}
 	return NULL;
 }
 
-/* Pages walked while three threads insert, remove and (once the table is
- * full) evict, one keeps stable MACs held and one moves a MAC: every page ascending, no MAC
- * twice in a walk, and every stable MAC held from the walk's start to its
- * end (same machine number at both: one evicted and added again gets a
- * fresh number) is seen. */
+/* Pages walked while three threads insert, remove, (once the table is
+ * full) evict and keep the stable MACs recent, and one moves MACs between
+ * entries: every page ascending, no MAC twice in a walk, and every stable
+ * MAC held from the walk's start to its end (same machine number at both:
+ * one evicted and added again gets a fresh number) is seen. */
 START_TEST(test_pages_walked_while_growing)
 {
 	struct bsdp_bindings *b = bsdp_bindings_new(WALK_CAPACITY);
 	bool stop = false;
 	struct grower g[GROWERS];
-	pthread_t t[GROWERS + 2];
-	struct toucher tc = { .b = b, .stop = &stop };
+	pthread_t t[GROWERS + 1];
+	struct mover mv = { .b = b, .stop = &stop };
 	for (int i = 0; i < STABLE_MACS; i++) {
 		uint8_t mac[6];
 		stable_mac(i, mac);
 		ck_assert_int_eq(bsdp_bindings_record(b, mac, 0x01000002, 0, 0, NULL), 0);
 	}
-	ck_assert_int_eq(pthread_create(&t[GROWERS], NULL, touch_main, &tc), 0);
-	ck_assert_int_eq(pthread_create(&t[GROWERS + 1], NULL, move_main, &tc), 0);
+	ck_assert_int_eq(pthread_create(&t[GROWERS], NULL, move_main, &mv), 0);
 	for (int i = 0; i < GROWERS; i++) {
-		g[i] = (struct grower){ .b = b, .id = i, .stop = &stop };
+		g[i] = (struct grower){ .b = b, .id = i, .stop = &stop, .keep_stable = true };
 		ck_assert_int_eq(pthread_create(&t[i], NULL, grow_main, &g[i]), 0);
 	}
 	size_t checked = 0, walks = 0, busy = 0;
-	/* On until four walks started on a table of several chunks (the
+	/* On until 24 walks started on a table of several chunks (the
 	 * growers running), the growers have evicted, and stable MACs held
 	 * throughout a busy walk were checked (bounded). */
-	for (; (busy < 6 || bsdp_bindings_evictions(b) == 0 || checked == 0) && walks < 5000;
+	for (; (busy < 24 || bsdp_bindings_evictions(b) == 0 || checked == 0) && walks < 5000;
 	     walks++) {
 		uint32_t before[STABLE_MACS], after[STABLE_MACS];
 		size_t count_before = bsdp_bindings_count(b);
@@ -687,11 +689,11 @@ START_TEST(test_pages_walked_while_growing)
 		free(all);
 	}
 	__atomic_store_n(&stop, true, __ATOMIC_RELEASE);
-	for (int i = 0; i < GROWERS + 2; i++)
+	for (int i = 0; i <= GROWERS; i++)
 		pthread_join(t[i], NULL);
 	ck_assert_uint_gt(bsdp_bindings_evictions(b), 0);
 	ck_assert_uint_gt(checked, 0);
-	ck_assert_uint_ge(busy, 4);
+	ck_assert_uint_ge(busy, 24);
 	bsdp_bindings_free(b);
 }
 END_TEST
