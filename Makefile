@@ -54,7 +54,7 @@ FUZZ_TARGETS := $(patsubst test/fuzz/fuzz_%.c,%,$(sort $(wildcard test/fuzz/fuzz
 FUZZ_REPLAY  := $(patsubst %,$(BUILD)/test/replay_%,$(FUZZ_TARGETS))
 FUZZ_TIME    ?= 60
 
-.PHONY: all check unit unit-build unit-asan unit-tsan deps deps-test demo bench fuzz lint install clean
+.PHONY: all check unit unit-private unit-build unit-asan unit-tsan deps deps-test demo bench fuzz lint install clean
 all: $(CORE_LIB) $(STORE_LIB) $(PLIST_LIB) $(if $(wildcard tools/bsdpc.c),$(BSDPC))
 
 $(BUILD)/%.o: %.c
@@ -156,8 +156,20 @@ UNIT_FORK ?= yes
 unit: unit-build
 	@set -e; for t in $(UNIT_BINS); do \
 		echo "== $$t"; CK_FORK=$(UNIT_FORK) BSDPC=$(abspath $(BSDPC)) timeout 600 $$t; done
+	@$(MAKE) --no-print-directory unit-private
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		$(BUILD)/test/replay_$$t test/fuzz/corpus/$$t/*; done
+
+# The suite that drops privileges (check_nbi_scan reads its fixtures as
+# nobody) again as if the clone sat in a folder only root may enter, as
+# root's home is: from a tree with build/ inside a 0700 mktemp folder. What
+# it hands to nobody must live outside the clone.
+unit-private: $(BUILD)/test/check_nbi_scan
+	@d=$$(mktemp -d /tmp/kea-bsdp-private.XXXXXX) && trap 'rm -rf "$$d"' EXIT && \
+	chmod 0700 "$$d" && mkdir -p "$$d/clone/build" "$$d/clone/test" && \
+	ln -s $(abspath test/fixtures) "$$d/clone/test/fixtures" && \
+	echo "== $(BUILD)/test/check_nbi_scan in $$d/clone (0700 above it)" && \
+	cd "$$d/clone" && CK_FORK=$(UNIT_FORK) timeout 600 $(abspath $(BUILD)/test/check_nbi_scan)
 
 # Under ASan each forked test pays for the fork and for a LeakSanitizer pass
 # at its exit (check_nbi_scan: 36 s against 2 s in one process), so here

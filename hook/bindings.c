@@ -3,10 +3,12 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hook/siphash.h"
@@ -699,4 +701,133 @@ uint64_t bsdp_bindings_uncoordinated(struct bsdp_bindings *b)
 	uint64_t n = b->uncoordinated;
 	pthread_mutex_unlock(&b->lock);
 	return n;
+}
+
+/* ---- Pages in MAC order (bsdp-bindings-list) -------------------------- */
+
+/* Entries looked at per hold of the lock: a page reads the whole entry
+ * array, but only this many entries between letting the lock go, so a
+ * packet thread waits for at most one chunk, whatever the table's size. */
+#define PAGE_CHUNK 4096
+#define PAGE_YIELD_NS 1000000L
+
+static bool mac_above(const struct bsdp_binding *a, const struct bsdp_binding *b)
+{
+	return memcmp(a->mac, b->mac, 6) > 0;
+}
+
+/* h[0..n) is a max-heap on MAC: h[0] is the largest MAC kept so far. */
+static void page_sift_up(struct bsdp_binding *h, size_t i)
+{
+	while (i > 0 && mac_above(&h[i], &h[(i - 1) / 2])) {
+		struct bsdp_binding t = h[i];
+		h[i] = h[(i - 1) / 2];
+		h[(i - 1) / 2] = t;
+		i = (i - 1) / 2;
+	}
+}
+
+static void page_sift_down(struct bsdp_binding *h, size_t n, size_t i)
+{
+	for (;;) {
+		size_t big = i, l = 2 * i + 1, r = l + 1;
+		if (l < n && mac_above(&h[l], &h[big]))
+			big = l;
+		if (r < n && mac_above(&h[r], &h[big]))
+			big = r;
+		if (big == i)
+			return;
+		struct bsdp_binding t = h[i];
+		h[i] = h[big];
+		h[big] = t;
+		i = big;
+	}
+}
+
+/* Keeps the entries of chunk [start, end) that belong among the limit
+ * smallest MACs above from. Caller holds the lock. */
+static void page_scan_chunk(struct bsdp_bindings *b, size_t start, size_t end, const uint8_t *from,
+			   struct bsdp_binding *out, size_t limit, size_t *n)
+{
+	for (size_t e = start; e < end; e++) {
+		struct entry *x = &b->entries[e];
+		if (from && memcmp(x->b.mac, from, 6) <= 0)
+			continue;
+		if (*n == limit && !mac_above(&out[0], &x->b))
+			continue;
+		/* A freed entry keeps its old MAC: live only when the index
+		 * leads to this very entry. */
+		if (find(b, x->b.mac) != x)
+			continue;
+		if (*n < limit) {
+			out[*n] = x->b;
+			page_sift_up(out, (*n)++);
+		} else {
+			out[0] = x->b;
+			page_sift_down(out, limit, 0);
+		}
+	}
+}
+
+/* Consistency: the entry array is read in chunks, each under the lock, so
+ * every entry returned is whole and was held when its chunk was read, but
+ * the page is no snapshot. An entry never moves while its MAC is held, so
+ * a MAC held from the start to the end of the call is read exactly once
+ * and is returned if it is among the limit smallest above from. A MAC
+ * added or removed meanwhile may be missing or present; one removed and
+ * added again into a later chunk is read twice and returned once (the
+ * later time). Pages are strictly ascending and above from, so a walk
+ * that passes each page's last MAC as the next from never repeats a MAC
+ * and sees every MAC held throughout the walk. */
+size_t bsdp_bindings_page(struct bsdp_bindings *b, const uint8_t from[6], struct bsdp_binding *out,
+			  size_t limit, size_t *ret_total)
+{
+	if (ret_total)
+		*ret_total = 0;
+	if (!b || !out || limit == 0)
+		return 0;
+	size_t n = 0;
+	struct timespec yielded;
+	clock_gettime(CLOCK_MONOTONIC, &yielded);
+	for (size_t start = 0;; start += PAGE_CHUNK) {
+		pthread_mutex_lock(&b->lock);
+		size_t used = b->unused;   /* entries at or past it were never used */
+		if (start >= used) {
+			if (ret_total)
+				*ret_total = b->count;
+			pthread_mutex_unlock(&b->lock);
+			break;
+		}
+		size_t end = used - start > PAGE_CHUNK ? start + PAGE_CHUNK : used;
+		page_scan_chunk(b, start, end, from, out, limit, &n);
+		pthread_mutex_unlock(&b->lock);
+		/* A mutex let go is most often taken back at once by the same
+		 * thread: give the packet threads waiting on it their turn, but
+		 * at most once a millisecond, as each yield may cost a time
+		 * slice on a busy machine and this runs on Kea's main thread. */
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - yielded.tv_sec) * 1000000000L + (now.tv_nsec - yielded.tv_nsec) >=
+		    PAGE_YIELD_NS) {
+			sched_yield();
+			yielded = now;
+		}
+	}
+	/* Heap to ascending order, then one copy of each MAC. */
+	for (size_t k = n; k > 1; k--) {
+		struct bsdp_binding t = out[0];
+		out[0] = out[k - 1];
+		out[k - 1] = t;
+		page_sift_down(out, k - 1, 0);
+	}
+	size_t kept = 0;
+	for (size_t k = 0; k < n; k++) {
+		if (kept && memcmp(out[kept - 1].mac, out[k].mac, 6) == 0) {
+			if (out[k].time >= out[kept - 1].time)
+				out[kept - 1] = out[k];
+			continue;
+		}
+		out[kept++] = out[k];
+	}
+	return kept;
 }

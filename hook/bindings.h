@@ -138,6 +138,14 @@ unsigned bsdp_bindings_spares(struct bsdp_bindings *b);
 /* Numbers handed out without a block so far. */
 uint64_t bsdp_bindings_uncoordinated(struct bsdp_bindings *b);
 
+/* A page of the table in MAC order: up to limit entries (into out, which
+ * holds limit) whose MAC is above from (NULL: from the lowest), ascending,
+ * and the entries held, in *ret_total (may be NULL). Reads the table in
+ * bounded chunks, letting the lock go between them: see bindings.c for
+ * what a page guarantees while the table changes. Returns how many. */
+size_t bsdp_bindings_page(struct bsdp_bindings *b, const uint8_t from[6], struct bsdp_binding *out,
+			  size_t limit, size_t *ret_total);
+
 #ifdef __cplusplus
 }
 #endif

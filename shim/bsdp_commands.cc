@@ -11,7 +11,6 @@
 #include <cc/data.h>
 #include <hooks/callout_handle.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -232,31 +231,6 @@ bindingElement(const struct bsdp_binding& b, const struct bsdp_catalogue* cat) {
     return (e);
 }
 
-ConstElementPtr
-bindingsList(const ConstElementPtr&) {
-    struct bsdp_bindings* table = ops_impl->bindings();
-    struct bsdp_binding* copied = nullptr;
-    size_t n = 0;
-    if (bsdp_bindings_copy(table, &copied, &n) < 0) {
-        throw std::bad_alloc();
-    }
-    std::unique_ptr<struct bsdp_binding, decltype(&std::free)> owner(copied, &std::free);
-    std::vector<struct bsdp_binding> all(copied, copied + n);
-    std::sort(all.begin(), all.end(), [](const struct bsdp_binding& a,
-                                         const struct bsdp_binding& b) {
-        return (std::memcmp(a.mac, b.mac, 6) < 0);
-    });
-    CatalogueConstPtr cat = ops_impl->catalogue();
-    ElementPtr list = Element::createList();
-    for (const struct bsdp_binding& b : all) {
-        list->add(bindingElement(b, cat.get()));
-    }
-    ElementPtr args = Element::createMap();
-    args->set("bindings", list);
-    std::string text = std::to_string(all.size()) + " binding(s)";
-    return (createAnswer(all.empty() ? CONTROL_RESULT_EMPTY : CONTROL_RESULT_SUCCESS, text, args));
-}
-
 // Checks the arguments map has only the given keys (a misspelt one would
 // otherwise be silently ignored).
 void
@@ -327,6 +301,62 @@ imageArgument(const ConstElementPtr& args, const struct bsdp_catalogue* cat) {
         throw BadArguments("no image with index " + std::to_string(want) + " in the catalogue");
     }
     return (found);
+}
+
+// bsdp-bindings-list pages, as Kea's lease4-get-page: a page of at most
+// PAGE_LIMIT_MAX bindings keeps one answer (about 250 bytes a binding)
+// bounded whatever max-bindings is.
+const size_t PAGE_LIMIT_DEFAULT = 1000;
+const size_t PAGE_LIMIT_MAX = 10000;
+
+// "from": "start" (or absent) for the first page, else the last MAC of
+// the page before. "limit": the page size.
+ConstElementPtr
+bindingsList(const ConstElementPtr& args) {
+    uint8_t from[6];
+    bool has_from = false;
+    size_t limit = PAGE_LIMIT_DEFAULT;
+    if (args) {
+        checkKeys(args, {"from", "limit"});
+        ConstElementPtr f = args->get("from");
+        if (f && f->getType() != Element::string) {
+            throw BadArguments("'from' parameter must be a string");
+        }
+        if (f && f->stringValue() != "start") {
+            if (bsdp_mac_parse(f->stringValue().c_str(), f->stringValue().size(), from) != 0) {
+                throw BadArguments("'from' parameter value is neither 'start' keyword nor a MAC "
+                                   "address such as \"00:11:22:33:44:55\" (got " + f->str() + ")");
+            }
+            has_from = true;
+        }
+        ConstElementPtr l = args->get("limit");
+        if (l && l->getType() != Element::integer) {
+            throw BadArguments("'limit' parameter must be a number");
+        }
+        if (l && (l->intValue() < 1 || l->intValue() > int64_t(PAGE_LIMIT_MAX))) {
+            throw BadArguments("'limit' parameter must be 1.." + std::to_string(PAGE_LIMIT_MAX) +
+                               " (got " + l->str() + ")");
+        }
+        if (l) {
+            limit = static_cast<size_t>(l->intValue());
+        }
+    }
+    std::vector<struct bsdp_binding> page(limit);
+    size_t total = 0;
+    size_t n = bsdp_bindings_page(ops_impl->bindings(), has_from ? from : nullptr, page.data(),
+                                  limit, &total);
+    CatalogueConstPtr cat = ops_impl->catalogue();
+    ElementPtr list = Element::createList();
+    for (size_t i = 0; i < n; ++i) {
+        list->add(bindingElement(page[i], cat.get()));
+    }
+    ElementPtr answer = Element::createMap();
+    answer->set("bindings", list);
+    answer->set("count", integer(n));
+    answer->set("total", integer(total));
+    std::string text = std::to_string(n) + " binding(s) found, " + std::to_string(total) +
+                       " in all";
+    return (createAnswer(n ? CONTROL_RESULT_SUCCESS : CONTROL_RESULT_EMPTY, text, answer));
 }
 
 ConstElementPtr

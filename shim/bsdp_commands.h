@@ -6,7 +6,8 @@
 //   bsdp-images-list    the catalogue, every skipped set and every warning
 //   bsdp-reload         rescan sets-directory now (the old catalogue stays
 //                       when it cannot be read: result 1)
-//   bsdp-bindings-list  remembered selections
+//   bsdp-bindings-list  remembered selections, a page in MAC order at a time
+//                       {"from": "start" or a MAC, "limit"} (lease4-get-page)
 //   bsdp-binding-set    {"hw-address", "image": index or full id}
 //   bsdp-binding-del    {"hw-address"}
 #ifndef BSDP_COMMANDS_H

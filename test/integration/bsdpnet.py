@@ -170,10 +170,51 @@ def _link(folder, name, target):
     os.rename(tmp, link)
 
 
+def reachable_by_others(path):
+    """Whether another user may reach path: every folder above it lets
+    others through."""
+    import stat
+    d = os.path.dirname(os.path.abspath(path))
+    while True:
+        if not os.stat(d).st_mode & stat.S_IXOTH:
+            return False
+        up = os.path.dirname(d)
+        if up == d:
+            return True
+        d = up
+
+
+_public_hooks = {}
+
+
+def public_hook(hook):
+    """A path of hook that another user (nobody) may load, with the
+    kea-bsdp-check built beside it: hook itself, or when a folder above it
+    is closed to others (a clone in root's home) copies of both in a folder
+    under /tmp any user may enter, removed at exit."""
+    hook = os.path.abspath(hook)
+    if reachable_by_others(hook):
+        return hook
+    if hook not in _public_hooks:
+        import atexit
+        import tempfile
+        d = tempfile.mkdtemp(prefix="bsdp-public-build-", dir="/tmp")
+        atexit.register(shutil.rmtree, d, True)
+        os.chmod(d, 0o755)
+        for name in (os.path.basename(hook), "kea-bsdp-check"):
+            shutil.copy2(os.path.join(os.path.dirname(hook), name), d)
+        _public_hooks[hook] = os.path.join(d, os.path.basename(hook))
+    return _public_hooks[hook]
+
+
 def kea_bsdp_check(hook, args, user=None, env=None, data_dir=None):
     """The kea-bsdp-check built next to hook, with args, as user (a uid)
     if given, seeing hook as the installed library (with_hook), with Kea's
-    data directory data_dir (from 2.6.3; else the compiled-in one)."""
+    data directory data_dir (from 2.6.3; else the compiled-in one). As
+    another user both come from public_hook: name public_hook(hook) in the
+    configuration."""
+    if user is not None:
+        hook = public_hook(hook)
     cmd = [os.path.join(os.path.dirname(hook), "kea-bsdp-check")] + list(args)
     if data_dir and state_file_in_data_dir():
         env = dict(env or os.environ, KEA_DHCP_DATA_DIR=data_dir)

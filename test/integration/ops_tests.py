@@ -763,7 +763,8 @@ class OpsTests:
             os.mkdir(locked, 0o000)
             os.chmod(locked, 0o000)
             conf = self.check_config(pub, {"sets-directory": locked,
-                                           "state-file": os.path.join(pub, "b.csv")})
+                                           "state-file": os.path.join(pub, "b.csv")},
+                                     hook=B.public_hook(self.args.hook))
             os.chmod(os.path.dirname(conf), 0o755)
             os.chmod(conf, 0o644)
             r = self.run_check(conf, user=NOBODY)

@@ -82,7 +82,8 @@ class BindingSuite(R.Suite):
              "test_bad_machine_name_format_refused_naming_it",
              "test_config_reload_keeps_bindings",
              "test_pin_added_by_config_reload_applies",
-             "test_full_table_evicts_least_recent_and_counts"]
+             "test_full_table_evicts_least_recent_and_counts",
+             "test_bindings_list_pages_through_thousands"]
 
     # ---- fixtures ----------------------------------------------------------
     def make_sets(self):
@@ -619,6 +620,64 @@ class BindingSuite(R.Suite):
         kea.stop()
         print("    2 more evictions (a state file over max-bindings, bsdp-binding-set) "
               "counted at once, the first logged with its cause")
+
+    def test_bindings_list_pages_through_thousands(self):
+        # 3,000 bindings read at start, then paged as lease4-get-page pages:
+        # "from" the last MAC of the page before, "limit" the page size.
+        n = 3000
+        rng = random.Random(20)
+        macs = sorted({"02:%s" % ":".join("%02x" % rng.randrange(256) for _ in range(5))
+                       for _ in range(n)})
+        state = os.path.join(self.work, "pages.csv")
+        with open(state, "w") as f:
+            f.write(HEADER + "\n")
+            for i, m in enumerate(macs):
+                f.write("%s,0x%08x,%d,%d\n" % (m, ID_1001, 1796000000 + i, i + 1))
+        kea = self.start("pages", **{"state-file": state})
+        sock = os.path.join(kea.dir, "kea4.sock")
+        first = B.control_command(sock, "bsdp-bindings-list")
+        fa = first.get("arguments") or {}
+        expect(first["result"] == 0 and fa.get("count") == 1000 and fa.get("total") == len(macs) and
+               [b["hw-address"] for b in fa.get("bindings", [])] == macs[:1000],
+               "no arguments: not the first 1000 of %d in MAC order: %s" % (
+                   len(macs), {k: v for k, v in first.items() if k != "arguments"}))
+        # While the walk runs a Mac selects (a MAC below the walk's
+        # position: not in it) and one not yet reached is deleted.
+        late, gone = "02:00:00:00:00:01", macs[2500]
+        walk, pages, frm = [], 0, "start"
+        while pages < 100:
+            a = B.control_command(sock, "bsdp-bindings-list", {"from": frm, "limit": 400})
+            args = a.get("arguments") or {}
+            got = [b["hw-address"] for b in args.get("bindings", [])]
+            expect(args.get("count") == len(got), "count %r for %d bindings" % (args.get("count"), len(got)))
+            if a["result"] == 3:
+                expect(got == [] and a["text"] == "0 binding(s) found, %d in all" % len(macs),
+                       "last page: %s" % a)
+                break
+            expect(a["result"] == 0 and 0 < len(got) <= 400 and got == sorted(got) and
+                   (frm == "start" or got[0] > frm), "page %d from %s: %s" % (pages, frm, got[:3]))
+            walk += got
+            frm, pages = got[-1], pages + 1
+            if pages == 2:
+                self.select_raw(ID_1002, mac=late)
+                d = B.control_command(sock, "bsdp-binding-del", {"hw-address": gone})
+                expect(d["result"] == 0, "bsdp-binding-del: %s" % d)
+        want = [m for m in macs if m != gone]
+        expect(walk == want, "walk of %d pages: %d bindings, want %d (missing %s, extra %s)" % (
+            pages, len(walk), len(want), sorted(set(want) - set(walk))[:3],
+            sorted(set(walk) - set(want))[:3]))
+        expect(pages == 8, "%d pages of 400 for %d bindings" % (pages, len(want)))
+        bad = B.control_command(sock, "bsdp-bindings-list", {"from": "start", "limit": 0})
+        expect(bad["result"] == 1 and "'limit' parameter must be 1..10000" in bad["text"],
+               "limit 0: %s" % bad)
+        bad = B.control_command(sock, "bsdp-bindings-list", {"from": "nobody"})
+        expect(bad["result"] == 1 and "'from' parameter value is neither 'start'" in bad["text"],
+               "from nobody: %s" % bad)
+        expect(kea.alive(), "kea-dhcp4 died")
+        kea.stop()
+        print("    %d bindings in %d pages of 400 in MAC order, a SELECT and a delete during "
+              "the walk; the first page without arguments" % (len(walk), pages))
+
 
 def main():
     args = B.suite_arguments().parse_args()

@@ -933,8 +933,9 @@ class RobustnessSuite:
             os.chmod(os.path.join(hidden, "NBImageInfo.plist"), 0)
             # kea-bsdp-check as nobody: what that user can read.
             kea = B.Kea(self.net, pub, "conf")
-            kea.config(self.args.hook, self.params(**{"sets-directory": sets,
-                                                      "state-file": os.path.join(pub, "b.csv")}))
+            kea.config(B.public_hook(self.args.hook),
+                       self.params(**{"sets-directory": sets,
+                                      "state-file": os.path.join(pub, "b.csv")}))
             os.chmod(kea.dir, 0o755)
             os.chmod(kea.conf, 0o644)
             tool = os.path.join(os.path.dirname(self.args.hook), "kea-bsdp-check")

@@ -17,7 +17,9 @@ bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 dir=$(mktemp -d /tmp/bsdp-pg-XXXXXX)
 chown postgres: "$dir"
 chmod 0700 "$dir"
-as_pg() { runuser -u postgres -- "$@"; }
+# From /: the postgres user may not enter the clone (root's home), and its
+# tools would warn about the working folder they cannot return to.
+as_pg() { env -C / runuser -u postgres -- "$@"; }
 pid=""
 cleanup() {
 	# The postmaster's PID, from its own file (it changes on a restart).
@@ -34,7 +36,7 @@ trap 'exit 130' INT TERM
 as_pg "$bin/initdb" -D "$dir/data" -A trust -U postgres --no-sync >"$dir/initdb.log" 2>&1 ||
 	{ cat "$dir/initdb.log" >&2; exit 1; }
 port=$((20000 + $$ % 20000))
-ctl="runuser -u postgres -- $bin/pg_ctl -D $dir/data -l $dir/server.log -w -t 30 -o \"-c listen_addresses='' -c unix_socket_directories=$dir -p $port -c fsync=off\""
+ctl="env -C / runuser -u postgres -- $bin/pg_ctl -D $dir/data -l $dir/server.log -w -t 30 -o \"-c listen_addresses='' -c unix_socket_directories=$dir -p $port -c fsync=off\""
 eval "$ctl start" >/dev/null
 as_pg "$bin/createdb" -h "$dir" -p "$port" kea
 export PGHOST="$dir" PGPORT="$port" PGUSER=postgres PGDATABASE=kea BSDP_PG_CTL="$ctl"

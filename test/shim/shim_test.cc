@@ -905,10 +905,19 @@ listedImages(const std::vector<uint8_t>& mac = MAC, uint32_t* selected = nullptr
     return (static_cast<long>(reply.n_images));
 }
 
-// Whether the library holds a binding for this MAC.
+// Whether the library holds a binding for this MAC: the one-binding page
+// that follows the MAC just below it.
 bool
 bound(const std::vector<uint8_t>& mac) {
-    return (command("bsdp-bindings-list")->str().find(
+    std::vector<uint8_t> below = mac;
+    for (int k = 5; k >= 0 && below[k]-- == 0; --k) {
+    }
+    ElementPtr args = Element::createMap();
+    bool lowest = std::all_of(mac.begin(), mac.end(), [](uint8_t b) { return (b == 0); });
+    args->set("from", Element::create(lowest ? std::string("start")
+                                             : HWAddr(below, HTYPE_ETHER).toText(false)));
+    args->set("limit", Element::create(1));
+    return (command("bsdp-bindings-list", args)->str().find(
                 "\"" + HWAddr(mac, HTYPE_ETHER).toText(false) + "\"") != std::string::npos);
 }
 
@@ -1028,6 +1037,109 @@ testCommandsThroughHooksManager() {
     CHECK(selected == 0);
     CHECK(resultOf(command("bsdp-binding-del", Element::fromJSON(
         "{ \"hw-address\": \"02:00:00:00:be:ef\" }"))) == 3);
+    return (ok);
+}
+
+// An integer of an answer's arguments, or -1 when it has none.
+int64_t
+answerInt(const ConstElementPtr& answer, const std::string& name) {
+    ConstElementPtr args = answer ? answer->get("arguments") : ConstElementPtr();
+    ConstElementPtr v = args ? args->get(name) : ConstElementPtr();
+    return (v && v->getType() == Element::integer ? v->intValue() : -1);
+}
+
+// bsdp-bindings-list pages as Kea's lease4-get-page: "from" ("start" or the
+// last MAC of the page before) and "limit"; each page ascending by MAC
+// with its "count" and the "total"; result 3 with an empty page at the end;
+// no arguments is the first page of 1000; bad arguments are refused.
+bool
+testBindingsListPages() {
+    bool ok = true;
+    const int N = 2500;
+    for (int k = 0; k < N; ++k) {
+        char mac[18];
+        std::snprintf(mac, sizeof(mac), "02:5e:%02x:%02x:%02x:01", (k * 37) & 0xff, k >> 8, k & 0xff);
+        ElementPtr args = Element::createMap();
+        args->set("hw-address", Element::create(std::string(mac)));
+        args->set("image", Element::create(4003));
+        if (resultOf(command("bsdp-binding-set", args)) != 0) {
+            CHECK(!"bsdp-binding-set");
+            return (ok);
+        }
+    }
+    ConstElementPtr first = command("bsdp-bindings-list");
+    CHECK(resultOf(first) == 0);
+    int64_t total = answerInt(first, "total");
+    CHECK(total >= N);
+    CHECK(answerInt(first, "count") == 1000 &&
+          first->get("arguments")->get("bindings")->size() == 1000);
+    CHECK(first->get("text")->stringValue() ==
+          "1000 binding(s) found, " + std::to_string(total) + " in all");
+    ElementPtr start = Element::fromJSON("{ \"from\": \"start\", \"limit\": 1000 }");
+    CHECK(command("bsdp-bindings-list", start)->str() == first->str());
+    std::vector<std::string> walk;
+    std::string from = "start";
+    int pages = 0;
+    for (; pages < 100; ++pages) {
+        ElementPtr args = Element::createMap();
+        args->set("from", Element::create(from));
+        args->set("limit", Element::create(700));
+        ConstElementPtr a = command("bsdp-bindings-list", args);
+        ConstElementPtr list = a->get("arguments")->get("bindings");
+        CHECK(answerInt(a, "count") == int64_t(list->size()));
+        CHECK(answerInt(a, "total") == total);
+        if (resultOf(a) == 3) {
+            CHECK(list->empty());
+            CHECK(a->get("text")->stringValue() == "0 binding(s) found, " +
+                  std::to_string(total) + " in all");
+            break;
+        }
+        CHECK(resultOf(a) == 0 && !list->empty() && list->size() <= 700);
+        if (list->empty() || list->size() > 700) {
+            break;
+        }
+        for (auto const& b : list->listValue()) {
+            std::string mac = b->get("hw-address")->stringValue();
+            CHECK(walk.empty() || walk.back() < mac);
+            walk.push_back(mac);
+        }
+        from = walk.back();
+    }
+    CHECK(int64_t(walk.size()) == total);
+    CHECK(pages == int((total + 699) / 700));
+    for (int k = 0; k < N; ++k) {
+        char mac[18];
+        std::snprintf(mac, sizeof(mac), "02:5e:%02x:%02x:%02x:01", (k * 37) & 0xff, k >> 8, k & 0xff);
+        if (!std::binary_search(walk.begin(), walk.end(), std::string(mac))) {
+            CHECK(!"every binding set is in the walk");
+            break;
+        }
+    }
+    // Bad arguments: result 1 naming the argument; nothing else changes.
+    const char* bad[][2] = {
+        {"{ \"from\": 5 }", "'from' parameter must be a string"},
+        {"{ \"from\": \"02:5e\" }", "'from' parameter value is neither 'start' keyword nor a MAC"},
+        {"{ \"limit\": \"10\" }", "'limit' parameter must be a number"},
+        {"{ \"limit\": 0 }", "'limit' parameter must be 1..10000 (got 0)"},
+        {"{ \"limit\": 10001 }", "'limit' parameter must be 1..10000 (got 10001)"},
+        {"{ \"count\": 10 }", "unknown argument 'count'"},
+        {"[ 1 ]", "arguments must be a map"},
+    };
+    for (auto const& b : bad) {
+        ConstElementPtr a = command("bsdp-bindings-list", Element::fromJSON(b[0]));
+        std::string text = a->get("text")->stringValue();
+        if (resultOf(a) != 1 || text.find(std::string("bsdp-bindings-list: ") + b[1]) != 0) {
+            std::printf("    %s: %.300s\n", b[0], a->str().c_str());
+            CHECK(!"bad argument refused");
+        }
+    }
+    for (int k = 0; k < N; ++k) {
+        char mac[18];
+        std::snprintf(mac, sizeof(mac), "02:5e:%02x:%02x:%02x:01", (k * 37) & 0xff, k >> 8, k & 0xff);
+        ElementPtr args = Element::createMap();
+        args->set("hw-address", Element::create(std::string(mac)));
+        command("bsdp-binding-del", args);
+    }
     return (ok);
 }
 
@@ -1469,6 +1581,7 @@ main(int argc, char** argv) {
         run("receive_parses_bsdp_once_and_leaves_the_rest_to_kea", testReceiveParsesBsdpOnce);
         run("instances_of_exactly_255_bytes_go_out_whole", testInstancesOfExactly255Bytes);
         run("commands_answer_through_hooks_manager", testCommandsThroughHooksManager);
+        run("bindings_list_pages_in_mac_order_as_lease4_get_page", testBindingsListPages);
         run("reload_during_concurrent_lists_keeps_every_reply_whole",
             testReloadDuringConcurrentLists);
         if (isc::bsdp::kea_compat::PKT4_SEND_HAS_SUBNET) {

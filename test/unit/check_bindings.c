@@ -215,22 +215,43 @@ END_TEST
 #define GROWERS 3
 #define GROW_CAPACITY 2048
 
+/* MACs the page walks check, spread among the growers' own (on every
+ * page): kept recent by the growers (keep_stable), so eviction takes the
+ * growers' MACs instead. */
+#define STABLE_MACS 256
+
+static void stable_mac(int i, uint8_t mac[6])
+{
+	uint8_t m[6] = { 2, (uint8_t)(i % 3), (uint8_t)(i * 0x9d), 0xc3, 0x3c, 2 };
+	memcpy(mac, m, 6);
+}
+
 struct grower {
 	struct bsdp_bindings *b;
 	int id;
 	bool *stop;
+	bool keep_stable;
 };
 
 static void *grow_main(void *arg)
 {
 	struct grower *g = arg;
 	for (uint32_t i = 0; !__atomic_load_n(g->stop, __ATOMIC_ACQUIRE) && i < 50000000u; i++) {
-		uint8_t mac[6] = { 2, (uint8_t)g->id, (uint8_t)(i >> 24), (uint8_t)(i >> 16),
-				   (uint8_t)(i >> 8), (uint8_t)i };
+		/* Spread over the MAC space (an odd multiplier is a bijection), so
+		 * that the MACs held lie on every page. */
+		uint32_t h = i * 2654435761u;
+		uint8_t mac[6] = { 2, (uint8_t)g->id, (uint8_t)(h >> 24), (uint8_t)(h >> 16),
+				   (uint8_t)(h >> 8), (uint8_t)h };
 		uint32_t number = bsdp_bindings_number(g->b, mac);
 		bsdp_bindings_record(g->b, mac, 0x01000001, i, number, NULL);
 		if (i % 7 == 3)
 			bsdp_bindings_remove(g->b, mac);
+		if (g->keep_stable) {
+			/* Number 0: one evicted meanwhile comes back with a
+			 * fresh number, which the walk notices. */
+			stable_mac((int)((i * 7u + (uint32_t)g->id) % STABLE_MACS), mac);
+			bsdp_bindings_record(g->b, mac, 0x01000002, i, 0, NULL);
+		}
 	}
 	return NULL;
 }
@@ -795,6 +816,217 @@ START_TEST(test_lookups_race_inserts_that_rekey)
 }
 END_TEST
 
+/* ---- pages in MAC order ------------------------------------------------ */
+
+static int mac_order(const void *a, const void *b)
+{
+	return memcmp(((const struct bsdp_binding *)a)->mac, ((const struct bsdp_binding *)b)->mac, 6);
+}
+
+/* Walks the table in pages of limit, checking each page is ascending and
+ * above its from; returns the concatenation (free() it) and its length. */
+static struct bsdp_binding *walk_pages(struct bsdp_bindings *b, size_t limit, size_t *ret_n,
+				       size_t *ret_pages)
+{
+	size_t cap = bsdp_bindings_count(b) + 1, n = 0, pages = 0;
+	struct bsdp_binding *all = malloc(cap * sizeof(*all));
+	struct bsdp_binding *page = malloc(limit * sizeof(*page));
+	ck_assert_ptr_nonnull(all);
+	ck_assert_ptr_nonnull(page);
+	uint8_t from[6];
+	size_t bad = 0;
+	for (bool first = true;; first = false) {
+		size_t total = 0;
+		size_t got = bsdp_bindings_page(b, first ? NULL : from, page, limit, &total);
+		ck_assert_uint_le(got, limit);
+		if (got == 0)
+			break;
+		pages++;
+		for (size_t k = 0; k < got; k++) {
+			const uint8_t *prev = k ? page[k - 1].mac : first ? NULL : from;
+			bad += (prev && memcmp(prev, page[k].mac, 6) >= 0) || page[k].number == 0;
+		}
+		if (n + got > cap) {
+			cap = (n + got) * 2;
+			all = realloc(all, cap * sizeof(*all));
+			ck_assert_ptr_nonnull(all);
+		}
+		memcpy(all + n, page, got * sizeof(*page));
+		n += got;
+		memcpy(from, page[got - 1].mac, 6);
+		ck_assert_uint_le(pages, 1000000);
+	}
+	free(page);
+	ck_assert_msg(bad == 0, "%zu entries out of MAC order or whole-less in pages of %zu", bad, limit);
+	*ret_n = n;
+	if (ret_pages)
+		*ret_pages = pages;
+	return all;
+}
+
+/* More entries than one chunk, some removed (their freed entries keep the
+ * old MAC) and some evicted: every page size walks exactly the held
+ * entries in MAC order, and the total is the count. */
+START_TEST(test_pages_walk_the_table_in_mac_order)
+{
+	enum { CAP = 9000 };
+	struct bsdp_bindings *b = bsdp_bindings_new(CAP);
+	unsigned seed = 777;
+	for (int i = 0; i < 12000; i++) {
+		seed = seed * 1103515245u + 12345u;
+		uint8_t mac[6] = { 2, (uint8_t)(seed >> 24), (uint8_t)(seed >> 16), (uint8_t)(seed >> 8),
+				   (uint8_t)i, (uint8_t)(i >> 8) };
+		ck_assert_int_eq(bsdp_bindings_record(b, mac, 0x01000001, i, 0, NULL), 0);
+		if (i % 5 == 0)
+			ck_assert_int_eq(bsdp_bindings_remove(b, mac), 0);
+	}
+	ck_assert_uint_gt(bsdp_bindings_evictions(b), 0);
+	/* Freed entries that are not reused: their old MACs stay behind. */
+	struct bsdp_binding *held;
+	size_t n_held;
+	ck_assert_int_eq(bsdp_bindings_copy(b, &held, &n_held), 0);
+	for (size_t k = 0; k < n_held; k += 3)
+		ck_assert_int_eq(bsdp_bindings_remove(b, held[k].mac), 0);
+	free(held);
+	struct bsdp_binding *want;
+	size_t n_want;
+	ck_assert_int_eq(bsdp_bindings_copy(b, &want, &n_want), 0);
+	ck_assert_uint_gt(n_want, 4096);
+	qsort(want, n_want, sizeof(*want), mac_order);
+	static const size_t limits[] = { 1, 7, 1000, 4096, 8999, 20000 };
+	for (size_t l = 0; l < sizeof(limits) / sizeof(limits[0]); l++) {
+		size_t n, pages;
+		struct bsdp_binding *got = walk_pages(b, limits[l], &n, &pages);
+		ck_assert_uint_eq(n, n_want);
+		ck_assert_uint_eq(pages, (n_want + limits[l] - 1) / limits[l]);
+		ck_assert_int_eq(memcmp(got, want, n * sizeof(*got)), 0);
+		free(got);
+	}
+	/* The total, a from between MACs, after the last, and bad arguments. */
+	struct bsdp_binding page[3];
+	size_t total = 0;
+	uint8_t between[6];
+	memcpy(between, want[10].mac, 6);
+	for (int k = 5; k >= 0 && ++between[k] == 0; k--)
+		;
+	ck_assert_int_lt(memcmp(between, want[11].mac, 6), 0);
+	ck_assert_uint_eq(bsdp_bindings_page(b, want[10].mac, page, 3, &total), 3);
+	ck_assert_int_eq(memcmp(page, want + 11, sizeof(page)), 0);
+	ck_assert_uint_eq(bsdp_bindings_page(b, between, page, 3, &total), 3);
+	ck_assert_uint_eq(total, n_want);
+	ck_assert_int_eq(memcmp(page, want + 11, sizeof(page)), 0);
+	ck_assert_uint_eq(bsdp_bindings_page(b, want[n_want - 1].mac, page, 3, &total), 0);
+	ck_assert_uint_eq(total, n_want);
+	ck_assert_uint_eq(bsdp_bindings_page(b, NULL, page, 0, &total), 0);
+	ck_assert_uint_eq(bsdp_bindings_page(b, NULL, NULL, 3, &total), 0);
+	ck_assert_uint_eq(bsdp_bindings_page(NULL, NULL, page, 3, &total), 0);
+	ck_assert_uint_eq(total, 0);
+	free(want);
+	bsdp_bindings_free(b);
+}
+END_TEST
+
+/* ---- walking pages while threads grow, evict and move entries ----------- */
+
+#define WALK_CAPACITY 40000
+
+struct mover {
+	struct bsdp_bindings *b;
+	bool *stop;
+};
+
+/* Moves MACs between entries again and again (removed, the entry taken by
+ * a filler, added again into another entry): a walk may read one in two
+ * entries, and a page must still hold it once. They are spread among the
+ * growers' MACs, so that most pages hold one. */
+static void *move_main(void *arg)
+{
+	struct mover *m = arg;
+	for (uint32_t i = 0; !__atomic_load_n(m->stop, __ATOMIC_ACQUIRE) && i < 50000000u; i++) {
+		uint8_t k = (uint8_t)(i % 64);
+		const uint8_t mac[6] = { 2, (uint8_t)(k % GROWERS), (uint8_t)(k * 12), 0x5a, 0xa5, 1 };
+		uint8_t filler[6] = { 2, 0xfd, (uint8_t)(i >> 24), (uint8_t)(i >> 16), (uint8_t)(i >> 8),
+				      (uint8_t)i };
+		bsdp_bindings_remove(m->b, mac);
+		bsdp_bindings_record(m->b, filler, 0x01000003, i, 0, NULL);
+		bsdp_bindings_record(m->b, mac, 0x01000003, i, 0, NULL);
+		bsdp_bindings_remove(m->b, filler);
+	}
+	return NULL;
+}
+
+/* Pages walked while three threads insert, remove, (once the table is
+ * full) evict and keep the stable MACs recent, and one moves MACs between
+ * entries: every page ascending, no MAC twice in a walk, and every stable
+ * MAC held from the walk's start to its end (same machine number at both:
+ * one evicted and added again gets a fresh number) is seen. */
+START_TEST(test_pages_walked_while_growing)
+{
+	struct bsdp_bindings *b = bsdp_bindings_new(WALK_CAPACITY);
+	bool stop = false;
+	struct grower g[GROWERS];
+	pthread_t t[GROWERS + 1];
+	struct mover mv = { .b = b, .stop = &stop };
+	for (int i = 0; i < STABLE_MACS; i++) {
+		uint8_t mac[6];
+		stable_mac(i, mac);
+		ck_assert_int_eq(bsdp_bindings_record(b, mac, 0x01000002, 0, 0, NULL), 0);
+	}
+	ck_assert_int_eq(pthread_create(&t[GROWERS], NULL, move_main, &mv), 0);
+	for (int i = 0; i < GROWERS; i++) {
+		g[i] = (struct grower){ .b = b, .id = i, .stop = &stop, .keep_stable = true };
+		ck_assert_int_eq(pthread_create(&t[i], NULL, grow_main, &g[i]), 0);
+	}
+	size_t checked = 0, walks = 0, busy = 0;
+	/* On until 24 walks started on a table of several chunks (the
+	 * growers running), the growers have evicted, and stable MACs held
+	 * throughout a busy walk were checked (bounded). */
+	for (; (busy < 24 || bsdp_bindings_evictions(b) == 0 || checked == 0) && walks < 5000;
+	     walks++) {
+		uint32_t before[STABLE_MACS], after[STABLE_MACS];
+		size_t count_before = bsdp_bindings_count(b);
+		bool is_busy = count_before > 4096;
+		for (int i = 0; i < STABLE_MACS; i++) {
+			uint8_t mac[6];
+			struct bsdp_binding e;
+			stable_mac(i, mac);
+			before[i] = bsdp_bindings_lookup(b, mac, &e) == 0 ? e.number : 0;
+		}
+		size_t n;
+		struct bsdp_binding *all = walk_pages(b, 1000, &n, NULL);
+		for (int i = 0; i < STABLE_MACS; i++) {
+			uint8_t mac[6];
+			struct bsdp_binding e;
+			stable_mac(i, mac);
+			after[i] = bsdp_bindings_lookup(b, mac, &e) == 0 ? e.number : 0;
+		}
+		/* The walk is ascending as a whole: no MAC twice. */
+		size_t twice = 0, missed = 0;
+		for (size_t k = 1; k < n; k++)
+			twice += memcmp(all[k - 1].mac, all[k].mac, 6) >= 0;
+		for (int i = 0; i < STABLE_MACS; i++) {
+			if (!before[i] || before[i] != after[i])
+				continue;
+			struct bsdp_binding key;
+			stable_mac(i, key.mac);
+			missed += bsearch(&key, all, n, sizeof(*all), mac_order) == NULL;
+			checked += is_busy;
+		}
+		ck_assert_msg(twice == 0 && missed == 0, "walk %zu: %zu MACs twice, %zu held throughout missed",
+			      walks, twice, missed);
+		busy += is_busy;
+		free(all);
+	}
+	__atomic_store_n(&stop, true, __ATOMIC_RELEASE);
+	for (int i = 0; i <= GROWERS; i++)
+		pthread_join(t[i], NULL);
+	ck_assert_uint_gt(bsdp_bindings_evictions(b), 0);
+	ck_assert_uint_gt(checked, 0);
+	ck_assert_uint_ge(busy, 24);
+	bsdp_bindings_free(b);
+}
+END_TEST
+
 static Suite *bindings_suite(void)
 {
 	Suite *s = suite_create("bindings");
@@ -810,6 +1042,8 @@ static Suite *bindings_suite(void)
 	tcase_add_test(t, test_apply_refuses_number_that_would_wrap);
 	tcase_add_test(t, test_numbers_come_from_blocks_then_fall_back_counted);
 	tcase_add_test(t, test_journal_drained_while_growing);
+	tcase_add_test(t, test_pages_walk_the_table_in_mac_order);
+	tcase_add_test(t, test_pages_walked_while_growing);
 	suite_add_tcase(s, t);
 	TCase *k = tcase_create("keyed index");
 	tcase_set_timeout(k, 120);
