@@ -940,7 +940,8 @@ class RobustnessSuite:
             os.chmod(kea.conf, 0o644)
             tool = os.path.join(os.path.dirname(self.args.hook), "kea-bsdp-check")
             expect(os.access(tool, os.X_OK), "%s not built" % tool)
-            r = B.kea_bsdp_check(self.args.hook, ["--json", kea.conf], user=NOBODY)
+            r = B.kea_bsdp_check(self.args.hook, ["--json", kea.conf], user=NOBODY,
+                                 data_dir=kea.state_dir)
             try:
                 j = json.loads(r.stdout)
             except ValueError:

@@ -213,7 +213,7 @@ class SetsUnavailableSuite:
         that the NetBoot part works: it exits 1 naming folder and reason."""
         sets = os.path.join(self.work, "absent", "sets")
         kea = self.config("check", sets)
-        r = B.kea_bsdp_check(self.args.hook, [kea.conf])
+        r = B.kea_bsdp_check(self.args.hook, [kea.conf], data_dir=kea.state_dir)
         err = [l for l in r.stderr.splitlines() if l.startswith("kea-bsdp-check:")]
         expect(r.returncode == 1 and err and sets in err[-1] and
                "No such file or directory" in err[-1],
