@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 
-TOOLS = ("bsdpc", "bsdp-load", "kea-bsdp-check")
+TOOLS = ("bsdpc", "bsdp-load", "kea-bsdp-check", "kea-bsdp-migrate")
 # What each help text must say besides its usage line.
 MUST_SAY = {"bsdpc": ("root", "port 68")}
 
