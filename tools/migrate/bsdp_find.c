@@ -288,14 +288,14 @@ static int add_image(struct finder *f, int cls, uint32_t id, const uint8_t *name
 /* Option 43 bytes of a reply, through the codec; LIST data go to the result,
  * SELECT data to the body's values. */
 static int apply_reply_bytes(struct finder *f, struct ctx *c, const uint8_t *b, size_t len,
-			     const struct dhcpd_node *nd, const char *what)
+			     const struct dhcpd_node *nd, const char *what, size_t written)
 {
 	struct bsdp_reply rep;
 	struct bsdp_find_result *r = f->res;
 	if (bsdp_codec_parse_reply(b, len, &rep) < 0)
 		return fail(f, nd->file, nd->line,
 			    "%s: the sub-option or image-description lengths do not add up (%zu bytes)",
-			    what, len);
+			    what, written);
 	if (c->msg == MSG_NONE && (rep.present & BSDP_HAS(BSDP_OPT_MESSAGE_TYPE)) &&
 	    (rep.msg_type == MSG_LIST || rep.msg_type == MSG_SELECT))
 		c->msg = rep.msg_type;
@@ -372,7 +372,7 @@ static int apply_option(struct finder *f, struct ctx *c, const struct dhcpd_node
 			return fail(f, nd->file, nd->line,
 				    "vendor-encapsulated-options: expected hex bytes (aa:bb:...)");
 		f->res->classes[c->cls].hand_built = true;
-		return apply_reply_bytes(f, c, b, len, nd, "vendor-encapsulated-options");
+		return apply_reply_bytes(f, c, b, len, nd, "vendor-encapsulated-options", len);
 	}
 	int code = member_code(f, t[1].text);
 	if (code < 0) {
@@ -442,7 +442,7 @@ static int apply_option(struct finder *f, struct ctx *c, const struct dhcpd_node
 		{
 			enum msg saved = c->msg;
 			c->msg = MSG_LIST;
-			int rc = apply_reply_bytes(f, c, b, len + 2, nd, t[1].text);
+			int rc = apply_reply_bytes(f, c, b, len + 2, nd, t[1].text, len);
 			c->msg = saved;
 			return rc;
 		}
