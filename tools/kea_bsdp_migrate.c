@@ -64,6 +64,12 @@ static void print_result(const struct bsdp_find_result *r)
 		       BSDP_IMAGE_ID_INDEX(im->id), BSDP_IMAGE_ID_KIND(im->id),
 		       kind_name(BSDP_IMAGE_ID_KIND(im->id)), BSDP_IMAGE_ID_INSTALL(im->id) ? "yes" : "no",
 		       im->name, im->at.file, im->at.line);
+		printf("    listed by:");
+		for (size_t k = 0; k < r->n_classes; k++)
+			if (im->classes & (1u << k))
+				printf(" \"%s\" (arch %s)", r->classes[k].name,
+				       r->classes[k].arch[0] ? r->classes[k].arch : "any");
+		printf("\n");
 	}
 	if (r->has_default) {
 		id_str(r->default_id, ids);
