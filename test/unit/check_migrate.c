@@ -457,6 +457,24 @@ START_TEST(test_find_both_option_space_spellings)
 		free(r);
 		dhcpd_conf_free(conf);
 	}
+	/* a space under another name, known by its codes */
+	const char *nb = "option space NB;\n"
+			 "option NB.type code 1 = unsigned integer 8;\n"
+			 "option NB.images code 9 = string;\n"
+			 "class \"m\" {\n"
+			 "  match if substring(option vendor-class-identifier, 0, 9) = \"AAPLBSDPC\";\n"
+			 "  vendor-option-space NB;\n"
+			 "  if option NB.type = 1 { option NB.images " TWO_IMAGES "; }\n"
+			 "}\n";
+	char err[DHCPD_CONF_ERR_MAX] = "";
+	struct bsdp_find_result *r;
+	struct dhcpd_conf *conf;
+	ck_assert_msg(find_text(nb, &r, &conf, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_str_eq(r->space, "NB");
+	ck_assert_uint_eq(r->n_images, 2);
+	ck_assert(has_note(r, "t.conf:1: option space NB is taken as the BSDP space"));
+	free(r);
+	dhcpd_conf_free(conf);
 	/* a width BSDP cannot use */
 	find_fails(SPACE_DECLS("option space BSDP code width 2 length width 1;\n")
 			   SPACE_CLASS(TWO_IMAGES, "01:00:00:02"),

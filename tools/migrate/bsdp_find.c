@@ -14,14 +14,22 @@
 #include <strings.h>
 
 #define HEX_MAX 2048        /* bytes of one hex value */
-#define SPACE_MEMBERS_MAX 64
+#define SPACE_MEMBERS_MAX 256
+#define SPACES_MAX 16
 #define NAMES_175_MAX 8
 
 enum msg { MSG_NONE = 0, MSG_LIST = 1, MSG_SELECT = 2, MSG_OTHER_DHCP = -1 };
 
 struct member {
-	char name[64];      /* without the space prefix */
+	char name[128];     /* SPACE.member */
 	unsigned code;
+};
+
+struct space_decl {
+	char name[64];
+	bool old_form;          /* code width / length width given */
+	char bad_width[16];     /* "code" or "length" when a width is not 1 */
+	struct bsdp_find_where at;
 };
 
 /* Values in force in a body: inherited from the bodies around it. */
@@ -48,6 +56,8 @@ struct finder {
 	char *err;
 	size_t err_size;
 	bool failed;
+	size_t n_spaces;
+	struct space_decl spaces[SPACES_MAX];
 	size_t n_members;
 	struct member members[SPACE_MEMBERS_MAX];
 	size_t n_175;
@@ -180,14 +190,14 @@ static bool text_value(const struct dhcpd_token *t, size_t n, char *dst, size_t 
 
 /* ---- the option space ------------------------------------------------------ */
 
-/* "BSDP.message_type" -> its code, or -1. */
+/* "BSDP.message_type" -> its code in the BSDP space, or -1. */
 static int member_code(const struct finder *f, const char *name)
 {
 	size_t sl = strlen(f->res->space);
 	if (!sl || strncasecmp(name, f->res->space, sl) != 0 || name[sl] != '.')
 		return -1;
 	for (size_t i = 0; i < f->n_members; i++)
-		if (strcasecmp(f->members[i].name, name + sl + 1) == 0)
+		if (strcasecmp(f->members[i].name, name) == 0)
 			return (int)f->members[i].code;
 	return -1;
 }
@@ -200,54 +210,82 @@ static bool is_175_name(const struct finder *f, const char *name)
 	return strncasecmp(name, "ipxe.", 5) == 0;
 }
 
-/* option space NAME [code width 1 length width 1 [hash size N]];
- * option NAME.member code N = type; option NAME code 175 = ...; */
-static int read_declaration(struct finder *f, const struct dhcpd_node *nd)
+/* option space NAME [code width N length width N [hash size N]];
+ * option SPACE.member code N = type; option NAME code 175 = ...; */
+static void read_declaration(struct finder *f, const struct dhcpd_node *nd)
 {
 	const struct dhcpd_token *t = nd->toks;
 	size_t n = nd->n_toks;
-	struct bsdp_find_result *r = f->res;
 	if (n >= 3 && dhcpd_tok_is(&t[1], "space") && t[2].kind == DHCPD_TOK_WORD) {
-		bool bsdp = strncasecmp(t[2].text, "BSDP", 4) == 0 || strcasestr(t[2].text, "apple") ||
-			    strcasestr(t[2].text, "netboot");
-		if (!bsdp)
-			return 0;
-		if (r->space[0] && strcasecmp(r->space, t[2].text) != 0) {
-			note(f, &(struct bsdp_find_where){ nd->file, nd->line },
-			     "a second BSDP-like option space %s; %s (first) is the one read",
-			     t[2].text, r->space);
-			return 0;
-		}
-		copy_text(r->space, sizeof(r->space), t[2].text, t[2].len);
-		r->space_at = where_of(nd);
+		for (size_t i = 0; i < f->n_spaces; i++)
+			if (strcasecmp(f->spaces[i].name, t[2].text) == 0)
+				return;
+		if (f->n_spaces >= SPACES_MAX)
+			return;
+		struct space_decl *sp = &f->spaces[f->n_spaces++];
+		copy_text(sp->name, sizeof(sp->name), t[2].text, t[2].len);
+		sp->at = where_of(nd);
 		for (size_t i = 3; i + 2 < n; i++) {
+			unsigned long w;
 			if (!dhcpd_tok_is(&t[i + 1], "width"))
 				continue;
-			unsigned long w;
-			if (parse_number(&t[i + 2], 4, &w) < 0 || w != 1)
-				return fail(f, nd->file, nd->line,
-					    "option space %s: %s width must be 1 for BSDP", r->space,
-					    t[i].text);
-			r->space_old_form = true;
+			sp->old_form = true;
+			if ((parse_number(&t[i + 2], 4, &w) < 0 || w != 1) && !sp->bad_width[0])
+				copy_text(sp->bad_width, sizeof(sp->bad_width), t[i].text, t[i].len);
 		}
-		return 0;
+		return;
 	}
 	/* option NAME code N = ... */
-	if (n >= 4 && t[1].kind == DHCPD_TOK_WORD && dhcpd_tok_is(&t[2], "code")) {
-		unsigned long code;
-		if (parse_number(&t[3], 255, &code) < 0)
-			return 0;
-		if (code == 175 && f->n_175 < NAMES_175_MAX)
-			copy_text(f->names_175[f->n_175++], 64, t[1].text, t[1].len);
-		const char *dot = strchr(t[1].text, '.');
-		size_t sl = strlen(r->space);
-		if (dot && sl && (size_t)(dot - t[1].text) == sl &&
-		    strncasecmp(t[1].text, r->space, sl) == 0 && f->n_members < SPACE_MEMBERS_MAX) {
-			struct member *m = &f->members[f->n_members++];
-			copy_text(m->name, sizeof(m->name), dot + 1, strlen(dot + 1));
-			m->code = (unsigned)code;
-		}
+	unsigned long code;
+	if (n < 4 || t[1].kind != DHCPD_TOK_WORD || !dhcpd_tok_is(&t[2], "code") ||
+	    parse_number(&t[3], 255, &code) < 0)
+		return;
+	if (code == 175 && f->n_175 < NAMES_175_MAX)
+		copy_text(f->names_175[f->n_175++], 64, t[1].text, t[1].len);
+	if (strchr(t[1].text, '.') && f->n_members < SPACE_MEMBERS_MAX) {
+		struct member *m = &f->members[f->n_members++];
+		copy_text(m->name, sizeof(m->name), t[1].text, t[1].len);
+		m->code = (unsigned)code;
 	}
+}
+
+static bool space_has_code(const struct finder *f, const char *space, unsigned code)
+{
+	size_t sl = strlen(space);
+	for (size_t i = 0; i < f->n_members; i++)
+		if (f->members[i].code == code && strncasecmp(f->members[i].name, space, sl) == 0 &&
+		    f->members[i].name[sl] == '.')
+			return true;
+	return false;
+}
+
+/* The BSDP space: one named so (BSDP, Apple, NetBoot), else the one that
+ * declares a message type (1) and a boot image list (9), said out loud. */
+static int choose_space(struct finder *f)
+{
+	const struct space_decl *pick = NULL;
+	bool by_codes = false;
+	for (size_t i = 0; i < f->n_spaces && !pick; i++) {
+		const char *nm = f->spaces[i].name;
+		if (strncasecmp(nm, "BSDP", 4) == 0 || strcasestr(nm, "apple") || strcasestr(nm, "netboot"))
+			pick = &f->spaces[i];
+	}
+	for (size_t i = 0; i < f->n_spaces && !pick; i++)
+		if (space_has_code(f, f->spaces[i].name, BSDP_OPT_MESSAGE_TYPE) &&
+		    space_has_code(f, f->spaces[i].name, BSDP_OPT_BOOT_IMAGE_LIST))
+			pick = &f->spaces[i], by_codes = true;
+	if (!pick)
+		return 0;
+	struct bsdp_find_result *r = f->res;
+	copy_text(r->space, sizeof(r->space), pick->name, strlen(pick->name));
+	r->space_at = pick->at;
+	r->space_old_form = pick->old_form;
+	if (pick->bad_width[0])
+		return fail(f, pick->at.file, pick->at.line, "option space %s: %s width must be 1 for BSDP",
+			    pick->name, pick->bad_width);
+	if (by_codes)
+		note(f, &r->space_at, "option space %s is taken as the BSDP space: it declares codes 1 "
+				      "(message type) and 9 (boot image list)", pick->name);
 	return 0;
 }
 
@@ -375,8 +413,10 @@ static int apply_option(struct finder *f, struct ctx *c, const struct dhcpd_node
 		return apply_reply_bytes(f, c, b, len, nd, "vendor-encapsulated-options", len);
 	}
 	int code = member_code(f, t[1].text);
+	size_t sl = strlen(r->space);
 	if (code < 0) {
-		if (strncasecmp(t[1].text, "BSDP.", 5) == 0)
+		bool in_space = sl && strncasecmp(t[1].text, r->space, sl) == 0 && t[1].text[sl] == '.';
+		if (in_space || strncasecmp(t[1].text, "BSDP.", 5) == 0)
 			return fail(f, nd->file, nd->line, "option %s: no such option declared in %s",
 				    t[1].text, r->space[0] ? r->space : "any option space");
 		return 0;
@@ -835,11 +875,10 @@ static int walk_declarations(struct finder *f, const struct dhcpd_node *nd, unsi
 		if (nd->kind == DHCPD_NODE_STATEMENT && nd->n_toks >= 3 &&
 		    dhcpd_tok_is(&nd->toks[0], "option"))
 			read_declaration(f, nd);
-		if (depth < DHCPD_CONF_NEST_MAX + DHCPD_CONF_INCLUDE_DEPTH) {
-			walk_declarations(f, nd->child, depth + 1);
-			if (nd->kind == DHCPD_NODE_IF || nd->kind == DHCPD_NODE_ELSIF)
-				walk_declarations(f, nd->alt, depth + 1);
-		}
+		if (depth >= DHCPD_CONF_NEST_MAX + DHCPD_CONF_INCLUDE_DEPTH)
+			continue; /* the parser allows no deeper tree */
+		for (const struct dhcpd_node *br = nd; br; br = br->alt)
+			walk_declarations(f, br->child, depth + 1);
 	}
 	return f->failed ? -EINVAL : 0;
 }
@@ -921,6 +960,8 @@ int bsdp_find(const struct dhcpd_conf *conf, struct bsdp_find_result *ret, char 
 	f->err_size = err_size;
 	const struct dhcpd_node *root = dhcpd_conf_root(conf);
 	r = walk_declarations(f, root, 0);
+	if (r == 0)
+		r = choose_space(f);
 	if (r == 0) {
 		struct ctx c = { .cls = -1 };
 		r = walk_body(f, &c, root, root, 0, NULL);
