@@ -597,8 +597,20 @@ START_TEST(test_find_hex_list_lengths_that_do_not_add_up)
 	/* "BC" announced as 3 bytes long */
 	find_fails(SPACE_DECLS("option space BSDP;\n")
 			   SPACE_CLASS("01:00:00:01:01:41:01:00:00:02:03:42:43", "01:00:00:02"),
-		   "t.conf:10: BSDP.boot_image_list: the sub-option or image-description lengths "
-		   "do not add up (13 bytes)");
+		   "t.conf:10: option BSDP.boot_image_list: image 01:00:00:02 at byte 6 gives its "
+		   "name 3 bytes, 2 follow: the lengths do not add up");
+	/* over several lines with comments: the line of the description at fault */
+	find_fails(SPACE_DECLS("option space BSDP;\n")
+			   SPACE_CLASS("\n# image 1\n01:00:00:01:\n   # length\n   01:\n"
+				       "   41 # A\n :   # image 2\n01 : 00 : 00:02:\n03:42:43 # BC\n",
+				       "01:00:00:01"),
+		   "t.conf:17: option BSDP.boot_image_list: image 01:00:00:02 at byte 6 gives its "
+		   "name 3 bytes, 2 follow: the lengths do not add up");
+	/* a description cut inside its ID */
+	find_fails(SPACE_DECLS("option space BSDP;\n")
+			   SPACE_CLASS("01:00:00:01:01:41:\n01:00", "01:00:00:01"),
+		   "t.conf:11: option BSDP.boot_image_list: 2 byte(s) left at byte 6, too few for an "
+		   "image ID and a name length: the lengths do not add up");
 	/* hand-built: sub-option 9 says 14 bytes, 13 follow (seed 000's list mistyped) */
 	find_fails("class \"n\" {\n"
 		   "  match if substring (option vendor-class-identifier, 0, 9) = \"AAPLBSDPC\";\n"

@@ -378,6 +378,30 @@ static int apply_reply_bytes(struct finder *f, struct ctx *c, const uint8_t *b, 
 	return 0;
 }
 
+/* The codec refused a boot image list: name the description that runs
+ * past the end, and its line (hand-written lists span many lines). Byte k
+ * of the value came from word token 2k. */
+static int list_does_not_add_up(struct finder *f, const char *opt, const struct dhcpd_token *v,
+				const uint8_t *b, size_t len)
+{
+	size_t at = 0;
+	while (len - at >= 5 && b[at + 4] <= len - at - 5)
+		at += 5 + (size_t)b[at + 4];
+	if (at >= len) /* the codec's reason lies elsewhere */
+		return fail(f, v->file, v->line, "option %s: not a valid boot image list", opt);
+	const struct dhcpd_token *where = &v[2 * at];
+	if (len - at < 5)
+		return fail(f, where->file, where->line,
+			    "option %s: %zu byte(s) left at byte %zu, too few for an image ID and a name "
+			    "length: the lengths do not add up", opt, len - at, at);
+	char ids[12];
+	id_str((uint32_t)b[at] << 24 | (uint32_t)b[at + 1] << 16 | (uint32_t)b[at + 2] << 8 | b[at + 3],
+	       ids);
+	return fail(f, where->file, where->line,
+		    "option %s: image %s at byte %zu gives its name %u bytes, %zu follow: the "
+		    "lengths do not add up", opt, ids, at, b[at + 4], len - at - 5);
+}
+
 /* option NAME value; in a BSDP scope. */
 static int apply_option(struct finder *f, struct ctx *c, const struct dhcpd_node *nd)
 {
@@ -479,6 +503,8 @@ static int apply_option(struct finder *f, struct ctx *c, const struct dhcpd_node
 				    "splits longer ones where Macs cannot join them", t[1].text, len);
 		b[0] = BSDP_OPT_BOOT_IMAGE_LIST;
 		b[1] = (uint8_t)len;
+		if (bsdp_codec_parse_reply(b, len + 2, &(struct bsdp_reply){ 0 }) < 0)
+			return list_does_not_add_up(f, t[1].text, v, b + 2, len);
 		{
 			enum msg saved = c->msg;
 			c->msg = MSG_LIST;
