@@ -590,6 +590,63 @@ START_TEST(test_find_ipxe_stage_by_option_175)
 }
 END_TEST
 
+START_TEST(test_find_variants_if_scope_hosts_by_hex_and_default)
+{
+	/* BSDP in a top-level if (no class), the full vendor class matched */
+	const char *text = SPACE_DECLS("option space BSDP;\n")
+		"if option vendor-class-identifier = \"AAPLBSDPC/i386/MacBookPro11,1\" {\n"
+		"  if option BSDP.message_type = 1 {\n"
+		"    option BSDP.default_boot_image_id 01:00:00:02;\n"
+		"    option BSDP.boot_image_list " TWO_IMAGES ";\n"
+		"  } else {\n"
+		"    option BSDP.selected_boot_image_id 01:00:00:02;\n"
+		"    filename \"bc.nbi/i386/booter\";\n"
+		"  }\n"
+		"}\n"
+		"group {\n"
+		"  host one { hardware ethernet 0:16:cb:a:b:c; option vendor-encapsulated-options 08:04:01:00:00:01; }\n"
+		"  host two { hardware ethernet 00:16:CB:00:00:02; option BSDP.default_boot_image_id 01:00:00:02; }\n"
+		"  host other { hardware ethernet 00:16:CB:00:00:03; fixed-address 198.18.0.3; }\n"
+		"}\n";
+	char err[DHCPD_CONF_ERR_MAX] = "";
+	struct bsdp_find_result *r;
+	struct dhcpd_conf *conf;
+	ck_assert_msg(find_text(text, &r, &conf, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(r->n_classes, 1);
+	ck_assert_str_eq(r->classes[0].name, "if at line 6");
+	ck_assert_str_eq(r->classes[0].arch, "i386");
+	ck_assert_str_eq(r->classes[0].match, "AAPLBSDPC/i386/MacBookPro11,1");
+	ck_assert_uint_eq(r->default_id, 0x01000002);
+	ck_assert_uint_eq(r->n_selects, 1);
+	ck_assert_uint_eq(r->selects[0].image_id, 0x01000002);
+	ck_assert_uint_eq(r->selects[0].at.line, 10);
+	ck_assert_uint_eq(r->n_hosts, 2);
+	ck_assert_str_eq(r->hosts[0].mac, "00:16:cb:0a:0b:0c");
+	ck_assert_uint_eq(r->hosts[0].image_id, 0x01000001);
+	ck_assert_str_eq(r->hosts[1].name, "two");
+	ck_assert_uint_eq(r->hosts[1].image_id, 0x01000002);
+	ck_assert(has_note(r, "t.conf:17: host two: its default image is taken as the image it is pinned to"));
+	ck_assert(has_note(r, "t.conf:10: the 'else' of a LIST test is taken as the SELECT branch"));
+	free(r);
+	dhcpd_conf_free(conf);
+}
+END_TEST
+
+START_TEST(test_find_select_without_image_or_host_without_mac_refused)
+{
+	find_fails(SPACE_DECLS("option space BSDP;\n")
+			   "class \"m\" {\n"
+			   "  match if substring(option vendor-class-identifier, 0, 9) = \"AAPLBSDPC\";\n"
+			   "  if option BSDP.message_type = 1 { option BSDP.boot_image_list " TWO_IMAGES "; }\n"
+			   "  if option BSDP.message_type = 2 {\n    filename \"x\";\n  }\n"
+			   "}\n",
+		   "t.conf:9: SELECT branch names no image ID");
+	find_fails(SPACE_DECLS("option space BSDP;\n") SPACE_CLASS(TWO_IMAGES, "01:00:00:02")
+			   "host h {\n  option BSDP.selected_boot_image_id 01:00:00:01;\n}\n",
+		   "t.conf:17: host h selects an image but has no hardware ethernet");
+}
+END_TEST
+
 /* ---- broken BSDP ---------------------------------------------------------------- */
 
 START_TEST(test_find_hex_list_lengths_that_do_not_add_up)
@@ -670,6 +727,8 @@ static Suite *migrate_suite(void)
 	tcase_add_test(t, test_find_through_includes_names_the_included_file);
 	tcase_add_test(t, test_find_hand_built_select_by_option43_substring);
 	tcase_add_test(t, test_find_ipxe_stage_by_option_175);
+	tcase_add_test(t, test_find_variants_if_scope_hosts_by_hex_and_default);
+	tcase_add_test(t, test_find_select_without_image_or_host_without_mac_refused);
 	tcase_add_test(t, test_find_hex_list_lengths_that_do_not_add_up);
 	tcase_add_test(t, test_find_select_of_an_image_no_list_offers);
 	tcase_add_test(t, test_find_bsdp_class_without_a_list);
