@@ -174,8 +174,11 @@ static int lex_string(struct dhcpd_conf *c, struct tokens *tk, const char *data,
 		      size_t *at, const char *file, unsigned *line, struct errbuf *e)
 {
 	unsigned start_line = *line;
-	size_t i = *at + 1;
-	char *buf = malloc(len - *at);
+	size_t i = *at + 1, raw_end = i;
+	/* the text unescaped is never longer than as written */
+	while (raw_end < len && data[raw_end] != '"')
+		raw_end += data[raw_end] == '\\' ? 2 : 1;
+	char *buf = malloc(raw_end - i + 1);
 	size_t n = 0;
 	if (!buf)
 		return fail_at(e, file, start_line, "out of memory");
