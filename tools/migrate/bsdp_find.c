@@ -967,6 +967,17 @@ static int check_result(struct finder *f)
 	}
 	if (r->has_priority)
 		note(f, NULL, "server priority %u is a fixed value in dhcpd", r->priority);
+	if (r->has_list_selected) {
+		id_str(r->list_selected_id, ids);
+		note(f, NULL, "every LIST answer names %s as the Mac's last selection, whoever asks "
+			      "(dhcpd keeps no selections)", ids);
+	}
+	for (size_t i = 0; i < r->n_selects; i++)
+		if (r->selects[i].machine_name[0]) {
+			note(f, &r->selects[i].at, "machine name \"%s\" is the same for every Mac that "
+						   "boots this image", r->selects[i].machine_name);
+			break;
+		}
 	if (r->space_old_form)
 		note(f, &r->space_at, "option space %s uses the code/length width form (1 and 1: "
 				      "the same bytes as the plain form)", r->space);
