@@ -611,7 +611,8 @@ START_TEST(test_find_variants_if_scope_hosts_by_hex_and_default)
 		"  host one { hardware ethernet 0:16:cb:a:b:c; option vendor-encapsulated-options 08:04:01:00:00:01; }\n"
 		"  host two { hardware ethernet 00:16:CB:00:00:02; option BSDP.default_boot_image_id 01:00:00:02; }\n"
 		"  host other { hardware ethernet 00:16:CB:00:00:03; fixed-address 198.18.0.3; }\n"
-		"}\n";
+		"}\n"
+		"boot-unknown-clients false;\n";
 	char err[DHCPD_CONF_ERR_MAX] = "";
 	struct bsdp_find_result *r;
 	struct dhcpd_conf *conf;
@@ -630,6 +631,8 @@ START_TEST(test_find_variants_if_scope_hosts_by_hex_and_default)
 	ck_assert_str_eq(r->hosts[1].name, "two");
 	ck_assert_uint_eq(r->hosts[1].image_id, 0x01000002);
 	ck_assert(has_note(r, "t.conf:17: host two: its default image is taken as the image it is pinned to"));
+	ck_assert(r->deny_unknown);
+	ck_assert_uint_eq(r->deny_unknown_at.line, 20);
 	ck_assert(has_note(r, "t.conf:10: the 'else' of a LIST test is taken as the SELECT branch"));
 	free(r);
 	dhcpd_conf_free(conf);

@@ -538,8 +538,11 @@ static void apply_statement(struct finder *f, struct ctx *c, const struct dhcpd_
 				  t[1].len);
 			f->next_server_outside_at = where_of(nd);
 		}
-	} else if ((dhcpd_tok_is(&t[0], "deny") || dhcpd_tok_is(&t[0], "ignore")) && n >= 2 &&
-		   dhcpd_tok_is(&t[1], "unknown-clients") && !f->res->deny_unknown) {
+	} else if ((((dhcpd_tok_is(&t[0], "deny") || dhcpd_tok_is(&t[0], "ignore")) && n >= 2 &&
+		     dhcpd_tok_is(&t[1], "unknown-clients")) ||
+		    (dhcpd_tok_is(&t[0], "boot-unknown-clients") && n >= 2 &&
+		     (dhcpd_tok_is(&t[1], "false") || dhcpd_tok_is(&t[1], "off")))) &&
+		   !f->res->deny_unknown) {
 		f->res->deny_unknown = true;
 		f->res->deny_unknown_at = where_of(nd);
 	} else if (dhcpd_tok_is(&t[0], "vendor-option-space") && n >= 2 && c->cls >= 0 &&
