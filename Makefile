@@ -39,6 +39,7 @@ HOOK_SRC  := $(sort $(wildcard hook/*.c))
 STORE_SRC := $(sort $(wildcard store/*.c))
 PLIST_SRC := $(sort $(wildcard plist/*.c))
 TOOLS_LIB_SRC := $(sort $(wildcard tools/lib/*.c))
+MIGRATE_SRC := $(sort $(wildcard tools/migrate/*.c))
 UNIT_SRC  := $(sort $(wildcard test/unit/check_*.c))
 
 obj = $(patsubst %.c,$(BUILD)/%.o,$(1))
@@ -47,6 +48,9 @@ CORE_LIB  := $(BUILD)/libbsdp_core.a
 STORE_LIB := $(BUILD)/libbsdp_store.a
 PLIST_LIB := $(BUILD)/libbsdp_plist.a
 TOOLS_LIB := $(BUILD)/libbsdp_tools.a
+# kea-bsdp-migrate's reader of dhcpd.conf (tools/migrate/), over the codec.
+MIGRATE_LIB := $(BUILD)/libbsdp_migrate.a
+KEA_BSDP_MIGRATE := $(BUILD)/kea-bsdp-migrate
 BSDPC     := $(BUILD)/bsdpc
 UNIT_BINS := $(patsubst test/unit/%.c,$(BUILD)/test/%,$(UNIT_SRC))
 BENCH     := $(BUILD)/bench_list
@@ -55,7 +59,7 @@ FUZZ_REPLAY  := $(patsubst %,$(BUILD)/test/replay_%,$(FUZZ_TARGETS))
 FUZZ_TIME    ?= 60
 
 .PHONY: all check unit unit-private unit-build unit-asan unit-tsan deps deps-test demo bench fuzz lint install clean
-all: $(CORE_LIB) $(STORE_LIB) $(PLIST_LIB) $(if $(wildcard tools/bsdpc.c),$(BSDPC))
+all: $(CORE_LIB) $(STORE_LIB) $(PLIST_LIB) $(if $(wildcard tools/bsdpc.c),$(BSDPC)) $(KEA_BSDP_MIGRATE)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -87,11 +91,17 @@ $(PLIST_LIB): $(call obj,$(PLIST_SRC))
 $(TOOLS_LIB): $(call obj,$(TOOLS_LIB_SRC))
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
+$(MIGRATE_LIB): $(call obj,$(MIGRATE_SRC))
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
 
 $(BSDPC): $(call obj,tools/bsdpc.c) $(TOOLS_LIB) $(CORE_LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
+# Built, not yet installed or packaged (issue 21 is under way).
+$(KEA_BSDP_MIGRATE): $(call obj,tools/kea_bsdp_migrate.c) $(MIGRATE_LIB) $(CORE_LIB)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
 
-$(BUILD)/test/check_%: $(call obj,test/unit/check_%.c) $(TOOLS_LIB) $(PLIST_LIB) $(STORE_LIB) $(CORE_LIB)
+$(BUILD)/test/check_%: $(call obj,test/unit/check_%.c) $(TOOLS_LIB) $(MIGRATE_LIB) $(PLIST_LIB) $(STORE_LIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PLIST_LIBS) $(CHECK_LIBS) $(PQ_LIBS) -lpthread
 
@@ -120,7 +130,7 @@ $(BENCH_MACS): $(call obj,test/bench/bench_macs.c)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
 
 # A fuzz target linked with a plain main() that replays its corpus.
-$(BUILD)/test/replay_%: $(call obj,test/fuzz/fuzz_%.c) $(call obj,test/fuzz/replay.c) $(PLIST_LIB) $(STORE_LIB) $(CORE_LIB)
+$(BUILD)/test/replay_%: $(call obj,test/fuzz/fuzz_%.c) $(call obj,test/fuzz/replay.c) $(MIGRATE_LIB) $(PLIST_LIB) $(STORE_LIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PLIST_LIBS) $(PQ_LIBS) -lpthread
 
@@ -131,7 +141,7 @@ fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		clang -std=c11 -g -O1 -D_GNU_SOURCE -I. $(PLIST_CFLAGS) \
 			-fsanitize=fuzzer,address,undefined -o $(BUILD)/fuzz/$$t \
-			test/fuzz/fuzz_$$t.c $(HOOK_SRC) store/state_file.c $(PLIST_SRC) $(PLIST_LIBS) -lpthread; \
+			test/fuzz/fuzz_$$t.c $(HOOK_SRC) store/state_file.c $(PLIST_SRC) $(MIGRATE_SRC) $(PLIST_LIBS) -lpthread; \
 		mkdir -p $(BUILD)/fuzz/work_$$t; \
 		$(BUILD)/fuzz/$$t -max_total_time=$(FUZZ_TIME) -print_final_stats=1 \
 			-artifact_prefix=test/fuzz/corpus/$$t/crash- \
@@ -388,7 +398,7 @@ $(BSDP_LOAD): $(call obj,tools/bsdp_load.c) $(TOOLS_LIB) $(CORE_LIB)
 
 # The tools' --help and usage errors, and that `make deps` (the build set)
 # installs no test-only package on a fresh machine (apt's simulation).
-tools-test: $(BSDPC) $(BSDP_LOAD) $(KEA_BSDP_CHECK)
+tools-test: $(BSDPC) $(BSDP_LOAD) $(KEA_BSDP_CHECK) $(KEA_BSDP_MIGRATE)
 	$(PYTHON) test/tools_help_test.py $(BUILD)
 	$(PYTHON) test/deps_test.py
 

@@ -4,7 +4,8 @@
 nothing on stderr; a usage error goes to stderr with exit status 2 and
 nothing on stdout. bsdpc's help says it needs root (it binds UDP port 68).
 bsdp-load's --mac-file refuses a malformed list before sending anything,
-naming the line.
+naming the line. kea-bsdp-migrate's exit status tells found (0), broken (1,
+file:line) and no BSDP (3) apart.
 
 usage: tools_help_test.py BUILD_DIR   (make check runs it; no root needed)"""
 import os
@@ -12,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 
-TOOLS = ("bsdpc", "bsdp-load", "kea-bsdp-check")
+TOOLS = ("bsdpc", "bsdp-load", "kea-bsdp-check", "kea-bsdp-migrate")
 # What each help text must say besides its usage line.
 MUST_SAY = {"bsdpc": ("root", "port 68")}
 
@@ -61,6 +62,28 @@ def check_mac_file(path):
     return bad
 
 
+def check_migrate(path):
+    """kea-bsdp-migrate's exit status: 0 BSDP found (printed), 3 none,
+    1 broken input with file:line on stderr and nothing on stdout."""
+    bad = []
+    here = os.path.dirname(os.path.abspath(__file__))
+    rc, out, err = run([path, os.path.join(here, "migrate", "seed003.conf")])
+    if rc != 0 or err or 'image 81:00:03:60 index 864 kind 1 (Mac OS X) install yes name "Install 10"' not in out:
+        bad.append("kea-bsdp-migrate seed003.conf: exit %d, stdout %r, stderr %r" % (rc, out[:200], err[:200]))
+    rc, out, err = run([path, os.path.join(here, "migrate", "nobsdp.conf")])
+    if rc != 3 or err or "no BSDP" not in out:
+        bad.append("kea-bsdp-migrate nobsdp.conf: exit %d, stdout %r, stderr %r" % (rc, out[:200], err[:200]))
+    with tempfile.TemporaryDirectory() as tmp:
+        conf = os.path.join(tmp, "dhcpd.conf")
+        with open(conf, "w") as f:
+            f.write('ddns-update-style none;\nclass "x" {\n  match if 1;\n')
+        rc, out, err = run([path, conf])
+        want = conf + ":2: '{' never closed by '}'"
+        if rc != 1 or out or want not in err:
+            bad.append("kea-bsdp-migrate broken: exit %d, stdout %r, stderr %r, want %r" % (rc, out[:80], err[:200], want))
+    return bad
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -71,6 +94,8 @@ def main():
         bad = check_tool(path) if os.access(path, os.X_OK) else ["%s: not built" % path]
         if tool == "bsdp-load" and not bad:
             bad = check_mac_file(path)
+        if tool == "kea-bsdp-migrate" and not bad:
+            bad = check_migrate(path)
         print("%s %s --help%s" % ("FAIL" if bad else "PASS", tool,
                                   "".join("\n    " + b for b in bad)))
         failed += bool(bad)
