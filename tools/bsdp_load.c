@@ -62,6 +62,7 @@ enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 #define MAX_CLIENTS 16384
 #define MAX_MAC_CYCLE 4294967296UL    /* --macs N: the 32-bit counter's range */
 #define MAX_FILE_MACS (1u << 24)      /* --mac-file: as many as a bindings table holds */
+#define MAX_LAST_SELECTS (1u << 24)   /* --last-selects */
 #define MAX_SLOTS 65536            /* slot index travels in the xid's low 16 bits */
 #define MAX_RATE 10000000UL
 #define MAX_DURATION_MS 3600000L
@@ -119,6 +120,7 @@ struct options {
 	enum macs macs;
 	uint64_t mac_cycle;           /* MACS_CYCLE, MACS_FILE: how many MACs */
 	const char *mac_file;
+	uint32_t last_selects;        /* ACK[SELECT]s whose MACs are reported, 0 = none */
 	uint8_t (*file_macs)[6];      /* MACS_FILE: the file's MACs, in its order */
 	int mac_prefix;               /* second MAC byte; -1 = random per run */
 	bool listen68;
@@ -176,6 +178,11 @@ struct gen {
 	uint8_t (*sbuf)[TPL_SIZE];
 	uint8_t (*rbuf)[RECV_SIZE];
 	uint8_t opt43[DHCP_MSG_OPT43_MAX];
+	/* --last-selects: the MACs of the last ACK[SELECT]s, in the order they
+	 * came (a ring): a server records a SELECT before it sends the reply,
+	 * so the MACs it keeps are among the last ones answered. */
+	uint8_t (*last_sel)[6];
+	uint32_t last_sel_next, last_sel_count;
 	struct stats st;
 };
 
@@ -581,6 +588,12 @@ static void on_reply(struct gen *g, const uint8_t *msg, size_t len, uint32_t fro
 	}
 	k = classify(g, msg, len, &b);
 	g->st.kinds[k]++;
+	if (k == K_SELECT && g->last_sel) {
+		memcpy(g->last_sel[g->last_sel_next], s->mac, 6);
+		g->last_sel_next = (g->last_sel_next + 1) % g->o->last_selects;
+		if (g->last_sel_count < g->o->last_selects)
+			g->last_sel_count++;
+	}
 	if (!kind_expected(s->req, k))
 		g->st.unexpected++;
 	else if (!content_ok(g, msg, len, &b, s->req))
@@ -1009,6 +1022,17 @@ static void report(const struct gen *g, double secs)
 		if (o->mode == MODE_SELECT || o->mode == MODE_MIX)
 			printf(",\"server_id\":\"%s\",\"image_id\":\"0x%08x\"",
 			       cli_ip_str(o->server_id, a, sizeof(a)), o->image);
+		if (g->last_sel) {
+			printf(",\"last_selects\":[");
+			uint32_t first = (g->last_sel_next + o->last_selects - g->last_sel_count) %
+					 o->last_selects;
+			for (uint32_t j = 0; j < g->last_sel_count; j++) {
+				const uint8_t *m = g->last_sel[(first + j) % o->last_selects];
+				printf("%s\"%02x:%02x:%02x:%02x:%02x:%02x\"", j ? "," : "", m[0], m[1],
+				       m[2], m[3], m[4], m[5]);
+			}
+			printf("]");
+		}
 		printf("}\n");
 		return;
 	}
@@ -1129,6 +1153,8 @@ static void usage(FILE *f)
 		"      --max-size N         option 57 and sub-option 12 in LIST (default 1500, 0 = none)\n"
 		"      --no-port-68         do not listen on port 68 (where Kea and dhcpd answer\n"
 		"                           a request with ciaddr set)\n"
+		"      --last-selects N     with --json: the MACs of the last N ACK[SELECT]s, in\n"
+		"                           the order they came (\"last_selects\", oldest first)\n"
 		"  -j, --json               one JSON object\n"
 		"\n"
 		"Every reply is matched to its request by xid and checked: the request's chaddr,\n"
@@ -1163,6 +1189,7 @@ enum {
 	OPT_REQUESTS,
 	OPT_MAC_PREFIX,
 	OPT_MAC_FILE,
+	OPT_LAST_SELECTS,
 };
 
 /* Exactly six two-digit hex bytes joined by ':'. 0 or -1. */
@@ -1258,6 +1285,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "requests", required_argument, NULL, OPT_REQUESTS },
 		{ "mac-prefix", required_argument, NULL, OPT_MAC_PREFIX },
 		{ "mac-file", required_argument, NULL, OPT_MAC_FILE },
+		{ "last-selects", required_argument, NULL, OPT_LAST_SELECTS },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -1399,6 +1427,11 @@ static int parse_args(int argc, char **argv, struct options *o)
 			o->macs = MACS_FILE;
 			o->mac_file = optarg;
 			break;
+		case OPT_LAST_SELECTS:
+			if (cli_parse_uint(optarg, MAX_LAST_SELECTS, &v) < 0 || v == 0)
+				return bad("count of last selects (1..16777216)", optarg);
+			o->last_selects = (uint32_t)v;
+			break;
 		case OPT_REQUESTS:
 			if (cli_parse_uint(optarg, ULONG_MAX, &v) < 0 || v == 0)
 				return bad("request count (1..)", optarg);
@@ -1502,8 +1535,10 @@ int main(int argc, char **argv)
 	g.free_stack = calloc(g.n_slots, sizeof(*g.free_stack));
 	g.sbuf = calloc(BATCH, sizeof(*g.sbuf));
 	g.rbuf = calloc(BATCH, sizeof(*g.rbuf));
+	if (o.last_selects)
+		g.last_sel = calloc(o.last_selects, sizeof(*g.last_sel));
 	if (!g.templates || !g.tpl_len || !g.macs || !g.slots || !g.free_stack || !g.sbuf ||
-	    !g.rbuf) {
+	    !g.rbuf || (o.last_selects && !g.last_sel)) {
 		fprintf(stderr, "bsdp-load: out of memory\n");
 		goto out;
 	}
@@ -1545,6 +1580,7 @@ out:
 	free(g.free_stack);
 	free(g.sbuf);
 	free(g.rbuf);
+	free(g.last_sel);
 	free(o.file_macs);
 	return rc;
 }

@@ -1090,11 +1090,13 @@ class RobustnessSuite:
         tool = os.path.join(os.path.dirname(os.path.abspath(self.args.bsdpc)), "bsdp-load")
         expect(os.access(tool, os.X_OK), "%s not built" % tool)
         seconds = self.args.load_seconds
+        capacity = params.get("max-bindings", DEFAULT_MAX_BINDINGS)
         argv = ["ip", "netns", "exec", self.net.cli, tool, "--server", B.SERVER_IP,
                 "--mode", "mix", "--select-share", "50", "--macs", str(macs),
                 "--mac-prefix", "%02x" % LOAD_PREFIX, "--server-id", B.SERVER_IP,
                 "--image", "%#x" % image, "--window", str(self.args.window),
-                "--duration", "%g" % seconds, "--timeout", "3", "--json"]
+                "--duration", "%g" % seconds, "--timeout", "3", "--json",
+                "--last-selects", str(2 * (capacity + self.args.window))]
         cycle = None if macs == "new" else int(macs)
         allowed = re.compile(r"^06:%02x:" % LOAD_PREFIX)
         t0 = int(time.time())
@@ -1166,7 +1168,6 @@ class RobustnessSuite:
         want = {self.load_mac(k) for k in picked}
         saved = B.parse_state_bytes(open(state, "rb").read(), "state file after SIGTERM")
         now = int(time.time())
-        capacity = params.get("max-bindings", DEFAULT_MAX_BINDINGS)
         expect(set(saved) <= want, "state file holds MACs never selected: %s" %
                sorted(set(saved) - want)[:3])
         expect(all(e[0] == image and t0 - 1 <= e[1] <= now + 1 for e in saved.values()),
@@ -1178,12 +1179,18 @@ class RobustnessSuite:
         else:
             expect(len(saved) <= capacity, "%d bindings over max-bindings %d" %
                    (len(saved), capacity))
-            # The least recently selected go first. Kea's threads may record
-            # SELECTs out of the order sent by at most the window.
-            recent, k = set(), sent - 1 if (sent - 1) % 2 else sent - 2
-            while k > 0 and len(recent) < capacity + self.args.window:
-                recent.add(self.load_mac(k % cycle if cycle else k))
-                k -= 2
+            # The least recently selected go first. The order that counts is
+            # the one the server recorded SELECTs in, which a preempted Kea
+            # thread may move far from the order they were sent in; but each
+            # is recorded before its reply is sent, and at most the window
+            # was in flight when the oldest binding kept was recorded: every
+            # MAC kept is among the last capacity + window distinct MACs of
+            # the ACK[SELECT]s as they came.
+            recent = set()
+            for mac in reversed(r["last_selects"]):
+                if len(recent) >= capacity + self.args.window:
+                    break
+                recent.add(mac)
             expect(set(saved) <= recent, "kept bindings not among the %d most recently "
                    "selected MACs: %s" % (len(recent), sorted(set(saved) - recent)[:3]))
         # Bindings added: one per SELECT when each finds its MAC new or long
