@@ -357,7 +357,9 @@ class ConfigCheckSuite(R.Suite):
         expect(r.returncode == 0 and "can work with this database" in r.stdout,
                "with bsdp_bindings locked: exit %d\n%s%s" % (r.returncode, r.stdout,
                                                              r.stderr[-1500:]))
-        expect(took < 2 + 3, "the check took %.1f s with the table locked" % took)
+        # Waiting on the lock, it would hang until the DBA's session ended (the
+        # 60 s timeout); the margin is the tool's own start (see above).
+        expect(took < 2 + 20, "the check took %.1f s with the table locked" % took)
         after = db_snapshot()
         expect(before == after, "the check changed the database: %r, %r" % (before, after))
         print("    bsdp_bindings locked by another session: answered in %.1f s, exit 0" % took)
