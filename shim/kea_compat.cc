@@ -4,8 +4,6 @@
 // kea_compat.h's inline functions say).
 #include "kea_compat.h"
 
-#include <cstdlib>
-
 #include "bsdp_packet.h"
 
 #include <dhcp/iface_mgr.h>

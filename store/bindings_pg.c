@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "store/bindings_pg_schema.h"
+#include "store/monotonic_cond.h"
 #include "store/spill.h"
 
 /* Rows written per statement, and rows read per query. */
@@ -1037,16 +1038,12 @@ struct bsdp_pg *bsdp_pg_start(const struct bsdp_pg_config *config, struct bsdp_b
 		 (long)t.tv_nsec);
 	pg->pending = calloc(journal_capacity, sizeof(*pg->pending));
 	pg->rows = calloc(journal_capacity, sizeof(*pg->rows));
-	pthread_condattr_t attr;
 	if (!pg->pending || !pg->rows || !session_keywords(pg) ||
 	    pipe2(pg->wake, O_CLOEXEC | O_NONBLOCK) != 0) {
 		free_store(pg);
 		return NULL;
 	}
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&pg->started_cond, &attr);
-	pthread_condattr_destroy(&attr);
+	bsdp_monotonic_cond_init(&pg->started_cond);
 	pthread_mutex_init(&pg->lock, NULL);
 	if (bsdp_bindings_journal(b, journal_capacity) != 0)
 		goto failed;

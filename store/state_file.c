@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "hook/catalogue.h"
+#include "store/monotonic_cond.h"
 
 /* Splits off the next comma-separated field; NULL once the line is used
  * up (*p is then NULL, never a pointer past the line). */
@@ -394,11 +395,7 @@ struct bsdp_state_writer *bsdp_state_writer_start(const char *path, struct bsdp_
 	w->report = report;
 	w->ctx = ctx;
 	w->saved_generation = bsdp_bindings_generation(b);
-	pthread_condattr_t attr;
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&w->wake, &attr);
-	pthread_condattr_destroy(&attr);
+	bsdp_monotonic_cond_init(&w->wake);
 	pthread_mutex_init(&w->lock, NULL);
 	if (pthread_create(&w->thread, NULL, writer_main, w) != 0) {
 		pthread_cond_destroy(&w->wake);
