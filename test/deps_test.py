@@ -26,7 +26,7 @@ INSTALL_DEPS = os.path.join(ROOT, "tools", "install-deps.sh")
 # the build set). A new test package belongs here too.
 TEST_TOOLS = ("clang", "libclang-rt-dev", "libplist-utils", "check", "kea-admin",
               "kea-ctrl-agent", "iproute2", "tshark", "socat", "tftpd-hpa", "tftp-hpa", "ipxe",
-              "curl", "isc-dhcp-server", "busybox", "postgresql")
+              "curl", "isc-dhcp-server", "busybox", "postgresql", "jq")
 
 
 def pkg_set(which):

@@ -23,7 +23,7 @@ kea-dhcp4-server libssl-dev libpq-dev"
 TEST_PKGS="build-essential pkg-config clang libclang-rt-dev kea-dev libboost-dev
 libplist-dev libplist-utils check kea-dhcp4-server kea-admin kea-ctrl-agent iproute2
 tshark socat tftpd-hpa tftp-hpa ipxe curl isc-dhcp-server
-busybox libssl-dev libpq-dev postgresql"
+busybox libssl-dev libpq-dev postgresql jq"
 
 set_of() {
 	case $1 in

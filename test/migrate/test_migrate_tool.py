@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MPL-2.0
 """kea-bsdp-migrate as an operator runs it, on both seed shapes: with
 --sets-directory, --write-sets and --kea-config it writes the sets and the
-fragment; once the booters are copied as it says, the fragment merged into a
-kea-dhcp4 configuration passes `kea-dhcp4 -t` and kea-bsdp-check loads the
+fragment; once the booters are copied as it says, the fragment merged with
+docs/migrating.md's jq program into a keama-like configuration passes
+`kea-dhcp4 -t` and kea-bsdp-check loads the
 built hook with its parameters (the hook's own parameter parsing) and lists
 every image with the IDs, names, types and chain URL dhcpd had. It never
 writes over an existing --kea-config, and writes nothing at all for broken
@@ -62,21 +63,38 @@ def follow_copies(out):
     return n
 
 
-def kea_config(fragment, work):
-    """The fragment merged into a minimal kea-dhcp4 configuration, as
-    docs/migrating.md merges it into keama's output."""
-    with open(fragment) as f:
-        frag = json.load(f)["Dhcp4"]
-    conf = {"Dhcp4": dict({
+def merge_program():
+    """The jq program docs/migrating.md gives for merging the fragment into
+    keama's output: its first ```jq block."""
+    with open(os.path.join(HERE, "..", "..", "docs", "migrating.md")) as f:
+        m = re.search(r"^ *```jq\n(.*?)^ *```", f.read(), re.M | re.S)
+    return m.group(1)
+
+
+def kea_config(fragment, work, pins):
+    """The fragment merged with docs/migrating.md's jq program into what
+    keama would write: a subnet whose reservation for the first pinned MAC
+    (written in upper case) has a user-context of its own."""
+    keama = {"Dhcp4": {
         "interfaces-config": {"interfaces": []},
         "lease-database": {"type": "memfile", "persist": False},
-        "subnet4": [{"id": 1, "subnet": "198.18.0.0/24"}],
-    }, **frag)}
+        "subnet4": [{"id": 1, "subnet": "198.18.0.0/24", "reservations": [
+            {"hw-address": mac.upper(), "hostname": "keama-%d" % i, "user-context": {"keama": i}}
+            for i, (mac, _) in enumerate(pins[:1])]}],
+    }}
+    with open(os.path.join(work, "keama.json"), "w") as f:
+        json.dump(keama, f)
+    with open(os.path.join(work, "merge.jq"), "w") as f:
+        f.write(merge_program())
+    r = subprocess.run(["jq", "-s", "-f", "merge.jq", "keama.json", fragment], cwd=work,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30, text=True)
+    expect(r.returncode == 0, "jq merge: exit %d: %s" % (r.returncode, r.stderr))
+    conf = json.loads(r.stdout)
     conf["Dhcp4"]["hooks-libraries"][0]["parameters"]["state-file"] = "bsdp-bindings.csv"
     path = os.path.join(work, "kea-dhcp4.conf")
     with open(path, "w") as f:
         json.dump(conf, f, indent=2)
-    return path
+    return conf, path
 
 
 def check_shape(tool, hook, conf_name, want_images, want_pins):
@@ -105,7 +123,15 @@ def check_shape(tool, hook, conf_name, want_images, want_pins):
         pins = [(r["hw-address"], r["user-context"]["bsdp-image"]) for r in frag["reservations"]]
         expect(pins == want_pins, "%s: reservations %r, want %r" % (conf_name, pins, want_pins))
 
-        conf = kea_config(fragment, work)
+        merged, conf = kea_config(fragment, work, want_pins)
+        # A pin keama already has a reservation for lands in it, the others
+        # become global reservations: one reservation per MAC.
+        subnet = merged["Dhcp4"]["subnet4"][0].get("reservations", [])
+        pinned = [(r["hw-address"].lower(), r["user-context"]) for r in subnet] + \
+            [(r["hw-address"], r["user-context"]) for r in merged["Dhcp4"]["reservations"]]
+        want = [(mac, dict({"keama": 0} if i == 0 else {}, **{"bsdp-image": index}))
+                for i, (mac, index) in enumerate(want_pins)]
+        expect(pinned == want, "%s: merged reservations %r, want %r" % (conf_name, pinned, want))
         env = bsdpnet.kea_env(work)
         r = bsdpnet.run(bsdpnet.with_hook(["kea-dhcp4", "-t", conf], hook), check=False,
                         timeout=60, env=env)
