@@ -250,6 +250,50 @@ START_TEST(test_plan_prefix_nfs_url_root_paths_and_disagreements)
 }
 END_TEST
 
+/* Two images named alike get two folders; two images booting one folder
+ * cannot both be served. */
+START_TEST(test_plan_folders_are_one_per_image)
+{
+	struct planned p = plan_text(
+		"class \"m\" {\n"
+		"  match if substring(option vendor-class-identifier, 0, 9) = \"AAPLBSDPC\";\n"
+		"  if substring(option vendor-encapsulated-options, 0, 3) = 01:01:01 {\n"
+		"    option vendor-encapsulated-options 01:01:01:09:12:01:00:00:01:01:41:01:00:00:02:01:41:"
+		"01:00:00:03:01:43;\n"
+		"  } elsif substring(option vendor-encapsulated-options, 0, 6) = 08:04:01:00:00:01 {\n"
+		"    filename \"a.efi\";\n"
+		"  } elsif substring(option vendor-encapsulated-options, 0, 6) = 08:04:01:00:00:02 {\n"
+		"    filename \"b.efi\";\n"
+		"  } elsif substring(option vendor-encapsulated-options, 0, 6) = 08:04:01:00:00:03 {\n"
+		"    filename \"X.nbi/i386/c.efi\";\n"
+		"    option root-path \"http://198.18.0.1/s/X.nbi/c.dmg\";\n"
+		"  }\n"
+		"}\n");
+	struct migrate_plan *m = p.plan;
+	ck_assert_uint_eq(m->n_images, 3);
+	ck_assert_str_eq(m->images[0].set_dir, "A.nbi");
+	ck_assert_str_eq(m->images[1].set_dir, "A-2.nbi");
+	ck_assert_str_eq(m->images[2].set_dir, "X.nbi");
+	ck_assert_str_eq(m->images[0].boot_file, "a.efi");
+	ck_assert_ptr_null(line_with(m->cannot, m->n_cannot, "both boot from"));
+	planned_free(&p);
+
+	p = plan_text(
+		"class \"m\" {\n"
+		"  match if substring(option vendor-class-identifier, 0, 9) = \"AAPLBSDPC\";\n"
+		"  if substring(option vendor-encapsulated-options, 0, 3) = 01:01:01 {\n"
+		"    option vendor-encapsulated-options 01:01:01:09:0c:01:00:00:01:01:41:81:00:00:01:01:42;\n"
+		"  } elsif substring(option vendor-encapsulated-options, 0, 6) = 08:04:01:00:00:01 {\n"
+		"    filename \"X.nbi/i386/booter\";\n"
+		"  } elsif substring(option vendor-encapsulated-options, 0, 6) = 08:04:81:00:00:01 {\n"
+		"    filename \"X.nbi/i386/booter\";\n"
+		"  }\n"
+		"}\n");
+	HAS_CANNOT(p.plan, "t.conf:7: images 01:00:00:01 and 81:00:00:01 both boot from X.nbi");
+	planned_free(&p);
+}
+END_TEST
+
 /* ---- the fragment ---------------------------------------------------------- */
 
 /* The fragment written to a file, then what a line of Python prints of it. */
@@ -628,6 +672,7 @@ static Suite *migrate_kea_suite(void)
 	tcase_add_test(t, test_plan_seed003_parameters_sets_pins_and_what_cannot_carry_over);
 	tcase_add_test(t, test_plan_seed000_boot_file_only_with_chain_and_guesses_said);
 	tcase_add_test(t, test_plan_prefix_nfs_url_root_paths_and_disagreements);
+	tcase_add_test(t, test_plan_folders_are_one_per_image);
 	suite_add_tcase(s, t);
 	t = tcase_create("fragment");
 	tcase_add_test(t, test_fragment_is_json_with_the_parameters_and_reservations);

@@ -145,11 +145,13 @@ static bool split_root(const char *root, const char *set_dir, char sep, char *ba
 	return strstr(rel, "../") == NULL && strcmp(rel, "..") != 0;
 }
 
-/* A folder name from an image name: what tftpd and URLs take as is. */
+/* A folder name from an image name: what tftpd and URLs take as is, short
+ * enough that <folder>/<arch>/<booter> fits the 127 bytes of BOOTP's file. */
+#define NAMED_STEM_MAX 64
 static void set_dir_from_name(const char *name, char *out, size_t size)
 {
 	size_t o = 0;
-	for (const char *p = name; *p && o + 5 < size; p++) {
+	for (const char *p = name; *p && o < NAMED_STEM_MAX && o + 5 < size; p++) {
 		unsigned char c = (unsigned char)*p;
 		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 			  c == '.' || c == '_' || c == '-';
@@ -318,6 +320,13 @@ static void plan_booter(const struct bsdp_find_result *r, struct migrate_plan *p
 	}
 	if (!(im->select && set_in_root_path(im->select->root_path, im->set_dir, sizeof(im->set_dir)))) {
 		set_dir_from_name(im->name, im->set_dir, sizeof(im->set_dir));
+		for (const struct migrate_image *o = p->images; o < im; o++)
+			if (strcmp(o->set_dir, im->set_dir) == 0) {
+				/* Two images of one name: the index tells their folders apart. */
+				size_t stem = strlen(im->set_dir) - 4;
+				snprintf(im->set_dir + stem, sizeof(im->set_dir) - stem, "-%u.nbi", im->index);
+				break;
+			}
 		NOTE(p, im->select ? im->select->at : NOWHERE, "image %s: no .nbi folder in dhcpd's "
 		     "answers; its set folder is named \"%s\" after the image", ids, im->set_dir);
 	}
@@ -562,6 +571,17 @@ void migrate_plan_make(const struct dhcpd_conf *conf, const struct bsdp_find_res
 		plan_booter(r, p, im, prefixes);
 		plan_root(p, im, http, nfs);
 	}
+	for (size_t i = 0; i < p->n_images; i++)
+		for (size_t k = 0; k < i; k++)
+			if (strcmp(p->images[i].set_dir, p->images[k].set_dir) == 0) {
+				char a[12], b[12];
+				migrate_id_text(p->images[k].id, a);
+				migrate_id_text(p->images[i].id, b);
+				CANNOT(p, p->images[i].select ? p->images[i].select->at : NOWHERE,
+				       "images %s and %s both boot from %s: a set serves one image; copy "
+				       "the folder for %s under another name", a, b, p->images[i].set_dir, b);
+				break;
+			}
 	plan_server(r, p, servers);
 	int w = winner(prefixes);
 	if (w >= 0) {
