@@ -294,6 +294,32 @@ START_TEST(test_plan_folders_are_one_per_image)
 }
 END_TEST
 
+/* One reservation per MAC, whatever dhcpd.conf repeats. */
+START_TEST(test_plan_pins_one_reservation_per_mac)
+{
+	struct planned p = plan_text(
+		"option space BSDP;\n"
+		"option BSDP.selected_boot_image_id code 8 = string;\n"
+		"class \"m\" {\n"
+		"  match if substring(option vendor-class-identifier, 0, 9) = \"AAPLBSDPC\";\n"
+		"  if substring(option vendor-encapsulated-options, 0, 3) = 01:01:01 {\n"
+		"    option vendor-encapsulated-options 01:01:01:09:0c:01:00:00:01:01:41:01:00:00:02:01:42;\n"
+		"  }\n"
+		"}\n"
+		"host a { hardware ethernet 0:16:CB:0:0:1; option BSDP.selected_boot_image_id 01:00:00:01; }\n"
+		"host b_2 { hardware ethernet 00:16:cb:00:00:01; option BSDP.selected_boot_image_id 01:00:00:02; }\n"
+		"host c { hardware ethernet 00:16:cb:00:00:03; option BSDP.selected_boot_image_id 01:00:00:02; }\n");
+	struct migrate_plan *m = p.plan;
+	ck_assert_uint_eq(m->n_pins, 2);
+	ck_assert_str_eq(m->pins[0].mac, "00:16:cb:00:00:01");
+	ck_assert_uint_eq(m->pins[0].index, 1);
+	ck_assert_str_eq(m->pins[1].hostname, "c");
+	ck_assert_uint_eq(m->pins[1].index, 2);
+	HAS_CANNOT(m, "t.conf:10: host b_2 pins 00:16:cb:00:00:01 again (first at t.conf:9, Index 1)");
+	planned_free(&p);
+}
+END_TEST
+
 /* ---- the fragment ---------------------------------------------------------- */
 
 /* The fragment written to a file, then what a line of Python prints of it. */
@@ -673,6 +699,7 @@ static Suite *migrate_kea_suite(void)
 	tcase_add_test(t, test_plan_seed000_boot_file_only_with_chain_and_guesses_said);
 	tcase_add_test(t, test_plan_prefix_nfs_url_root_paths_and_disagreements);
 	tcase_add_test(t, test_plan_folders_are_one_per_image);
+	tcase_add_test(t, test_plan_pins_one_reservation_per_mac);
 	suite_add_tcase(s, t);
 	t = tcase_create("fragment");
 	tcase_add_test(t, test_fragment_is_json_with_the_parameters_and_reservations);

@@ -441,6 +441,17 @@ static void plan_pins(const struct bsdp_find_result *r, struct migrate_plan *p)
 {
 	for (size_t i = 0; i < r->n_hosts && p->n_pins < BSDP_FIND_HOSTS_MAX; i++) {
 		const struct bsdp_find_host *h = &r->hosts[i];
+		const struct migrate_pin *same = NULL;
+		for (size_t k = 0; k < p->n_pins && !same; k++)
+			if (strcmp(p->pins[k].mac, h->mac) == 0)
+				same = &p->pins[k];
+		if (same) {
+			/* Kea takes one global reservation per MAC. */
+			CANNOT(p, h->at, "host %s pins %s again (first at %s:%u, Index %u): one "
+			       "reservation per MAC; the first is kept", h->name, h->mac, same->at.file,
+			       same->at.line, same->index);
+			continue;
+		}
 		struct migrate_pin *pin = &p->pins[p->n_pins++];
 		copy_str(pin->mac, sizeof(pin->mac), h->mac, strlen(h->mac));
 		pin->index = (uint16_t)BSDP_IMAGE_ID_INDEX(h->image_id);
