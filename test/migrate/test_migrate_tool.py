@@ -73,14 +73,17 @@ def merge_program():
 
 def kea_config(fragment, work, pins):
     """The fragment merged with docs/migrating.md's jq program into what
-    keama would write: a subnet whose reservation for the first pinned MAC
-    (written in upper case) has a user-context of its own."""
+    keama would write: its global reservation for the first pinned MAC
+    (written in upper case) with a user-context of its own, and a subnet
+    reservation of another Mac, which the merge leaves alone."""
     keama = {"Dhcp4": {
         "interfaces-config": {"interfaces": []},
         "lease-database": {"type": "memfile", "persist": False},
         "subnet4": [{"id": 1, "subnet": "198.18.0.0/24", "reservations": [
+            {"hw-address": "02:00:00:00:00:99", "hostname": "other"}]}],
+        "reservations": [
             {"hw-address": mac.upper(), "hostname": "keama-%d" % i, "user-context": {"keama": i}}
-            for i, (mac, _) in enumerate(pins[:1])]}],
+            for i, (mac, _) in enumerate(pins[:1])],
     }}
     with open(os.path.join(work, "keama.json"), "w") as f:
         json.dump(keama, f)
@@ -126,9 +129,11 @@ def check_shape(tool, hook, conf_name, want_images, want_pins):
         merged, conf = kea_config(fragment, work, want_pins)
         # A pin keama already has a reservation for lands in it, the others
         # become global reservations: one reservation per MAC.
-        subnet = merged["Dhcp4"]["subnet4"][0].get("reservations", [])
-        pinned = [(r["hw-address"].lower(), r["user-context"]) for r in subnet] + \
-            [(r["hw-address"], r["user-context"]) for r in merged["Dhcp4"]["reservations"]]
+        subnet = merged["Dhcp4"]["subnet4"][0]["reservations"]
+        expect(subnet == [{"hw-address": "02:00:00:00:00:99", "hostname": "other"}],
+               "%s: the merge changed another Mac's reservation: %r" % (conf_name, subnet))
+        pinned = [(r["hw-address"].lower(), r.get("user-context"))
+                  for r in merged["Dhcp4"]["reservations"]]
         want = [(mac, dict({"keama": 0} if i == 0 else {}, **{"bsdp-image": index}))
                 for i, (mac, index) in enumerate(want_pins)]
         expect(pinned == want, "%s: merged reservations %r, want %r" % (conf_name, pinned, want))
