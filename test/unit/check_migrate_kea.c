@@ -275,6 +275,7 @@ START_TEST(test_plan_folders_are_one_per_image)
 	ck_assert_str_eq(m->images[1].set_dir, "A-2.nbi");
 	ck_assert_str_eq(m->images[2].set_dir, "X.nbi");
 	ck_assert_str_eq(m->images[0].boot_file, "a.efi");
+	ck_assert_str_eq(m->images[2].root_path, "c.dmg");
 	ck_assert_ptr_null(line_with(m->cannot, m->n_cannot, "both boot from"));
 	planned_free(&p);
 
@@ -611,6 +612,39 @@ START_TEST(test_sets_never_written_over_anything)
 }
 END_TEST
 
+/* A diagnostics image (Kind 3) stays listed to every Mac, as dhcpd listed
+ * it: Apple's default for Kind 3 is FilterOnly. */
+START_TEST(test_sets_diagnostics_image_listed_to_every_mac)
+{
+	struct planned p = plan_text(
+		"class \"m\" {\n"
+		"  match if substring(option vendor-class-identifier, 0, 14) = \"AAPLBSDPC/i386\";\n"
+		"  if substring(option vendor-encapsulated-options, 0, 3) = 01:01:01 {\n"
+		"    option vendor-encapsulated-options 01:01:01:09:06:03:00:00:05:01:44;\n"
+		"  } else {\n"
+		"    option vendor-encapsulated-options 01:01:02:08:04:03:00:00:05;\n"
+		"    filename \"AHT.nbi/i386/booter\";\n"
+		"  }\n"
+		"}\n");
+	char dir[64];
+	make_dir(dir, sizeof(dir));
+	char *said = write_sets(&p, dir, 1);
+	ck_assert_uint_eq(follow_copies(said), 1);
+	free(said);
+	struct bsdp_catalogue *c = scan(dir);
+	const struct bsdp_image *set = migrate_sets_match(c, &p.plan->images[0]);
+	ck_assert_ptr_nonnull(set);
+	ck_assert_uint_eq(set->kind, 3);
+	ck_assert_int_eq(set->type, BSDP_TYPE_BOOTFILEONLY);
+	ck_assert(!set->filter_only);
+	HAS_NOTE(p.plan, "image 03:00:00:05 is a diagnostics image (Kind 3): its set gets "
+			 "FilterOnly false");
+	bsdp_catalogue_free(c);
+	ck_assert_int_eq(remove_tree(dir), 0);
+	planned_free(&p);
+}
+END_TEST
+
 /* A set as an operator has it: by hand, not by this tool. */
 static void hand_set(const char *dir, const char *folder, const char *keys)
 {
@@ -710,6 +744,7 @@ static Suite *migrate_kea_suite(void)
 	tcase_add_test(t, test_sets_written_and_copied_as_said_are_served_seed003);
 	tcase_add_test(t, test_sets_written_and_copied_as_said_are_served_seed000);
 	tcase_add_test(t, test_sets_never_written_over_anything);
+	tcase_add_test(t, test_sets_diagnostics_image_listed_to_every_mac);
 	tcase_add_test(t, test_report_says_what_differs_and_keeps_image_ids);
 	suite_add_tcase(s, t);
 	return s;

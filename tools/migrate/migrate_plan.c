@@ -568,6 +568,7 @@ void migrate_plan_make(const struct dhcpd_conf *conf, const struct bsdp_find_res
 		       struct migrate_plan *p)
 {
 	static struct votes votes[4]; /* large; the tool plans once */
+	char ids[12];
 	struct votes *servers = &votes[0], *prefixes = &votes[1], *http = &votes[2], *nfs = &votes[3];
 	memset(p, 0, sizeof(*p));
 	memset(votes, 0, sizeof(votes));
@@ -579,6 +580,10 @@ void migrate_plan_make(const struct dhcpd_conf *conf, const struct bsdp_find_res
 		im->install = BSDP_IMAGE_ID_INSTALL(im->id);
 		copy_str(im->name, sizeof(im->name), r->images[i].name, r->images[i].name_len);
 		im->is_default = r->has_default ? r->default_id == im->id : i == 0;
+		if (im->kind == 3)
+			NOTE(p, r->images[i].at, "image %s is a diagnostics image (Kind 3): its set "
+			     "gets FilterOnly false, so every Mac sees it listed, as dhcpd listed it",
+			     (migrate_id_text(im->id, ids), ids));
 		plan_booter(r, p, im, prefixes);
 		plan_root(p, im, http, nfs);
 	}

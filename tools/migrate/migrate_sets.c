@@ -286,6 +286,10 @@ int migrate_set_plist_xml(const struct migrate_image *im, char **ret_xml, size_t
 		plist_dict_set_item(d, "RootPath", plist_new_string(im->root_path));
 	if (im->chain_url[0])
 		plist_dict_set_item(d, "ChainURL", plist_new_string(im->chain_url));
+	/* Diagnostics (Kind 3) default to FilterOnly, listed only to a Mac that
+	 * asks for them; dhcpd listed it to every Mac. */
+	if (im->kind == 3)
+		plist_dict_set_item(d, "FilterOnly", plist_new_bool(0));
 	if (im->select) {
 		char desc[BSDP_FIND_PATH_LEN];
 		snprintf(desc, sizeof(desc), "Written by kea-bsdp-migrate from %s:%u",
