@@ -710,9 +710,15 @@ START_TEST(test_report_says_what_differs_and_keeps_image_ids)
 	ck_assert_int_eq(mkdir(dir, 0755), 0);
 	hand_set(dir, "Orchard.nbi", "<key>Index</key><integer>123</integer><key>Name</key>"
 		 "<string>Orchard Primary 10.8.4 NetBoot</string><key>IsDefault</key><true/>"
-		 "<key>RootPath</key><string>Other.dmg</string>");
+		 "<key>RootPath</key><string>Other.dmg</string><key>FilterOnly</key><true/>"
+		 "<key>EnabledMACAddresses</key><array><string>02:00:00:00:00:01</string></array>");
 	c = scan(dir);
 	said = report(&p, dir, c, 2);
+	must_say(said, "  differs: listed: dhcpd lists it to every Mac, the set is FilterOnly "
+		       "(listed only to a Mac that asks for its kind)\n"
+		       "  differs: who sees it: dhcpd offers it to every Mac of its class, the set "
+		       "limits it (EnabledMACAddresses 1, DisabledMACAddresses 0, "
+		       "EnabledSystemIdentifiers 0)\n");
 	must_say(said, "  differs: booter (i386): dhcpd \"Orchard-NetBoot_10.8.4.nbi/i386/booter\", "
 			   "Kea \"Orchard.nbi/i386/booter.efi\"\n"
 			   "  differs: disk image (i386): dhcpd "

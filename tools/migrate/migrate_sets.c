@@ -157,6 +157,14 @@ static size_t compare_set(FILE *out, const struct migrate_plan *p, const struct 
 		fprintf(out, "  differs: default: dhcpd's default image is %s, the set's IsDefault "
 			"is %s\n", im->is_default ? "this one" : "another",
 			set->is_default ? "true" : "false");
+	if (set->filter_only && ++n)
+		fprintf(out, "  differs: listed: dhcpd lists it to every Mac, the set is FilterOnly "
+			"(listed only to a Mac that asks for its kind)\n");
+	if ((set->n_enabled_macs || set->n_disabled_macs || set->n_enabled_models) && ++n)
+		fprintf(out, "  differs: who sees it: dhcpd offers it to every Mac of its class, the "
+			"set limits it (EnabledMACAddresses %zu, DisabledMACAddresses %zu, "
+			"EnabledSystemIdentifiers %zu)\n", set->n_enabled_macs, set->n_disabled_macs,
+			set->n_enabled_models);
 	if (!set->is_enabled && ++n)
 		fprintf(out, "  differs: enabled: dhcpd lists it, the set's IsEnabled is false\n");
 	if (strcmp(im->chain_url, set->chain_url ? set->chain_url : "") != 0)
