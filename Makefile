@@ -97,9 +97,10 @@ $(MIGRATE_LIB): $(call obj,$(MIGRATE_SRC))
 
 $(BSDPC): $(call obj,tools/bsdpc.c) $(TOOLS_LIB) $(CORE_LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
-# Built, not yet installed or packaged (issue 21 is under way).
-$(KEA_BSDP_MIGRATE): $(call obj,tools/kea_bsdp_migrate.c) $(MIGRATE_LIB) $(CORE_LIB)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^
+# The fragment it writes names the hook where `make install` puts it.
+$(BUILD)/tools/kea_bsdp_migrate.o: CPPFLAGS += -DBSDP_HOOKS_DIR='"$(HOOKS_DIR)"'
+$(KEA_BSDP_MIGRATE): $(call obj,tools/kea_bsdp_migrate.c) $(MIGRATE_LIB) $(PLIST_LIB) $(CORE_LIB)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(PLIST_LIBS)
 
 $(BUILD)/test/check_%: $(call obj,test/unit/check_%.c) $(TOOLS_LIB) $(MIGRATE_LIB) $(PLIST_LIB) $(STORE_LIB) $(CORE_LIB)
 	@mkdir -p $(dir $@)

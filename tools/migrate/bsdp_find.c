@@ -66,19 +66,24 @@ struct finder {
 	struct bsdp_find_where next_server_outside_at;
 };
 
+void bsdp_find_vformat(char *buf, size_t size, const char *file, unsigned line, const char *fmt,
+		       va_list ap)
+{
+	int n = file ? snprintf(buf, size, "%s:%u: ", file, line) : 0;
+	if (n >= 0 && (size_t)n < size)
+		vsnprintf(buf + n, size - (size_t)n, fmt, ap);
+}
+
 __attribute__((format(printf, 3, 4)))
 static void note(struct finder *f, const struct bsdp_find_where *at, const char *fmt, ...)
 {
 	struct bsdp_find_result *r = f->res;
 	if (r->n_notes >= BSDP_FIND_NOTES_MAX)
 		return;
-	char *buf = r->notes[r->n_notes++];
-	int n = at && at->file ? snprintf(buf, BSDP_FIND_NOTE_LEN, "%s:%u: ", at->file, at->line) : 0;
-	if (n < 0 || n >= BSDP_FIND_NOTE_LEN)
-		return;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(buf + n, BSDP_FIND_NOTE_LEN - (size_t)n, fmt, ap);
+	bsdp_find_vformat(r->notes[r->n_notes++], BSDP_FIND_NOTE_LEN, at ? at->file : NULL,
+			  at ? at->line : 0, fmt, ap);
 	va_end(ap);
 }
 
@@ -90,12 +95,9 @@ static int fail(struct finder *f, const char *file, unsigned line, const char *f
 	f->failed = true;
 	if (!f->err || !f->err_size)
 		return -EINVAL;
-	int n = snprintf(f->err, f->err_size, "%s:%u: ", file, line);
-	if (n < 0 || (size_t)n >= f->err_size)
-		return -EINVAL;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(f->err + n, f->err_size - (size_t)n, fmt, ap);
+	bsdp_find_vformat(f->err, f->err_size, file, line, fmt, ap);
 	va_end(ap);
 	return -EINVAL;
 }
@@ -341,6 +343,7 @@ static int apply_reply_bytes(struct finder *f, struct ctx *c, const uint8_t *b, 
 		struct in_addr a = { htonl(rep.server_id) };
 		inet_ntop(AF_INET, &a, r->server_id, sizeof(r->server_id));
 		r->has_server_id = true;
+		r->server_id_at = where_of(nd);
 	}
 	if (c->msg == MSG_SELECT || (c->msg == MSG_NONE && (rep.present & BSDP_HAS(BSDP_OPT_SELECTED_BOOT_IMAGE)) &&
 				     !(rep.present & BSDP_HAS(BSDP_OPT_BOOT_IMAGE_LIST)))) {
@@ -356,6 +359,7 @@ static int apply_reply_bytes(struct finder *f, struct ctx *c, const uint8_t *b, 
 	if (rep.present & BSDP_HAS(BSDP_OPT_SERVER_PRIORITY)) {
 		r->has_priority = true;
 		r->priority = rep.priority;
+		r->priority_at = where_of(nd);
 	}
 	if ((rep.present & BSDP_HAS(BSDP_OPT_DEFAULT_BOOT_IMAGE)) && !r->has_default) {
 		r->has_default = true;
@@ -466,6 +470,7 @@ static int apply_option(struct finder *f, struct ctx *c, const struct dhcpd_node
 				    t[1].text);
 		copy_text(r->server_id, sizeof(r->server_id), v->text, v->len);
 		r->has_server_id = true;
+		r->server_id_at = where_of(nd);
 		return 0;
 	}
 	case BSDP_OPT_SERVER_PRIORITY:
@@ -473,6 +478,7 @@ static int apply_option(struct finder *f, struct ctx *c, const struct dhcpd_node
 			return fail(f, nd->file, nd->line, "option %s: expected 0..65535", t[1].text);
 		r->has_priority = true;
 		r->priority = (uint16_t)num;
+		r->priority_at = where_of(nd);
 		return 0;
 	case BSDP_OPT_DEFAULT_BOOT_IMAGE:
 	case BSDP_OPT_SELECTED_BOOT_IMAGE:
@@ -968,19 +974,8 @@ static int check_result(struct finder *f)
 		id_str(r->images[0].id, ids);
 		note(f, NULL, "no default image ID: the first listed, %s, is taken", ids);
 	}
-	if (r->has_priority)
-		note(f, NULL, "server priority %u is a fixed value in dhcpd", r->priority);
-	if (r->has_list_selected) {
-		id_str(r->list_selected_id, ids);
-		note(f, NULL, "every LIST answer names %s as the Mac's last selection, whoever asks "
-			      "(dhcpd keeps no selections)", ids);
-	}
-	for (size_t i = 0; i < r->n_selects; i++)
-		if (r->selects[i].machine_name[0]) {
-			note(f, &r->selects[i].at, "machine name \"%s\" is the same for every Mac that "
-						   "boots this image", r->selects[i].machine_name);
-			break;
-		}
+	/* A static priority, a static selected image and a fixed machine name
+	 * are found here and judged by migrate_plan (what Kea does instead). */
 	if (r->space_old_form)
 		note(f, &r->space_at, "option space %s uses the code/length width form (1 and 1: "
 				      "the same bytes as the plain form)", r->space);

@@ -8,6 +8,7 @@
 #ifndef BSDP_FIND_H
 #define BSDP_FIND_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -80,8 +81,10 @@ struct bsdp_find_result {
 	uint32_t list_selected_id;
 	bool has_priority;
 	uint16_t priority;
+	struct bsdp_find_where priority_at;
 	bool has_server_id;
 	char server_id[64];
+	struct bsdp_find_where server_id_at;
 
 	size_t n_selects;
 	struct bsdp_find_select selects[BSDP_FIND_SELECTS_MAX];
@@ -99,6 +102,11 @@ struct bsdp_find_result {
 	size_t n_notes;                  /* guesses and what was left aside */
 	char notes[BSDP_FIND_NOTES_MAX][BSDP_FIND_NOTE_LEN];
 };
+
+/* "file:line: " (when file is not NULL) and the formatted message into
+ * buf, cut to size; shared by every message that names where. */
+void bsdp_find_vformat(char *buf, size_t size, const char *file, unsigned line, const char *fmt,
+		       va_list ap);
 
 /* 0 when BSDP was found (*ret filled), -ENOENT when the configuration has
  * no BSDP at all, -EINVAL with "file:line: message" in err when it is
