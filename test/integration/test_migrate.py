@@ -180,6 +180,14 @@ def select_view(out, what):
     return {k: s.get(k) for k in ("selected_id", "siaddr", "file", "root_path", "machine_name")}
 
 
+def tftp_prefix(fragment):
+    """The fragment's tftp-path-prefix for the hook ("" when unset)."""
+    for h in fragment["Dhcp4"].get("hooks-libraries", []):
+        if "tftp-path-prefix" in h.get("parameters", {}):
+            return h["parameters"]["tftp-path-prefix"]
+    return ""
+
+
 class Side:
     """What one server answered, by question."""
 
@@ -417,6 +425,8 @@ class Suite:
             expect(lo <= line <= hi, "%s: line %d named, %s expected" % (case, line, where))
             expect(re.search(words, m.group(2)), "%s: message %r lacks %r" % (
                 case, m.group(2), words))
+            expect(not re.search(r"(?m)^\s*wrote ", out), "%s: the tool says it wrote: %s" % (
+                case, out))
             self.nothing_written(frag, sets)
 
     def test_seed003_shape(self):
@@ -495,6 +505,11 @@ class Suite:
             self.compare_select("SELECT %d" % index, a["select %d" % index],
                                 b["select %d" % index],
                                 "dhcpd's is one fixed name per image, Kea numbers each Mac")
+            # The same name, and a booter there: the TFTP root is the sets
+            # folder for both (tftp-path-prefix, if any, leads to it).
+            booter = b["select %d" % index]["file"]
+            expect(os.path.isfile(os.path.join(sets, booter[len(tftp_prefix(fragment)):])),
+                   "SELECT %d: no booter %s in the sets" % (index, booter))
         if any(a["select %d" % i]["machine_name"] for i, _ in images):
             expect(re.search(r"(?mi)^(cannot carry over|note): .*machine name", out),
                    "no line of the tool says the fixed machine name is not carried over")
@@ -556,9 +571,7 @@ class Suite:
                "next-server": "198.18.0.1"}
         kea = self.run_kea(folder, fragment, subnet, [pxe])
         k = self.ask(Side("kea"), questions())
-        prefix = ""
-        for h in fragment["Dhcp4"]["hooks-libraries"]:
-            prefix = h.get("parameters", {}).get("tftp-path-prefix", prefix)
+        prefix = tftp_prefix(fragment)
         kea.stop()
 
         a, b = d.answers, k.answers
