@@ -18,6 +18,8 @@ legitimately differ the test says why and still checks each side's value.
                   here: option space BSDP, a class per architecture, the
                   document's worked hex example plus a NetInstall image, a
                   host pinned to an image, deny unknown-clients.
+  the same, spelled otherwise: the i386 class included, the old option
+                  space spelling, the image list on one line.
   seed 000 shape  test/migrate/seed000.conf as it is: hand-built option 43,
                   snponly.efi, iPXE chained to mboot.efi over HTTP, a pool;
                   the set is written by --write-sets and the booter copied as
@@ -197,9 +199,9 @@ class Side:
 
 
 class Suite:
-    ORDER = ["test_no_bsdp", "test_broken_input", "test_seed003_shape", "test_seed000_shape",
-             "test_dhcpd_absent"]
-    NEEDS_DHCPD = ("test_seed003_shape", "test_seed000_shape")
+    ORDER = ["test_no_bsdp", "test_broken_input", "test_seed003_shape",
+             "test_seed003_spelled_otherwise", "test_seed000_shape", "test_dhcpd_absent"]
+    NEEDS_DHCPD = ("test_seed003_shape", "test_seed003_spelled_otherwise", "test_seed000_shape")
 
     def __init__(self, args):
         self.args = args
@@ -432,10 +434,41 @@ class Suite:
     def test_seed003_shape(self):
         folder = os.path.join(self.work, "seed003")
         os.makedirs(folder)
-        conf = os.path.join(folder, "dhcpd.conf")
         seed = os.path.join(FIXTURES, "seed003.conf")
+        conf = os.path.join(folder, "dhcpd.conf")
         with open(conf, "w") as f:
             f.write(insert_after(read(seed), SERVED_003, seed))
+        self.seed003_side_by_side(folder, conf)
+
+    def test_seed003_spelled_otherwise(self):
+        """The same configuration as another operator writes it: the i386
+        class in an included file, the old `code width 1 length width 1`
+        spelling of the option space, the image list on one line without
+        comments. dhcpd reads it as the same; so must the tool."""
+        folder = os.path.join(self.work, "seed003-other")
+        os.makedirs(folder)
+        seed = os.path.join(FIXTURES, "seed003.conf")
+        text = insert_after(read(seed), SERVED_003, seed)
+        text = replace_once(text, "option space BSDP;\n",
+                            "option space BSDP code width 1 length width 1;\n", seed)
+        start = text.index('class "Apple-i386-NetBoot" {')
+        end = text.index('class "Apple-ppc-NetBoot" {')
+        included = os.path.join(folder, "bsdp-i386.conf")
+        klass = text[start:end]
+        hexlist = klass[klass.index("option BSDP.boot_image_list\n"):klass.index(";", klass.index(
+            "option BSDP.boot_image_list\n")) + 1]
+        one_line = "option BSDP.boot_image_list " + "".join(
+            line.strip() for line in hexlist.splitlines()[1:] if not line.strip().startswith("#"))
+        with open(included, "w") as f:
+            f.write(klass.replace(hexlist, one_line))
+        conf = os.path.join(folder, "dhcpd.conf")
+        with open(conf, "w") as f:
+            f.write(text[:start] + 'include "%s";\n\n' % included + text[end:])
+        self.seed003_side_by_side(folder, conf)
+
+    def seed003_side_by_side(self, folder, conf):
+        """dhcpd serving conf (the seed 003 shape), then Kea with what the
+        tool makes of it, over the same real sets; the answers compared."""
         # The sets the SELECT branches name, real files. The booters are what
         # the Macs fetch by TFTP from the folder that holds the sets (the
         # dhcpd.conf's filenames start at the set folder), so dhcpd and Kea
