@@ -60,6 +60,7 @@ FIXTURES = os.path.join(B.ROOT, "test", "migrate")
 SNPONLY = "/usr/lib/ipxe/snponly.efi"
 DHCPD_PACKAGE = "isc-dhcp-server"
 PINNED_MAC = "00:16:cb:00:00:01"           # host lab-mac-1 in seed003.conf
+OTHER_MAC = "02:00:5e:10:00:01"            # a machine that never SELECTed
 
 # What dhcpd 4.4.3 needs to serve test/migrate/seed003.conf, each (line it
 # follows, lines added). Without the first it drops every INFORM ("not
@@ -336,7 +337,7 @@ class Suite:
         """Each (key, function) asked in order; the answers kept by key."""
         for key, q in questions:
             side.answers[key] = q()
-            print("    %-5s %-12s %s" % (side.name, key, json.dumps(side.answers[key])))
+            print("    %-5s %-16s %s" % (side.name, key, json.dumps(side.answers[key])))
         return side
 
     # ---- comparing ---------------------------------------------------------------------
@@ -584,7 +585,8 @@ class Suite:
             return [("list", lambda: list_view(self.bsdpc("--list", broadcast=True), "LIST")),
                     ("select", lambda: select_view(self.bsdpc("--select", "137"),
                                                    "SELECT 137")),
-                    ("ipxe", lambda: self.ipxe_discover(self.net.cli_mac))]
+                    ("ipxe", lambda: self.ipxe_discover(self.net.cli_mac)),
+                    ("ipxe unselected", lambda: self.ipxe_discover(OTHER_MAC))]
 
         d = self.run_dhcpd(folder, conf, questions())
         fragment, out = self.migrate_ok(conf, sets, write_sets=True)
@@ -632,6 +634,18 @@ class Suite:
                    "%s offered iPXE %s, not an address of the pool" % (side, ans["ipxe"]["yiaddr"]))
         self.differ("iPXE yiaddr", a["ipxe"]["yiaddr"], b["ipxe"]["yiaddr"],
                     "each server's own pick from the same pool")
+        # iPXE on a machine that never SELECTed here: dhcpd chains every
+        # iPXE client, the hook only a Mac that booted the set; the tool
+        # says so.
+        expect(a["ipxe unselected"]["boot_file"] == a["ipxe"]["boot_file"],
+               "dhcpd's iPXE answer to another MAC: %s" % a["ipxe unselected"])
+        expect(b["ipxe unselected"]["boot_file"] != b["ipxe"]["boot_file"],
+               "Kea chained a MAC that selected nothing: %s" % b["ipxe unselected"])
+        self.differ("iPXE, no SELECT: boot file", a["ipxe unselected"]["boot_file"],
+                    b["ipxe unselected"]["boot_file"],
+                    "the hook chains only a Mac that SELECTed the set within chain-window")
+        expect(re.search(r"(?m)^cannot carry over: .*iPXE stage", out),
+               "no line of the tool says the iPXE stage now needs a SELECT first")
 
     def test_dhcpd_absent(self):
         """Both paths of a missing dhcpd, forced with a stand-in apt-cache:
