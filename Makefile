@@ -366,7 +366,7 @@ integration-sanitized: $(BSDPC)
 demo: deps-test
 	@sh examples/demo.sh
 
-# install: the hook, bsdpc and kea-bsdp-check, the AppArmor override for
+# install: the hook, bsdpc, kea-bsdp-check and kea-bsdp-migrate, the AppArmor override for
 # Debian's kea-dhcp4 profile and the state directory (tools/install-local.sh).
 # kea-bsdp-check goes in once a rule sets KEA_BSDP_CHECK to its build output
 # (expanded at run time, so that rule may come later in this file).
@@ -377,17 +377,18 @@ APPARMOR_DIR ?= /etc/apparmor.d
 INSTALL_ENV   = DESTDIR="$(DESTDIR)" SETS_DIR="$(SETS_DIR)" STATE_DIR="$(STATE_DIR)" \
                 KEA_USER="$(KEA_USER)" APPARMOR_DIR="$(APPARMOR_DIR)" HOOKS_DIR="$(HOOKS_DIR)"
 .PHONY: uninstall
-install: $(HOOK_SO) $(BSDPC)
+install: $(HOOK_SO) $(BSDPC) $(KEA_BSDP_MIGRATE)
 	$(if $(KEA_BSDP_CHECK),$(MAKE) --no-print-directory $(KEA_BSDP_CHECK))
 	install -d $(DESTDIR)$(HOOKS_DIR) $(DESTDIR)$(PREFIX)/bin
 	install -m 0644 $(HOOK_SO) $(DESTDIR)$(HOOKS_DIR)/libdhcp_bsdp.so
 	install -m 0755 $(BSDPC) $(DESTDIR)$(PREFIX)/bin/bsdpc
+	install -m 0755 $(KEA_BSDP_MIGRATE) $(DESTDIR)$(PREFIX)/bin/kea-bsdp-migrate
 	$(if $(KEA_BSDP_CHECK),install -m 0755 $(KEA_BSDP_CHECK) $(DESTDIR)$(PREFIX)/bin/kea-bsdp-check)
 	$(INSTALL_ENV) sh tools/install-local.sh install
 
 uninstall:
 	rm -f $(DESTDIR)$(HOOKS_DIR)/libdhcp_bsdp.so $(DESTDIR)$(PREFIX)/bin/bsdpc \
-		$(DESTDIR)$(PREFIX)/bin/kea-bsdp-check
+		$(DESTDIR)$(PREFIX)/bin/kea-bsdp-check $(DESTDIR)$(PREFIX)/bin/kea-bsdp-migrate
 	$(INSTALL_ENV) sh tools/install-local.sh uninstall
 
 # ---------------------------------------------------------------------------
@@ -404,8 +405,11 @@ $(BSDP_LOAD): $(call obj,tools/bsdp_load.c) $(TOOLS_LIB) $(CORE_LIB)
 
 # The tools' --help and usage errors, and that `make deps` (the build set)
 # installs no test-only package on a fresh machine (apt's simulation).
-tools-test: $(BSDPC) $(BSDP_LOAD) $(KEA_BSDP_CHECK) $(KEA_BSDP_MIGRATE)
+# kea-bsdp-migrate on both seed shapes, its fragment loaded by kea-bsdp-check
+# with this build's hook (from Kea 2.6.3 seen as the installed one: root).
+tools-test: $(BSDPC) $(BSDP_LOAD) $(KEA_BSDP_CHECK) $(KEA_BSDP_MIGRATE) $(HOOK_SO)
 	$(PYTHON) test/tools_help_test.py $(BUILD)
+	$(PYTHON) test/migrate/test_migrate_tool.py --build $(BUILD)
 	$(PYTHON) test/deps_test.py
 
 # The hook is built if it can be; the script marks its rows n/a otherwise.
@@ -461,7 +465,8 @@ bench-kea:
 # (test/package/check-deb.sh; root).
 # ---------------------------------------------------------------------------
 MAN_DIR   := $(BUILD)/man
-MAN_PAGES := $(MAN_DIR)/bsdpc.1 $(MAN_DIR)/kea-bsdp-check.1 $(MAN_DIR)/kea-bsdp.7
+MAN_PAGES := $(MAN_DIR)/bsdpc.1 $(MAN_DIR)/kea-bsdp-check.1 $(MAN_DIR)/kea-bsdp-migrate.1 \
+	     $(MAN_DIR)/kea-bsdp.7
 GO_MD2MAN ?= go-md2man
 PKG_VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null)
 DEB_RELEASES ?= bookworm trixie sid

@@ -13,8 +13,9 @@ fail() { echo "deb-smoke: FAIL: $*" >&2; exit 1; }
 lib=$(dpkg -L kea-bsdp | grep '/kea/hooks/libdhcp_bsdp\.so$') || fail "no libdhcp_bsdp.so in kea-bsdp"
 kea_hook=$(dpkg -S '*/kea/hooks/libdhcp_*.so' | grep -v '^kea-bsdp:' | sed -n '1s/^[^:]*: //p')
 [ "${lib%/*}" = "${kea_hook%/*}" ] || fail "$lib is not in Kea's hooks directory (${kea_hook%/*})"
-for f in /usr/bin/bsdpc /usr/bin/kea-bsdp-check /usr/share/man/man7/kea-bsdp.7.gz \
-	/usr/share/man/man1/bsdpc.1.gz /usr/share/man/man1/kea-bsdp-check.1.gz \
+for f in /usr/bin/bsdpc /usr/bin/kea-bsdp-check /usr/bin/kea-bsdp-migrate \
+	/usr/share/man/man7/kea-bsdp.7.gz /usr/share/man/man1/bsdpc.1.gz \
+	/usr/share/man/man1/kea-bsdp-check.1.gz /usr/share/man/man1/kea-bsdp-migrate.1.gz \
 	/usr/share/doc/kea-bsdp/examples/make_sets.py /etc/apparmor.d/abstractions/kea-bsdp; do
 	[ -e "$f" ] || fail "$f is missing"
 done
