@@ -100,19 +100,18 @@ def read(path, mode="r"):
         return f.read()
 
 
-def insert_after(text, edits, name):
-    """text with each (anchor line, added lines) applied; every anchor must
-    occur once, so a changed fixture fails here instead of silently."""
-    for anchor, added in edits:
-        expect(text.count(anchor) == 1, "%s: %r occurs %d times" % (name, anchor,
-                                                                    text.count(anchor)))
-        text = text.replace(anchor, anchor + added)
-    return text
-
-
 def replace_once(text, old, new, name):
+    """old must occur once in text, so a changed fixture fails here
+    instead of silently."""
     expect(text.count(old) == 1, "%s: %r occurs %d times" % (name, old, text.count(old)))
     return text.replace(old, new)
+
+
+def insert_after(text, edits, name):
+    """text with each (anchor line, added lines) applied."""
+    for anchor, added in edits:
+        text = replace_once(text, anchor, anchor + added, name)
+    return text
 
 
 def line_of(text, needle):
@@ -121,11 +120,11 @@ def line_of(text, needle):
     return text[:text.index(needle)].count("\n") + 1
 
 
-def release_has_dhcpd(env=None):
+def release_has_dhcpd():
     """Whether this release can install isc-dhcp-server: the rule of
     tools/install-deps.sh (apt-cache policy shows a candidate)."""
     r = subprocess.run(["apt-cache", "policy", DHCPD_PACKAGE], stdout=subprocess.PIPE,
-                       stderr=subprocess.DEVNULL, text=True, env=env, timeout=60)
+                       stderr=subprocess.DEVNULL, text=True, timeout=60)
     return re.search(r"Candidate: [^(]", r.stdout) is not None
 
 
