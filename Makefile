@@ -329,10 +329,14 @@ SAN_PRELOAD = $(if $(filter 1,$(SANITIZE)),BSDP_SANITIZER_PRELOAD=$$($(CC) -prin
 # The suites run side by side (each makes its own PID-tagged namespaces);
 # parallel.py prints each one's output whole when it ends and fails when
 # any fails. Their logs stay in $(BUILD)/integration-logs. INTEGRATION_JOBS=N
-# runs at most N at once (0: all).
+# runs at most N at once (0: all). test_migrate.py runs ISC dhcpd beside
+# kea-dhcp4 (kea-bsdp-migrate's proof): where the release has
+# isc-dhcp-server (bookworm, trixie) a missing dhcpd fails it; where it has
+# none (sid, in make check-kea) its two side-by-side tests print SKIP and
+# its closing line counts them.
 HOOK_ARGS = --hook $(abspath $(HOOK_SO)) --bsdpc $(abspath $(BSDPC))
 INTEGRATION_JOBS ?= 0
-integration: $(HOOK_SO) $(BSDPC) $(SHIM_TEST) $(KEA_BSDP_CHECK)
+integration: $(HOOK_SO) $(BSDPC) $(SHIM_TEST) $(KEA_BSDP_CHECK) $(KEA_BSDP_MIGRATE)
 	$(SHIM_TEST) $(abspath $(HOOK_SO))
 	$(SAN_PRELOAD) $(PYTHON) test/integration/parallel.py --jobs $(INTEGRATION_JOBS) \
 		--logs $(BUILD)/integration-logs -- \
@@ -347,7 +351,8 @@ integration: $(HOOK_SO) $(BSDPC) $(SHIM_TEST) $(KEA_BSDP_CHECK)
 		"$(PYTHON) test/integration/test_add_to_existing.py $(HOOK_ARGS)" \
 		"$(PYTHON) test/integration/test_install.py $(HOOK_ARGS)" \
 		"test/pg/with-postgres.sh $(PYTHON) test/integration/test_config_check.py $(HOOK_ARGS)" \
-		"$(PYTHON) test/integration/test_sets_unavailable.py $(HOOK_ARGS)"
+		"$(PYTHON) test/integration/test_sets_unavailable.py $(HOOK_ARGS)" \
+		"$(PYTHON) test/integration/test_migrate.py $(HOOK_ARGS)"
 
 # A short scenario with the ASan+UBSan hook inside a real kea-dhcp4.
 integration-sanitized: $(BSDPC)

@@ -53,8 +53,9 @@ for p in $PKGS; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" ||
 		missing="$missing $p"
 done
-# isc-dhcp-server serves only the bench's ISC dhcpd row and Debian sid has
-# none: a release without it goes without (the bench says n/a).
+# isc-dhcp-server serves the bench's ISC dhcpd row and test_migrate.py's
+# side-by-side tests, and Debian sid has none: a release without it goes
+# without (the bench says n/a, test_migrate.py prints SKIP).
 OPTIONAL=isc-dhcp-server
 lacks() { ! apt-cache policy "$1" 2>/dev/null | grep -q "Candidate: [^(]"; }
 skip_lacking() {

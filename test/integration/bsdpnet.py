@@ -739,7 +739,11 @@ def run_suite(name, suite_class, args, tools):
         suite.failed += 1
     finally:
         suite.cleanup()
-    print("%s: %d passed, %d failed" % (name, suite.passed, suite.failed))
+    # A suite may skip tests it cannot run on this release: it counts them
+    # in suite.skipped, and the closing line says so.
+    skipped = getattr(suite, "skipped", 0)
+    print("%s: %d passed, %d failed%s" % (name, suite.passed, suite.failed,
+                                          ", %d skipped" % skipped if skipped else ""))
     return 1 if suite.failed else 0
 
 
