@@ -488,6 +488,36 @@ START_TEST(test_find_both_option_space_spellings)
 }
 END_TEST
 
+/* dhcpd 4.4 answers no INFORM where it is not authoritative and decodes no
+ * option 43 into the space without `encapsulate`: the file as written then
+ * answered no BSDP, which the operator must hear before Kea answers. */
+START_TEST(test_find_says_when_dhcpd_answered_no_bsdp)
+{
+	struct dhcpd_conf *conf;
+	struct bsdp_find_result *r = find_file("test/migrate/seed003.conf", &conf);
+	ck_assert(has_note(r, "seed003.conf:20: no `authoritative;` in this file"));
+	ck_assert(has_note(r, "seed003.conf:26: BSDP.message_type is tested but option 43 is not "
+			      "declared `option vendor-encapsulated-options code 43 = encapsulate BSDP;`"));
+	free(r);
+	dhcpd_conf_free(conf);
+	r = find_file("test/migrate/seed000.conf", &conf); /* authoritative, hand-built hex */
+	ck_assert(!has_note(r, "authoritative"));
+	ck_assert(!has_note(r, "encapsulate"));
+	free(r);
+	dhcpd_conf_free(conf);
+	char err[DHCPD_CONF_ERR_MAX] = "";
+	ck_assert_msg(find_text("authoritative;\n"
+				"option vendor-encapsulated-options code 43 = encapsulate BSDP;\n"
+				SPACE_DECLS("option space BSDP;\n")
+				SPACE_CLASS(TWO_IMAGES, "01:00:00:02"),
+				&r, &conf, err, sizeof(err)) == 0, "%s", err);
+	ck_assert(!has_note(r, "authoritative"));
+	ck_assert(!has_note(r, "encapsulate"));
+	free(r);
+	dhcpd_conf_free(conf);
+}
+END_TEST
+
 START_TEST(test_find_hex_with_line_breaks_and_comments_reads_the_same)
 {
 	const char *flat = SPACE_DECLS("option space BSDP;\n") SPACE_CLASS(TWO_IMAGES, "01:00:00:01");
@@ -741,6 +771,7 @@ static Suite *migrate_suite(void)
 	tcase_add_test(t, test_find_hex_list_lengths_that_do_not_add_up);
 	tcase_add_test(t, test_find_select_of_an_image_no_list_offers);
 	tcase_add_test(t, test_find_bsdp_class_without_a_list);
+	tcase_add_test(t, test_find_says_when_dhcpd_answered_no_bsdp);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -64,6 +64,10 @@ struct finder {
 	char names_175[NAMES_175_MAX][64];
 	char next_server_outside[64];     /* a next-server outside any BSDP scope */
 	struct bsdp_find_where next_server_outside_at;
+	char encapsulated[64];            /* option 43 declared = encapsulate SPACE */
+	bool authoritative;               /* an `authoritative;` in any scope */
+	bool tests_space;                 /* a condition reads SPACE.message_type */
+	struct bsdp_find_where tests_space_at;
 };
 
 void bsdp_find_vformat(char *buf, size_t size, const char *file, unsigned line, const char *fmt,
@@ -244,6 +248,9 @@ static void read_declaration(struct finder *f, const struct dhcpd_node *nd)
 		return;
 	if (code == 175 && f->n_175 < NAMES_175_MAX)
 		copy_text(f->names_175[f->n_175++], 64, t[1].text, t[1].len);
+	if (code == 43 && n >= 7 && dhcpd_tok_is(&t[5], "encapsulate") &&
+	    t[6].kind == DHCPD_TOK_WORD)
+		copy_text(f->encapsulated, sizeof(f->encapsulated), t[6].text, t[6].len);
 	if (strchr(t[1].text, '.') && f->n_members < SPACE_MEMBERS_MAX) {
 		struct member *m = &f->members[f->n_members++];
 		copy_text(m->name, sizeof(m->name), t[1].text, t[1].len);
@@ -533,6 +540,8 @@ static void apply_statement(struct finder *f, struct ctx *c, const struct dhcpd_
 	size_t n = nd->n_toks;
 	if (n == 0)
 		return;
+	if (n == 1 && dhcpd_tok_is(&t[0], "authoritative"))
+		f->authoritative = true;
 	if (dhcpd_tok_is(&t[0], "option")) {
 		apply_option(f, c, nd);
 	} else if (dhcpd_tok_is(&t[0], "filename") && n >= 2) {
@@ -620,6 +629,10 @@ static void read_condition(struct finder *f, struct ctx *c, const struct dhcpd_n
 		size_t s, vn;
 		unsigned long num;
 		int code = member_code(f, t[i].text);
+		if (code == BSDP_OPT_MESSAGE_TYPE && !f->tests_space) {
+			f->tests_space = true;
+			f->tests_space_at = at;
+		}
 		if (code == BSDP_OPT_MESSAGE_TYPE && (vn = value_after(t, n, i, &s)) == 1 &&
 		    parse_number(&t[s], 255, &num) == 0) {
 			c->msg = num == 1 ? MSG_LIST : num == 2 ? MSG_SELECT : MSG_OTHER_DHCP;
@@ -982,6 +995,26 @@ static int check_result(struct finder *f)
 	return f->failed ? -EINVAL : 0;
 }
 
+/* Two things that make dhcpd 4.4 answer no BSDP at all, which a file copied
+ * from a how-to often lacks: the operator should know the Kea side will
+ * answer where dhcpd was silent. */
+static void note_unanswered(struct finder *f)
+{
+	const struct bsdp_find_result *r = f->res;
+	if (!f->authoritative)
+		note(f, &r->classes[0].at,
+		     "no `authoritative;` in this file: dhcpd ignores a DHCPINFORM from a subnet it is "
+		     "not authoritative for (\"not authoritative for subnet\" in its log), so as "
+		     "written it answered no BSDP LIST or SELECT; the hook answers them");
+	if (f->tests_space && strcasecmp(f->encapsulated, r->space) != 0)
+		note(f, &f->tests_space_at,
+		     "%s.message_type is tested but option 43 is not declared `option "
+		     "vendor-encapsulated-options code 43 = encapsulate %s;`: dhcpd then does not decode "
+		     "the Mac's option 43 into %s, this test never matches and as written the file "
+		     "answered no BSDP; the hook parses option 43 itself and answers",
+		     r->space, r->space, r->space);
+}
+
 int bsdp_find(const struct dhcpd_conf *conf, struct bsdp_find_result *ret, char *err,
 	      size_t err_size)
 {
@@ -1006,6 +1039,8 @@ int bsdp_find(const struct dhcpd_conf *conf, struct bsdp_find_result *ret, char 
 		r = -ENOENT;
 	if (r == 0)
 		r = check_result(f);
+	if (r == 0)
+		note_unanswered(f);
 	if (r == 0)
 		memcpy(ret, res, sizeof(*res));
 out:

@@ -558,10 +558,11 @@ static void plan_leftovers(const struct bsdp_find_result *r, struct migrate_plan
 		       s->machine_name);
 	}
 	if (r->deny_unknown)
-		CANNOT(p, r->deny_unknown_at, "unknown clients are denied; the hook answers every "
-		       "Mac. To keep BSDP to known Macs, list their MACs in each set's "
-		       "EnabledMACAddresses; for addresses, keama's reservations plus "
-		       "\"client-class\": \"KNOWN\" on the pools");
+		NOTE(p, r->deny_unknown_at, "unknown clients are denied: in dhcpd that keeps "
+		     "addresses from Macs without a host declaration, but dhcpd still answers their "
+		     "BSDP INFORMs, and so does the hook. To keep BSDP to known Macs, list their MACs "
+		     "in each set's EnabledMACAddresses; for addresses, keama's reservations plus "
+		     "\"client-class\": \"KNOWN\" on the pools");
 }
 
 void migrate_plan_make(const struct dhcpd_conf *conf, const struct bsdp_find_result *r,
