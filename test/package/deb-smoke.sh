@@ -15,7 +15,10 @@ kea_hook=$(dpkg -S '*/kea/hooks/libdhcp_*.so' | grep -v '^kea-bsdp:' | sed -n '1
 [ "${lib%/*}" = "${kea_hook%/*}" ] || fail "$lib is not in Kea's hooks directory (${kea_hook%/*})"
 for f in /usr/bin/bsdpc /usr/bin/kea-bsdp-check /usr/share/man/man7/kea-bsdp.7.gz \
 	/usr/share/man/man1/bsdpc.1.gz /usr/share/man/man1/kea-bsdp-check.1.gz \
-	/usr/share/doc/kea-bsdp/examples/make_sets.py /etc/apparmor.d/abstractions/kea-bsdp; do
+	/usr/share/doc/kea-bsdp/examples/make_sets.py /etc/apparmor.d/abstractions/kea-bsdp \
+	/usr/share/doc/kea-bsdp/examples/add-to-existing/bsdp-hook.json \
+	/usr/share/doc/kea-bsdp/html/index.html /usr/share/doc/kea-bsdp/html/docs/README.html \
+	/usr/share/doc/kea-bsdp/html/docs/configuration.html; do
 	[ -e "$f" ] || fail "$f is missing"
 done
 echo "deb-smoke: $(kea-dhcp4 -v) with $lib"
