@@ -443,7 +443,7 @@ check-kea:
 		sh tools/kea-chroot.sh run $$r 'rm -rf build && kea-dhcp4 -v && make check'; done
 	@echo "make check-kea: all suites passed on $(KEA_RELEASES)"
 
-# The bench's rows per Kea version (the README's table): each version's
+# The bench's rows per Kea version (docs/performance.md's table): each version's
 # default threading, and ISC dhcpd where the release has it.
 BENCH_KEA_ROWS ?= default dhcpd
 .PHONY: bench-kea

@@ -239,7 +239,7 @@ class ConfigCheckSuite(R.Suite):
         role(db["user"], create=True)
         db.update(host=os.environ["PGHOST"], port=int(os.environ["PGPORT"]))
         r = self.check_database("readme", db)
-        expect(r.returncode == 0, "the README's bindings-database refused: exit %d\n%s%s" %
+        expect(r.returncode == 0, "the manual's bindings-database refused: exit %d\n%s%s" %
                (r.returncode, r.stdout, r.stderr[-2000:]))
         for want in ("connected as %s" % db["user"], "bsdp_bindings", "missing",
                      "CREATE on schema public: granted", "can work with this database"):

@@ -164,7 +164,7 @@ class Suite:
         r = B.run(B.with_hook(["ip", "netns", "exec", self.net.srv, "kea-dhcp4", "-t",
                                self.kea.conf], self.args.hook), check=False, env=env)
         expect(r.returncode == 0, "kea-dhcp4 -t: %s%s" % (r.stdout, r.stderr))
-        # Then ours, which loads the hook with its parameters (README step 5).
+        # Then ours, which loads the hook with its parameters (docs/setting-up.md, step 2).
         check = os.path.join(os.path.dirname(self.args.hook), "kea-bsdp-check")
         if os.path.exists(check):
             r = B.kea_bsdp_check(self.args.hook, ["--json", self.kea.conf], env=env)
