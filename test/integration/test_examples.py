@@ -462,6 +462,9 @@ class Suite:
             man_pages_installed() + [aa + "/local/usr.sbin.kea-dhcp4", aa + "/usr.sbin.kea-dhcp4"]
         saved = {p: read(p, "rb") if os.path.exists(p) else None for p in touched}
         state_existed = os.path.isdir("/var/lib/kea")
+        # The man page folders (MANDIR/manN) the install may create.
+        new_dirs = sorted({os.path.dirname(p) for p in man_pages_installed()
+                           if not os.path.isdir(os.path.dirname(p))})
         env = dict(os.environ, PATH=path)
 
         def make(what):
@@ -510,9 +513,9 @@ class Suite:
                 elif not os.path.exists(p) or read(p, "rb") != data:
                     with open(p, "wb") as f:
                         f.write(data)
-            if not state_existed:
+            for d in (["/var/lib/kea"] if not state_existed else []) + new_dirs:
                 try:
-                    os.rmdir("/var/lib/kea")
+                    os.rmdir(d)
                 except OSError:
                     pass
 
