@@ -203,7 +203,7 @@ unit-tsan:
 CHECK_JOBS ?= 2
 check: deps-test
 	$(MAKE) --no-print-directory docs-check
-	$(MAKE) --no-print-directory -j$(CHECK_JOBS) all unit-build $(SHIM_TEST) man
+	$(MAKE) --no-print-directory -j$(CHECK_JOBS) all unit-build $(SHIM_TEST) man html
 	$(MAKE) --no-print-directory tools-test
 	$(MAKE) --no-print-directory -j$(CHECK_JOBS) BUILD=$(BUILD)/asan SANITIZE=1 unit-build \
 		$(BUILD)/asan/libdhcp_bsdp.so
