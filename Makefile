@@ -470,7 +470,6 @@ MAN_PAGES := $(patsubst docs/man/%.md,$(MAN_DIR)/%,$(wildcard docs/man/*.[1-9].m
 MANDIR    ?= $(PREFIX)/share/man
 SPHINX_BUILD ?= sphinx-build
 DOC_SOURCES := docs/conf.py $(wildcard docs/*.md docs/man/*.md examples/*/README.md) debian/changelog
-PKG_VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null)
 DEB_RELEASES ?= bookworm trixie sid
 # -c docs: the source is the whole tree (docs/conf.py includes only docs/
 # and the examples' READMEs), so the manual may link the examples.
