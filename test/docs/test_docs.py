@@ -16,6 +16,7 @@
 - every page under docs/ is in a toctree (the contents page's, or
   kea-bsdp(7)'s for its parts), and every relative link and #anchor in README.md, docs/ and the
   examples' READMEs resolves (links.py);
+- every folder of examples/ is in debian/kea-bsdp.examples;
 - and, so that this check can fail, the same check run on the manual with
   one parameter row taken out must report that parameter.
 
@@ -165,7 +166,16 @@ def problems(docs):
         if rel.startswith("docs/") and rel != CONTENTS and rel not in toc:
             errors.append("%s is in no toctree (list it in %s)" % (rel, CONTENTS))
     errors.extend(links.problems(ROOT, docs))
+    errors.extend(unshipped_examples())
     return errors
+
+
+def unshipped_examples():
+    """Every folder of examples/ must be in the package (debian/kea-bsdp.examples)."""
+    listed = set(read("debian/kea-bsdp.examples").split())
+    return ["debian/kea-bsdp.examples lacks examples/%s: the package would not ship it" % d
+            for d in sorted(os.listdir(os.path.join(ROOT, "examples")))
+            if os.path.isdir(os.path.join(ROOT, "examples", d)) and "examples/" + d not in listed]
 
 
 def toctree_entries(docs):
