@@ -204,7 +204,7 @@ unit-tsan:
 CHECK_JOBS ?= 2
 check: deps-test
 	$(MAKE) --no-print-directory docs-check
-	$(MAKE) --no-print-directory -j$(CHECK_JOBS) all unit-build $(SHIM_TEST)
+	$(MAKE) --no-print-directory -j$(CHECK_JOBS) all unit-build $(SHIM_TEST) man html
 	$(MAKE) --no-print-directory tools-test
 	$(MAKE) --no-print-directory -j$(CHECK_JOBS) BUILD=$(BUILD)/asan SANITIZE=1 unit-build \
 		$(BUILD)/asan/libdhcp_bsdp.so
@@ -287,11 +287,14 @@ shim-messages:
 MES2MD_ARGS = shim/bsdp_messages.mes docs/log-messages.md $(wildcard shim/*.cc)
 docs:
 	$(PYTHON) tools/mes2md.py $(MES2MD_ARGS)
-# test_docs.py: every message, parameter, command and statistic the code
-# has is in the reference (docs/log-messages.md, the README's tables).
+# test_docs.py: every message, parameter, plist key, command and statistic
+# the code has is in the manual's tables (docs/configuration.md,
+# commands.md, statistics.md, log-messages.md), and every relative link and
+# #anchor resolves; test_links.py shows that link check failing.
 docs-check:
 	$(PYTHON) tools/mes2md.py --check $(MES2MD_ARGS)
 	$(PYTHON) test/docs/test_docs.py
+	$(PYTHON) test/docs/test_links.py
 
 $(BUILD)/test/shim/%.o: test/shim/%.cc $(KEA_STAMP)
 	@mkdir -p $(dir $@)$(kea_version_required)
@@ -366,7 +369,8 @@ integration-sanitized: $(BSDPC)
 demo: deps-test
 	@sh examples/demo.sh
 
-# install: the hook, bsdpc, kea-bsdp-check and kea-bsdp-migrate, the AppArmor override for
+# install: the hook, bsdpc, kea-bsdp-check and kea-bsdp-migrate, their man
+# pages and kea-bsdp(7) (make man, so Sphinx), the AppArmor override for
 # Debian's kea-dhcp4 profile and the state directory (tools/install-local.sh).
 # kea-bsdp-check goes in once a rule sets KEA_BSDP_CHECK to its build output
 # (expanded at run time, so that rule may come later in this file).
@@ -384,11 +388,16 @@ install: $(HOOK_SO) $(BSDPC) $(KEA_BSDP_MIGRATE)
 	install -m 0755 $(BSDPC) $(DESTDIR)$(PREFIX)/bin/bsdpc
 	install -m 0755 $(KEA_BSDP_MIGRATE) $(DESTDIR)$(PREFIX)/bin/kea-bsdp-migrate
 	$(if $(KEA_BSDP_CHECK),install -m 0755 $(KEA_BSDP_CHECK) $(DESTDIR)$(PREFIX)/bin/kea-bsdp-check)
+	$(MAKE) --no-print-directory man
+	@set -e; for p in $(MAN_PAGES); do s=$${p##*.}; \
+		install -d $(DESTDIR)$(MANDIR)/man$$s; \
+		echo "install -m 0644 $$p $(DESTDIR)$(MANDIR)/man$$s/"; install -m 0644 $$p $(DESTDIR)$(MANDIR)/man$$s/; done
 	$(INSTALL_ENV) sh tools/install-local.sh install
 
 uninstall:
 	rm -f $(DESTDIR)$(HOOKS_DIR)/libdhcp_bsdp.so $(DESTDIR)$(PREFIX)/bin/bsdpc \
-		$(DESTDIR)$(PREFIX)/bin/kea-bsdp-check $(DESTDIR)$(PREFIX)/bin/kea-bsdp-migrate
+		$(DESTDIR)$(PREFIX)/bin/kea-bsdp-check $(DESTDIR)$(PREFIX)/bin/kea-bsdp-migrate \
+		$(foreach p,$(MAN_PAGES),$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(notdir $(p)))
 	$(INSTALL_ENV) sh tools/install-local.sh uninstall
 
 # ---------------------------------------------------------------------------
@@ -444,7 +453,7 @@ check-kea:
 		sh tools/kea-chroot.sh run $$r 'rm -rf build && kea-dhcp4 -v && make check'; done
 	@echo "make check-kea: all suites passed on $(KEA_RELEASES)"
 
-# The bench's rows per Kea version (the README's table): each version's
+# The bench's rows per Kea version (docs/performance.md's table): each version's
 # default threading, and ISC dhcpd where the release has it.
 BENCH_KEA_ROWS ?= default dhcpd
 .PHONY: bench-kea
@@ -453,40 +462,45 @@ bench-kea:
 		sh tools/kea-chroot.sh run $$r 'rm -rf build && make bench BENCH_ROWS="$(BENCH_KEA_ROWS)"'; done
 
 # ---------------------------------------------------------------------------
-# Man pages and the Debian package. The pages' sources are Markdown, built
-# with go-md2man: docs/man/*.md for the programs, and kea-bsdp(7) assembled
-# by tools/man7.sh from README's marked reference blocks and the generated
-# docs/log-messages.md (written once, never kept twice).
+# The manual (docs/, see docs/development.md) as man pages and HTML, both
+# built by Sphinx with MyST from the same Markdown (docs/conf.py), offline,
+# -W: a warning such as a link Sphinx cannot resolve fails the build.
+# man: one page per docs/man/NAME.SECTION.md, in $(MAN_DIR); html: the whole
+# manual in $(HTML_DIR) (index.html).
 # deb: the package for the Kea of this machine, with Debian's tools; it lands
-# in .. as dpkg-buildpackage does (needs debhelper, go-md2man and the build
+# in .. as dpkg-buildpackage does (needs debhelper and the build
 # dependencies of debian/control: `apt-get build-dep ./`).
 # check-deb: for each of DEB_RELEASES, builds the package in a clean chroot,
 # runs lintian, and installs, runs and purges it in a fresh one
 # (test/package/check-deb.sh; root).
 # ---------------------------------------------------------------------------
 MAN_DIR   := $(BUILD)/man
-MAN_PAGES := $(MAN_DIR)/bsdpc.1 $(MAN_DIR)/kea-bsdp-check.1 $(MAN_DIR)/kea-bsdp-migrate.1 \
-	     $(MAN_DIR)/kea-bsdp.7
-GO_MD2MAN ?= go-md2man
+HTML_DIR  := $(BUILD)/html
+MAN_PAGES := $(patsubst docs/man/%.md,$(MAN_DIR)/%,$(wildcard docs/man/*.[1-9].md))
+MANDIR    ?= $(PREFIX)/share/man
+SPHINX_BUILD ?= sphinx-build
+DOC_SOURCES := docs/conf.py $(wildcard docs/*.md docs/man/*.md examples/*/README.md) debian/changelog
 PKG_VERSION := $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog 2>/dev/null)
 DEB_RELEASES ?= bookworm trixie sid
-# go-md2man 2.0.2 (bookworm) leaves a text line starting with ' as it is,
-# which roff would take for a request.
-md2man = $(GO_MD2MAN) -in $(1) | sed -e "2,\$$ s/^'/\\\\\\&'/" >$@.tmp && mv $@.tmp $@
+# -c docs: the source is the whole tree (docs/conf.py includes only docs/
+# and the examples' READMEs), so the manual may link the examples.
+sphinx = $(SPHINX_BUILD) -W --keep-going -q -b $(1) -c docs -d $(BUILD)/doctrees-$(1) . $(2)
 
-.PHONY: man deb check-deb
-man: $(MAN_PAGES)
+.PHONY: man html deb check-deb
+man: $(BUILD)/man.stamp
+html: $(BUILD)/html.stamp
 
-$(MAN_DIR)/%.1: docs/man/%.1.md
-	@mkdir -p $(dir $@)
-	$(call md2man,$<)
+$(BUILD)/man.stamp: $(DOC_SOURCES)
+	@mkdir -p $(BUILD)
+	rm -rf $(MAN_DIR)
+	$(call sphinx,man,$(MAN_DIR))
+	@touch $@
 
-$(MAN_DIR)/kea-bsdp.7.md: tools/man7.sh README.md docs/log-messages.md debian/changelog
-	@mkdir -p $(dir $@)
-	sh tools/man7.sh README.md docs/log-messages.md "$(PKG_VERSION)" >$@.tmp && mv $@.tmp $@
-
-$(MAN_DIR)/kea-bsdp.7: $(MAN_DIR)/kea-bsdp.7.md
-	$(call md2man,$<)
+$(BUILD)/html.stamp: $(DOC_SOURCES)
+	@mkdir -p $(BUILD)
+	rm -rf $(HTML_DIR)
+	$(call sphinx,html,$(HTML_DIR))
+	@touch $@
 
 deb:
 	dpkg-buildpackage -us -uc -b

@@ -4,7 +4,7 @@
 --
 -- libdhcp_bsdp.so runs this itself only when a table or index is missing
 -- (its user then needs CREATE on the database's schema); a DBA may run it
--- instead, and grant the servers' role only what README.md lists:
+-- instead, and grant the servers' role only what docs/bindings.md lists:
 --   psql -d kea -f bindings_pg.sql
 -- Every statement is idempotent.
 

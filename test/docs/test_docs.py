@@ -4,13 +4,20 @@
 
 - every message id of shim/bsdp_messages.mes has its section in the
   generated reference docs/log-messages.md;
-- the README's reference tables (between the kea-bsdp.7 markers) list
-  exactly the parameters, commands and statistics the code has: the
-  parameter names of shim/bsdp_params.cc (its KNOWN list and the names
-  load() tests), the commands registered with registerCommandCallout, the
-  statistic names of shim/bsdp_stats.cc and the drop counters built from
-  hook/responder.c's reason names;
-- and, so that this check can fail, the same check run on the README with
+- the manual's reference tables list exactly what the code has: the
+  parameters of shim/bsdp_params.cc (its KNOWN list and the names parse
+  tests) in docs/configuration.md, each with its own "### `name`" section,
+  and the keys of "bindings-database" (DATABASE_KEYS); the NBImageInfo.plist
+  keys plist/nbi_scan.c reads; the commands registered with
+  registerCommandCallout in docs/commands.md, each with its own "## `name`"
+  section; the statistics of shim/bsdp_stats.cc and the drop counters built
+  from hook/responder.c's reason names in docs/statistics.md, and every
+  drop counter in the symptom table of docs/troubleshooting.md;
+- every page under docs/ is in a toctree (the contents page's, or
+  kea-bsdp(7)'s for its parts), and every relative link and #anchor in README.md, docs/ and the
+  examples' READMEs resolves (links.py);
+- every folder of examples/ is in debian/kea-bsdp.examples;
+- and, so that this check can fail, the same check run on the manual with
   one parameter row taken out must report that parameter.
 
 No root, no build, no network: make check runs it with docs-check.
@@ -19,9 +26,15 @@ import os
 import re
 import sys
 
+sys.dont_write_bytecode = True   # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import links  # noqa: E402
+
 ROOT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else
                        os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-BEGIN, END = "<!-- kea-bsdp.7 begin -->", "<!-- kea-bsdp.7 end -->"
+CONFIGURATION, COMMANDS = "docs/configuration.md", "docs/commands.md"
+STATISTICS, TROUBLESHOOTING = "docs/statistics.md", "docs/troubleshooting.md"
+CONTENTS = "docs/README.md"
 
 
 def read(rel):
@@ -34,15 +47,31 @@ def message_ids():
     return re.findall(r"^%\s*([A-Z][A-Z0-9_]*)\b", read("shim/bsdp_messages.mes"), re.M)
 
 
+def string_list(src, name, where):
+    found = re.search(r"%s\[\]\s*=\s*\{(.*?)\};" % name, src, re.S)
+    if not found:
+        raise SystemExit("test_docs: no %s[] list in %s" % (name, where))
+    return set(re.findall(r'"([a-z][a-z0-9-]*)"', found.group(1)))
+
+
 def parameters():
     src = read("shim/bsdp_params.cc")
-    known = re.search(r"KNOWN\[\]\s*=\s*\{(.*?)\};", src, re.S)
-    if not known:
-        raise SystemExit("test_docs: no KNOWN[] parameter list in shim/bsdp_params.cc")
-    names = set(re.findall(r'"([a-z][a-z0-9-]*)"', known.group(1)))
-    # The names load() handles one by one, in case the list and they differ.
-    names |= set(re.findall(r'name == "([a-z][a-z0-9-]*)"', src))
-    return names
+    # The names parseParams() handles one by one, in case the list and they differ.
+    return string_list(src, "KNOWN", "shim/bsdp_params.cc") | set(
+        re.findall(r'name == "([a-z][a-z0-9-]*)"', src))
+
+
+def database_keys():
+    src = read("shim/bsdp_params.cc")
+    return string_list(src, "DATABASE_KEYS", "shim/bsdp_params.cc") | set(
+        re.findall(r'key == "([a-z][a-z0-9-]*)"', src))
+
+
+def plist_keys():
+    """The keys plist/nbi_scan.c looks up: the key argument of its getters."""
+    src = read("plist/nbi_scan.c")
+    return set(re.findall(r'\b(?:get_string|get_bool|get_uint|get_node|required_string|read_macs)'
+                          r'\(\s*&?x\s*,\s*root\s*,\s*"([A-Za-z]+)"', src))
 
 
 def commands():
@@ -51,33 +80,23 @@ def commands():
     return set(re.findall(r'registerCommandCallout\(\s*"([a-z0-9-]+)"', src))
 
 
-def statistics():
-    names = set(re.findall(r'=\s*"(bsdp\.[a-z0-9-]+)"', read("shim/bsdp_stats.cc")))
+def drop_counters():
     # bsdp.dropped-<reason> for every reason but "none" (createAll skips it).
     table = re.search(r"drop_names\[[A-Z_]+\]\s*=\s*\{(.*?)\};", read("hook/responder.c"), re.S)
     if not table:
         raise SystemExit("test_docs: no drop_names[] table in hook/responder.c")
     reasons = re.findall(r'=\s*"([a-z0-9-]+)"', table.group(1))
-    names |= {"bsdp.dropped-" + r for r in reasons if r != "none"}
-    return names
+    return {"bsdp.dropped-" + r for r in reasons if r != "none"}
 
 
-# ---- what the README says ---------------------------------------------------------
-def reference(readme):
-    """The text between each begin/end marker pair, concatenated."""
-    parts, rest = [], readme
-    while BEGIN in rest:
-        head, _, rest = rest.partition(BEGIN)
-        body, found, rest = rest.partition(END)
-        if not found:
-            raise SystemExit("test_docs: README.md has %s without %s" % (BEGIN, END))
-        parts.append(body)
-    return "\n".join(parts)
+def statistics():
+    return set(re.findall(r'=\s*"(bsdp\.[a-z0-9-]+)"', read("shim/bsdp_stats.cc"))) | drop_counters()
 
 
+# ---- what the manual says ---------------------------------------------------------
 def tables(text):
-    """{header of the first column: [first cell of each row]} of every
-    Markdown table."""
+    """{header of the first column: [row, ...]} of every Markdown table, each
+    row its list of cells."""
     out, header, rows = {}, None, None
     for line in text.splitlines() + [""]:
         if line.startswith("|"):
@@ -85,69 +104,132 @@ def tables(text):
             if header is None:
                 header, rows = cells[0], []
             elif not re.match(r"^:?-+:?$", cells[0]):
-                rows.append(cells[0])
+                rows.append(cells)
         elif header is not None:
             out.setdefault(header, []).extend(rows)
             header = None
     return out
 
 
-def documented(readme, column):
-    """Every `name` in the first cells of the reference tables whose first
-    column is headed column."""
-    cells = tables(reference(readme)).get(column, [])
+def names_in(cells):
     return {n for c in cells for n in re.findall(r"`([^`]+)`", c)}
 
 
-def problems(readme, log_md):
+def documented(text, column, cell=0):
+    """Every `name` in cell `cell` of the rows of the tables whose first
+    column is headed `column`."""
+    return names_in(row[cell] for row in tables(text).get(column, []) if len(row) > cell)
+
+
+def sections(text, level):
+    return set(re.findall(r"^%s `([^`]+)`\s*$" % ("#" * level), text, re.M))
+
+
+def compare(errors, where, what, names, have):
+    if not have:
+        errors.append("%s: no table headed '%s'" % (where, what))
+        return
+    for n in sorted(names - have):
+        errors.append("%s: %s %s is not in the %s table" % (where, what, n, what))
+    for n in sorted(have - names):
+        errors.append("%s: the %s table lists %s, which the code does not have" % (where, what, n))
+
+
+def problems(docs):
+    """docs: {relative path: text} of the files checked."""
+    missing = [rel for rel in (CONTENTS, CONFIGURATION, COMMANDS, STATISTICS, TROUBLESHOOTING,
+                               "docs/log-messages.md") if rel not in docs]
+    if missing:
+        return ["%s is missing: the manual's reference lives there" % rel for rel in missing]
     errors = []
-    headings = set(re.findall(r"^## ([A-Z][A-Z0-9_]*)\s*$", log_md, re.M))
+    headings = set(re.findall(r"^## ([A-Z][A-Z0-9_]*)\s*$", docs["docs/log-messages.md"], re.M))
     for mid in message_ids():
         if mid not in headings:
             errors.append("docs/log-messages.md lacks %s (run make docs)" % mid)
-    for column, names in (("parameter", parameters()), ("command", commands()),
-                          ("statistic", statistics())):
-        have = documented(readme, column)
-        if not have:
-            errors.append("README.md: no reference table headed '%s' between the "
-                          "kea-bsdp.7 markers" % column)
-            continue
-        for n in sorted(names - have):
-            errors.append("README.md: %s %s is not in the %s table" % (column, n, column))
-        for n in sorted(have - names):
-            errors.append("README.md: the %s table lists %s, which the code does not have"
-                          % (column, n))
+    conf, cmds = docs[CONFIGURATION], docs[COMMANDS]
+    compare(errors, CONFIGURATION, "parameter", parameters(), documented(conf, "parameter"))
+    for n in sorted(parameters() - sections(conf, 3)):
+        errors.append("%s: parameter %s has no '### `%s`' section" % (CONFIGURATION, n, n))
+    compare(errors, CONFIGURATION, "bindings-database key", database_keys(),
+            documented(conf, "bindings-database key"))
+    compare(errors, CONFIGURATION, "NBImageInfo.plist key", plist_keys(),
+            documented(conf, "NBImageInfo.plist key"))
+    compare(errors, COMMANDS, "command", commands(), documented(cmds, "command"))
+    for n in sorted(commands() - sections(cmds, 2)):
+        errors.append("%s: command %s has no '## `%s`' section" % (COMMANDS, n, n))
+    compare(errors, STATISTICS, "statistic", statistics(), documented(docs[STATISTICS], "statistic"))
+    symptoms = documented(docs[TROUBLESHOOTING], "symptom", cell=1)
+    for n in sorted(drop_counters() - symptoms):
+        errors.append("%s: %s has no row in the symptom table" % (TROUBLESHOOTING, n))
+    toc = toctree_entries(docs)
+    for rel in sorted(docs):
+        if rel.startswith("docs/") and rel != CONTENTS and rel not in toc:
+            errors.append("%s is in no toctree (list it in %s)" % (rel, CONTENTS))
+    errors.extend(links.problems(ROOT, docs))
+    errors.extend(unshipped_examples())
     return errors
 
 
-def without_row(readme, name):
-    """The README with the reference table row of `name` removed."""
-    lines = readme.splitlines(True)
+def unshipped_examples():
+    """Every folder of examples/ must be in the package (debian/kea-bsdp.examples)."""
+    listed = set(read("debian/kea-bsdp.examples").split())
+    return ["debian/kea-bsdp.examples lacks examples/%s: the package would not ship it" % d
+            for d in sorted(os.listdir(os.path.join(ROOT, "examples")))
+            if os.path.isdir(os.path.join(ROOT, "examples", d)) and "examples/" + d not in listed]
+
+
+def toctree_entries(docs):
+    """Every file named by a {toctree} block of any page, relative to the
+    top (an entry is relative to its page, without .md)."""
+    out = set()
+    for rel, text in docs.items():
+        for block in re.findall(r"^```\{toctree\}\n(.*?)^```", text, re.M | re.S):
+            for entry in re.findall(r"^([\w./-]+)\s*$", block, re.M):
+                out.add(os.path.normpath(os.path.join(os.path.dirname(rel), entry)) + ".md")
+    return out
+
+
+def manual():
+    """{path: text} of README.md, every Markdown file under docs/ and the
+    examples' READMEs."""
+    out = {}
+    for rel in links.markdown_files(ROOT):
+        out[rel] = read(rel)
+    return out
+
+
+def without_row(docs, name):
+    """The manual with the parameter table row of `name` removed."""
+    lines = docs.get(CONFIGURATION, "").splitlines(True)
     hit = [i for i, l in enumerate(lines) if l.startswith("| `%s` |" % name)]
-    if len(hit) != 1:
-        raise SystemExit("test_docs: expected one README row for %s, found %d" % (name, len(hit)))
-    del lines[hit[0]]
-    return "".join(lines)
+    if len(hit) > 1:
+        raise SystemExit("test_docs: expected one %s row for %s, found %d"
+                         % (CONFIGURATION, name, len(hit)))
+    if hit:
+        del lines[hit[0]]
+    return dict(docs, **{CONFIGURATION: "".join(lines)})
 
 
 def main():
-    readme, log_md = read("README.md"), read("docs/log-messages.md")
+    docs = manual()
     failed = 0
-    errors = problems(readme, log_md)
+    errors = problems(docs)
     for e in errors:
         print("FAIL " + e)
     failed += bool(errors)
-    n = (len(message_ids()), len(parameters()), len(commands()), len(statistics()))
+    n = (len(message_ids()), len(parameters()), len(commands()), len(statistics()),
+         len(plist_keys()), len(docs))
     if not errors:
-        print("PASS docs list all %d messages, %d parameters, %d commands, %d statistics" % n)
+        print("PASS the manual lists all %d messages, %d parameters, %d commands, %d statistics, "
+              "%d plist keys; every link in its %d files resolves" % n)
     # The check itself: a parameter dropped from the table must be reported.
     victim = sorted(parameters())[0]
-    got = problems(without_row(readme, victim), log_md)
-    want = "README.md: parameter %s is not in the parameter table" % victim
+    got = problems(without_row(docs, victim))
+    want = "%s: parameter %s is not in the parameter table" % (CONFIGURATION, victim)
     if got == [want] or (errors and want in got):
-        print("PASS a README without the %s row fails: %s" % (victim, want))
+        print("PASS a manual without the %s row fails: %s" % (victim, want))
     else:
-        print("FAIL a README without the %s row gave %r" % (victim, got))
+        print("FAIL a manual without the %s row gave %r" % (victim, got))
         failed += 1
     print("docs: %d passed, %d failed" % (2 - failed, failed))
     return 1 if failed else 0

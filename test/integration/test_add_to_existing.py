@@ -1,15 +1,16 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: MPL-2.0
-"""README "Add NetBoot to an existing Kea", done to a running kea-dhcp4.
+"""The manual's "Add the hook to kea-dhcp4" (docs/setting-up.md), done to a
+running kea-dhcp4.
 
 A kea-dhcp4 runs an ordinary configuration (a subnet with a pool, a control
-socket, its own logger) and hands out addresses. The README's block
-(examples/add-to-existing/bsdp-hook.json, the very file the README shows) is
+socket, its own logger) and hands out addresses. The manual's block
+(examples/add-to-existing/bsdp-hook.json, the very file the manual shows) is
 merged into that configuration file, each list appended to the one Kea
 already has, and `config-reload` makes Kea read it again, without a
 restart. Then the ordinary DHCP still answers and BSDP LIST and SELECT are
 now answered. A second case is the network where another DHCP server hands
-out the addresses: Kea serves only a relayed network, and the README's
+out the addresses: Kea serves only a relayed network, and the manual's
 pool-less subnet (examples/add-to-existing/bsdp-subnet.json) is added with
 the block; BSDP is then answered on that network and no address is offered
 there.
@@ -61,7 +62,7 @@ class Suite:
         }}
 
     def block(self, path, kea, sets):
-        """A README block as the file says, with this sandbox's paths."""
+        """A block of the manual as the file says, with this sandbox's paths."""
         with open(path) as f:
             text = f.read()
         subst = [(X.EX_HOOK, B.hook_library(self.args.hook)), ("/srv/netboot/sets", sets),

@@ -350,16 +350,16 @@ class DatabaseSuite(T.BindingSuite):
 
     def test_strict_role_with_readme_grants(self):
         # A DBA created the tables from bindings_pg.sql and granted the role
-        # exactly README.md's block: the hook reads and writes, creates
+        # exactly the block of docs/bindings.md: the hook reads and writes, creates
         # nothing.
         fresh_database()
         here = os.path.dirname(os.path.dirname(HERE))
         subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f",
                         os.path.join(here, "store", "bindings_pg.sql")], check=True,
                        capture_output=True, timeout=30)
-        with open(os.path.join(here, "README.md")) as f:
-            readme = f.read()
-        block = readme.split("<!-- bindings-database-grants -->", 2)[1]
+        with open(os.path.join(here, "docs", "bindings.md")) as f:
+            manual = f.read()
+        block = manual.split("<!-- bindings-database-grants -->", 2)[1]
         grants = block.split("```sql", 1)[1].split("```", 1)[0].replace("kea_bsdp", "bsdp_strict")
         psql("DO $$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'bsdp_strict') THEN"
              " DROP OWNED BY bsdp_strict; DROP ROLE bsdp_strict; END IF; END $$;"
@@ -372,7 +372,7 @@ class DatabaseSuite(T.BindingSuite):
                    "the strict role wrote nothing")
             expect(not kea.lines(r"BSDP_DB_LOST|BSDP_DB_SCHEMA_CREATED"),
                    "errors: %s" % kea.lines(r"BSDP_DB_LOST|BSDP_DB_SCHEMA_CREATED"))
-            print("    the README's grants only: row written as bsdp_strict")
+            print("    the manual's grants only: row written as bsdp_strict")
             kea.stop()
         finally:
             psql("DROP OWNED BY bsdp_strict; DROP ROLE bsdp_strict")

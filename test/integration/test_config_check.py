@@ -50,12 +50,12 @@ FORBIDDEN = "/etc/cron.d/bsdp-x"
 
 
 def readme_database():
-    """The bindings-database map of the README's own example (Shared
-    bindings), as an operator copies it."""
-    with open(os.path.join(ROOT, "README.md")) as f:
+    """The bindings-database map of the manual's own example (Shared
+    bindings in docs/bindings.md), as an operator copies it."""
+    with open(os.path.join(ROOT, "docs", "bindings.md")) as f:
         text = f.read()
-    m = re.search(r"### Shared bindings.*?```json\n(.*?)```", text, re.S)
-    expect(m, "no ```json example under the README's Shared bindings")
+    m = re.search(r"## Shared bindings.*?```json\n(.*?)```", text, re.S)
+    expect(m, "no ```json example under docs/bindings.md's Shared bindings")
     return json.loads("{" + m.group(1) + "}")["bindings-database"]
 
 
@@ -218,7 +218,7 @@ class ConfigCheckSuite(R.Suite):
 
     def check_database(self, name, database):
         """kea-bsdp-check on a configuration with this bindings-database (and
-        no state-file, as the README says), the database compared before
+        no state-file, as the manual says), the database compared before
         and after: nothing may change."""
         params = self.params(**{"bindings-database": database})
         del params["state-file"]
@@ -231,15 +231,15 @@ class ConfigCheckSuite(R.Suite):
         return r
 
     def test_check_database_readme_example(self):
-        # The README's example as an operator adapts it: its server and
-        # role; tables missing, the role may create them (README: "its
+        # The manual's example as an operator adapts it: its server and
+        # role; tables missing, the role may create them (docs/bindings.md: "its
         # user then needs CREATE on the schema").
         drop_schema()
         db = readme_database()
         role(db["user"], create=True)
         db.update(host=os.environ["PGHOST"], port=int(os.environ["PGPORT"]))
         r = self.check_database("readme", db)
-        expect(r.returncode == 0, "the README's bindings-database refused: exit %d\n%s%s" %
+        expect(r.returncode == 0, "the manual's bindings-database refused: exit %d\n%s%s" %
                (r.returncode, r.stdout, r.stderr[-2000:]))
         for want in ("connected as %s" % db["user"], "bsdp_bindings", "missing",
                      "CREATE on schema public: granted", "can work with this database"):

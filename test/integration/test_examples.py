@@ -77,6 +77,13 @@ def template(text, subst, name):
     return text
 
 
+def man_pages_installed():
+    """Where make install puts each man page of `make man` (MANDIR/manN/)."""
+    mandir = B.make_var("MANDIR")
+    return [os.path.join(mandir, "man" + p.rsplit(".", 1)[1], os.path.basename(p))
+            for p in B.make_var("MAN_PAGES").split()]
+
+
 class Suite:
     def __init__(self, args):
         self.args = args
@@ -157,7 +164,7 @@ class Suite:
         r = B.run(B.with_hook(["ip", "netns", "exec", self.net.srv, "kea-dhcp4", "-t",
                                self.kea.conf], self.args.hook), check=False, env=env)
         expect(r.returncode == 0, "kea-dhcp4 -t: %s%s" % (r.stdout, r.stderr))
-        # Then ours, which loads the hook with its parameters (README step 5).
+        # Then ours, which loads the hook with its parameters (docs/setting-up.md, step 2).
         check = os.path.join(os.path.dirname(self.args.hook), "kea-bsdp-check")
         if os.path.exists(check):
             r = B.kea_bsdp_check(self.args.hook, ["--json", self.kea.conf], env=env)
@@ -359,7 +366,8 @@ class Suite:
         hooks = B.make_var("HOOKS_DIR").lstrip("/")
         prefix = B.make_var("PREFIX").lstrip("/")
         want = [hooks + "/libdhcp_bsdp.so", prefix + "/bin/bsdpc",
-                "etc/apparmor.d/local/usr.sbin.kea-dhcp4"]
+                "etc/apparmor.d/local/usr.sbin.kea-dhcp4"] + [
+                p.lstrip("/") for p in man_pages_installed()]
         if B.make_var("KEA_BSDP_CHECK"):
             want.append(prefix + "/bin/kea-bsdp-check")
         expect(got == sorted(want), "installed %s, want %s" % (got, sorted(want)))
@@ -448,17 +456,21 @@ class Suite:
         stand-in parser's record) the reloads are checked too."""
         prefix = B.make_var("PREFIX")
         aa = "/etc/apparmor.d"
+        # The AppArmor files last: touched[-2:] are restored, the rest removed.
         touched = [os.path.join(B.make_var("HOOKS_DIR"), "libdhcp_bsdp.so"),
-                   prefix + "/bin/bsdpc", prefix + "/bin/kea-bsdp-check",
-                   aa + "/local/usr.sbin.kea-dhcp4", aa + "/usr.sbin.kea-dhcp4"]
+                   prefix + "/bin/bsdpc", prefix + "/bin/kea-bsdp-check"] + \
+            man_pages_installed() + [aa + "/local/usr.sbin.kea-dhcp4", aa + "/usr.sbin.kea-dhcp4"]
         saved = {p: read(p, "rb") if os.path.exists(p) else None for p in touched}
         state_existed = os.path.isdir("/var/lib/kea")
+        # The man page folders (MANDIR/manN) the install may create.
+        new_dirs = sorted({os.path.dirname(p) for p in man_pages_installed()
+                           if not os.path.isdir(os.path.dirname(p))})
         env = dict(os.environ, PATH=path)
 
         def make(what):
             """make WHAT; with the stand-ins, one reload of the profile
             exactly when it or its override changed."""
-            files = touched[3:]
+            files = touched[-2:]
             old = [read(p, "rb") if os.path.exists(p) else None for p in files]
             before = len(calls()) if calls else 0
             r = B.make(self.args.hook, what, env=env)
@@ -488,10 +500,10 @@ class Suite:
             else:
                 print("    no kea-dhcp4 AppArmor profile installed: rules not checked")
             make("uninstall")
-            for p in touched[3:]:
+            for p in touched[-2:]:
                 if saved[p] is not None:
                     expect(read(p, "rb") == saved[p], "make uninstall left %s changed" % p)
-            for p in touched[:3]:
+            for p in touched[:-2]:
                 expect(not os.path.exists(p), "make uninstall left %s" % p)
         finally:
             for p, data in saved.items():
@@ -501,9 +513,9 @@ class Suite:
                 elif not os.path.exists(p) or read(p, "rb") != data:
                     with open(p, "wb") as f:
                         f.write(data)
-            if not state_existed:
+            for d in (["/var/lib/kea"] if not state_existed else []) + new_dirs:
                 try:
-                    os.rmdir("/var/lib/kea")
+                    os.rmdir(d)
                 except OSError:
                     pass
 

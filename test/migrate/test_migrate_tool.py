@@ -65,9 +65,10 @@ def follow_copies(out):
 
 def merge_program():
     """The jq program docs/migrating.md gives for merging the fragment into
-    keama's output: its first ```jq block."""
+    keama's output: the block after "jq program (`merge.jq`)"."""
     with open(os.path.join(HERE, "..", "..", "docs", "migrating.md")) as f:
-        m = re.search(r"^ *```jq\n(.*?)^ *```", f.read(), re.M | re.S)
+        m = re.search(r"jq program \(`merge\.jq`\).*?^ *```text\n(.*?)^ *```", f.read(),
+                      re.M | re.S)
     return m.group(1)
 
 

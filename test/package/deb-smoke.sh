@@ -16,7 +16,10 @@ kea_hook=$(dpkg -S '*/kea/hooks/libdhcp_*.so' | grep -v '^kea-bsdp:' | sed -n '1
 for f in /usr/bin/bsdpc /usr/bin/kea-bsdp-check /usr/bin/kea-bsdp-migrate \
 	/usr/share/man/man7/kea-bsdp.7.gz /usr/share/man/man1/bsdpc.1.gz \
 	/usr/share/man/man1/kea-bsdp-check.1.gz /usr/share/man/man1/kea-bsdp-migrate.1.gz \
-	/usr/share/doc/kea-bsdp/examples/make_sets.py /etc/apparmor.d/abstractions/kea-bsdp; do
+	/usr/share/doc/kea-bsdp/examples/make_sets.py /etc/apparmor.d/abstractions/kea-bsdp \
+	/usr/share/doc/kea-bsdp/examples/add-to-existing/bsdp-hook.json \
+	/usr/share/doc/kea-bsdp/html/index.html /usr/share/doc/kea-bsdp/html/docs/README.html \
+	/usr/share/doc/kea-bsdp/html/docs/configuration.html; do
 	[ -e "$f" ] || fail "$f is missing"
 done
 echo "deb-smoke: $(kea-dhcp4 -v) with $lib"

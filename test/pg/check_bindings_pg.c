@@ -555,7 +555,7 @@ START_TEST(test_lock_held_elsewhere_never_hangs)
 END_TEST
 
 /* A strictly run database: a DBA made the tables from bindings_pg.sql and
- * granted the role only what README.md lists. */
+ * granted the role only what docs/bindings.md lists. */
 START_TEST(test_strict_role_reads_and_writes)
 {
 	fresh();

@@ -433,7 +433,7 @@ static void plan_chain(const struct bsdp_find_result *r, struct migrate_plan *p)
 	CANNOT(p, r->ipxe_at, "the iPXE stage answers every iPXE client; the hook hands %s only "
 	       "to a Mac that SELECTed a set with ChainURL within chain-window seconds (600), and "
 	       "Kea must give iPXE an address: the Macs' network needs a Kea subnet with a pool "
-	       "(README, \"The iPXE chain\"). Other PXE clients need a Kea client class (keama's "
+	       "(manual, \"The iPXE chain\"). Other PXE clients need a Kea client class (keama's "
 	       "output)", r->ipxe_boot_file);
 }
 
