@@ -198,6 +198,10 @@ parseParams(const ConstElementPtr& params) {
             const std::string range = "in 0..65535, or \"load\"";
             p.priority_from_load = value->getType() == Element::string &&
                                    value->stringValue() == "load";
+            if (value->getType() == Element::string && !p.priority_from_load) {
+                throw ParamError(name, "must be an integer " + range + " (got '" +
+                                 value->stringValue() + "')");
+            }
             if (!p.priority_from_load) {
                 p.server_priority = static_cast<uint16_t>(getInt(value, name, 0, 65535, range));
             }
