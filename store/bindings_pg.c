@@ -574,8 +574,8 @@ static void array_text(char *out, size_t size, const struct row *rows, size_t n,
  * only over older writes) and a selection over a forget (the forget of a
  * server that saw the Mac's SELECT name another server sharing this
  * database, which recorded it at that time), as in bsdp_bindings_apply.
- * A Mac keeps the
- * number the database holds for it (a deleted row's number is given up). */
+ * A Mac keeps the number the database holds for it (a deleted row's
+ * number is given up). */
 static const char UPSERT[] =
 	"INSERT INTO bsdp_bindings AS t (hw_address, image_id, selected_at, machine_number,"
 	" deleted, changed_by, written_by_xid)"
