@@ -347,6 +347,7 @@ integration: $(HOOK_SO) $(BSDPC) $(SHIM_TEST) $(KEA_BSDP_CHECK) $(KEA_BSDP_MIGRA
 		"$(PYTHON) test/integration/test_bindings.py $(HOOK_ARGS)" \
 		"test/pg/with-postgres.sh $(PYTHON) test/integration/test_bindings_db.py $(HOOK_ARGS)" \
 		"test/pg/with-postgres.sh $(PYTHON) test/integration/test_ha.py $(HOOK_ARGS)" \
+		"test/pg/with-postgres.sh $(PYTHON) test/integration/test_load.py $(HOOK_ARGS)" \
 		"$(PYTHON) test/integration/run.py $(HOOK_ARGS)" \
 		"$(PYTHON) test/integration/run.py --single-threaded $(HOOK_ARGS)" \
 		"$(PYTHON) test/integration/run.py --fast-path $(HOOK_ARGS)" \

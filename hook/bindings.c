@@ -33,6 +33,7 @@
 /* Keys tried in one rebuild before it keeps the last (the next insert over
  * the limit tries again); each is as likely to fit as the first. */
 #define REKEY_ATTEMPTS 4
+#define NO_SHARED_COUNT UINT64_MAX
 
 struct entry {
 	struct bsdp_binding b;
@@ -57,6 +58,8 @@ struct bsdp_bindings {
 	uint32_t next_number;
 	uint64_t generation;
 	uint64_t evictions;   /* written under the lock, read atomically */
+	uint64_t bound;       /* entries with an image: under the lock, read atomically */
+	uint64_t shared_bound; /* the database's count, or NO_SHARED_COUNT; atomic */
 	/* Journal of changes for a database writer: a ring, NULL when none. */
 	struct bsdp_change *journal;
 	size_t journal_capacity, journal_head, journal_length;
@@ -134,6 +137,7 @@ struct bsdp_bindings *bsdp_bindings_new_keyed(size_t capacity,
 	b->capacity = capacity;
 	b->next_number = 1;
 	b->wake_fd = -1;
+	b->shared_bound = NO_SHARED_COUNT;
 	return b;
 }
 
@@ -209,8 +213,17 @@ static void unindex(struct bsdp_bindings *b, size_t hole)
 	}
 }
 
+/* An entry's image changes from was to now: the count of entries with an
+ * image follows. Caller holds the lock. */
+static void note_image(struct bsdp_bindings *b, uint32_t was, uint32_t now)
+{
+	if (!was != !now)
+		__atomic_store_n(&b->bound, b->bound + (now ? 1 : (uint64_t)-1), __ATOMIC_RELAXED);
+}
+
 static void erase(struct bsdp_bindings *b, struct entry *x)
 {
+	note_image(b, x->b.image_id, 0);
 	uint32_t e = (uint32_t)(x - b->entries);
 	bool found;
 	unindex(b, slot_of(b, x->b.mac, &found));
@@ -405,6 +418,7 @@ int bsdp_bindings_record(struct bsdp_bindings *b, const uint8_t mac[6], uint32_t
 	pthread_mutex_lock(&b->lock);
 	struct entry *x = touch(b, mac, number);
 	note_number(b, x->b.number);
+	note_image(b, x->b.image_id, image_id);
 	x->b.image_id = image_id;
 	x->b.time = now;
 	b->generation++;
@@ -415,14 +429,21 @@ int bsdp_bindings_record(struct bsdp_bindings *b, const uint8_t mac[6], uint32_t
 	return 0;
 }
 
-int bsdp_bindings_forget(struct bsdp_bindings *b, const uint8_t mac[6])
+int bsdp_bindings_forget(struct bsdp_bindings *b, const uint8_t mac[6], int64_t now)
 {
 	if (!b || !mac)
 		return -EINVAL;
 	pthread_mutex_lock(&b->lock);
 	struct entry *x = find(b, mac);
 	if (x && x->b.image_id) {
+		note_image(b, x->b.image_id, 0);
 		x->b.image_id = 0;
+		/* The time of the SELECT that chose another server: it wins over
+		 * the selection it forgets (an older one), and loses to the one
+		 * the server it named records at that time, when that server
+		 * shares our bindings-database. */
+		if (now > x->b.time)
+			x->b.time = now;
 		b->generation++;
 		journal(b, &x->b, false);
 	}
@@ -437,6 +458,7 @@ int bsdp_bindings_put(struct bsdp_bindings *b, const struct bsdp_binding *entry)
 	pthread_mutex_lock(&b->lock);
 	struct entry *x = touch(b, entry->mac, entry->number);
 	uint32_t number = x->b.number;
+	note_image(b, x->b.image_id, entry->image_id);
 	x->b = *entry;
 	x->b.number = number;
 	note_number(b, number);
@@ -618,11 +640,14 @@ int bsdp_bindings_apply(struct bsdp_bindings *b, const struct bsdp_change *chang
 			applied = 1;
 		}
 	} else if (!x || force || change->b.time > x->b.time ||
-		   (change->b.time == x->b.time && (change->b.image_id != x->b.image_id ||
-						    change->b.number != x->b.number))) {
-		/* At the same time the database's row is the later write (a
-		 * forget keeps the time of the SELECT it forgets). */
+		   (change->b.time == x->b.time && !(x->b.image_id && !change->b.image_id) &&
+		    (change->b.image_id != x->b.image_id || change->b.number != x->b.number))) {
+		/* At the same time the database's row is the later write, but
+		 * for a forget over a selection: that selection was recorded by
+		 * the server the Mac's SELECT named, the forget by a server that
+		 * saw the same SELECT (as the database's upsert decides). */
 		x = touch(b, change->b.mac, change->b.number);
+		note_image(b, x->b.image_id, change->b.image_id);
 		x->b = change->b;
 		note_number(b, change->b.number);
 		applied = 1;
@@ -830,4 +855,24 @@ size_t bsdp_bindings_page(struct bsdp_bindings *b, const uint8_t from[6], struct
 		out[kept++] = out[k];
 	}
 	return kept;
+}
+
+uint64_t bsdp_bindings_bound(const struct bsdp_bindings *b)
+{
+	return b ? __atomic_load_n(&b->bound, __ATOMIC_RELAXED) : 0;
+}
+
+void bsdp_bindings_share_bound(struct bsdp_bindings *b, bool known, uint64_t count)
+{
+	if (b)
+		__atomic_store_n(&b->shared_bound, known && count != NO_SHARED_COUNT ? count :
+				 NO_SHARED_COUNT, __ATOMIC_RELAXED);
+}
+
+uint64_t bsdp_bindings_load(const struct bsdp_bindings *b)
+{
+	if (!b)
+		return 0;
+	uint64_t shared = __atomic_load_n(&b->shared_bound, __ATOMIC_RELAXED);
+	return shared != NO_SHARED_COUNT ? shared : bsdp_bindings_bound(b);
 }

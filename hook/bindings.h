@@ -49,8 +49,9 @@ uint32_t bsdp_bindings_number(struct bsdp_bindings *b, const uint8_t mac[6]);
  * or take a fresh one), making it the most recent entry. ret may be NULL. */
 int bsdp_bindings_record(struct bsdp_bindings *b, const uint8_t mac[6], uint32_t image_id,
 			 int64_t now, uint32_t number, struct bsdp_binding *ret);
-/* Forgets the image of a MAC (it selected another server); keeps its number. */
-int bsdp_bindings_forget(struct bsdp_bindings *b, const uint8_t mac[6]);
+/* Forgets the image of a MAC (its SELECT at now named another server);
+ * keeps its number. The entry's time becomes now (if later). */
+int bsdp_bindings_forget(struct bsdp_bindings *b, const uint8_t mac[6], int64_t now);
 /* Inserts or replaces a whole entry (state file, commands) as the most
  * recent one. */
 int bsdp_bindings_put(struct bsdp_bindings *b, const struct bsdp_binding *entry);
@@ -62,6 +63,16 @@ int bsdp_bindings_remove(struct bsdp_bindings *b, const uint8_t mac[6]);
 int bsdp_bindings_copy(struct bsdp_bindings *b, struct bsdp_binding **ret_entries, size_t *ret_count);
 /* Entries held now. */
 size_t bsdp_bindings_count(struct bsdp_bindings *b);
+/* Entries holding an image (a selection, not forgotten); read without the
+ * lock. */
+uint64_t bsdp_bindings_bound(const struct bsdp_bindings *b);
+/* The server's load for "server-priority": "load": the count a bindings
+ * database last published (every server's selections), else
+ * bsdp_bindings_bound. Read without the lock, no allocation. */
+uint64_t bsdp_bindings_load(const struct bsdp_bindings *b);
+/* Publishes the database's count (known), or withdraws it (!known: the
+ * database is unreachable, the table's own count stands in). */
+void bsdp_bindings_share_bound(struct bsdp_bindings *b, bool known, uint64_t count);
 /* Entries pushed out to make room so far; read without the lock. */
 uint64_t bsdp_bindings_evictions(const struct bsdp_bindings *b);
 /* The MAC index probes linearly from a MAC's home slot. No run of
@@ -107,8 +118,9 @@ size_t bsdp_bindings_pending(struct bsdp_bindings *b);
  * An entry older (time) than the one held, or the same, is ignored unless
  * force is set; a removal applies only to an entry older than it (a
  * removal's time is just after the selection it removed; the journal
- * carries it). 1 when applied, 0 when ignored, or -EINVAL (number 0 or
- * 4294967295, no machine number). */
+ * carries it), a forget (image 0) never over a selection of its time.
+ * 1 when applied, 0 when ignored, or -EINVAL (number 0 or 4294967295, no
+ * machine number). */
 int bsdp_bindings_apply(struct bsdp_bindings *b, const struct bsdp_change *change, bool force);
 
 /* Machine numbers unique across servers: once blocks are in use, fresh

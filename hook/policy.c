@@ -77,3 +77,8 @@ const struct bsdp_image *bsdp_policy_default(const struct bsdp_catalogue *c,
 	}
 	return model_default ? model_default : first;
 }
+
+uint16_t bsdp_policy_load_priority(uint64_t bound)
+{
+	return bound >= BSDP_LOAD_PRIORITY_BASE ? 0 : (uint16_t)(BSDP_LOAD_PRIORITY_BASE - bound);
+}

@@ -40,6 +40,12 @@ const struct bsdp_image *bsdp_policy_default(const struct bsdp_catalogue *c,
 					     const struct bsdp_client *client,
 					     const struct bsdp_request *req);
 
+/* Apple's priority from load: BSDP_LOAD_PRIORITY_BASE less one per Mac
+ * holding a selection, never below 0, so the Mac picks the server with the
+ * fewest among several that answer its LIST. */
+#define BSDP_LOAD_PRIORITY_BASE 32768u
+uint16_t bsdp_policy_load_priority(uint64_t bound);
+
 #ifdef __cplusplus
 }
 #endif

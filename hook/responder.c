@@ -233,6 +233,7 @@ int bsdp_responder_init(struct bsdp_responder *r, const struct bsdp_responder_co
 	memset(r, 0, sizeof(*r));
 	r->server_address = cfg->server_address;
 	r->priority = cfg->priority;
+	r->priority_from_load = cfg->priority_from_load;
 	if (cfg->tftp_path_prefix &&
 	    !copy_str(r->tftp_path_prefix, sizeof(r->tftp_path_prefix), cfg->tftp_path_prefix))
 		return fail_msg(err, err_size, "parameter 'tftp-path-prefix': longer than %d bytes",
@@ -352,7 +353,8 @@ static int answer_list(const struct bsdp_responder *r, const struct bsdp_catalog
 		return drop(a, BSDP_DROP_NO_IMAGE, "no image for this client");
 
 	struct bsdp_list_head head = {
-		.priority = r->priority,
+		.priority = r->priority_from_load ?
+			bsdp_policy_load_priority(bsdp_bindings_load(bindings)) : r->priority,
 		.default_id = def->id,
 		.selected_id = selected_for_list(c, bindings, q, client, req, a),
 	};
@@ -445,7 +447,7 @@ static int answer_select(const struct bsdp_responder *r, const struct bsdp_catal
 		return drop(a, BSDP_DROP_NO_SERVER_ID, "SELECT without a server identifier");
 	if (req->server_id != a->server_id) {
 		if (bindings && q->mac_valid)
-			bsdp_bindings_forget(bindings, q->mac);
+			bsdp_bindings_forget(bindings, q->mac, q->now);
 		return drop(a, BSDP_DROP_OTHER_SERVER, "SELECT for another server");
 	}
 	if (req->present & BSDP_HAS(BSDP_OPT_SELECTED_BOOT_IMAGE)) {

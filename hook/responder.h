@@ -26,6 +26,7 @@ extern "C" {
 struct bsdp_responder_config {
 	uint32_t server_address;           /* host order; 0 = the receiving address */
 	uint16_t priority;
+	bool priority_from_load;           /* priority from the bindings held (Apple's rule) */
 	const char *tftp_path_prefix;      /* NULL = "" */
 	const char *http_url;              /* NULL = http://<server>/netboot */
 	const char *nfs_url;               /* "nfs:<host>:<export>", NULL = none */
@@ -36,6 +37,7 @@ struct bsdp_responder_config {
 struct bsdp_responder {
 	uint32_t server_address;
 	uint16_t priority;
+	bool priority_from_load;
 	char tftp_path_prefix[BSDP_FILE_MAX + 1];
 	bool has_http_url;
 	char http_scheme[16];            /* "http://" or "https://" */

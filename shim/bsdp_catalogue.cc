@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <string>
 
 namespace isc {
 namespace bsdp {
@@ -90,7 +91,8 @@ Impl::scan(const struct bsdp_catalogue* previous) const {
     }
     LOG_INFO(bsdp_logger, BSDP_LOADED)
         .arg(c->n_images).arg(params_.sets_directory).arg(c->n_skipped).arg(c->n_warnings)
-        .arg(params_.server_priority);
+        .arg(params_.priority_from_load ? std::string("from load (32768 - bindings)") :
+                                          std::to_string(params_.server_priority));
     return (c);
 }
 

@@ -106,6 +106,7 @@ BindingsDatabase::BindingsDatabase(const Params& params, struct bsdp_bindings* b
     cfg.max_rows = report_.queue;
     cfg.spill_dir = spill_dir_.c_str();
     cfg.spill_tag = params.database_text.c_str();
+    cfg.count_bound = params.priority_from_load;
     store_.reset(bsdp_pg_start(&cfg, bindings, report_.queue, storeReport, &report_));
     if (!store_) {
         throw std::runtime_error("the bindings database store could not start (no thread "

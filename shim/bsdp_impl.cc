@@ -17,6 +17,7 @@ Impl::Impl(const isc::data::ConstElementPtr& params)
     std::memset(&cfg, 0, sizeof(cfg));
     cfg.server_address = params_.server_address;
     cfg.priority = params_.server_priority;
+    cfg.priority_from_load = params_.priority_from_load;
     cfg.tftp_path_prefix = params_.tftp_path_prefix.c_str();
     cfg.http_url = params_.has_http_url ? params_.http_url.c_str() : nullptr;
     cfg.nfs_url = params_.has_nfs_url ? params_.nfs_url.c_str() : nullptr;

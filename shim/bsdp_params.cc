@@ -195,7 +195,16 @@ parseParams(const ConstElementPtr& params) {
             p.nfs_url = getString(value, name, true);
             p.has_nfs_url = true;
         } else if (name == "server-priority") {
-            p.server_priority = static_cast<uint16_t>(getInt(value, name, 0, 65535, "in 0..65535"));
+            const std::string range = "in 0..65535, or \"load\"";
+            p.priority_from_load = value->getType() == Element::string &&
+                                   value->stringValue() == "load";
+            if (value->getType() == Element::string && !p.priority_from_load) {
+                throw ParamError(name, "must be an integer " + range + " (got '" +
+                                 value->stringValue() + "')");
+            }
+            if (!p.priority_from_load) {
+                p.server_priority = static_cast<uint16_t>(getInt(value, name, 0, 65535, range));
+            }
         } else if (name == "state-file") {
             p.state_file = getString(value, name, true);
             has_state_file = true;

@@ -39,6 +39,7 @@ struct Params {
     bool has_nfs_url = false;
     std::string nfs_url;
     uint16_t server_priority = 32768;
+    bool priority_from_load = false;     // "load": Apple's 32768 - bindings
     // Where Kea's rule for its own files puts it (kea_compat::dataFilePath):
     // by default DEFAULT_STATE_FILE_NAME in Kea's data directory.
     std::string state_file;

@@ -162,6 +162,7 @@ static void lose(struct bsdp_pg *pg, const char *why)
 	pthread_mutex_lock(&pg->lock);
 	pg->stats.connected = false;
 	pthread_mutex_unlock(&pg->lock);
+	bsdp_bindings_share_bound(pg->b, false, 0);
 }
 
 /* A statement ran out of time (a lock held elsewhere beyond the server's
@@ -406,6 +407,20 @@ static bool read_others(struct bsdp_pg *pg)
 	}
 }
 
+/* Every server's selections (rows with an image, not deleted), for
+ * "server-priority": "load": one statement, bounded like every other, off
+ * the packet path, which reads the count published here. */
+static bool count_bound(struct bsdp_pg *pg)
+{
+	PGresult *r;
+	if (!run(pg, &r, "SELECT count(*) FROM bsdp_bindings WHERE image_id <> 0 AND NOT deleted",
+		 0, NULL, NULL))
+		return false;
+	bsdp_bindings_share_bound(pg->b, true, strtoull(PQgetvalue(r, 0, 0), NULL, 10));
+	PQclear(r);
+	return true;
+}
+
 /* The key (selected_at, hw_address) of the newest row beyond the
  * max_rows most recent, if there is one: it and everything older go. */
 static bool oldest_kept(struct bsdp_pg *pg, bool *beyond, char at[24], char mac[18])
@@ -556,8 +571,11 @@ static void array_text(char *out, size_t size, const struct row *rows, size_t n,
 
 /* The latest change wins; at the same time a write wins over a deletion
  * (a deletion carries a time after the selection it deletes, so it wins
- * only over older writes), as in bsdp_bindings_apply. A Mac keeps the
- * number the database holds for it (a deleted row's number is given up). */
+ * only over older writes) and a selection over a forget (the forget of a
+ * server that saw the Mac's SELECT name another server sharing this
+ * database, which recorded it at that time), as in bsdp_bindings_apply.
+ * A Mac keeps the number the database holds for it (a deleted row's
+ * number is given up). */
 static const char UPSERT[] =
 	"INSERT INTO bsdp_bindings AS t (hw_address, image_id, selected_at, machine_number,"
 	" deleted, changed_by, written_by_xid)"
@@ -570,7 +588,7 @@ static const char UPSERT[] =
 	" ELSE t.machine_number END,"
 	" changed_by = EXCLUDED.changed_by, written_by_xid = EXCLUDED.written_by_xid"
 	" WHERE t.selected_at < EXCLUDED.selected_at OR (t.selected_at = EXCLUDED.selected_at"
-	" AND (t.deleted OR NOT EXCLUDED.deleted))"
+	" AND (t.deleted OR (NOT EXCLUDED.deleted AND (EXCLUDED.image_id <> 0 OR t.image_id = 0))))"
 	" RETURNING hw_address, machine_number";
 
 /* Up to want blocks of numbers no server holds, into out: blocks given
@@ -880,7 +898,7 @@ static void spill_written(struct bsdp_pg *pg)
 static void *store_main(void *arg)
 {
 	struct bsdp_pg *pg = arg;
-	uint64_t last_read = 0;
+	uint64_t last_read = 0, last_count = 0;
 	bool read_now = true;
 	while (!stopping(pg)) {
 		if (!pg->conn) {
@@ -918,6 +936,11 @@ static void *store_main(void *arg)
 		if (ok && (read_now || now_ms() - last_read >= READ_EVERY_MS)) {
 			ok = read_others(pg);
 			last_read = now_ms();
+		}
+		if (ok && pg->config.count_bound &&
+		    (!last_count || now_ms() - last_count >= BSDP_PG_COUNT_EVERY_MS)) {
+			ok = count_bound(pg);
+			last_count = now_ms();
 		}
 		if (!ok) {
 			lose(pg, pg->conn ? PQerrorMessage(pg->conn) : NULL);
@@ -1123,6 +1146,7 @@ void bsdp_pg_stop(struct bsdp_pg *pg, unsigned flush_ms)
 	(void)w;
 	pthread_join(pg->thread, NULL);
 	bsdp_bindings_wake_on_block(pg->b, -1);
+	bsdp_bindings_share_bound(pg->b, false, 0);
 	if (pg->config.spill_dir)
 		spill_unwritten(pg);
 	pthread_cond_destroy(&pg->started_cond);

@@ -39,7 +39,14 @@ struct bsdp_pg_config {
 	 * database in the files' names, so a folder may serve several. */
 	const char *spill_dir;
 	const char *spill_tag;
+	/* Counts the rows holding a selection (every server's) once every
+	 * BSDP_PG_COUNT_EVERY_MS and publishes it to the table
+	 * (bsdp_bindings_share_bound), for "server-priority": "load"; while
+	 * the database is unreachable the table's own count stands in. */
+	bool count_bound;
 };
+
+#define BSDP_PG_COUNT_EVERY_MS 1000u
 
 enum bsdp_pg_event {
 	BSDP_PG_CONNECTED,      /* first connection: text = server version */

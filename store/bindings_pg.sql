@@ -19,7 +19,7 @@ CREATE TABLE IF NOT EXISTS bsdp_bindings (
     image_id       bigint NOT NULL CHECK (image_id BETWEEN 0 AND 4294967295),
     -- seconds since the epoch of the last SELECT (of a deletion: just after
     -- the selection deleted); the latest one wins, a write over a deletion
-    -- of the same time
+    -- of the same time, a selection over a forget (image_id 0) of its time
     selected_at    bigint NOT NULL,
     -- the Mac's machine number (its name, e.g. NetBoot042): unique
     machine_number bigint NOT NULL UNIQUE

@@ -729,6 +729,7 @@ class OpsTests:
             f.write("x")
         cases = [("unknown name", "bogus-name", 1),
                  ("wrong type", "server-priority", "high"),
+                 ("not \"load\"", "server-priority", "Load"),
                  ("wrong type", "sets-directory", 42),
                  ("out of range", "server-priority", 70000),
                  ("out of range", "rescan-interval", -1),

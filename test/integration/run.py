@@ -439,10 +439,12 @@ class Suite(ops_tests.OpsTests):
     def test_bad_parameter_refused_at_start(self):
         self.kea.stop()
         try:
-            for name, value, word in (("server-priority", 70000, "server-priority"),
-                                      ("nfs-url", "nfs:nohost", "nfs-url"),
-                                      ("bogus-name", 1, "bogus-name")):
-                kea, ok = self.start_kea("kea-bad-" + name, params=self.params(**{name: value}),
+            for n, (name, value, word) in enumerate((
+                    ("server-priority", 70000, "server-priority"),
+                    ("server-priority", "least-loaded", "server-priority"),
+                    ("nfs-url", "nfs:nohost", "nfs-url"),
+                    ("bogus-name", 1, "bogus-name"))):
+                kea, ok = self.start_kea("kea-bad-%d-%s" % (n, name), params=self.params(**{name: value}),
                                          expect_ok=False)
                 rc = kea.wait_exit(10)
                 text = kea.text()

@@ -187,7 +187,7 @@ START_TEST(test_selection_reaches_the_other_server)
 	/* Forgotten (the Mac chose another server) and removed (a command). */
 	uint8_t mac[6];
 	mac_of(1, mac);
-	bsdp_bindings_forget(a, mac);
+	bsdp_bindings_forget(a, mac, 1002);
 	ck_assert(WAIT_UNTIL(holds(b, 1, 0, number), 3000));
 	bsdp_bindings_remove(b, mac);
 	ck_assert(WAIT_UNTIL(bsdp_bindings_lookup(a, mac, NULL) == -ENOENT, 3000));
@@ -205,6 +205,88 @@ START_TEST(test_selection_reaches_the_other_server)
 	bsdp_bindings_free(a);
 	bsdp_bindings_free(b);
 	bsdp_bindings_free(c);
+}
+END_TEST
+
+/* A Mac's broadcast SELECT names server A; server B, which holds the
+ * Mac's earlier selection of the same second, forgets it at that time.
+ * The database keeps the selection (a forget never replaces a selection of
+ * its time) and B takes it back: all agree on the image. A later forget
+ * (a SELECT naming a server outside the database) reaches both. */
+START_TEST(test_forget_of_a_selection_of_its_time_loses)
+{
+	fresh();
+	struct bsdp_pg_config cfg = config();
+	struct bsdp_bindings *a = bsdp_bindings_new(64), *b = bsdp_bindings_new(64);
+	struct bsdp_pg *pa = bsdp_pg_start(&cfg, a, 64, report, (void *)0);
+	struct bsdp_pg *pb = bsdp_pg_start(&cfg, b, 64, report, (void *)1);
+	ck_assert(pa && pb);
+	ck_assert(WAIT_UNTIL(connected(pa) && connected(pb), 10000));
+	uint8_t mac[6];
+	mac_of(5, mac);
+	select_image(a, 5, 0x01000009, 2000);
+	uint32_t number = number_of(a, 5);
+	ck_assert(WAIT_UNTIL(holds(b, 5, 0x01000009, number), 3000));
+	/* The Mac's SELECT for A again, in the same second: A's record is
+	 * written, then B's forget (the order where the forget comes last). */
+	select_image(a, 5, 0x01000009, 2000);
+	ck_assert(WAIT_UNTIL(pending(pa) == 0, 3000));
+	ck_assert_int_eq(bsdp_bindings_forget(b, mac, 2000), 0);
+	ck_assert(WAIT_UNTIL(pending(pb) == 0, 3000));
+	ck_assert(WAIT_UNTIL(holds(b, 5, 0x01000009, number), 3000));
+	ck_assert_int_eq(sql_number("SELECT image_id FROM bsdp_bindings"
+				    " WHERE hw_address = '02:db:00:00:00:05'"), 0x01000009);
+	ck_assert(holds(a, 5, 0x01000009, number));
+	ck_assert_int_eq(bsdp_bindings_forget(b, mac, 2001), 0);
+	ck_assert(WAIT_UNTIL(holds(a, 5, 0, number), 3000));
+	ck_assert_int_eq(sql_number("SELECT image_id FROM bsdp_bindings"
+				    " WHERE hw_address = '02:db:00:00:00:05'"), 0);
+	bsdp_pg_stop(pa, 1000);
+	bsdp_pg_stop(pb, 1000);
+	bsdp_bindings_free(a);
+	bsdp_bindings_free(b);
+}
+END_TEST
+
+/* "server-priority": "load" with a database: the load is every server's
+ * selections (rows with an image, not deleted), counted by the store's
+ * thread, even beyond what this table holds; while the database is
+ * unreachable, the table's own count. */
+START_TEST(test_store_publishes_the_shared_count)
+{
+	fresh();
+	struct bsdp_pg_config cfg = config();
+	cfg.count_bound = true;
+	struct bsdp_bindings *a = bsdp_bindings_new(2), *b = bsdp_bindings_new(64);
+	struct bsdp_pg *pa = bsdp_pg_start(&cfg, a, 64, report, (void *)0);
+	cfg.count_bound = false;
+	struct bsdp_pg *pb = bsdp_pg_start(&cfg, b, 64, report, (void *)1);
+	ck_assert(pa && pb);
+	ck_assert(WAIT_UNTIL(connected(pa) && connected(pb), 10000));
+	for (int i = 0; i < 5; i++)
+		select_image(b, 40 + i, 0x01000001, 5000 + i);
+	uint8_t mac[6];
+	mac_of(40, mac);
+	bsdp_bindings_forget(b, mac, 5010);
+	mac_of(41, mac);
+	bsdp_bindings_remove(b, mac);
+	ck_assert(WAIT_UNTIL(bsdp_bindings_load(a) == 3, 5000));
+	ck_assert_uint_le(bsdp_bindings_bound(a), 2);
+	/* The store not asked to count publishes nothing. */
+	ck_assert_uint_eq(bsdp_bindings_load(b), bsdp_bindings_bound(b));
+	ck_assert_uint_eq(bsdp_bindings_bound(b), 3);
+	select_image(b, 50, 0x01000001, 5020);
+	ck_assert(WAIT_UNTIL(bsdp_bindings_load(a) == 4, 5000));
+	server("stop");
+	ck_assert(WAIT_UNTIL(events_of(0, BSDP_PG_LOST) == 1, 5000));
+	ck_assert_uint_eq(bsdp_bindings_load(a), bsdp_bindings_bound(a));
+	server("start");
+	ck_assert(WAIT_UNTIL(bsdp_bindings_load(a) == 4, 10000));
+	bsdp_pg_stop(pa, 1000);
+	bsdp_pg_stop(pb, 1000);
+	ck_assert_uint_eq(bsdp_bindings_load(a), bsdp_bindings_bound(a));
+	bsdp_bindings_free(a);
+	bsdp_bindings_free(b);
 }
 END_TEST
 
@@ -745,6 +827,8 @@ int main(void)
 	TCase *t = tcase_create("postgresql");
 	tcase_set_timeout(t, 120);
 	ADD(t, test_selection_reaches_the_other_server);
+	ADD(t, test_forget_of_a_selection_of_its_time_loses);
+	ADD(t, test_store_publishes_the_shared_count);
 	ADD(t, test_machine_numbers_unique_across_servers);
 	ADD(t, test_outage_queues_then_catches_up);
 	ADD(t, test_uncoordinated_number_renumbered);

@@ -636,6 +636,52 @@ testSelectOtherServerSilent() {
     return (ok);
 }
 
+// The priority a LIST to this MAC announces, or -1.
+long
+listedPriority(const std::vector<uint8_t>& mac) {
+    Pkt4Ptr q = bsdpQuery(listRequest(), "AAPLBSDPC/i386/MacBookPro11,1", 8192);
+    q->setHWAddr(HWAddrPtr(new HWAddr(mac, HTYPE_ETHER)));
+    Pkt4Ptr r = keaResponse(q);
+    if (exchange(q, r).after_send != CalloutHandle::NEXT_STEP_CONTINUE) {
+        return (-1);
+    }
+    Wire w = wire(r);
+    struct bsdp_reply reply;
+    if (!w.well_formed || bsdp_codec_parse_reply(w.fused43.data(), w.fused43.size(), &reply) != 0 ||
+        !(reply.present & BSDP_HAS(BSDP_OPT_SERVER_PRIORITY))) {
+        return (-1);
+    }
+    return (reply.priority);
+}
+
+// "server-priority": "load" through Kea's callouts: each LIST announces
+// 32768 less the Macs holding a selection, and a SELECT naming another
+// server forgets the Mac's (Apple's bootpd).
+bool
+testPriorityFromLoad() {
+    bool ok = true;
+    CHECK(load(Element::fromJSON("{ \"sets-directory\": \"" + sets_dir + "\", "
+                                 "\"state-file\": \"" + sets_dir + "/load.csv\", "
+                                 "\"server-priority\": \"load\" }")));
+    CHECK(listedPriority(MAC) == 32768);
+    for (uint8_t k = 0; k < 3; ++k) {
+        Pkt4Ptr q = bsdpQuery(selectRequest(SERVER.toUint32(), imageId(3)));
+        q->setHWAddr(HWAddrPtr(new HWAddr({0x02, 0x10, 0xad, 0x00, 0x00, k}, HTYPE_ETHER)));
+        CHECK(exchange(q, keaResponse(q)).after_send == CalloutHandle::NEXT_STEP_CONTINUE);
+    }
+    CHECK(listedPriority(MAC) == 32765);
+    Pkt4Ptr q = bsdpQuery(selectRequest(IOAddress("198.18.0.99").toUint32(), imageId(3)));
+    q->setHWAddr(HWAddrPtr(new HWAddr({0x02, 0x10, 0xad, 0x00, 0x00, 0x01}, HTYPE_ETHER)));
+    CHECK(exchange(q, keaResponse(q)).after_send == CalloutHandle::NEXT_STEP_DROP);
+    long after = listedPriority(MAC);
+    if (after != 32766) {
+        std::printf("  priority %ld after a SELECT naming another server, want 32766\n", after);
+    }
+    CHECK(after == 32766);
+    CHECK(load(params()));
+    return (ok);
+}
+
 bool
 testReplyPort() {
     bool ok = true;
@@ -1219,6 +1265,10 @@ testBadParametersRefused() {
         "\"server-priority\": 70000",
         "\"server-priority\": -1",
         "\"server-priority\": \"high\"",
+        "\"server-priority\": \"Load\"",
+        "\"server-priority\": \"\"",
+        "\"server-priority\": 2.5",
+        "\"server-priority\": [ \"load\" ]",
         "\"sets-directry\": \"/tmp\"",
         "\"server-address\": \"198.18.0.300\"",
         "\"server-address\": 5",
@@ -1575,6 +1625,7 @@ main(int argc, char** argv) {
         run("selection_survives_unload_and_load", testSelectionSurvivesReload);
         run("select_of_unknown_image_gets_failed", testSelectUnknownFails);
         run("select_for_another_server_drops_keas_ack", testSelectOtherServerSilent);
+        run("priority_from_load_follows_selections_and_forgets", testPriorityFromLoad);
         run("reply_port_is_honoured_and_1024_dropped", testReplyPort);
         run("malformed_option_43_or_60_is_dropped_at_receive", testMalformedDropped);
         run("non_bsdp_packets_are_untouched", testNotBsdpUntouched);

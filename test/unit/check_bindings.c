@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hook/bindings.h"
 #include "hook/siphash.h"
@@ -120,9 +121,12 @@ START_TEST(test_bindings_match_the_model)
 			m.e[i].image_id = image;
 			m.e[i].time = step;
 		} else if (op == 5) {
-			bsdp_bindings_forget(b, mac);
-			if (m.held[i])
+			bsdp_bindings_forget(b, mac, step);
+			if (m.held[i] && m.e[i].image_id) {
 				m.e[i].image_id = 0;
+				if (step > m.e[i].time)
+					m.e[i].time = step;
+			}
 		} else if (op == 6) {
 			ck_assert_int_eq(bsdp_bindings_remove(b, mac), m.held[i] ? 0 : -ENOENT);
 			if (m.held[i])
@@ -305,7 +309,7 @@ START_TEST(test_journal_keeps_changes_in_order_and_reports_loss)
 	ck_assert_int_eq(bsdp_bindings_journal(b, 4), -EEXIST);
 	ck_assert_uint_eq(bsdp_bindings_pending(b), 0);
 	bsdp_bindings_record(b, m2, 0x01000002, 11, 0, NULL);
-	bsdp_bindings_forget(b, m1);
+	bsdp_bindings_forget(b, m1, 12);
 	bsdp_bindings_remove(b, m2);
 	struct bsdp_change out[8];
 	bool lost = true;
@@ -316,7 +320,7 @@ START_TEST(test_journal_keeps_changes_in_order_and_reports_loss)
 	ck_assert(memcmp(out[0].b.mac, m2, 6) == 0 && out[0].b.image_id == 0x01000002 &&
 		  out[0].b.time == 11 && out[0].b.number == 2 && !out[0].removed);
 	ck_assert(memcmp(out[1].b.mac, m1, 6) == 0 && out[1].b.image_id == 0 &&
-		  out[1].b.number == 1 && !out[1].removed);
+		  out[1].b.time == 12 && out[1].b.number == 1 && !out[1].removed);
 	ck_assert(memcmp(out[2].b.mac, m2, 6) == 0 && out[2].removed);
 	/* Six changes into a ring of four: the oldest four stay, two are
 	 * counted as lost, and the next drain says so once. */
@@ -354,12 +358,12 @@ START_TEST(test_apply_takes_newer_partner_changes_without_journaling)
 	ck_assert_uint_eq(got.number, 40);
 	ck_assert_uint_eq(got.image_id, 0x01000005);
 	/* The same: ignored; older: ignored unless forced (the database's
-	 * answer); at the same time but different: taken (a forget). */
+	 * answer); a later forget: taken. */
 	ck_assert_int_eq(bsdp_bindings_apply(b, &c, false), 0);
 	c.b.time = 99;
 	c.b.image_id = 0x01000006;
 	ck_assert_int_eq(bsdp_bindings_apply(b, &c, false), 0);
-	c.b.time = 100;
+	c.b.time = 101;
 	c.b.image_id = 0;
 	ck_assert_int_eq(bsdp_bindings_apply(b, &c, false), 1);
 	ck_assert_int_eq(bsdp_bindings_lookup(b, m, &got), 0);
@@ -421,6 +425,172 @@ START_TEST(test_deletion_wins_only_over_older_writes)
 	del.b.time = 701;
 	ck_assert_int_eq(bsdp_bindings_apply(b, &del, false), 1);
 	ck_assert_int_eq(bsdp_bindings_lookup(b, m, NULL), -ENOENT);
+	bsdp_bindings_free(b);
+}
+END_TEST
+
+/* Servers A and B share a database; a Mac's broadcast SELECT names B. B
+ * records the selection, A (which held the Mac's earlier selection of the
+ * same second) forgets it at that time. Whichever reaches a table first,
+ * the selection stays: a forget never replaces a selection of its own
+ * time, and a selection replaces a forget of its time. */
+START_TEST(test_forget_never_replaces_a_selection_of_its_time)
+{
+	struct bsdp_bindings *b = bsdp_bindings_new(8);
+	uint8_t m[6];
+	mac_of(3, m);
+	bsdp_bindings_record(b, m, 0x01000007, 300, 0, NULL);
+	uint32_t number = bsdp_bindings_number(b, m);
+	struct bsdp_change forget = { .b = { .image_id = 0, .time = 300, .number = number } };
+	memcpy(forget.b.mac, m, 6);
+	ck_assert_int_eq(bsdp_bindings_apply(b, &forget, false), 0);
+	struct bsdp_binding got;
+	ck_assert_int_eq(bsdp_bindings_lookup(b, m, &got), 0);
+	ck_assert_uint_eq(got.image_id, 0x01000007);
+	/* Here the forget came first: the selection of its time replaces it. */
+	ck_assert_int_eq(bsdp_bindings_forget(b, m, 300), 0);
+	ck_assert_int_eq(bsdp_bindings_lookup(b, m, &got), 0);
+	ck_assert_uint_eq(got.image_id, 0);
+	ck_assert_int_eq(got.time, 300);
+	struct bsdp_change chosen = forget;
+	chosen.b.image_id = 0x01000007;
+	ck_assert_int_eq(bsdp_bindings_apply(b, &chosen, false), 1);
+	ck_assert_int_eq(bsdp_bindings_lookup(b, m, &got), 0);
+	ck_assert_uint_eq(got.image_id, 0x01000007);
+	/* A forget of a later SELECT (one naming a server outside the
+	 * database) replaces it, and carries that SELECT's time. */
+	forget.b.time = 301;
+	ck_assert_int_eq(bsdp_bindings_apply(b, &forget, false), 1);
+	ck_assert_int_eq(bsdp_bindings_lookup(b, m, &got), 0);
+	ck_assert_uint_eq(got.image_id, 0);
+	bsdp_bindings_record(b, m, 0x01000007, 310, 0, NULL);
+	ck_assert_int_eq(bsdp_bindings_forget(b, m, 320), 0);
+	ck_assert_int_eq(bsdp_bindings_lookup(b, m, &got), 0);
+	ck_assert_int_eq(got.time, 320);
+	bsdp_bindings_free(b);
+}
+END_TEST
+
+/* The count "server-priority": "load" reads: entries holding an image,
+ * through every way an entry changes or goes. */
+START_TEST(test_bound_counts_entries_holding_an_image)
+{
+	struct bsdp_bindings *b = bsdp_bindings_new(3);
+	uint8_t m[5][6];
+	for (int i = 0; i < 5; i++)
+		mac_of(20 + i, m[i]);
+	ck_assert_uint_eq(bsdp_bindings_bound(b), 0);
+	bsdp_bindings_record(b, m[0], 0x01000001, 1, 0, NULL);
+	bsdp_bindings_record(b, m[1], 0x01000001, 2, 0, NULL);
+	bsdp_bindings_record(b, m[1], 0x01000002, 3, 0, NULL);
+	ck_assert_uint_eq(bsdp_bindings_bound(b), 2);
+	bsdp_bindings_forget(b, m[1], 4);
+	bsdp_bindings_forget(b, m[1], 5);
+	ck_assert_uint_eq(bsdp_bindings_bound(b), 1);
+	ck_assert_uint_eq(bsdp_bindings_count(b), 2);
+	struct bsdp_binding e = { .image_id = 0x01000003, .time = 6, .number = 9 };
+	memcpy(e.mac, m[1], 6);
+	bsdp_bindings_put(b, &e);
+	ck_assert_uint_eq(bsdp_bindings_bound(b), 2);
+	e.image_id = 0;
+	bsdp_bindings_put(b, &e);
+	ck_assert_uint_eq(bsdp_bindings_bound(b), 1);
+	struct bsdp_change c = { .b = { .image_id = 0x01000004, .time = 7, .number = 30 } };
+	memcpy(c.b.mac, m[2], 6);
+	ck_assert_int_eq(bsdp_bindings_apply(b, &c, false), 1);
+	ck_assert_uint_eq(bsdp_bindings_bound(b), 2);
+	/* Full (3): a fourth pushes out the least recent, m[0], bound. */
+	bsdp_bindings_record(b, m[3], 0x01000001, 8, 0, NULL);
+	ck_assert_uint_eq(bsdp_bindings_evictions(b), 1);
+	ck_assert_uint_eq(bsdp_bindings_bound(b), 2);
+	c.removed = 1;
+	c.b.time = 9;
+	ck_assert_int_eq(bsdp_bindings_apply(b, &c, false), 1);
+	ck_assert_uint_eq(bsdp_bindings_bound(b), 1);
+	ck_assert_int_eq(bsdp_bindings_remove(b, m[3]), 0);
+	ck_assert_uint_eq(bsdp_bindings_bound(b), 0);
+	ck_assert_uint_eq(bsdp_bindings_count(b), 1);
+	/* The load: a database's count while published, else this one. */
+	bsdp_bindings_record(b, m[4], 0x01000001, 10, 0, NULL);
+	ck_assert_uint_eq(bsdp_bindings_load(b), 1);
+	bsdp_bindings_share_bound(b, true, 70000);
+	ck_assert_uint_eq(bsdp_bindings_load(b), 70000);
+	bsdp_bindings_share_bound(b, true, 0);
+	ck_assert_uint_eq(bsdp_bindings_load(b), 0);
+	bsdp_bindings_share_bound(b, false, 5);
+	ck_assert_uint_eq(bsdp_bindings_load(b), 1);
+	ck_assert_uint_eq(bsdp_bindings_load(NULL), 0);
+	bsdp_bindings_free(b);
+}
+END_TEST
+
+/* The packet path reads the load without the lock while the table grows,
+ * forgets, evicts and a store publishes and withdraws its count: never
+ * more than the table holds, and at the end the count is the entries
+ * with an image. */
+struct load_racer {
+	struct bsdp_bindings *b;
+	bool *stop;
+	uint64_t reads, over;
+};
+
+static void *forget_main(void *arg)
+{
+	struct load_racer *r = arg;
+	for (uint32_t i = 0; !__atomic_load_n(r->stop, __ATOMIC_ACQUIRE) && i < 50000000u; i++) {
+		uint32_t h = i * 2654435761u;
+		uint8_t mac[6] = { 2, 0, (uint8_t)(h >> 24), (uint8_t)(h >> 16), (uint8_t)(h >> 8),
+				   (uint8_t)h };
+		bsdp_bindings_forget(r->b, mac, i);
+		bsdp_bindings_share_bound(r->b, i % 2, i);
+	}
+	return NULL;
+}
+
+static void *load_main(void *arg)
+{
+	struct load_racer *r = arg;
+	while (!__atomic_load_n(r->stop, __ATOMIC_ACQUIRE) && r->reads < 100000000u) {
+		r->over += bsdp_bindings_bound(r->b) > GROW_CAPACITY;
+		uint64_t load = bsdp_bindings_load(r->b);
+		(void)load;
+		r->reads++;
+	}
+	return NULL;
+}
+
+START_TEST(test_load_read_while_growing)
+{
+	struct bsdp_bindings *b = bsdp_bindings_new(GROW_CAPACITY);
+	bool stop = false;
+	struct grower g[GROWERS];
+	struct load_racer r = { .b = b, .stop = &stop };
+	pthread_t t[GROWERS + 2];
+	ck_assert_int_eq(pthread_create(&t[GROWERS], NULL, forget_main, &r), 0);
+	ck_assert_int_eq(pthread_create(&t[GROWERS + 1], NULL, load_main, &r), 0);
+	for (int i = 0; i < GROWERS; i++) {
+		g[i] = (struct grower){ .b = b, .id = i, .stop = &stop };
+		ck_assert_int_eq(pthread_create(&t[i], NULL, grow_main, &g[i]), 0);
+	}
+	/* On until the table filled and evicted as much again (at most 20 s
+	 * on a loaded machine). */
+	for (int ms = 0; ms < 20000 && bsdp_bindings_evictions(b) < GROW_CAPACITY; ms++)
+		nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
+	__atomic_store_n(&stop, true, __ATOMIC_RELEASE);
+	for (int i = 0; i < GROWERS + 2; i++)
+		pthread_join(t[i], NULL);
+	ck_assert_uint_ge(bsdp_bindings_evictions(b), GROW_CAPACITY);
+	ck_assert_uint_eq(r.over, 0);
+	ck_assert_uint_gt(r.reads, 0);
+	struct bsdp_binding *all;
+	size_t n, with_image = 0;
+	ck_assert_int_eq(bsdp_bindings_copy(b, &all, &n), 0);
+	for (size_t i = 0; i < n; i++)
+		with_image += all[i].image_id != 0;
+	free(all);
+	ck_assert_uint_eq(bsdp_bindings_bound(b), with_image);
+	bsdp_bindings_share_bound(b, false, 0);
+	ck_assert_uint_eq(bsdp_bindings_load(b), with_image);
 	bsdp_bindings_free(b);
 }
 END_TEST
@@ -1039,6 +1209,9 @@ static Suite *bindings_suite(void)
 	tcase_add_test(t, test_journal_keeps_changes_in_order_and_reports_loss);
 	tcase_add_test(t, test_apply_takes_newer_partner_changes_without_journaling);
 	tcase_add_test(t, test_deletion_wins_only_over_older_writes);
+	tcase_add_test(t, test_forget_never_replaces_a_selection_of_its_time);
+	tcase_add_test(t, test_bound_counts_entries_holding_an_image);
+	tcase_add_test(t, test_load_read_while_growing);
 	tcase_add_test(t, test_apply_refuses_number_that_would_wrap);
 	tcase_add_test(t, test_numbers_come_from_blocks_then_fall_back_counted);
 	tcase_add_test(t, test_journal_drained_while_growing);

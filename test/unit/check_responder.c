@@ -535,6 +535,64 @@ START_TEST(test_responder_other_server_select_is_silent_and_forgets)
 }
 END_TEST
 
+START_TEST(test_policy_load_priority_is_32768_less_the_bindings_never_below_0)
+{
+	ck_assert_uint_eq(bsdp_policy_load_priority(0), 32768);
+	ck_assert_uint_eq(bsdp_policy_load_priority(1), 32767);
+	ck_assert_uint_eq(bsdp_policy_load_priority(32767), 1);
+	ck_assert_uint_eq(bsdp_policy_load_priority(32768), 0);
+	ck_assert_uint_eq(bsdp_policy_load_priority(65536 + 5), 0);
+	ck_assert_uint_eq(bsdp_policy_load_priority(UINT64_MAX), 0);
+}
+END_TEST
+
+static uint16_t listed_priority(void)
+{
+	struct bsdp_answer a = ask((struct req){ .type = BSDP_MSGTYPE_LIST, .server_id = -1 });
+	struct bsdp_reply rep = decode(&a);
+	ck_assert(rep.present & BSDP_HAS(BSDP_OPT_SERVER_PRIORITY));
+	return rep.priority;
+}
+
+/* "server-priority": "load": each LIST announces 32768 less the Macs
+ * holding a selection now (not those forgotten), or less the count a
+ * bindings database published; a fixed priority ignores both. */
+START_TEST(test_responder_priority_from_load_follows_the_bindings)
+{
+	struct bsdp_responder_config cfg = { .priority = 100, .priority_from_load = true,
+					     .nfs_url = "nfs:198.18.0.1:/srv/netboot/sets" };
+	char err[128];
+	ck_assert_int_eq(bsdp_responder_init(&resp, &cfg, err, sizeof(err)), 0);
+	ck_assert_uint_eq(listed_priority(), 32768);
+	uint8_t macs[3][6] = { MAC_A, MAC_B, { 0x00, 0x16, 0xcb, 0x0d, 0x0e, 0x0f } };
+	for (int i = 0; i < 3; i++) {
+		struct bsdp_answer a = ask((struct req){ .type = BSDP_MSGTYPE_SELECT, .server_id = SERVER,
+							 .image = ID_HTTP, .mac = macs[i] });
+		ck_assert_uint_eq(a.sent, BSDP_MSGTYPE_SELECT);
+	}
+	ck_assert_uint_eq(listed_priority(), 32765);
+	/* A SELECT again is no new binding; one naming another server
+	 * forgets it: the count falls. */
+	ask((struct req){ .type = BSDP_MSGTYPE_SELECT, .server_id = SERVER, .image = ID_NFS, .mac = macs[1] });
+	ck_assert_uint_eq(listed_priority(), 32765);
+	ask((struct req){ .type = BSDP_MSGTYPE_SELECT, .server_id = OTHER, .image = ID_HTTP, .mac = macs[1] });
+	ck_assert_uint_eq(listed_priority(), 32766);
+	bsdp_bindings_remove(bindings, macs[2]);
+	ck_assert_uint_eq(listed_priority(), 32767);
+	/* A database's count stands in while published. */
+	bsdp_bindings_share_bound(bindings, true, 40000);
+	ck_assert_uint_eq(listed_priority(), 0);
+	bsdp_bindings_share_bound(bindings, true, 68);
+	ck_assert_uint_eq(listed_priority(), 32700);
+	bsdp_bindings_share_bound(bindings, false, 0);
+	ck_assert_uint_eq(listed_priority(), 32767);
+	/* The fixed priority whatever the load. */
+	cfg.priority_from_load = false;
+	ck_assert_int_eq(bsdp_responder_init(&resp, &cfg, err, sizeof(err)), 0);
+	ck_assert_uint_eq(listed_priority(), 100);
+}
+END_TEST
+
 START_TEST(test_responder_select_without_image_takes_default)
 {
 	struct bsdp_answer a = ask((struct req){ .type = BSDP_MSGTYPE_SELECT, .server_id = SERVER });
@@ -652,6 +710,7 @@ START_TEST(test_responder_allocates_nothing_per_request)
 	ask((struct req){ .type = BSDP_MSGTYPE_SELECT, .server_id = SERVER, .image = ID_HTTP });
 	count_enabled = 1;
 	for (int i = 0; i < 100; i++) {
+		resp.priority_from_load = i % 2;
 		ask((struct req){ .type = BSDP_MSGTYPE_LIST, .server_id = -1 });
 		ask((struct req){ .type = BSDP_MSGTYPE_SELECT, .server_id = SERVER, .image = ID_NFS });
 		ask((struct req){ .type = BSDP_MSGTYPE_SELECT, .server_id = SERVER, .image = ID_OFF });
@@ -794,6 +853,8 @@ static Suite *responder_suite(void)
 	tcase_add_test(t, test_responder_select_failures);
 	tcase_add_test(t, test_responder_booter_path_over_127_fails);
 	tcase_add_test(t, test_responder_other_server_select_is_silent_and_forgets);
+	tcase_add_test(t, test_policy_load_priority_is_32768_less_the_bindings_never_below_0);
+	tcase_add_test(t, test_responder_priority_from_load_follows_the_bindings);
 	tcase_add_test(t, test_responder_select_without_image_takes_default);
 	tcase_add_test(t, test_responder_pinned_index_overrides_binding);
 	tcase_add_test(t, test_responder_list_fits_576_and_keeps_default);

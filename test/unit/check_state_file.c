@@ -647,7 +647,7 @@ static void *churn_main(void *arg)
 				   (uint8_t)(i >> 8), (uint8_t)i };
 		bsdp_bindings_record(c->b, mac, 0x01000001u + (i % 7), i, 0, NULL);
 		if (i % 5 == 1)
-			bsdp_bindings_forget(c->b, mac);
+			bsdp_bindings_forget(c->b, mac, i);
 		if (i % 11 == 2) {
 			mac[5]--;
 			bsdp_bindings_remove(c->b, mac);
