@@ -190,7 +190,7 @@ unit-asan:
 
 # The shared-state suites (concurrency, bindings table, state writer) again
 # under ThreadSanitizer.
-TSAN_SUITES := check_concurrency check_bindings check_state_file
+TSAN_SUITES := check_concurrency check_bindings check_state_file check_recent
 unit-tsan:
 	$(MAKE) --no-print-directory BUILD=$(BUILD)/tsan SANITIZE=thread \
 		$(patsubst %,$(BUILD)/tsan/test/%,$(TSAN_SUITES))
