@@ -599,6 +599,7 @@ int bsdp_responder_answer(const struct bsdp_responder *r, const struct bsdp_cata
 	if (q->link_max && q->link_max < max)
 		max = q->link_max;
 	size_t budget = max > q->reply_overhead ? max - q->reply_overhead : 0;
+	a->budget = budget;
 	if (bsdp_writer_init(&w, opt43_out, opt43_size, budget, block_size) < 0)
 		return -EINVAL;
 

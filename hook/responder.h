@@ -123,6 +123,7 @@ struct bsdp_answer {
 	size_t opt43_len;                 /* option-43 TLVs written to the buffer */
 	uint32_t server_id;               /* option 54 and sub-option 3 */
 	uint16_t reply_port;              /* 0 = the usual 68 */
+	size_t budget;                    /* bytes option 43 may take in the reply */
 	/* LIST */
 	uint32_t default_id;
 	uint32_t selected_id;             /* LIST: bound or pinned; SELECT: chosen */
