@@ -346,7 +346,8 @@ integration: $(HOOK_SO) $(BSDPC) $(SHIM_TEST) $(KEA_BSDP_CHECK)
 		"$(PYTHON) test/integration/test_add_to_existing.py $(HOOK_ARGS)" \
 		"$(PYTHON) test/integration/test_install.py $(HOOK_ARGS)" \
 		"test/pg/with-postgres.sh $(PYTHON) test/integration/test_config_check.py $(HOOK_ARGS)" \
-		"$(PYTHON) test/integration/test_sets_unavailable.py $(HOOK_ARGS)"
+		"$(PYTHON) test/integration/test_sets_unavailable.py $(HOOK_ARGS)" \
+		"$(PYTHON) test/integration/test_explain.py $(HOOK_ARGS)"
 
 # A short scenario with the ASan+UBSan hook inside a real kea-dhcp4.
 integration-sanitized: $(BSDPC)
