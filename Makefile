@@ -191,7 +191,7 @@ unit-asan:
 
 # The shared-state suites (concurrency, bindings table, state writer) again
 # under ThreadSanitizer.
-TSAN_SUITES := check_concurrency check_bindings check_state_file
+TSAN_SUITES := check_concurrency check_bindings check_state_file check_recent
 unit-tsan:
 	$(MAKE) --no-print-directory BUILD=$(BUILD)/tsan SANITIZE=thread \
 		$(patsubst %,$(BUILD)/tsan/test/%,$(TSAN_SUITES))
@@ -356,7 +356,8 @@ integration: $(HOOK_SO) $(BSDPC) $(SHIM_TEST) $(KEA_BSDP_CHECK) $(KEA_BSDP_MIGRA
 		"$(PYTHON) test/integration/test_install.py $(HOOK_ARGS)" \
 		"test/pg/with-postgres.sh $(PYTHON) test/integration/test_config_check.py $(HOOK_ARGS)" \
 		"$(PYTHON) test/integration/test_sets_unavailable.py $(HOOK_ARGS)" \
-		"$(PYTHON) test/integration/test_migrate.py $(HOOK_ARGS)"
+		"$(PYTHON) test/integration/test_migrate.py $(HOOK_ARGS)" \
+		"$(PYTHON) test/integration/test_explain.py $(HOOK_ARGS)"
 
 # A short scenario with the ASan+UBSan hook inside a real kea-dhcp4.
 integration-sanitized: $(BSDPC)

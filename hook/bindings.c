@@ -7,7 +7,6 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -85,17 +84,8 @@ static size_t home_of(const struct bsdp_bindings *b, const uint8_t mac[6])
 struct bsdp_bindings *bsdp_bindings_new(size_t capacity)
 {
 	uint8_t secret[2 * BSDP_SIPHASH_KEY_SIZE];
-	ssize_t got = -1;
-	/* Only a signal while the kernel's pool is not yet ready (early boot)
-	 * interrupts so small a read. */
-	for (int attempt = 0; attempt < 3 && got < 0; attempt++)
-		got = getrandom(secret, sizeof(secret), 0);
-	/* No fixed key in its place: that would be the hash this replaces. */
-	if (got != (ssize_t)sizeof(secret)) {
-		if (errno == 0)
-			errno = EIO;
+	if (!bsdp_siphash_secret(secret, sizeof(secret)))
 		return NULL;
-	}
 	struct bsdp_bindings *b = bsdp_bindings_new_keyed(capacity, secret);
 	if (b)
 		b->seed = bsdp_siphash_key(secret + BSDP_SIPHASH_KEY_SIZE);

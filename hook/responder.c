@@ -298,14 +298,23 @@ static int failed(struct bsdp_answer *a, struct bsdp_writer *w, const char *why)
 	return reply(a, w, BSDP_MSGTYPE_FAILED);
 }
 
-/* The first visible image with this index (pinning names an index). */
+/* The first visible image with this index (pinning names an index); when
+ * none is, *ret_rule says why: of the images with this index, the rule of
+ * the one that came furthest through the rules (BSDP_RULE_NO_IMAGE: none). */
 static const struct bsdp_image *find_index(const struct bsdp_catalogue *c, uint16_t index,
 					   const struct bsdp_client *client,
-					   const struct bsdp_request *req)
+					   const struct bsdp_request *req, enum bsdp_rule *ret_rule)
 {
-	for (size_t i = 0; i < c->n_images; i++)
-		if (c->images[i].index == index && bsdp_policy_visible(&c->images[i], client, req))
+	*ret_rule = BSDP_RULE_NO_IMAGE;
+	for (size_t i = 0; i < c->n_images; i++) {
+		if (c->images[i].index != index)
+			continue;
+		enum bsdp_rule r = bsdp_policy_rule(&c->images[i], client, req);
+		if (r == BSDP_RULE_OFFERED)
 			return &c->images[i];
+		if (*ret_rule == BSDP_RULE_NO_IMAGE || r > *ret_rule)
+			*ret_rule = r;
+	}
 	return NULL;
 }
 
@@ -313,22 +322,51 @@ static uint32_t selected_for_list(const struct bsdp_catalogue *c, struct bsdp_bi
 				  const struct bsdp_query *q, const struct bsdp_client *client,
 				  const struct bsdp_request *req, struct bsdp_answer *a)
 {
+	enum bsdp_rule why;
 	uint32_t pinned = q->pinned_image;
 	if (!pinned && q->pin_lookup)
 		pinned = q->pin_lookup(q->pin_ctx);
 	a->pinned_image = pinned;
 	if (pinned) {
-		const struct bsdp_image *img = find_index(c, (uint16_t)pinned, client, req);
-		if (img)
+		const struct bsdp_image *img = find_index(c, (uint16_t)pinned, client, req, &why);
+		if (img) {
+			a->selected_by = BSDP_SELECTED_PIN;
 			return img->id;
+		}
+		a->pin_rule = (uint8_t)why;
 	}
 	struct bsdp_binding b;
 	if (bindings && q->mac_valid && bsdp_bindings_lookup(bindings, q->mac, &b) == 0 && b.image_id) {
 		const struct bsdp_image *img = bsdp_catalogue_find(c, b.image_id);
-		if (img && bsdp_policy_visible(img, client, req))
+		why = img ? bsdp_policy_rule(img, client, req) : BSDP_RULE_NO_IMAGE;
+		a->bound_id = b.image_id;
+		a->bound_rule = (uint8_t)why;
+		if (why == BSDP_RULE_OFFERED) {
+			a->selected_by = BSDP_SELECTED_BINDING;
 			return img->id;
+		}
 	}
 	return 0;
+}
+
+/* Notes why an image is or is not in the LIST, when the caller asked. */
+static void trace(const struct bsdp_query *q, const struct bsdp_catalogue *c,
+		  const struct bsdp_image *img, enum bsdp_rule rule)
+{
+	if (q->rules && q->rules_size >= c->n_images)
+		q->rules[img - c->images] = (uint8_t)rule;
+}
+
+/* A LIST not sent: every image's rule, and `unlisted` for the visible ones. */
+static int drop_list(const struct bsdp_catalogue *c, const struct bsdp_query *q,
+		     const struct bsdp_client *client, struct bsdp_answer *a,
+		     enum bsdp_drop_reason reason, const char *why)
+{
+	for (size_t i = 0; q->rules && i < c->n_images; i++) {
+		enum bsdp_rule r = bsdp_policy_rule(&c->images[i], client, &a->req);
+		trace(q, c, &c->images[i], r == BSDP_RULE_OFFERED ? BSDP_RULE_NO_ROOM : r);
+	}
+	return drop(a, reason, why);
 }
 
 /* Appends one description; false (and the reply marked truncated) when
@@ -348,9 +386,11 @@ static int answer_list(const struct bsdp_responder *r, const struct bsdp_catalog
 		       const struct bsdp_client *client, struct bsdp_writer *w, struct bsdp_answer *a)
 {
 	const struct bsdp_request *req = &a->req;
-	const struct bsdp_image *def = bsdp_policy_default(c, client, req);
+	enum bsdp_default_why why;
+	const struct bsdp_image *def = bsdp_policy_default(c, client, req, &why);
+	a->default_why = (uint8_t)why;
 	if (!def)
-		return drop(a, BSDP_DROP_NO_IMAGE, "no image for this client");
+		return drop_list(c, q, client, a, BSDP_DROP_NO_IMAGE, "no image for this client");
 
 	struct bsdp_list_head head = {
 		.priority = r->priority_from_load ?
@@ -361,20 +401,30 @@ static int answer_list(const struct bsdp_responder *r, const struct bsdp_catalog
 	a->default_id = head.default_id;
 	a->selected_id = head.selected_id;
 	if (bsdp_codec_begin_list(w, &head) < 0)
-		return drop(a, BSDP_DROP_NO_ROOM, "reply does not fit the client's maximum size");
+		return drop_list(c, q, client, a, BSDP_DROP_NO_ROOM,
+				 "reply does not fit the client's maximum size");
 
 	/* 1.0 clients get no list. Otherwise the default goes first, as BOOTPD
 	 * does, then the others in catalogue order until the budget is spent;
 	 * the same pass counts what was visible. */
-	bool listing = req->version != BSDP_VERSION_1_0 && list_image(w, def, a);
+	bool v1_0 = req->version == BSDP_VERSION_1_0;
+	enum bsdp_rule unlisted = v1_0 ? BSDP_RULE_NO_LIST : BSDP_RULE_NO_ROOM;
+	bool listing = !v1_0 && list_image(w, def, a);
+	trace(q, c, def, listing ? BSDP_RULE_OFFERED : unlisted);
 	a->images_visible = 1;
 	for (size_t i = 0; i < c->n_images; i++) {
 		const struct bsdp_image *img = &c->images[i];
-		if (img == def || !bsdp_policy_visible(img, client, req))
+		if (img == def)
 			continue;
-		a->images_visible++;
-		if (listing)
-			listing = list_image(w, img, a);
+		enum bsdp_rule rule = bsdp_policy_rule(img, client, req);
+		if (rule == BSDP_RULE_OFFERED) {
+			a->images_visible++;
+			if (listing)
+				listing = list_image(w, img, a);
+			if (!listing)
+				rule = unlisted;
+		}
+		trace(q, c, img, rule);
 	}
 	return reply(a, w, BSDP_MSGTYPE_LIST);
 }
@@ -446,7 +496,7 @@ static int answer_select(const struct bsdp_responder *r, const struct bsdp_catal
 	if (!(req->present & BSDP_HAS(BSDP_OPT_SERVER_IDENTIFIER)))
 		return drop(a, BSDP_DROP_NO_SERVER_ID, "SELECT without a server identifier");
 	if (req->server_id != a->server_id) {
-		if (bindings && q->mac_valid)
+		if (bindings && q->mac_valid && !q->dry_run)
 			bsdp_bindings_forget(bindings, q->mac, q->now);
 		return drop(a, BSDP_DROP_OTHER_SERVER, "SELECT for another server");
 	}
@@ -460,7 +510,7 @@ static int answer_select(const struct bsdp_responder *r, const struct bsdp_catal
 			return failed(a, w, "image not applicable to this client");
 	} else {
 		/* No filter when validating a SELECT (BOOTPD). */
-		img = bsdp_policy_default(c, client, NULL);
+		img = bsdp_policy_default(c, client, NULL, NULL);
 		if (!img)
 			return failed(a, w, "no default image for this client");
 	}
@@ -484,7 +534,12 @@ static int answer_select(const struct bsdp_responder *r, const struct bsdp_catal
 	/* The binding is recorded by bsdp_responder_commit once the reply is
 	 * sent: a dropped reply must leave no binding behind (nor evict one). */
 	bool remember = bindings && q->mac_valid;
-	uint32_t number = remember ? bsdp_bindings_number(bindings, q->mac) : 0;
+	uint32_t number = 0;
+	struct bsdp_binding known;
+	if (remember && !q->dry_run)
+		number = bsdp_bindings_number(bindings, q->mac);
+	else if (remember && bsdp_bindings_lookup(bindings, q->mac, &known) == 0)
+		number = known.number;
 	a->machine_number = number;
 	int name_len = 0;
 	if (img->type != BSDP_TYPE_BOOTFILEONLY) {
@@ -495,7 +550,7 @@ static int answer_select(const struct bsdp_responder *r, const struct bsdp_catal
 	}
 	if (bsdp_codec_build_select(w, img->id, a->machine_name, (size_t)name_len) < 0)
 		return drop(a, BSDP_DROP_NO_ROOM, "no room for ACK[SELECT]");
-	a->record = remember;
+	a->record = remember && !q->dry_run;
 	return reply(a, w, BSDP_MSGTYPE_SELECT);
 }
 
@@ -546,6 +601,7 @@ int bsdp_responder_answer(const struct bsdp_responder *r, const struct bsdp_cata
 	if (q->link_max && q->link_max < max)
 		max = q->link_max;
 	size_t budget = max > q->reply_overhead ? max - q->reply_overhead : 0;
+	a->budget = budget;
 	if (bsdp_writer_init(&w, opt43_out, opt43_size, budget, block_size) < 0)
 		return -EINVAL;
 

@@ -78,6 +78,21 @@ struct bsdp_query {
 	 * pinned_image is 0, so other requests cost no host lookup. May be NULL. */
 	uint32_t (*pin_lookup)(void *ctx);
 	void *pin_ctx;
+	/* When not NULL and rules_size >= the catalogue's n_images, a LIST
+	 * writes here, for each catalogue image in order, the enum bsdp_rule
+	 * that kept it out of the reply (BSDP_RULE_OFFERED when listed). */
+	uint8_t *rules;
+	size_t rules_size;
+	/* bsdp-explain: change nothing (no binding forgotten, no machine
+	 * number reserved; a Mac without one gets machine number 0). */
+	bool dry_run;
+};
+
+/* Where a LIST's selected image (sub-option 8) comes from. */
+enum bsdp_selected_by {
+	BSDP_SELECTED_NONE = 0,
+	BSDP_SELECTED_PIN,       /* a host reservation's bsdp-image */
+	BSDP_SELECTED_BINDING,   /* the image this MAC last SELECTed */
 };
 
 enum bsdp_verdict {
@@ -110,10 +125,16 @@ struct bsdp_answer {
 	size_t opt43_len;                 /* option-43 TLVs written to the buffer */
 	uint32_t server_id;               /* option 54 and sub-option 3 */
 	uint16_t reply_port;              /* 0 = the usual 68 */
+	size_t budget;                    /* bytes option 43 may take in the reply */
 	/* LIST */
 	uint32_t default_id;
 	uint32_t selected_id;             /* LIST: bound or pinned; SELECT: chosen */
 	uint32_t pinned_image;            /* LIST: the pinned index asked for, 0 = none */
+	uint8_t default_why;              /* LIST: enum bsdp_default_why */
+	uint8_t selected_by;              /* LIST: enum bsdp_selected_by */
+	uint8_t pin_rule;                 /* LIST: why the pin was not followed (enum bsdp_rule) */
+	uint32_t bound_id;                /* LIST: the MAC's binding, 0 = none */
+	uint8_t bound_rule;               /* LIST: why the binding was not followed */
 	const struct bsdp_image *image;   /* SELECT: the image chosen (in the catalogue) */
 	size_t images_visible;
 	size_t images_listed;

@@ -3,6 +3,25 @@
  * of state, two rounds per message word, four to finalise. */
 #include "hook/siphash.h"
 
+#include <errno.h>
+#include <sys/random.h>
+
+bool bsdp_siphash_secret(uint8_t *buf, size_t len)
+{
+	ssize_t got = -1;
+	/* Only a signal while the kernel's pool is not yet ready (early boot)
+	 * interrupts so small a read. */
+	for (int attempt = 0; attempt < 3 && got < 0; attempt++)
+		got = getrandom(buf, len, 0);
+	/* No fixed key in its place: that would be the hash this replaces. */
+	if (got != (ssize_t)len) {
+		if (errno == 0)
+			errno = EIO;
+		return false;
+	}
+	return true;
+}
+
 static uint64_t rotl(uint64_t x, unsigned b)
 {
 	return (x << b) | (x >> (64 - b));

@@ -5,6 +5,7 @@
 #ifndef BSDP_SIPHASH_H
 #define BSDP_SIPHASH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,9 @@ struct bsdp_siphash_key {
 };
 
 struct bsdp_siphash_key bsdp_siphash_key(const uint8_t bytes[BSDP_SIPHASH_KEY_SIZE]);
+/* Fills buf with len secret bytes from getrandom(): true, or false with
+ * errno set (never a guessable key in their place). */
+bool bsdp_siphash_secret(uint8_t *buf, size_t len);
 /* The 64-bit SipHash-2-4 of len bytes at data under key. */
 uint64_t bsdp_siphash24(struct bsdp_siphash_key key, const void *data, size_t len);
 

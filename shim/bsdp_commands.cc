@@ -39,12 +39,6 @@ namespace {
 ImplPtr ops_impl;
 std::unique_ptr<Reloader> ops_reloader;
 
-// A bad request: answered with result 1 and this text, not logged as an error.
-class BadArguments : public std::runtime_error {
-public:
-    explicit BadArguments(const std::string& what) : std::runtime_error(what) {}
-};
-
 ElementPtr
 integer(uint64_t v) {
     return (Element::create(static_cast<long long int>(v)));
@@ -401,6 +395,72 @@ bindingDel(const ConstElementPtr& args) {
     return (createAnswer(CONTROL_RESULT_SUCCESS, "binding of " + macText(mac) + " deleted"));
 }
 
+// A string argument of at most max bytes, printable ASCII but '/' (it
+// stands in option 60, AAPLBSDPC/<arch>/<model>).
+bool
+vendorClassPart(const ConstElementPtr& args, const char* key, size_t max, std::string& out) {
+    ConstElementPtr v = args->get(key);
+    if (!v) {
+        return (false);
+    }
+    bool ok = v->getType() == Element::string && !v->stringValue().empty() &&
+              v->stringValue().size() <= max;
+    for (size_t i = 0; ok && i < v->stringValue().size(); ++i) {
+        char c = v->stringValue()[i];
+        ok = c > ' ' && c < 0x7f && c != '/';
+    }
+    if (!ok) {
+        throw BadArguments("'" + std::string(key) + "' must be 1.." + std::to_string(max) +
+                           " printable characters without '/' (got " + v->str() + ")");
+    }
+    out = v->stringValue();
+    return (true);
+}
+
+// bsdp-explain {"hw-address", "model", "architecture", "attribute-filter":
+// [ATTR...] or null, "message-size"}: what a LIST from that MAC gets, and
+// why; what is not given is what the MAC last sent.
+ConstElementPtr
+explainMac(const ConstElementPtr& args) {
+    checkKeys(args, {"hw-address", "model", "architecture", "attribute-filter", "message-size"});
+    ExplainQuestion q;
+    hwAddress(args, q.mac);
+    q.has_model = vendorClassPart(args, "model", BSDP_MODEL_MAX, q.model);
+    q.has_arch = vendorClassPart(args, "architecture", BSDP_ARCH_MAX, q.arch);
+    ConstElementPtr f = args->get("attribute-filter");
+    if (f && f->getType() == Element::null) {
+        q.filter = ExplainQuestion::FILTER_NONE;
+    } else if (f) {
+        bool ok = f->getType() == Element::list && f->size() <= BSDP_FILTERS_MAX;
+        for (size_t i = 0; ok && i < f->size(); ++i) {
+            ConstElementPtr a = f->get(i);
+            ok = a->getType() == Element::integer && a->intValue() >= 0 && a->intValue() <= 0xffff;
+            if (ok) {
+                q.filters.push_back(static_cast<uint16_t>(a->intValue()));
+            }
+        }
+        if (!ok) {
+            throw BadArguments("'attribute-filter' must be null (no filter) or a list of at most " +
+                               std::to_string(BSDP_FILTERS_MAX) + " image attributes 0..65535 "
+                               "(got " + f->str() + ")");
+        }
+        q.filter = ExplainQuestion::FILTER_GIVEN;
+    }
+    ConstElementPtr size = args->get("message-size");
+    if (size) {
+        if (size->getType() != Element::integer || size->intValue() < 0 ||
+            size->intValue() > 0xffff) {
+            throw BadArguments("'message-size' must be the client's maximum message size "
+                               "0..65535 (got " + size->str() + ")");
+        }
+        q.has_message_size = true;
+        q.message_size = static_cast<uint16_t>(size->intValue());
+    }
+    std::string text;
+    ElementPtr answer = ops_impl->explain(q, &text);
+    return (createAnswer(CONTROL_RESULT_SUCCESS, text, answer));
+}
+
 typedef ConstElementPtr (*CommandBody)(const ConstElementPtr& args);
 
 // Every handler: parse, run, answer; nothing escapes into Kea.
@@ -460,6 +520,11 @@ bindingDelHandler(CalloutHandle& handle) {
     return (runCommand(handle, "bsdp-binding-del", bindingDel));
 }
 
+int
+explainHandler(CalloutHandle& handle) {
+    return (runCommand(handle, "bsdp-explain", explainMac));
+}
+
 } // namespace
 
 void
@@ -472,6 +537,7 @@ startOperations(isc::hooks::LibraryHandle& handle, const ImplPtr& impl) {
     handle.registerCommandCallout("bsdp-bindings-list", bindingsListHandler);
     handle.registerCommandCallout("bsdp-binding-set", bindingSetHandler);
     handle.registerCommandCallout("bsdp-binding-del", bindingDelHandler);
+    handle.registerCommandCallout("bsdp-explain", explainHandler);
     stats::createAll();
     CatalogueConstPtr cat = impl->catalogue();
     stats::setGauges(cat->n_images, cat->n_skipped);

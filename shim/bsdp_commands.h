@@ -10,6 +10,9 @@
 //                       {"from": "start" or a MAC, "limit"} (lease4-get-page)
 //   bsdp-binding-set    {"hw-address", "image": index or full id}
 //   bsdp-binding-del    {"hw-address"}
+//   bsdp-explain        {"hw-address", "model", "architecture",
+//                       "attribute-filter", "message-size"}: why a Mac is
+//                       (not) offered each image (shim/bsdp_explain.cc)
 #ifndef BSDP_COMMANDS_H
 #define BSDP_COMMANDS_H
 

@@ -12,7 +12,7 @@ namespace isc {
 namespace bsdp {
 
 Impl::Impl(const isc::data::ConstElementPtr& params)
-    : params_(parseParams(params)), bindings_(nullptr) {
+    : params_(parseParams(params)), bindings_(nullptr), recent_(nullptr) {
     struct bsdp_responder_config cfg;
     std::memset(&cfg, 0, sizeof(cfg));
     cfg.server_address = params_.server_address;
@@ -41,6 +41,13 @@ Impl::Impl(const isc::data::ConstElementPtr& params)
         throw std::runtime_error(std::string("cannot create the bindings table: ") +
                                  std::strerror(errno));
     }
+    recent_ = bsdp_recent_new();
+    if (!recent_) {
+        int e = errno;
+        bsdp_bindings_free(bindings_);
+        throw std::runtime_error(std::string("cannot create the recent-Macs table: ") +
+                                 std::strerror(e));
+    }
     try {
         if (params_.has_bindings_database) {
             // kea-bsdp-check probes the database read-only instead: the
@@ -54,6 +61,7 @@ Impl::Impl(const isc::data::ConstElementPtr& params)
             state_.reset(new StateFile(params_.state_file, bindings_));
         }
     } catch (...) {
+        bsdp_recent_free(recent_);
         bsdp_bindings_free(bindings_);
         throw;
     }
@@ -63,6 +71,7 @@ Impl::Impl(const isc::data::ConstElementPtr& params)
 Impl::~Impl() {
     state_.reset();   // final save while the table still exists
     database_.reset();
+    bsdp_recent_free(recent_);
     bsdp_bindings_free(bindings_);
 }
 

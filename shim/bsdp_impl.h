@@ -11,6 +11,7 @@
 
 #include "hook/bindings.h"
 #include "hook/catalogue.h"
+#include "hook/recent.h"
 #include "hook/responder.h"
 
 #include <dhcp/pkt4.h>
@@ -21,6 +22,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace isc {
 namespace bsdp {
@@ -41,6 +43,27 @@ public:
     const std::string& reason() const { return (reason_); }
 private:
     std::string reason_;
+};
+
+// A command's bad request: answered with result 1 and this text, not
+// logged as an error.
+class BadArguments : public std::runtime_error {
+public:
+    explicit BadArguments(const std::string& what) : std::runtime_error(what) {}
+};
+
+// bsdp-explain's question: a MAC, and what to assume it sends instead of
+// what it last sent.
+struct ExplainQuestion {
+    uint8_t mac[6] = {0, 0, 0, 0, 0, 0};
+    bool has_model = false;
+    std::string model;
+    bool has_arch = false;
+    std::string arch;
+    enum { FILTER_REMEMBERED, FILTER_NONE, FILTER_GIVEN } filter = FILTER_REMEMBERED;
+    std::vector<uint16_t> filters;
+    bool has_message_size = false;
+    uint16_t message_size = 0;
 };
 
 class Impl {
@@ -78,8 +101,9 @@ public:
     // id in *subnet_id; Kea 2.6+ passes it to pkt4_send), then a global
     // one, then the first found; without a subnet (Kea 2.2, the fast
     // path, a packet in no subnet) the first found.
+    // With from, it says which reservation the pin came from.
     uint32_t pinnedImage(const uint8_t mac[6], const isc::dhcp::Pkt4Ptr& query,
-                         const uint32_t* subnet_id = nullptr) const;
+                         const uint32_t* subnet_id = nullptr, std::string* from = nullptr) const;
     // What the core's pin_lookup callback receives.
     struct PinRequest {
         const Impl* impl;
@@ -118,6 +142,13 @@ public:
     void noteEvictions(const char* cause,
                        const isc::dhcp::Pkt4Ptr& query = isc::dhcp::Pkt4Ptr()) const;
 
+    // bsdp-explain: for every image, whether the Mac is offered it and the
+    // one rule that removed it, its LIST's default and selected images and
+    // why, what a SELECT of each offered image returns; every skipped set.
+    // The answer's arguments, and a text for a person in *text. Throws
+    // BadArguments (an unknown MAC without a model, say).
+    isc::data::ElementPtr explain(const ExplainQuestion& question, std::string* text) const;
+
     const Params& params() const { return (params_); }
     struct bsdp_bindings* bindings() const { return (bindings_); }
     // Kea's echo-client-id (RFC 6842) as configured() last saw it.
@@ -135,6 +166,11 @@ private:
                       const struct bsdp_answer& ans, const isc::dhcp::Pkt4Ptr& query) const;
     // A BSDP query while no catalogue was ever read: dropped and counted.
     void dropUnavailable(isc::hooks::CalloutHandle& handle, const isc::dhcp::Pkt4Ptr& query) const;
+    // Remembers a LIST for bsdp-explain, and with debug logging on logs
+    // each image's rule (rules: the responder's, or empty).
+    void noteList(const struct bsdp_catalogue* cat, const struct bsdp_query& q,
+                  const struct bsdp_answer& ans, const std::vector<uint8_t>& rules,
+                  const isc::dhcp::Pkt4Ptr& query) const;
     // Logs why a pinned index did not become the selected image.
     void explainPin(const struct bsdp_catalogue* cat, const struct bsdp_query& q,
                     const struct bsdp_answer& ans, uint32_t pinned, const isc::dhcp::Pkt4Ptr& query) const;
@@ -156,6 +192,7 @@ private:
     mutable std::mutex sets_error_mutex_;  // the rescan thread writes, commands read
     std::string sets_error_;
     struct bsdp_bindings* bindings_;
+    struct bsdp_recent* recent_;       // the last LIST of recent Macs, for bsdp-explain
     std::unique_ptr<StateFile> state_;   // stopped before bindings_ is freed
     std::unique_ptr<BindingsDatabase> database_;   // instead of state_, the same
 };

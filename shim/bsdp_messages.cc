@@ -26,6 +26,9 @@ extern const isc::log::MessageID BSDP_IMAGE = "BSDP_IMAGE";
 extern const isc::log::MessageID BSDP_IPXE_CHAIN = "BSDP_IPXE_CHAIN";
 extern const isc::log::MessageID BSDP_IPXE_NO_CHAIN = "BSDP_IPXE_NO_CHAIN";
 extern const isc::log::MessageID BSDP_IPXE_URL_TOO_LONG = "BSDP_IPXE_URL_TOO_LONG";
+extern const isc::log::MessageID BSDP_LIST_CHOICE = "BSDP_LIST_CHOICE";
+extern const isc::log::MessageID BSDP_LIST_IMAGE_OFFERED = "BSDP_LIST_IMAGE_OFFERED";
+extern const isc::log::MessageID BSDP_LIST_IMAGE_REMOVED = "BSDP_LIST_IMAGE_REMOVED";
 extern const isc::log::MessageID BSDP_LOADED = "BSDP_LOADED";
 extern const isc::log::MessageID BSDP_LOAD_ERROR = "BSDP_LOAD_ERROR";
 extern const isc::log::MessageID BSDP_PIN_FILTERED = "BSDP_PIN_FILTERED";
@@ -89,6 +92,9 @@ const char* values[] = {
     "BSDP_IPXE_CHAIN", "%1 (iPXE, %2) chained to %3 (image %4 selected %5 s ago)",
     "BSDP_IPXE_NO_CHAIN", "%1 (iPXE, %2): no recent selection of an image with a ChainURL; Kea's answer unchanged",
     "BSDP_IPXE_URL_TOO_LONG", "%1 (iPXE): ChainURL of image %2 is longer than 255 bytes; Kea's answer unchanged",
+    "BSDP_LIST_CHOICE", "%1: LIST default image %2; selected image %3",
+    "BSDP_LIST_IMAGE_OFFERED", "%1: image %2 (set %3) is offered in its LIST",
+    "BSDP_LIST_IMAGE_REMOVED", "%1: image %2 (set %3) is not offered: %4",
     "BSDP_LOADED", "serving %1 NetBoot image(s) from %2 (%3 set(s) skipped, %4 warning(s)), server priority %5",
     "BSDP_LOAD_ERROR", "%1",
     "BSDP_PIN_FILTERED", "host reservation for %1 pins image index %2, not listed: excluded by the client's attribute filter",

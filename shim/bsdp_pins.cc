@@ -37,7 +37,8 @@ Impl::pinLookup(void* ctx) {
 }
 
 uint32_t
-Impl::pinnedImage(const uint8_t mac[6], const Pkt4Ptr& query, const uint32_t* subnet_id) const {
+Impl::pinnedImage(const uint8_t mac[6], const Pkt4Ptr& query, const uint32_t* subnet_id,
+                  std::string* from) const {
     isc::dhcp::ConstHostCollection hosts;
     try {
         // Every reservation of this MAC, global or in any subnet: a relayed
@@ -75,6 +76,12 @@ Impl::pinnedImage(const uint8_t mac[6], const Pkt4Ptr& query, const uint32_t* su
         if (r < best_rank) {
             best = static_cast<uint32_t>(v->intValue());
             best_rank = r;
+            if (from) {
+                uint32_t id = host->getIPv4SubnetID();
+                *from = (id == isc::dhcp::SUBNET_ID_GLOBAL ? std::string("global reservation") :
+                         "reservation in subnet " + std::to_string(id)) +
+                        (host->getHostname().empty() ? "" : " '" + host->getHostname() + "'");
+            }
         }
         if (r == 0) {
             break;
@@ -149,34 +156,20 @@ Impl::pinsPossible() const {
 }
 
 void
-Impl::explainPin(const struct bsdp_catalogue* cat, const struct bsdp_query& q,
+Impl::explainPin(const struct bsdp_catalogue*, const struct bsdp_query&,
                  const struct bsdp_answer& ans, uint32_t pinned, const Pkt4Ptr& query) const {
-    if (ans.sent != BSDP_MSGTYPE_LIST ||
-        (ans.selected_id != 0 && BSDP_IMAGE_ID_INDEX(ans.selected_id) == pinned)) {
+    if (ans.sent != BSDP_MSGTYPE_LIST || ans.selected_by == BSDP_SELECTED_PIN) {
         return;
     }
-    struct bsdp_client client;
-    std::memset(&client, 0, sizeof(client));
-    client.arch = bsdp_arch_from_name(ans.vc.arch, ans.vc.arch_len);
-    client.model = ans.vc.model;
-    client.model_len = ans.vc.model_len;
-    std::memcpy(client.mac, q.mac, 6);
-    const char* why = "no image with this index";
-    for (size_t i = 0; i < cat->n_images; ++i) {
-        const struct bsdp_image& img = cat->images[i];
-        if (img.index != pinned) {
-            continue;
-        }
-        if (bsdp_policy_applicable(&img, &client)) {
-            // Applicable but not listed: the client's filter left it out.
-            LOG_DEBUG(bsdp_logger, BSDP_DBG_PACKET, BSDP_PIN_FILTERED).arg(macText(query)).arg(pinned);
-            return;
-        }
-        why = img.is_enabled ?
-            "the image may not be booted by this client (architecture, model or MAC address)" :
-            "the image is disabled";
+    // The responder's own reason (hook/policy.h), not a second copy of it.
+    enum bsdp_rule rule = static_cast<enum bsdp_rule>(ans.pin_rule);
+    if (rule == BSDP_RULE_FILTER_ONLY || rule == BSDP_RULE_ATTRIBUTE_FILTER) {
+        // Applicable but not listed: the client's filter left it out.
+        LOG_DEBUG(bsdp_logger, BSDP_DBG_PACKET, BSDP_PIN_FILTERED).arg(macText(query)).arg(pinned);
+        return;
     }
-    LOG_WARN(bsdp_logger, BSDP_PIN_IGNORED).arg(macText(query)).arg(pinned).arg(why);
+    LOG_WARN(bsdp_logger, BSDP_PIN_IGNORED).arg(macText(query)).arg(pinned)
+        .arg(std::string(bsdp_rule_name(rule)) + " (" + bsdp_rule_text(rule) + ")");
 }
 
 } // namespace bsdp

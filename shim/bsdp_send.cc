@@ -9,6 +9,8 @@
 #include "bsdp_packet.h"
 #include "bsdp_stats.h"
 
+#include "hook/policy.h"
+
 #include <asiolink/io_address.h>
 #include <dhcp/dhcp4.h>
 #include <dhcp/option_string.h>
@@ -18,6 +20,7 @@
 #include <ctime>
 #include <exception>
 #include <string>
+#include <vector>
 
 using isc::asiolink::IOAddress;
 using isc::dhcp::Option;
@@ -87,6 +90,14 @@ Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response,
         q.pin_ctx = &pin;
     }
 
+    // Each image's rule, for the debug log only: no cost otherwise.
+    std::vector<uint8_t> rules;
+    if (bsdp_logger.isDebugEnabled(BSDP_DBG_PACKET)) {
+        rules.assign(cat->n_images, BSDP_RULES);
+        q.rules = rules.data();
+        q.rules_size = rules.size();
+    }
+
     uint8_t out[OPT43_OUT_MAX];
     struct bsdp_answer ans;
     std::memset(&ans, 0, sizeof(ans));
@@ -102,6 +113,15 @@ Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response,
         stats::count(stats::REQUESTS_LIST);
     } else if (ans.req.msg_type == BSDP_MSGTYPE_SELECT) {
         stats::count(stats::REQUESTS_SELECT);
+    }
+
+    if (ans.req.msg_type == BSDP_MSGTYPE_LIST && ans.verdict != BSDP_VERDICT_NOT_BSDP &&
+        ans.drop != BSDP_DROP_MALFORMED && q.mac_valid) {
+        try {
+            noteList(cat.get(), q, ans, rules, query);
+        } catch (...) {
+            // Only a diagnosis: never the client's answer.
+        }
     }
 
     if (ans.verdict == BSDP_VERDICT_NOT_BSDP) {

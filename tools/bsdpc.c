@@ -25,6 +25,7 @@
 #include "hook/bsdp_codec.h"
 #include "tools/lib/cli_util.h"
 #include "tools/lib/dhcp_msg.h"
+#include "tools/lib/kea_ctrl.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 
@@ -55,7 +56,13 @@ struct options {
 	int timeout_ms;
 	bool json;
 	const char *decode;
+	const char *explain;            /* MAC for bsdp-explain, or NULL */
+	const char *socket;             /* Kea's control socket */
+	bool arch_given, model_given, no_filter;
 };
+
+#define DEFAULT_CONTROL_SOCKET "/run/kea/kea4-ctrl-socket"
+#define EXPLAIN_ANSWER_MAX (4u << 20)   /* bytes of bsdp-explain's answer read at most */
 
 /* One server's answer. bsdp.data points into msg.opt43, so a slot is parsed
  * in place and never moved. */
@@ -1109,6 +1116,85 @@ static const char *default_model(char *buf, size_t size)
 	return buf;
 }
 
+/* ---- --explain: ask the hook itself, over Kea's control socket ------- */
+
+static int explain_request(const struct options *o, char *buf, size_t size)
+{
+	size_t n = 0;
+	bool ok = true;
+	int k = snprintf(buf, size, "{ \"command\": \"bsdp-explain\", \"arguments\": "
+			 "{ \"hw-address\": ");
+	if (k < 0 || (size_t)k >= size)
+		return -1;
+	n = (size_t)k;
+	ok = kea_ctrl_json_string(buf, size, &n, o->explain);
+	if (ok && o->model_given) {
+		n += (size_t)snprintf(buf + n, size - n, ", \"model\": ");
+		ok = kea_ctrl_json_string(buf, size, &n, o->model);
+	}
+	if (ok && o->arch_given) {
+		n += (size_t)snprintf(buf + n, size - n, ", \"architecture\": ");
+		ok = kea_ctrl_json_string(buf, size, &n, o->arch);
+	}
+	if (ok && o->no_filter)
+		n += (size_t)snprintf(buf + n, size - n, ", \"attribute-filter\": null");
+	for (size_t i = 0; ok && i < o->n_filters; i++)
+		n += (size_t)snprintf(buf + n, size - n, "%s%u", i ? ", " : ", \"attribute-filter\": [ ",
+				      o->filters[i]);
+	if (ok && o->n_filters)
+		n += (size_t)snprintf(buf + n, size - n, " ]");
+	if (ok && o->max_size)
+		n += (size_t)snprintf(buf + n, size - n, ", \"message-size\": %u", o->max_size);
+	if (ok && n + 5 < size)
+		n += (size_t)snprintf(buf + n, size - n, " } }");
+	else
+		ok = false;
+	return ok ? 0 : -1;
+}
+
+static int run_explain(const struct options *o)
+{
+	char request[4096], err[256];
+	const char *at;
+	size_t len;
+	int rc = EXIT_FAIL;
+
+	if (explain_request(o, request, sizeof(request)) < 0) {
+		fprintf(stderr, "bsdpc: the bsdp-explain request is too long\n");
+		return EXIT_USAGE;
+	}
+	char *answer = malloc(EXPLAIN_ANSWER_MAX);
+	char *text = malloc(EXPLAIN_ANSWER_MAX);
+	if (!answer || !text) {
+		fprintf(stderr, "bsdpc: out of memory\n");
+		goto out;
+	}
+	if (kea_ctrl_call(o->socket, request, o->timeout_ms, answer, EXPLAIN_ANSWER_MAX, err,
+			  sizeof(err)) < 0) {
+		fprintf(stderr, "bsdpc: %s\n", err);
+		goto out;
+	}
+	if (!kea_ctrl_member(answer, "result", &at, &len)) {
+		fprintf(stderr, "bsdpc: the answer has no result: %.200s\n", answer);
+		goto out;
+	}
+	bool ok = len == 1 && at[0] == '0';
+	if (o->json)
+		printf("%s\n", answer);
+	if (!kea_ctrl_member(answer, "text", &at, &len) ||
+	    !kea_ctrl_string(at, len, text, EXPLAIN_ANSWER_MAX))
+		snprintf(text, EXPLAIN_ANSWER_MAX, "(no text)");
+	if (!o->json && ok)
+		printf("%s\n", text);
+	else if (!ok)
+		fprintf(stderr, "bsdpc: bsdp-explain: %s\n", text);
+	rc = ok ? EXIT_OK : EXIT_FAIL;
+out:
+	free(answer);
+	free(text);
+	return rc;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -1117,10 +1203,13 @@ static void usage(FILE *f)
 		"             [--filter ATTR[,ATTR...]] [--list | --select INDEX|ID|default]\n"
 		"             [--timeout SEC] [--json]\n"
 		"       bsdpc --decode FILE [--json]\n"
+		"       bsdpc --explain MAC [--socket PATH] [--model MODEL] [--arch ARCH]\n"
+		"             [--filter ATTR[,ATTR...] | --no-filter] [--max-size N] [--json]\n"
 		"\n"
 		"Asks NetBoot (BSDP) servers for their boot images, as a Mac does.\n"
 		"Needs root: it binds UDP port 68 (the DHCP client port, or --reply-port) to\n"
-		"receive the answers, and -i binds to the interface. --decode needs no privilege.\n"
+		"receive the answers, and -i binds to the interface. --decode needs no privilege,\n"
+		"--explain only access to Kea's control socket.\n"
 		"  -i, --interface IFACE  broadcast on IFACE (its address and MAC by default)\n"
 		"  -s, --server ADDR      ask this server only (unicast to ADDR:67; its first\n"
 		"                         answer ends the wait)\n"
@@ -1137,8 +1226,15 @@ static void usage(FILE *f)
 		"  -t, --timeout SEC      wait this long for answers (default 2)\n"
 		"  -j, --json             print one JSON object\n"
 		"  -d, --decode FILE      decode a captured reply (BOOTP header onward)\n"
+		"  -e, --explain MAC      ask the hook (bsdp-explain, over Kea's control socket)\n"
+		"                         why this Mac is or is not offered each image; without\n"
+		"                         --model etc., what it last sent\n"
+		"      --socket PATH      Kea's unix control socket (default\n"
+		"                         " DEFAULT_CONTROL_SOCKET ")\n"
+		"      --no-filter        with --explain: as if the Mac sent no attribute filter\n"
 		"\n"
-		"Exit status: 0 ok, 1 no answer, FAILED or malformed packet, 2 usage.\n");
+		"Exit status: 0 ok, 1 no answer, FAILED, malformed packet or a command\n"
+		"error, 2 usage.\n");
 }
 
 static int bad(const char *what, const char *value)
@@ -1155,6 +1251,8 @@ enum {
 	OPT_MAX_SIZE,
 	OPT_FILTER,
 	OPT_SELECT,
+	OPT_SOCKET,
+	OPT_NO_FILTER,
 };
 
 /* Returns -1 when the options are fine, else the exit code. */
@@ -1175,6 +1273,9 @@ static int parse_args(int argc, char **argv, struct options *o, char *model_buf,
 		{ "timeout", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "decode", required_argument, NULL, 'd' },
+		{ "explain", required_argument, NULL, 'e' },
+		{ "socket", required_argument, NULL, OPT_SOCKET },
+		{ "no-filter", no_argument, NULL, OPT_NO_FILTER },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1186,8 +1287,9 @@ static int parse_args(int argc, char **argv, struct options *o, char *model_buf,
 	memset(o, 0, sizeof(*o));
 	o->arch = "i386";
 	o->timeout_ms = DEFAULT_TIMEOUT_MS;
+	o->socket = DEFAULT_CONTROL_SOCKET;
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":i:s:a:m:lt:jd:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":i:s:a:m:lt:jd:e:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'i':
 			o->ifname = optarg;
@@ -1202,12 +1304,14 @@ static int parse_args(int argc, char **argv, struct options *o, char *model_buf,
 			if (!optarg[0] || strchr(optarg, '/') || strlen(optarg) > BSDP_ARCH_MAX)
 				return bad("arch", optarg);
 			o->arch = optarg;
+			o->arch_given = true;
 			break;
 		case 'm':
 			/* A LF makes BOOTPD treat the class as not BSDP. */
 			if (!optarg[0] || strlen(optarg) > BSDP_MODEL_MAX || strchr(optarg, '\n'))
 				return bad("model", optarg);
 			o->model = optarg;
+			o->model_given = true;
 			break;
 		case OPT_MAC:
 			if (parse_mac(optarg, o->mac) < 0)
@@ -1253,6 +1357,19 @@ static int parse_args(int argc, char **argv, struct options *o, char *model_buf,
 		case 'd':
 			o->decode = optarg;
 			break;
+		case 'e':
+			if (parse_mac(optarg, o->mac) < 0)
+				return bad("MAC address", optarg);
+			o->explain = optarg;
+			break;
+		case OPT_SOCKET:
+			if (!optarg[0])
+				return bad("control socket", optarg);
+			o->socket = optarg;
+			break;
+		case OPT_NO_FILTER:
+			o->no_filter = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return EXIT_OK;
@@ -1273,6 +1390,19 @@ static int parse_args(int argc, char **argv, struct options *o, char *model_buf,
 	}
 	if (o->list && o->select) {
 		fprintf(stderr, "bsdpc: --list and --select exclude each other\n");
+		return EXIT_USAGE;
+	}
+	if (o->explain) {
+		if (o->decode || o->select || o->list || o->ifname || o->has_server || o->has_mac ||
+		    o->has_ciaddr || o->has_reply_port || (o->no_filter && o->n_filters)) {
+			fprintf(stderr, "bsdpc: --explain asks Kea, not the network: it takes --socket, "
+				"--model, --arch, --filter or --no-filter, --max-size, --timeout, --json\n");
+			return EXIT_USAGE;
+		}
+		return -1;
+	}
+	if (o->no_filter) {
+		fprintf(stderr, "bsdpc: --no-filter goes with --explain\n");
 		return EXIT_USAGE;
 	}
 	if (o->decode) {
@@ -1307,5 +1437,7 @@ int main(int argc, char **argv)
 		return rc;
 	if (o.decode)
 		return run_decode(&o);
+	if (o.explain)
+		return run_explain(&o);
 	return run_network(&o);
 }

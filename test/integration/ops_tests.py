@@ -31,7 +31,7 @@ ORDER = ["test_ops_commands_listed",
          "test_ops_kea_bsdp_check_removes_its_temporary_folder",
          "test_ops_kea_bsdp_check_library_path_as_kea_dhcp4"]
 
-COMMANDS = ["bsdp-images-list", "bsdp-reload", "bsdp-bindings-list", "bsdp-binding-set",
+COMMANDS = ["bsdp-images-list", "bsdp-reload", "bsdp-bindings-list", "bsdp-binding-set", "bsdp-explain",
             "bsdp-binding-del"]
 NOBODY = 65534
 

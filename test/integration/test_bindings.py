@@ -363,8 +363,9 @@ class BindingSuite(R.Suite):
             expect(d and self.selected(d) == ID_1001, "%s: global pin not applied: %r" %
                    (name, d and self.selected(d)))
         # Pins that cannot apply are logged and ignored.
-        for mac, word in ((m_missing, "no image with this index"),
-                          (m_bad, "may not be booted by this client")):
+        for mac, word in ((m_missing, "no-image (no image with that index"),
+                          (m_bad, "enabled-mac-addresses (the client's MAC address is not in "
+                                  "EnabledMACAddresses)")):
             expect(self.selected(self.list_reply(mac=mac)) is None, "%s: bad pin applied" % mac)
             lines = self.wait_log(kea, r"BSDP_PIN_IGNORED.*%s" % mac)
             expect(lines and word in lines[0], "%s: no BSDP_PIN_IGNORED (%s): %s" %

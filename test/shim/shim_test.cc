@@ -1086,6 +1086,95 @@ testCommandsThroughHooksManager() {
     return (ok);
 }
 
+// bsdp-explain through Kea's command handlers: what a MAC last sent is the
+// question, each image's rule is the answer, a SELECT is only simulated.
+bool
+testExplainCommand() {
+    bool ok = true;
+    auto explain = [](const std::string& json) {
+        return (command("bsdp-explain", Element::fromJSON(json)));
+    };
+    auto text = [](const ConstElementPtr& a) {
+        return (a && a->get("text") ? a->get("text")->stringValue() : std::string());
+    };
+    // A MAC that never asked, without a model: a clear error.
+    ConstElementPtr a = explain("{ \"hw-address\": \"02:00:00:00:e0:01\" }");
+    CHECK(resultOf(a) == 1);
+    CHECK(text(a).find("no LIST from 02:00:00:00:e0:01 is remembered") != std::string::npos);
+    CHECK(text(a).find("give 'model'") != std::string::npos);
+    CHECK(resultOf(explain("{ \"hw-address\": \"02:00:00:00:e0:01\", \"modle\": \"x\" }")) == 1);
+    CHECK(resultOf(explain("{ \"hw-address\": \"02:00:00:00:e0:01\", "
+                           "\"attribute-filter\": \"install\" }")) == 1);
+    CHECK(resultOf(explain("{ \"hw-address\": \"02:00:00:00:e0:01\", \"model\": \"a/b\" }")) == 1);
+
+    // A LIST asking for install images only (attributes 0x8100), from this MAC.
+    const std::vector<uint8_t> mac = {0x02, 0x00, 0x00, 0x00, 0xe0, 0x02};
+    Pkt4Ptr q = bsdpQuery(listRequest({0x0b, 0x02, 0x81, 0x00}), "AAPLBSDPC/i386/iMac14,2", 1500);
+    q->setHWAddr(HWAddrPtr(new HWAddr(mac, HTYPE_ETHER)));
+    Pkt4Ptr r = keaResponse(q);
+    exchange(q, r);
+    a = explain("{ \"hw-address\": \"02:00:00:00:e0:02\" }");
+    CHECK(resultOf(a) == 0);
+    ConstElementPtr args = a->get("arguments");
+    ConstElementPtr req = args ? args->get("request") : ConstElementPtr();
+    CHECK(req && req->get("remembered")->boolValue());
+    CHECK(req && req->get("model")->stringValue() == "iMac14,2");
+    CHECK(req && req->get("attribute-filter")->str() == "[ 33024 ]");
+    CHECK(req && req->get("option-57")->intValue() == 1500);
+    ConstElementPtr images = args ? args->get("images") : ConstElementPtr();
+    CHECK(images && images->size() == N_SETS);
+    for (size_t i = 0; images && i < images->size(); ++i) {
+        ConstElementPtr e = images->get(i);
+        bool install = i % 2 == 1;
+        CHECK(e->get("id")->intValue() == imageId(i));
+        CHECK(e->get("offered")->boolValue() == install);
+        CHECK(e->get("rule")->stringValue() == (install ? "offered" : "attribute-filter"));
+    }
+    ConstElementPtr list = args ? args->get("list") : ConstElementPtr();
+    CHECK(list && list->get("default")->get("index")->intValue() == imageIndex(7));
+    CHECK(list && list->get("default-why")->stringValue() == "IsDefault (for every model)");
+    CHECK(list && list->get("selected-by")->stringValue() == "none");
+    ConstElementPtr sel = images && images->size() > 3 ? images->get(3)->get("select")
+                                                       : ConstElementPtr();
+    CHECK(sel && sel->get("result")->stringValue() == "ack");
+    CHECK(sel && sel->get("boot-file")->stringValue() == "Image04.nbi/i386/booter");
+    CHECK(sel && sel->get("siaddr")->stringValue() == "198.18.0.1");
+    CHECK(sel && sel->get("root-path")->stringValue() ==
+          "http://198.18.0.1/netboot/Image04.nbi/NetInstall.dmg");
+    CHECK(text(a).find("20 of 40 image(s) offered") != std::string::npos);
+    // Explaining changes nothing: no binding, no machine number taken.
+    CHECK(!bound(mac));
+
+    // What the Mac sent, overridden: no filter, then another architecture.
+    // Without its filter, 40 images do not fit the 1500 bytes it accepts:
+    // those after the last that fit are "no-room", as in its real LIST.
+    a = explain("{ \"hw-address\": \"02:00:00:00:e0:02\", \"attribute-filter\": null }");
+    list = a->get("arguments")->get("list");
+    images = a->get("arguments")->get("images");
+    long listed = list->get("listed")->intValue();
+    CHECK(list->get("truncated")->boolValue() && listed > 10 && listed < long(N_SETS));
+    CHECK(list->get("offered")->intValue() == listed);
+    for (size_t i = 0; i < images->size(); ++i) {
+        CHECK(images->get(i)->get("rule")->stringValue() ==
+              (long(i) < listed || i == 7 ? "offered" : "no-room"));
+    }
+    a = explain("{ \"hw-address\": \"02:00:00:00:e0:02\", \"architecture\": \"ppc\" }");
+    CHECK(resultOf(a) == 0);
+    list = a->get("arguments")->get("list");
+    CHECK(list->get("drop")->stringValue() == "no-image");
+    CHECK(a->get("arguments")->get("images")->get(0)->get("rule")->stringValue() == "architecture");
+    // A Mac never seen, described.
+    a = explain("{ \"hw-address\": \"02:00:00:00:e0:03\", \"model\": \"Macmini8,1\", "
+                "\"message-size\": 8192 }");
+    CHECK(resultOf(a) == 0);
+    CHECK(!a->get("arguments")->get("request")->get("remembered")->boolValue());
+    CHECK(text(a).find("40 of 40 image(s) offered") != std::string::npos);
+    if (!ok) {
+        std::printf("  %s\n", a ? a->str().substr(0, 800).c_str() : "(no answer)");
+    }
+    return (ok);
+}
+
 // An integer of an answer's arguments, or -1 when it has none.
 int64_t
 answerInt(const ConstElementPtr& answer, const std::string& name) {
@@ -1633,6 +1722,7 @@ main(int argc, char** argv) {
         run("instances_of_exactly_255_bytes_go_out_whole", testInstancesOfExactly255Bytes);
         run("commands_answer_through_hooks_manager", testCommandsThroughHooksManager);
         run("bindings_list_pages_in_mac_order_as_lease4_get_page", testBindingsListPages);
+        run("explain_names_each_images_rule_from_what_the_mac_sent", testExplainCommand);
         run("reload_during_concurrent_lists_keeps_every_reply_whole",
             testReloadDuringConcurrentLists);
         if (isc::bsdp::kea_compat::PKT4_SEND_HAS_SUBNET) {

@@ -11,8 +11,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <poll.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include "hook/bsdp_codec.h"
 #include "tools/lib/dhcp_msg.h"
+#include "tools/lib/kea_ctrl.h"
 
 #define VECTOR "test/vectors/osx1011-ack-list.bin"
 #define VECTOR_LEN 349
@@ -705,6 +711,11 @@ static const char *const usage_rows[][6] = {
 	{"--server", "198.18.0.1", "extra", NULL},
 	{"--decode", VECTOR, "--select", "1", NULL},
 	{"-i", "bsdpc-no-such-if0", "--timeout", "0.1", NULL},
+	{"--explain", "02:00:00:00:00:zz", NULL},
+	{"--explain", "02:00:00:00:00:01", "--select", "1", NULL},
+	{"--explain", "02:00:00:00:00:01", "-i", "eth0", NULL},
+	{"--explain", "02:00:00:00:00:01", "--filter", "0x100", "--no-filter", NULL},
+	{"--server", "198.18.0.1", "--no-filter", NULL},
 };
 
 START_TEST(test_bsdpc_usage_errors_exit_2)
@@ -728,6 +739,155 @@ START_TEST(test_bsdpc_help_exits_0)
 	ck_assert_int_eq(r->status, 0);
 	ck_assert_ptr_nonnull(strstr(r->out, "usage: bsdpc"));
 	free(r);
+}
+END_TEST
+
+/* ---- --explain: a stand-in for Kea's control socket --------------------- */
+
+struct fake_kea {
+	char path[108];
+	int listener;
+	const char *answer;       /* sent in two writes, then the connection closes */
+	char request[4096];
+};
+
+static void *fake_kea_serve(void *arg)
+{
+	struct fake_kea *k = arg;
+	struct pollfd p = { .fd = k->listener, .events = POLLIN };
+	size_t n = 0;
+
+	if (poll(&p, 1, 10000) != 1)
+		return NULL;
+	int fd = accept(k->listener, NULL, NULL);
+	if (fd < 0)
+		return NULL;
+	/* The request is one JSON object: read until its braces balance. */
+	for (int depth = -1; depth != 0 && n + 1 < sizeof(k->request);) {
+		struct pollfd q = { .fd = fd, .events = POLLIN };
+		if (poll(&q, 1, 10000) != 1)
+			break;
+		ssize_t r = read(fd, k->request + n, sizeof(k->request) - 1 - n);
+		if (r <= 0)
+			break;
+		for (ssize_t i = 0; i < r; i++) {
+			char c = k->request[n + (size_t)i];
+			depth += c == '{' ? (depth < 0 ? 2 : 1) : c == '}' ? -1 : 0;
+		}
+		n += (size_t)r;
+	}
+	k->request[n] = 0;
+	size_t half = strlen(k->answer) / 2;
+	if (write(fd, k->answer, half) < 0 ||
+	    write(fd, k->answer + half, strlen(k->answer) - half) < 0)
+		perror("fake kea write");
+	close(fd);
+	return NULL;
+}
+
+static void explain_with(struct fake_kea *k, const char *answer, const char *const *args,
+			 struct run *r)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const char *argv[16];
+	size_t n = 0;
+	pthread_t t;
+
+	snprintf(k->path, sizeof(k->path), "/tmp/check_bsdpc_kea.%d.sock", (int)getpid());
+	unlink(k->path);
+	memcpy(sa.sun_path, k->path, strlen(k->path) + 1);
+	k->listener = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert(k->listener >= 0);
+	ck_assert_int_eq(bind(k->listener, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(listen(k->listener, 1), 0);
+	k->answer = answer;
+	ck_assert_int_eq(pthread_create(&t, NULL, fake_kea_serve, k), 0);
+	argv[n++] = "--socket";
+	argv[n++] = k->path;
+	for (size_t i = 0; args[i] && n < 15; i++)
+		argv[n++] = args[i];
+	argv[n] = NULL;
+	run_bsdpc(r, argv);
+	pthread_join(t, NULL);
+	close(k->listener);
+	unlink(k->path);
+}
+
+START_TEST(test_bsdpc_explain_sends_the_command_and_prints_its_text)
+{
+	struct fake_kea *k = calloc(1, sizeof(*k));
+	struct run *r = calloc(1, sizeof(*r));
+	const char *args[] = {"--explain", "02:00:00:00:0A:01", "--model", "iMac\"14,2",
+			      "--arch", "ppc", "--filter", "0x8100,256", "--max-size", "1500", NULL};
+	/* "text" also inside arguments: only the top-level one is printed. */
+	const char *answer = "{ \"arguments\": { \"text\": \"inner\", \"images\": [ { \"x\": "
+			     "\"}]\" } ] }, \"result\": 0, \"text\": \"02:00:00:00:0a:01: 1 of 2\\n"
+			     "  101 \\\"A\\\" \\u00e9 [A.nbi]: offered\" }";
+
+	explain_with(k, answer, args, r);
+	ck_assert_msg(r->status == 0, "exit %d: %s", r->status, r->err);
+	ck_assert_str_eq(k->request, "{ \"command\": \"bsdp-explain\", \"arguments\": { "
+			 "\"hw-address\": \"02:00:00:00:0A:01\", \"model\": \"iMac\\\"14,2\", "
+			 "\"architecture\": \"ppc\", \"attribute-filter\": [ 33024, 256 ], "
+			 "\"message-size\": 1500 } }");
+	ck_assert_str_eq(r->out, "02:00:00:00:0a:01: 1 of 2\n  101 \"A\" \xc3\xa9 [A.nbi]: offered\n");
+
+	/* --no-filter says null; --json prints Kea's answer as it came. */
+	const char *json_args[] = {"--explain", "02:00:00:00:0a:01", "--no-filter", "--json", NULL};
+	explain_with(k, answer, json_args, r);
+	ck_assert_int_eq(r->status, 0);
+	ck_assert_str_eq(k->request, "{ \"command\": \"bsdp-explain\", \"arguments\": { "
+			 "\"hw-address\": \"02:00:00:00:0a:01\", \"attribute-filter\": null } }");
+	ck_assert_uint_eq(strlen(r->out), strlen(answer) + 1);
+	ck_assert_mem_eq(r->out, answer, strlen(answer));
+	ck_assert_int_eq(r->out[strlen(answer)], '\n');
+	free(k);
+	free(r);
+}
+END_TEST
+
+START_TEST(test_bsdpc_explain_error_answer_exits_1)
+{
+	struct fake_kea *k = calloc(1, sizeof(*k));
+	struct run *r = calloc(1, sizeof(*r));
+	const char *args[] = {"--explain", "02:00:00:00:99:99", NULL};
+
+	explain_with(k, "[ { \"result\": 1, \"text\": \"bsdp-explain: no LIST from 02:00:00:00:99:99 "
+		     "is remembered\" } ]", args, r);
+	ck_assert_int_eq(r->status, 1);
+	ck_assert_str_eq(r->out, "");
+	ck_assert_str_eq(r->err, "bsdpc: bsdp-explain: bsdp-explain: no LIST from 02:00:00:00:99:99 "
+			 "is remembered\n");
+	/* Nobody listening: a clear error, exit 1. */
+	const char *none[] = {"--explain", "02:00:00:00:99:99", "--socket", "/nonexistent/kea.sock",
+			      NULL};
+	run_bsdpc(r, none);
+	ck_assert_int_eq(r->status, 1);
+	ck_assert_str_eq(r->err, "bsdpc: cannot connect to /nonexistent/kea.sock: No such file or "
+			 "directory\n");
+	free(k);
+	free(r);
+}
+END_TEST
+
+START_TEST(test_kea_ctrl_member_reads_the_top_level_only)
+{
+	const char *json = " [ { \"arguments\": { \"result\": 7, \"text\": \"in\" }, "
+			   "\"result\": 3 , \"text\": \"a\\\"b\\\\c\\/\\u0041\" } ]";
+	const char *at;
+	size_t len;
+	char out[32];
+
+	ck_assert(kea_ctrl_member(json, "result", &at, &len));
+	ck_assert_uint_eq(len, 1);
+	ck_assert_int_eq(at[0], '3');
+	ck_assert(kea_ctrl_member(json, "text", &at, &len));
+	ck_assert(kea_ctrl_string(at, len, out, sizeof(out)));
+	ck_assert_str_eq(out, "a\"b\\c/A");
+	ck_assert(!kea_ctrl_string(at, len, out, 4));
+	ck_assert(!kea_ctrl_member(json, "missing", &at, &len));
+	ck_assert(!kea_ctrl_member("{ \"result\": ", "result", &at, &len));
+	ck_assert(!kea_ctrl_member("not json", "result", &at, &len));
 }
 END_TEST
 
@@ -760,6 +920,9 @@ static Suite *bsdpc_suite(void)
 	tcase_add_loop_test(bin, test_bsdpc_usage_errors_exit_2, 0,
 			    (int)(sizeof(usage_rows) / sizeof(usage_rows[0])));
 	tcase_add_test(bin, test_bsdpc_help_exits_0);
+	tcase_add_test(bin, test_bsdpc_explain_sends_the_command_and_prints_its_text);
+	tcase_add_test(bin, test_bsdpc_explain_error_answer_exits_1);
+	tcase_add_test(lib, test_kea_ctrl_member_reads_the_top_level_only);
 	suite_add_tcase(s, bin);
 	return s;
 }

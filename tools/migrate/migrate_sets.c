@@ -257,7 +257,7 @@ size_t migrate_sets_report(FILE *out, const struct migrate_plan *p,
 	if (r->has_default && c) {
 		struct bsdp_client client = { .arch = BSDP_ARCH_I386, .model = MODEL_I386,
 					      .model_len = strlen(MODEL_I386) };
-		const struct bsdp_image *def = bsdp_policy_default(c, &client, NULL);
+		const struct bsdp_image *def = bsdp_policy_default(c, &client, NULL, NULL);
 		migrate_id_text(r->default_id, ids);
 		if (def && def->id != r->default_id) {
 			migrate_id_text(def->id, other);
