@@ -29,6 +29,8 @@ extern const isc::log::MessageID BSDP_IPXE_NO_CHAIN;
 extern const isc::log::MessageID BSDP_IPXE_URL_TOO_LONG;
 extern const isc::log::MessageID BSDP_LOADED;
 extern const isc::log::MessageID BSDP_LOAD_ERROR;
+extern const isc::log::MessageID BSDP_OFFER_NOT_SENT;
+extern const isc::log::MessageID BSDP_OFFER_SENT;
 extern const isc::log::MessageID BSDP_PIN_FILTERED;
 extern const isc::log::MessageID BSDP_PIN_IGNORED;
 extern const isc::log::MessageID BSDP_PIN_INVALID;
