@@ -75,6 +75,7 @@ class OfferSuite(TB.BindingSuite):
              "test_filtered_or_unbound_macs_get_only_keas_offer",
              "test_fast_path_sends_one_offer_star",
              "test_offer_bound_clients_false_sends_none",
+             "test_bad_offer_bound_clients_refused_naming_it",
              "test_tshark_and_bsdpc_decode_the_offer_star"]
 
     def select(self, mac=None):
@@ -189,6 +190,17 @@ class OfferSuite(TB.BindingSuite):
         _, got = self.discover()
         expect(len(got) == 1 and not is_offer_star(got[0]), "%d replies" % len(got))
         expect(self.offers_sent(kea) == 0, "bsdp.offers-sent")
+
+    def test_bad_offer_bound_clients_refused_naming_it(self):
+        kea = self.start("bad", expect_ok=False, **{"offer-bound-clients": "yes"})
+        rc = kea.wait_exit(10)
+        line = [l for l in kea.text().splitlines() if "BSDP_LOAD_ERROR" in l]
+        expect(rc not in (None, 0) and line and "parameter 'offer-bound-clients'" in line[0],
+               "kea-dhcp4 exit %r, no BSDP_LOAD_ERROR naming it:\n%s" % (rc, kea.text()[-1500:]))
+        print("    " + line[0].split("] ", 1)[-1])
+        r = B.kea_bsdp_check(self.args.hook, [kea.conf], data_dir=kea.dir)
+        expect(r.returncode == 1 and "offer-bound-clients" in r.stdout + r.stderr,
+               "kea-bsdp-check exit %d: %s%s" % (r.returncode, r.stdout, r.stderr))
 
     def test_tshark_and_bsdpc_decode_the_offer_star(self):
         self.start("decode", edit=with_pool)
