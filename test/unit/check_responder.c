@@ -682,7 +682,8 @@ static size_t discover(const struct disc *d, uint8_t *m)
 	if (!d->no_version) {
 		m[n++] = 2; m[n++] = 2; m[n++] = 1; m[n++] = 1;
 	}
-	memcpy(m + n, d->extra43, d->extra43_len);
+	if (d->extra43_len)
+		memcpy(m + n, d->extra43, d->extra43_len);
 	n += d->extra43_len;
 	m[n++] = 255;
 	return n;
