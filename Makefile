@@ -345,6 +345,7 @@ integration: $(HOOK_SO) $(BSDPC) $(SHIM_TEST) $(KEA_BSDP_CHECK) $(KEA_BSDP_MIGRA
 		--logs $(BUILD)/integration-logs -- \
 		"$(PYTHON) test/integration/test_robustness.py $(HOOK_ARGS)" \
 		"$(PYTHON) test/integration/test_bindings.py $(HOOK_ARGS)" \
+		"$(PYTHON) test/integration/test_offer.py $(HOOK_ARGS)" \
 		"test/pg/with-postgres.sh $(PYTHON) test/integration/test_bindings_db.py $(HOOK_ARGS)" \
 		"test/pg/with-postgres.sh $(PYTHON) test/integration/test_ha.py $(HOOK_ARGS)" \
 		"test/pg/with-postgres.sh $(PYTHON) test/integration/test_load.py $(HOOK_ARGS)" \

@@ -486,7 +486,7 @@ int bsdp_codec_dhcp_option(const uint8_t *opts, size_t len, uint8_t code, uint8_
 #define DHCP_BOOTREQUEST 1
 #define DHCP_INFORM 8
 
-bool bsdp_codec_is_bsdp_inform(const uint8_t *msg, size_t len)
+int bsdp_codec_bsdp_dhcp_type(const uint8_t *msg, size_t len)
 {
 	static const uint8_t cookie[4] = { 99, 130, 83, 99 };
 	static const char prefix[] = BSDP_VENDOR_CLASS_PREFIX "/";
@@ -495,17 +495,112 @@ bool bsdp_codec_is_bsdp_inform(const uint8_t *msg, size_t len)
 	uint8_t code;
 	const uint8_t *v;
 	size_t vlen;
-	int type = -1, vendor = -1; /* -1 unseen, else 0 or 1 */
+	int type = -1, vendor = -1; /* -1 unseen, else type 0..255, vendor 0 or 1 */
 
 	if (!msg || len < DHCP_OPTIONS_OFFSET || msg[0] != DHCP_BOOTREQUEST ||
 	    memcmp(msg + DHCP_COOKIE_OFFSET, cookie, sizeof(cookie)) != 0)
-		return false;
+		return 0;
 	c = (struct cursor){ msg + DHCP_OPTIONS_OFFSET, len - DHCP_OPTIONS_OFFSET };
 	while ((type < 0 || vendor < 0) && next_tlv(&c, &code, &v, &vlen) > 0) {
 		if (code == DHCP_OPT_MESSAGE_TYPE && type < 0)
-			type = vlen == 1 && v[0] == DHCP_INFORM;
+			type = vlen == 1 ? v[0] : 0;
 		else if (code == DHCP_OPT_VENDOR_CLASS && vendor < 0)
 			vendor = vlen >= prefix_len && memcmp(v, prefix, prefix_len) == 0;
 	}
-	return type == 1 && vendor == 1;
+	return type > 0 && vendor == 1 ? type : 0;
+}
+
+bool bsdp_codec_is_bsdp_inform(const uint8_t *msg, size_t len)
+{
+	return bsdp_codec_bsdp_dhcp_type(msg, len) == DHCP_INFORM;
+}
+
+/* Appends one DHCP option; false when it does not fit. */
+static bool put_option(uint8_t *out, size_t size, size_t *at, uint8_t code, const void *v,
+		       size_t len)
+{
+	if (len > 255 || size - *at < 2 + len)
+		return false;
+	out[*at] = code;
+	out[*at + 1] = (uint8_t)len;
+	if (len)
+		memcpy(out + *at + 2, v, len);
+	*at += 2 + len;
+	return true;
+}
+
+static void put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
+#define DHCP_SNAME_OFFSET 44
+#define DHCP_FILE_OFFSET 108
+#define DHCP_FILE_SIZE 128
+
+int bsdp_codec_build_offer(const uint8_t *request, size_t request_len, const struct bsdp_offer *o,
+			   uint8_t *out, size_t out_size)
+{
+	static const uint8_t cookie[4] = { 99, 130, 83, 99 };
+	static const char vendor[] = BSDP_VENDOR_CLASS_PREFIX;
+	const uint8_t msgtype = BSDP_DHCP_OFFER;
+	uint8_t sid[4], vendor_opts[2 + 4 + 2 + 255];
+	size_t file_len, root_len, at = BSDP_DHCP_OPTIONS_AT, vlen = 0;
+
+	if (!request || !o || !out)
+		return -EINVAL;
+	if (request_len < BSDP_DHCP_HEADER_LEN)
+		return -EBADMSG;
+	file_len = o->file ? strlen(o->file) : 0;
+	root_len = o->root_path ? strlen(o->root_path) : 0;
+	if (file_len >= DHCP_FILE_SIZE || root_len > 255 ||
+	    (o->machine_name && o->machine_name_len > 255))
+		return -EINVAL;
+	if (out_size < BSDP_DHCP_OPTIONS_AT)
+		return -ENOBUFS;
+
+	/* Sub-options 8 then 130: BOOTPD's order (no message type in an OFFER*). */
+	vendor_opts[vlen++] = BSDP_OPT_SELECTED_BOOT_IMAGE;
+	vendor_opts[vlen++] = 4;
+	put_be32(vendor_opts + vlen, o->selected_id);
+	vlen += 4;
+	if (o->machine_name && o->machine_name_len) {
+		if (vlen + 2 + o->machine_name_len > 255)
+			return -EINVAL;
+		vendor_opts[vlen++] = BSDP_OPT_MACHINE_NAME;
+		vendor_opts[vlen++] = (uint8_t)o->machine_name_len;
+		memcpy(vendor_opts + vlen, o->machine_name, o->machine_name_len);
+		vlen += o->machine_name_len;
+	}
+
+	/* The header: the request's identity, no address for the client. */
+	memset(out, 0, BSDP_DHCP_OPTIONS_AT);
+	out[0] = 2; /* BOOTREPLY */
+	memcpy(out + 1, request + 1, 2);   /* htype, hlen; hops 0 */
+	memcpy(out + 4, request + 4, 4);   /* xid; secs 0 */
+	memcpy(out + 10, request + 10, 2); /* flags; ciaddr, yiaddr 0 */
+	put_be32(out + 20, o->siaddr);
+	memcpy(out + 24, request + 24, 4 + 16); /* giaddr, chaddr */
+	if (file_len)
+		memcpy(out + DHCP_FILE_OFFSET, o->file, file_len);
+	memcpy(out + DHCP_COOKIE_OFFSET, cookie, sizeof(cookie));
+
+	put_be32(sid, o->server_id);
+	if (!put_option(out, out_size, &at, DHCP_OPT_MESSAGE_TYPE, &msgtype, 1) ||
+	    !put_option(out, out_size, &at, 54, sid, 4) ||
+	    !put_option(out, out_size, &at, DHCP_OPT_VENDOR_CLASS, vendor, sizeof(vendor) - 1) ||
+	    (root_len && !put_option(out, out_size, &at, 17, o->root_path, root_len)) ||
+	    !put_option(out, out_size, &at, 43, vendor_opts, vlen) || out_size - at < 1)
+		return -ENOBUFS;
+	out[at++] = BSDP_OPT_END;
+	if (at < BSDP_BOOTP_MIN) {
+		if (out_size < BSDP_BOOTP_MIN)
+			return -ENOBUFS;
+		memset(out + at, 0, BSDP_BOOTP_MIN - at);
+		at = BSDP_BOOTP_MIN;
+	}
+	return (int)at;
 }

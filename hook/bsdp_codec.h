@@ -190,6 +190,43 @@ int bsdp_codec_dhcp_option(const uint8_t *opts, size_t len, uint8_t code, uint8_
  * before Kea parses anything, reading nothing past len. */
 bool bsdp_codec_is_bsdp_inform(const uint8_t *msg, size_t len);
 
+/* The same test for any message type: option 53's value (1 DISCOVER,
+ * 8 INFORM...) when the message is a BOOTREQUEST whose option 60 starts with
+ * "AAPLBSDPC/", else 0. */
+int bsdp_codec_bsdp_dhcp_type(const uint8_t *msg, size_t len);
+
+#define BSDP_DHCP_DISCOVER 1
+#define BSDP_DHCP_OFFER 2
+#define BSDP_DHCP_INFORM 8
+#define BSDP_DHCP_HEADER_LEN 236   /* the BOOTP header, up to the magic cookie */
+#define BSDP_DHCP_OPTIONS_AT 240   /* the first option, after the cookie */
+#define BSDP_BOOTP_MIN 300         /* BOOTPD pads shorter replies to this */
+
+/* OFFER*: the answer Apple's server (bootpd's bsdpd.c, DISCOVER case)
+ * gives a DHCPDISCOVER from a client it holds a binding for. */
+struct bsdp_offer {
+	uint32_t server_id;          /* option 54, host order */
+	uint32_t siaddr;             /* host order */
+	const char *file;            /* the booter path, at most 127 bytes */
+	const char *root_path;       /* option 17; NULL or "" = none */
+	uint32_t selected_id;        /* sub-option 8 */
+	const char *machine_name;    /* sub-option 130; NULL = none */
+	size_t machine_name_len;
+};
+/* Largest OFFER* bsdp_codec_build_offer writes: header, cookie, 53, 54, 60,
+ * a full option 17, option 43 with 8 and a 255-byte 130, END. */
+#define BSDP_OFFER_MAX (BSDP_DHCP_OPTIONS_AT + 3 + 6 + 11 + 257 + 2 + 255 + 1)
+/* Writes the whole OFFER* answering request (the DISCOVER as received, at
+ * least its header) into out, in BOOTPD's layout: op 2, the request's
+ * htype, hlen, xid, flags, giaddr and chaddr, hops, secs, ciaddr and yiaddr
+ * 0, siaddr, sname empty, file; options 53 (OFFER), 54, 60 "AAPLBSDPC",
+ * [17], 43 { 8, [130] }, END; padded with zeros to 300 bytes. Returns the
+ * length, -EBADMSG for a request shorter than the header, -EINVAL for a
+ * field longer than its room, -ENOBUFS (out unchanged past out_size) when
+ * out is too small. */
+int bsdp_codec_build_offer(const uint8_t *request, size_t request_len, const struct bsdp_offer *o,
+			   uint8_t *out, size_t out_size);
+
 #ifdef __cplusplus
 }
 #endif

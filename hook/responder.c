@@ -318,22 +318,35 @@ static const struct bsdp_image *find_index(const struct bsdp_catalogue *c, uint1
 	return NULL;
 }
 
-static uint32_t selected_for_list(const struct bsdp_catalogue *c, struct bsdp_bindings *bindings,
-				  const struct bsdp_query *q, const struct bsdp_client *client,
-				  const struct bsdp_request *req, struct bsdp_answer *a)
+/* The image pinned to this client (asking pin_lookup only now), when it
+ * may see it; a->pinned_image is the index asked for, 0 = none. */
+static const struct bsdp_image *pinned_image(const struct bsdp_catalogue *c,
+					     const struct bsdp_query *q,
+					     const struct bsdp_client *client,
+					     const struct bsdp_request *req, struct bsdp_answer *a)
 {
 	enum bsdp_rule why;
 	uint32_t pinned = q->pinned_image;
 	if (!pinned && q->pin_lookup)
 		pinned = q->pin_lookup(q->pin_ctx);
 	a->pinned_image = pinned;
-	if (pinned) {
-		const struct bsdp_image *img = find_index(c, (uint16_t)pinned, client, req, &why);
-		if (img) {
-			a->selected_by = BSDP_SELECTED_PIN;
-			return img->id;
-		}
+	if (!pinned)
+		return NULL;
+	const struct bsdp_image *img = find_index(c, (uint16_t)pinned, client, req, &why);
+	if (!img)
 		a->pin_rule = (uint8_t)why;
+	return img;
+}
+
+static uint32_t selected_for_list(const struct bsdp_catalogue *c, struct bsdp_bindings *bindings,
+				  const struct bsdp_query *q, const struct bsdp_client *client,
+				  const struct bsdp_request *req, struct bsdp_answer *a)
+{
+	enum bsdp_rule why;
+	const struct bsdp_image *pin = pinned_image(c, q, client, req, a);
+	if (pin) {
+		a->selected_by = BSDP_SELECTED_PIN;
+		return pin->id;
 	}
 	struct bsdp_binding b;
 	if (bindings && q->mac_valid && bsdp_bindings_lookup(bindings, q->mac, &b) == 0 && b.image_id) {
@@ -486,6 +499,33 @@ static const char *make_root_path(const struct bsdp_responder *r, const struct b
 	return s.overflow ? "root path longer than 255 bytes" : NULL;
 }
 
+/* What an ACK[SELECT] or an OFFER* gives for img: file, root path, siaddr
+ * and (but for BootFileOnly images) the machine name of number. NULL, or
+ * why it cannot be given. */
+static const char *boot_info(const struct bsdp_responder *r, const struct bsdp_image *img,
+			     const struct bsdp_client *client, uint32_t number, struct bsdp_answer *a)
+{
+	struct sbuf f = { a->file, sizeof(a->file), 0, false };
+	sb_puts(&f, r->tftp_path_prefix);
+	sb_puts(&f, img->set_dir);
+	sb_puts(&f, "/");
+	sb_puts(&f, bsdp_arch_name(client->arch));
+	sb_puts(&f, "/");
+	sb_puts(&f, img->boot_file);
+	if (f.overflow)
+		return "booter path longer than 127 bytes";
+	const char *why = make_root_path(r, img, a->server_id, a->root_path, sizeof(a->root_path));
+	if (why)
+		return why;
+	a->siaddr = img->load_balance_server ? img->load_balance_server : a->server_id;
+	a->machine_number = number;
+	if (img->type != BSDP_TYPE_BOOTFILEONLY &&
+	    bsdp_responder_format_name(r->name_format, number, a->machine_name,
+				       sizeof(a->machine_name)) < 0)
+		return "machine name does not fit";
+	return NULL;
+}
+
 static int answer_select(const struct bsdp_responder *r, const struct bsdp_catalogue *c,
 			 struct bsdp_bindings *bindings, const struct bsdp_query *q,
 			 const struct bsdp_client *client, struct bsdp_writer *w, struct bsdp_answer *a)
@@ -517,20 +557,6 @@ static int answer_select(const struct bsdp_responder *r, const struct bsdp_catal
 	a->selected_id = img->id;
 	a->image = img;
 
-	struct sbuf f = { a->file, sizeof(a->file), 0, false };
-	sb_puts(&f, r->tftp_path_prefix);
-	sb_puts(&f, img->set_dir);
-	sb_puts(&f, "/");
-	sb_puts(&f, bsdp_arch_name(client->arch));
-	sb_puts(&f, "/");
-	sb_puts(&f, img->boot_file);
-	if (f.overflow)
-		return failed(a, w, "booter path longer than 127 bytes");
-	const char *why = make_root_path(r, img, a->server_id, a->root_path, sizeof(a->root_path));
-	if (why)
-		return failed(a, w, why);
-	a->siaddr = img->load_balance_server ? img->load_balance_server : a->server_id;
-
 	/* The binding is recorded by bsdp_responder_commit once the reply is
 	 * sent: a dropped reply must leave no binding behind (nor evict one). */
 	bool remember = bindings && q->mac_valid;
@@ -540,25 +566,124 @@ static int answer_select(const struct bsdp_responder *r, const struct bsdp_catal
 		number = bsdp_bindings_number(bindings, q->mac);
 	else if (remember && bsdp_bindings_lookup(bindings, q->mac, &known) == 0)
 		number = known.number;
-	a->machine_number = number;
-	int name_len = 0;
-	if (img->type != BSDP_TYPE_BOOTFILEONLY) {
-		name_len = bsdp_responder_format_name(r->name_format, number, a->machine_name,
-						      sizeof(a->machine_name));
-		if (name_len < 0)
-			return failed(a, w, "machine name does not fit");
-	}
-	if (bsdp_codec_build_select(w, img->id, a->machine_name, (size_t)name_len) < 0)
+	const char *why = boot_info(r, img, client, number, a);
+	if (why)
+		return failed(a, w, why);
+	if (bsdp_codec_build_select(w, img->id, a->machine_name, strlen(a->machine_name)) < 0)
 		return drop(a, BSDP_DROP_NO_ROOM, "no room for ACK[SELECT]");
 	a->record = remember && !q->dry_run;
 	return reply(a, w, BSDP_MSGTYPE_SELECT);
 }
 
+/* The image an OFFER* names: the pin when this client may see it, else the
+ * bound image when it still exists and the client may still see it. NULL
+ * with *why otherwise. */
+static const struct bsdp_image *offered_image(const struct bsdp_catalogue *c,
+					      struct bsdp_bindings *bindings,
+					      const struct bsdp_query *q,
+					      const struct bsdp_client *client,
+					      struct bsdp_answer *a, const char **why)
+{
+	const struct bsdp_request *req = &a->req;
+	const struct bsdp_image *pin = pinned_image(c, q, client, req, a);
+	if (pin)
+		return pin;
+	struct bsdp_binding b;
+	if (!bindings || bsdp_bindings_lookup(bindings, client->mac, &b) < 0 || !b.image_id) {
+		*why = a->pinned_image ? "pinned image not available to this client, and no binding"
+			      : "no binding";
+		return NULL;
+	}
+	const struct bsdp_image *img = bsdp_catalogue_find(c, b.image_id);
+	if (!img) {
+		*why = "bound image no longer exists";
+		return NULL;
+	}
+	if (!bsdp_policy_visible(img, client, req)) {
+		*why = img->is_enabled ? "bound image no longer allowed for this client (model, MAC "
+					 "or attribute filter)"
+				       : "bound image disabled";
+		return NULL;
+	}
+	return img;
+}
+
+int bsdp_responder_offer(const struct bsdp_responder *r, const struct bsdp_catalogue *c,
+			 struct bsdp_bindings *bindings, const struct bsdp_query *q,
+			 uint8_t *out, size_t out_size, struct bsdp_answer *ret)
+{
+	struct bsdp_answer *a = ret;
+	/* Option 43 and 60 of the DISCOVER, fused: never longer than it. */
+	uint8_t o43[1536], o60[BSDP_ARCH_MAX + BSDP_MODEL_MAX + sizeof(BSDP_VENDOR_CLASS_PREFIX) + 2];
+	const char *why = NULL;
+
+	if (!r || !c || !q || !ret || !out)
+		return -EINVAL;
+	memset(a, 0, sizeof(*a));
+	if (bsdp_codec_bsdp_dhcp_type(q->msg, q->msg_len) != BSDP_DHCP_DISCOVER ||
+	    q->msg[1] != 1 || q->msg[2] != 6)
+		return 0; /* BSDP_VERDICT_NOT_BSDP: BOOTPD ignores all but Ethernet */
+	const uint8_t *opts = q->msg + BSDP_DHCP_OPTIONS_AT;
+	size_t opts_len = q->msg_len - BSDP_DHCP_OPTIONS_AT;
+	int n60 = bsdp_codec_dhcp_option(opts, opts_len, 60, o60, sizeof(o60), NULL);
+	if (n60 < 0 || bsdp_codec_parse_vendor_class((const char *)o60, (size_t)n60, &a->vc) < 0)
+		return drop(a, BSDP_DROP_MALFORMED, "malformed option 60");
+	int n43 = bsdp_codec_dhcp_option(opts, opts_len, 43, o43, sizeof(o43), NULL);
+	if (n43 == -ENOENT)
+		return drop(a, BSDP_DROP_INCOMPLETE, "no option 43");
+	if (n43 < 0 || bsdp_codec_parse_request(o43, (size_t)n43, &a->req) < 0)
+		return drop(a, BSDP_DROP_MALFORMED, "malformed option 43");
+	/* BOOTPD: without the version sub-option the packet is not BSDP. */
+	if (!(a->req.present & BSDP_HAS(BSDP_OPT_VERSION)))
+		return drop(a, BSDP_DROP_INCOMPLETE, "no BSDP version");
+	a->server_id = r->server_address ? r->server_address : q->local_address;
+	if (!a->server_id)
+		return drop(a, BSDP_DROP_NONE, "no server address known");
+
+	struct bsdp_client client = {
+		.arch = bsdp_arch_from_name(a->vc.arch, a->vc.arch_len),
+		.model = a->vc.model,
+		.model_len = a->vc.model_len,
+	};
+	memcpy(client.mac, q->msg + 28, 6);
+	const struct bsdp_image *img = offered_image(c, bindings, q, &client, a, &why);
+	if (!img)
+		return drop(a, BSDP_DROP_NONE, why);
+	a->selected_id = img->id;
+	a->image = img;
+	uint32_t number = bindings ? bsdp_bindings_number(bindings, client.mac) : 0;
+	why = boot_info(r, img, &client, number, a);
+	if (why)
+		return drop(a, BSDP_DROP_NONE, why);
+
+	struct bsdp_offer offer = {
+		.server_id = a->server_id,
+		.siaddr = a->siaddr,
+		.file = a->file,
+		.root_path = a->root_path,
+		.selected_id = img->id,
+		.machine_name = a->machine_name,
+		.machine_name_len = strlen(a->machine_name),
+	};
+	int n = bsdp_codec_build_offer(q->msg, q->msg_len, &offer, out, out_size);
+	if (n < 0)
+		return drop(a, BSDP_DROP_NO_ROOM, "no room for the OFFER*");
+	a->verdict = BSDP_VERDICT_REPLY;
+	a->offer = true;
+	a->message_len = (size_t)n;
+	a->record = bindings != NULL;
+	return 0;
+}
+
 void bsdp_responder_commit(struct bsdp_bindings *bindings, const struct bsdp_query *q,
 			   const struct bsdp_answer *a)
 {
-	if (bindings && q && a && a->record && a->verdict == BSDP_VERDICT_REPLY &&
-	    a->sent == BSDP_MSGTYPE_SELECT && q->mac_valid)
+	if (!bindings || !q || !a || !a->record || a->verdict != BSDP_VERDICT_REPLY)
+		return;
+	if (a->offer && q->msg && q->msg_len >= BSDP_DHCP_HEADER_LEN)
+		bsdp_bindings_record(bindings, q->msg + 28, a->selected_id, q->now,
+				     a->machine_number, NULL);
+	else if (a->sent == BSDP_MSGTYPE_SELECT && q->mac_valid)
 		bsdp_bindings_record(bindings, q->mac, a->selected_id, q->now,
 				     a->machine_number, NULL);
 }

@@ -86,6 +86,9 @@ struct bsdp_query {
 	/* bsdp-explain: change nothing (no binding forgotten, no machine
 	 * number reserved; a Mac without one gets machine number 0). */
 	bool dry_run;
+	/* bsdp_responder_offer only: the whole DHCP message as received. */
+	const uint8_t *msg;
+	size_t msg_len;
 };
 
 /* Where a LIST's selected image (sub-option 8) comes from. */
@@ -145,7 +148,10 @@ struct bsdp_answer {
 	char root_path[BSDP_ROOT_PATH_MAX + 1];
 	char machine_name[BSDP_MACHINE_NAME_MAX + 1];
 	uint32_t machine_number;
-	bool record;                      /* SELECT: a binding to record once sent */
+	bool record;                      /* SELECT, OFFER*: a binding to record once sent */
+	/* OFFER* */
+	bool offer;                       /* the reply is an OFFER* (sent is NONE) */
+	size_t message_len;               /* the whole DHCP message written */
 };
 
 /* Decides on one query. opt43_out receives the reply's option-43 TLVs
@@ -156,7 +162,21 @@ int bsdp_responder_answer(const struct bsdp_responder *r, const struct bsdp_cata
 			  uint8_t *opt43_out, size_t opt43_size, size_t block_size,
 			  struct bsdp_answer *ret);
 
-/* Records the binding of an ACK[SELECT] (a no-op for any other answer).
+/* The subsequent boot (docs/offer.md): a DHCPDISCOVER from a BSDP client
+ * (q->msg: option 60 "AAPLBSDPC/<arch>/<model>", option 43 with the BSDP
+ * version) whose MAC is pinned or bound to an image it may still boot gets
+ * an OFFER*, written whole into out (BSDP_OFFER_MAX bytes suffice):
+ * verdict REPLY with offer set. The pin wins over the binding, as in LIST;
+ * the filters are LIST's (model, MAC lists, attribute filter, FilterOnly,
+ * IsEnabled). Anything else that is BSDP: verdict DROP with why (the
+ * DISCOVER itself is Kea's: only no OFFER* is sent). Not a BSDP DISCOVER:
+ * NOT_BSDP. Returns 0, or -EINVAL on bad arguments. */
+int bsdp_responder_offer(const struct bsdp_responder *r, const struct bsdp_catalogue *c,
+			 struct bsdp_bindings *bindings, const struct bsdp_query *q,
+			 uint8_t *out, size_t out_size, struct bsdp_answer *ret);
+
+/* Records the binding of an ACK[SELECT] or an OFFER* (the image it names,
+ * now: the Mac boots it), a no-op for any other answer.
  * The caller calls it only once the reply is on its way: a reply dropped
  * after bsdp_responder_answer, for whatever reason, leaves no binding. */
 void bsdp_responder_commit(struct bsdp_bindings *bindings, const struct bsdp_query *q,

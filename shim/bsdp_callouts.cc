@@ -8,6 +8,7 @@
 #include "bsdp_packet.h"
 #include "kea_compat.h"  // checks that version() returns what -D says
 
+#include <dhcp/dhcp4.h>
 #include <hooks/hooks.h>
 #include <process/daemon.h>
 
@@ -120,7 +121,8 @@ load(LibraryHandle& handle) {
         }
         isc::data::ConstElementPtr params = handle.getParameters();
         isc::bsdp::impl.reset(new Impl(params));
-        isc::bsdp::checkHaOrder(params, isc::bsdp::impl->params());
+        isc::bsdp::HaPlacement ha = isc::bsdp::checkHaOrder(params, isc::bsdp::impl->params());
+        isc::bsdp::impl->setOfferStep(isc::bsdp::offerStep(ha, isc::bsdp::impl->params()));
         isc::bsdp::startOperations(handle, isc::bsdp::impl);
         if (isc::bsdp::kea_compat::PKT4_SEND_HAS_SUBNET) {
             handle.registerCallout("subnet4_select", rememberSubnet);
@@ -177,15 +179,32 @@ buffer4_receive(CalloutHandle& handle) {
     }));
 }
 
+// The OFFER* step of Kea's path without HA or with one relationship (see
+// isc::bsdp::OfferStep): never changes what Kea does with the query.
+int
+pkt4_receive(CalloutHandle& handle) {
+    return (packetCallout(handle, "pkt4_receive", nullptr,
+                          [&](const Impl& impl, const Pkt4Ptr& query) {
+        if (impl.offerStep() == isc::bsdp::OfferStep::PKT4_RECEIVE) {
+            impl.offer(handle, query);
+        }
+    }));
+}
+
 int
 pkt4_send(CalloutHandle& handle) {
     return (packetCallout(handle, "pkt4_send", dropBsdp,
                           [&](const Impl& impl, const Pkt4Ptr& query) {
         Pkt4Ptr response;
         handle.getArgument("response4", response);
-        if (response) {
-            impl.send(handle, query, response);
+        if (!response) {
+            return;
         }
+        if (impl.offerStep() == isc::bsdp::OfferStep::PKT4_SEND &&
+            response->getType() == isc::dhcp::DHCPOFFER) {
+            impl.offer(handle, query);
+        }
+        impl.send(handle, query, response);
     }));
 }
 

@@ -67,7 +67,16 @@ checkHaPlacement(const HaPlacement& where, const Params& params) {
     }
 }
 
-void
+OfferStep
+offerStep(const HaPlacement& where, const Params& params) {
+    if (params.fast_path) {
+        return (OfferStep::BUFFER4_RECEIVE);
+    }
+    return (where.ha_loaded && where.relationships > 1 ? OfferStep::PKT4_SEND
+                                                       : OfferStep::PKT4_RECEIVE);
+}
+
+HaPlacement
 checkHaOrder(const ConstElementPtr& own_params, const Params& params) {
     HaPlacement where = findHa(isc::hooks::HooksManager::getLibraryInfo(), own_params);
     checkHaPlacement(where, params);
@@ -76,6 +85,7 @@ checkHaOrder(const ConstElementPtr& own_params, const Params& params) {
             .arg(where.own_position ? std::to_string(where.own_position) : std::string("?"))
             .arg(params.fast_path ? "on" : "off");
     }
+    return (where);
 }
 
 } // namespace bsdp

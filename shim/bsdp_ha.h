@@ -39,8 +39,19 @@ void checkHaPlacement(const HaPlacement& where, const Params& params);
 
 // load(): checks the libraries Kea is loading (HooksManager lists them
 // all, parameters included, while each library's load() runs) and logs
-// where HA stands. Throws ParamError as above.
-void checkHaOrder(const isc::data::ConstElementPtr& own_params, const Params& params);
+// where HA stands. Throws ParamError as above. Returns where HA stands.
+HaPlacement checkHaOrder(const isc::data::ConstElementPtr& own_params, const Params& params);
+
+// Where the OFFER* to a bound Mac's DISCOVER is sent: in the first callout
+// that only runs for a query HA lets this server answer (for the reasons
+// above), and before Kea's processing, which sends no OFFER at all where
+// it has no address to offer (a subnet without pools). The fast path:
+// buffer4_receive (after HA's, with one relationship). Kea's path:
+// pkt4_receive, after HA's buffer4_receive decision; with several
+// relationships HA decides later, in subnet4_select, so then pkt4_send of
+// Kea's own OFFER (such a server has pools: HA shares leases).
+enum class OfferStep { BUFFER4_RECEIVE, PKT4_RECEIVE, PKT4_SEND };
+OfferStep offerStep(const HaPlacement& where, const Params& params);
 
 } // namespace bsdp
 } // namespace isc

@@ -5,8 +5,9 @@
 #ifndef BSDP_IMPL_H
 #define BSDP_IMPL_H
 
-#include "bsdp_params.h"
 #include "bsdp_database.h"
+#include "bsdp_ha.h"
+#include "bsdp_params.h"
 #include "bsdp_state.h"
 
 #include "hook/bindings.h"
@@ -137,6 +138,17 @@ public:
     void send(isc::hooks::CalloutHandle& handle, const isc::dhcp::Pkt4Ptr& query,
               const isc::dhcp::Pkt4Ptr& response, const Transmit* transmit = nullptr) const;
 
+    // The subsequent boot: a BSDP DISCOVER from a Mac pinned or bound to an
+    // image it may still boot gets an OFFER*, built by the core and sent
+    // through Kea's interfaces beside whatever Kea answers (nothing about
+    // the query or Kea's answer changes; nothing escapes). Counted in
+    // bsdp.offers-sent; the binding records the boot. Called at
+    // offerStep() only.
+    void offer(isc::hooks::CalloutHandle& handle, const isc::dhcp::Pkt4Ptr& query) const;
+    OfferStep offerStep() const { return (offer_step_); }
+    // load(): where HA lets offer() be called (bsdp_ha.h).
+    void setOfferStep(OfferStep step) { offer_step_ = step; }
+
     // Adds new evictions to bsdp.bindings-evicted; logs the first one with
     // what made it (cause, and the query's MAC when there is one).
     void noteEvictions(const char* cause,
@@ -180,6 +192,8 @@ private:
     // HostMgr (a lookup costs about as much as the core's whole reply).
     bool pinsPossible() const;
 
+    // Set in load() before any callout runs.
+    OfferStep offer_step_ = OfferStep::PKT4_RECEIVE;
     enum PinState { PINS_UNKNOWN, PINS_NONE, PINS_SOME };
     std::atomic<int> pin_state_{PINS_UNKNOWN};
     std::atomic<bool> echo_client_id_{true};   // Kea's default

@@ -31,6 +31,8 @@ extern const isc::log::MessageID BSDP_LIST_IMAGE_OFFERED = "BSDP_LIST_IMAGE_OFFE
 extern const isc::log::MessageID BSDP_LIST_IMAGE_REMOVED = "BSDP_LIST_IMAGE_REMOVED";
 extern const isc::log::MessageID BSDP_LOADED = "BSDP_LOADED";
 extern const isc::log::MessageID BSDP_LOAD_ERROR = "BSDP_LOAD_ERROR";
+extern const isc::log::MessageID BSDP_OFFER_NOT_SENT = "BSDP_OFFER_NOT_SENT";
+extern const isc::log::MessageID BSDP_OFFER_SENT = "BSDP_OFFER_SENT";
 extern const isc::log::MessageID BSDP_PIN_FILTERED = "BSDP_PIN_FILTERED";
 extern const isc::log::MessageID BSDP_PIN_IGNORED = "BSDP_PIN_IGNORED";
 extern const isc::log::MessageID BSDP_PIN_INVALID = "BSDP_PIN_INVALID";
@@ -97,6 +99,8 @@ const char* values[] = {
     "BSDP_LIST_IMAGE_REMOVED", "%1: image %2 (set %3) is not offered: %4",
     "BSDP_LOADED", "serving %1 NetBoot image(s) from %2 (%3 set(s) skipped, %4 warning(s)), server priority %5",
     "BSDP_LOAD_ERROR", "%1",
+    "BSDP_OFFER_NOT_SENT", "no OFFER* for the DISCOVER of %1: %2",
+    "BSDP_OFFER_SENT", "%1 (%2, model %3) restarts into image %4 '%5': OFFER* sent to %6 with file %7, root path '%8', machine name '%9'",
     "BSDP_PIN_FILTERED", "host reservation for %1 pins image index %2, not listed: excluded by the client's attribute filter",
     "BSDP_PIN_IGNORED", "host reservation for %1 pins image index %2, ignored: %3",
     "BSDP_PIN_INVALID", "host reservation for %1 has user-context bsdp-image %2: not an image index 1..65535; ignored",

@@ -32,6 +32,8 @@ extern const isc::log::MessageID BSDP_LIST_IMAGE_OFFERED;
 extern const isc::log::MessageID BSDP_LIST_IMAGE_REMOVED;
 extern const isc::log::MessageID BSDP_LOADED;
 extern const isc::log::MessageID BSDP_LOAD_ERROR;
+extern const isc::log::MessageID BSDP_OFFER_NOT_SENT;
+extern const isc::log::MessageID BSDP_OFFER_SENT;
 extern const isc::log::MessageID BSDP_PIN_FILTERED;
 extern const isc::log::MessageID BSDP_PIN_IGNORED;
 extern const isc::log::MessageID BSDP_PIN_INVALID;

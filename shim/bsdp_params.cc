@@ -22,6 +22,7 @@ const char* const KNOWN[] = {
     "sets-directory", "server-address", "tftp-path-prefix", "http-url", "nfs-url",
     "server-priority", "state-file", "rescan-interval", "chain-window",
     "machine-name-format", "fast-path", "max-bindings", "bindings-database",
+    "offer-bound-clients",
 };
 
 // "bindings-database" takes the keys of Kea's own database configuration
@@ -30,6 +31,14 @@ const char* const DATABASE_KEYS[] = {
     "type", "name", "host", "port", "user", "password", "connect-timeout",
     "tcp-user-timeout", "reconnect-wait-time",
 };
+
+bool
+getBool(const ConstElementPtr& value, const std::string& name) {
+    if (value->getType() != Element::boolean) {
+        throw ParamError(name, "must be true or false");
+    }
+    return (value->boolValue());
+}
 
 std::string
 getString(const ConstElementPtr& value, const std::string& name, bool non_empty) {
@@ -218,10 +227,9 @@ parseParams(const ConstElementPtr& params) {
             p.max_bindings = getInt(value, name, 1, BSDP_BINDINGS_CAPACITY_MAX,
                                     "in 1.." + std::to_string(BSDP_BINDINGS_CAPACITY_MAX));
         } else if (name == "fast-path") {
-            if (value->getType() != Element::boolean) {
-                throw ParamError(name, "must be true or false");
-            }
-            p.fast_path = value->boolValue();
+            p.fast_path = getBool(value, name);
+        } else if (name == "offer-bound-clients") {
+            p.offer_bound_clients = getBool(value, name);
         } else if (name == "machine-name-format") {
             p.machine_name_format = getString(value, name, true);
             p.has_machine_name_format = true;

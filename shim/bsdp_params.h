@@ -49,6 +49,7 @@ struct Params {
     std::string machine_name_format;
     int64_t max_bindings = 65536;        // bindings table capacity
     bool fast_path = false;              // answer BSDP INFORMs in buffer4_receive
+    bool offer_bound_clients = true;     // OFFER* to a bound Mac's BSDP DISCOVER
     // "bindings-database": the shared store instead of the state file.
     bool has_bindings_database = false;
     std::string database_text;           // "name@host:port", for the log

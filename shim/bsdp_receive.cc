@@ -27,7 +27,12 @@ void
 Impl::receive(CalloutHandle& handle, const Pkt4Ptr& query) const {
     // Decided from the raw message: anything else is left for Kea to parse.
     const OptionBuffer& raw = query->data_;
-    if (!bsdp_codec_is_bsdp_inform(raw.data(), raw.size())) {
+    int type = bsdp_codec_bsdp_dhcp_type(raw.data(), raw.size());
+    if (type == BSDP_DHCP_DISCOVER && offer_step_ == OfferStep::BUFFER4_RECEIVE) {
+        offer(handle, query);   // Kea then processes the DISCOVER as usual
+        return;
+    }
+    if (type != BSDP_DHCP_INFORM) {
         return;
     }
     // We parse it with Kea's own parser (unless a library before us did),

@@ -19,6 +19,7 @@ const std::string REPLIES_SELECT = "bsdp.replies-select";
 const std::string REPLIES_FAILED = "bsdp.replies-failed";
 const std::string LISTS_TRUNCATED = "bsdp.lists-truncated";
 const std::string BINDINGS_EVICTED = "bsdp.bindings-evicted";
+const std::string OFFERS_SENT = "bsdp.offers-sent";
 // Beside the core's bsdp.dropped-<reason>: the core never sees these queries.
 const std::string DROPPED_NO_CATALOGUE = "bsdp.dropped-no-catalogue";
 const std::string IMAGES = "bsdp.images";
@@ -76,7 +77,8 @@ void
 createAll() {
     for (const std::string* n : {&REQUESTS_LIST, &REQUESTS_SELECT, &REPLIES_LIST,
                                  &REPLIES_SELECT, &REPLIES_FAILED, &LISTS_TRUNCATED,
-                                 &BINDINGS_EVICTED, &DROPPED_NO_CATALOGUE}) {
+                                 &BINDINGS_EVICTED, &DROPPED_NO_CATALOGUE,
+                                 &OFFERS_SENT}) {
         create(*n);
     }
     // "none" is never a drop; every real reason gets its counter.

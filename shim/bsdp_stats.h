@@ -23,6 +23,7 @@ extern const std::string REPLIES_SELECT;    // ACK[SELECT] sent
 extern const std::string REPLIES_FAILED;    // ACK[FAILED] sent
 extern const std::string LISTS_TRUNCATED;   // ACK[LIST] that could not hold every image
 extern const std::string BINDINGS_EVICTED;  // bindings pushed out of a full table
+extern const std::string OFFERS_SENT;       // OFFER* sent to bound Macs' DISCOVERs
 extern const std::string DROPPED_NO_CATALOGUE;  // BSDP queries while sets-directory never read
 extern const std::string IMAGES;            // gauge: images in the catalogue
 extern const std::string SETS_SKIPPED;      // gauge: sets not served

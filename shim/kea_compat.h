@@ -20,6 +20,8 @@
 #include <dhcp/dhcp4.h>
 #include <dhcp/option.h>
 #include <dhcp/pkt4.h>
+#include <dhcp/pkt_filter.h>
+#include <dhcp/socket_info.h>
 #include <hooks/callout_handle.h>
 #include <hooks/hooks.h>
 #include <hooks/hooks_manager.h>
@@ -289,6 +291,29 @@ selectedSubnetId(isc::hooks::CalloutHandle&, uint32_t&) {
 #endif
 
 #ifdef BSDP_KEA_COMPAT_TESTING
+// A packet filter for an interface the test adds to IfaceMgr: it keeps
+// what IfaceMgr::send() hands it (the library's own sends, the OFFER*)
+// and sends nothing. 2.6 added isSocketReceivedTimeSupported().
+class RecordingPktFilter : public isc::dhcp::PktFilter {
+public:
+    std::vector<isc::dhcp::Pkt4Ptr> sent;
+    bool isDirectResponseSupported() const override { return (true); }
+#if BSDP_KEA_VERSION >= 20600
+    bool isSocketReceivedTimeSupported() const override { return (false); }
+#endif
+    isc::dhcp::SocketInfo openSocket(isc::dhcp::Iface&, const isc::asiolink::IOAddress& addr,
+                                     const uint16_t port, const bool, const bool) override {
+        return (isc::dhcp::SocketInfo(addr, port, -1));
+    }
+    isc::dhcp::Pkt4Ptr receive(isc::dhcp::Iface&, const isc::dhcp::SocketInfo&) override {
+        return (isc::dhcp::Pkt4Ptr());
+    }
+    int send(const isc::dhcp::Iface&, uint16_t, const isc::dhcp::Pkt4Ptr& pkt) override {
+        sent.push_back(pkt);
+        return (0);
+    }
+};
+
 // Kea's side of the above, for test/shim only (which defines the macro).
 // 2.2 has no such argument, and its dhcpsrv/cfgmgr.h does not compile:
 // there both throw, and the test runs them only if PKT4_SEND_HAS_SUBNET.

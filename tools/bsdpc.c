@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MPL-2.0 */
 /* bsdpc: Apple's BSDP client for Linux. Asks NetBoot servers for their image
  * lists (INFORM[LIST]), optionally selects one (INFORM[SELECT]), and prints
- * what came back for a person or, with --json, for a script. --decode prints
- * a captured reply without touching the network. See docs/bsdp.md. */
+ * what came back for a person or, with --json, for a script. --discover
+ * sends the DHCPDISCOVER of a Mac told to NetBoot and prints the OFFERs and
+ * OFFER*s that come back. --decode prints a captured reply without touching
+ * the network. See docs/bsdp.md and docs/offer.md. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
@@ -55,6 +57,7 @@ struct options {
 	const char *select;             /* INDEX, ID or "default" */
 	int timeout_ms;
 	bool json;
+	bool discover;
 	const char *decode;
 	const char *explain;            /* MAC for bsdp-explain, or NULL */
 	const char *socket;             /* Kea's control socket */
@@ -261,6 +264,19 @@ static void print_list_text(const struct answer *a)
 	}
 }
 
+static void print_boot_text(const struct answer *a);
+
+/* An OFFER*: a server that remembers this Mac's image names it in its
+ * answer to a DHCPDISCOVER (no address: yiaddr 0). */
+static void print_offer_star_text(const struct answer *a)
+{
+	char addr[INET_ADDRSTRLEN];
+
+	printf("OFFER* from %s: boot the selected image (no address offered)\n",
+	       cli_ip_str(a->msg.server_id, addr, sizeof(addr)));
+	print_boot_text(a);
+}
+
 /* requested: the id we asked for, 0 when unknown (--decode). */
 static void print_select_text(const struct answer *a, uint32_t requested)
 {
@@ -276,6 +292,15 @@ static void print_select_text(const struct answer *a, uint32_t requested)
 		return;
 	}
 	printf("ACK[SELECT]\n");
+	print_boot_text(a);
+}
+
+/* What an ACK[SELECT] or an OFFER* gives the Mac to boot. */
+static void print_boot_text(const struct answer *a)
+{
+	const struct bsdp_reply *b = &a->bsdp;
+	char addr[INET_ADDRSTRLEN];
+
 	if (has(b, BSDP_OPT_SELECTED_BOOT_IMAGE))
 		printf("  selected image  0x%08x (index %u)\n", b->selected_id,
 		       BSDP_IMAGE_ID_INDEX(b->selected_id));
@@ -350,6 +375,17 @@ static void print_list_json(const struct answer *a)
 	printf("]}");
 }
 
+static void print_boot_json(const struct answer *a);
+
+static void print_offer_star_json(const struct answer *a)
+{
+	char addr[INET_ADDRSTRLEN];
+
+	printf("{\"server\":\"%s\"", cli_ip_str(a->msg.server_id, addr, sizeof(addr)));
+	print_boot_json(a);
+	printf("}");
+}
+
 /* result: "ack", "failed" or "no-answer"; a may be NULL for no-answer. */
 static void print_select_json(const struct answer *a, uint32_t server, uint32_t requested)
 {
@@ -368,7 +404,17 @@ static void print_select_json(const struct answer *a, uint32_t server, uint32_t 
 		printf(",\"result\":\"failed\"}");
 		return;
 	}
-	printf(",\"result\":\"ack\",\"selected_id\":");
+	printf(",\"result\":\"ack\"");
+	print_boot_json(a);
+	printf("}");
+}
+
+/* The fields of print_boot_text, each after a comma. */
+static void print_boot_json(const struct answer *a)
+{
+	char addr[INET_ADDRSTRLEN];
+
+	printf(",\"selected_id\":");
 	json_id_or_null(&a->bsdp, BSDP_OPT_SELECTED_BOOT_IMAGE, a->bsdp.selected_id);
 	printf(",\"siaddr\":\"%s\",\"file\":", cli_ip_str(a->msg.siaddr, addr, sizeof(addr)));
 	print_json_string(stdout, (const uint8_t *)a->msg.file, a->msg.file_len);
@@ -382,17 +428,23 @@ static void print_select_json(const struct answer *a, uint32_t server, uint32_t 
 		print_json_string(stdout, a->bsdp.machine_name, a->bsdp.machine_name_len);
 	else
 		printf("null");
-	printf("}");
 }
 
-static void print_packet_json(const struct dhcp_reply *m, size_t size, uint8_t type)
+static bool is_offer_star(const struct answer *a)
 {
+	return a->msg.msg_type == DHCP_MSGTYPE_OFFER;
+}
+
+static void print_packet_json(const struct answer *a, size_t size)
+{
+	const struct dhcp_reply *m = &a->msg;
 	char ci[INET_ADDRSTRLEN], si[INET_ADDRSTRLEN], mac[18];
 
 	printf("\"packet\":{\"size\":%zu,\"xid\":\"0x%08x\",\"chaddr\":\"%s\",\"ciaddr\":\"%s\","
 	       "\"siaddr\":\"%s\",\"bsdp_type\":\"%s\",\"opt43_len\":%zu,\"opt43_instances\":%zu}",
 	       size, m->xid, mac_str(m->chaddr, mac, sizeof(mac)), cli_ip_str(m->ciaddr, ci, sizeof(ci)),
-	       cli_ip_str(m->siaddr, si, sizeof(si)), bsdp_type_name(type), m->opt43_len,
+	       cli_ip_str(m->siaddr, si, sizeof(si)),
+	       is_offer_star(a) ? "OFFER*" : bsdp_type_name(a->bsdp.msg_type), m->opt43_len,
 	       m->opt43_instances);
 }
 
@@ -411,6 +463,15 @@ static const char *accept_answer(struct answer *a, const uint8_t *pkt, size_t le
 		return why;
 	if (bsdp_codec_parse_reply(a->msg.opt43, a->msg.opt43_len, &a->bsdp) < 0)
 		return "malformed BSDP options (option 43)";
+	/* An OFFER* (bootpd's answer to a bound Mac's DISCOVER) carries no
+	 * message type: the image it names is the point. */
+	if (a->msg.msg_type == DHCP_MSGTYPE_OFFER) {
+		if (!has(&a->bsdp, BSDP_OPT_SELECTED_BOOT_IMAGE))
+			return "an OFFER without a selected image (sub-option 8)";
+		if (a->msg.yiaddr != 0)
+			return "an OFFER* offers no address (yiaddr is not 0)";
+		return NULL;
+	}
 	if (!has(&a->bsdp, BSDP_OPT_MESSAGE_TYPE))
 		return "no BSDP message type";
 	return NULL;
@@ -460,8 +521,11 @@ static int run_decode(const struct options *o)
 	}
 	if (o->json) {
 		printf("{");
-		print_packet_json(&a->msg, len, a->bsdp.msg_type);
-		if (a->bsdp.msg_type == BSDP_MSGTYPE_LIST) {
+		print_packet_json(a, len);
+		if (is_offer_star(a)) {
+			printf(",\"offer_star\":");
+			print_offer_star_json(a);
+		} else if (a->bsdp.msg_type == BSDP_MSGTYPE_LIST) {
 			printf(",\"servers\":[");
 			print_list_json(a);
 			printf("]");
@@ -472,12 +536,14 @@ static int run_decode(const struct options *o)
 		printf("}\n");
 	} else {
 		print_packet_line(&a->msg, len);
-		if (a->bsdp.msg_type == BSDP_MSGTYPE_LIST)
+		if (is_offer_star(a))
+			print_offer_star_text(a);
+		else if (a->bsdp.msg_type == BSDP_MSGTYPE_LIST)
 			print_list_text(a);
 		else
 			print_select_text(a, 0);
 	}
-	if (a->bsdp.msg_type == BSDP_MSGTYPE_FAILED)
+	if (!is_offer_star(a) && a->bsdp.msg_type == BSDP_MSGTYPE_FAILED)
 		rc = EXIT_FAIL;
 out:
 	fclose(f);
@@ -598,7 +664,9 @@ static int client_open(const struct options *o, struct client *c)
 			return EXIT_USAGE;
 		}
 		snprintf(c->ifname, sizeof(c->ifname), "%s", o->ifname);
-		if (iface_addr(o->ifname, &local, o->has_ciaddr) < 0 && !o->has_ciaddr)
+		/* A Mac that DISCOVERs has no address yet; nor need we. */
+		if (iface_addr(o->ifname, &local, o->has_ciaddr || o->discover) < 0 &&
+		    !o->has_ciaddr && !o->discover)
 			return EXIT_FAIL;
 	} else {
 		if (cli_route_source("bsdpc", o->server, &local) < 0)
@@ -609,7 +677,8 @@ static int client_open(const struct options *o, struct client *c)
 			return EXIT_FAIL;
 		}
 	}
-	c->ciaddr = o->has_ciaddr ? ntohl(o->ciaddr.s_addr) : local;
+	/* 0 for --discover: bound to every address, it gets the broadcast OFFERs. */
+	c->ciaddr = o->discover ? 0 : o->has_ciaddr ? ntohl(o->ciaddr.s_addr) : local;
 	if (o->has_mac)
 		memcpy(c->mac, o->mac, 6);
 	else if (iface_mac(c->ifname, c->mac) < 0)
@@ -653,13 +722,27 @@ static int client_open(const struct options *o, struct client *c)
 	return EXIT_FAIL;
 }
 
+/* Sub-option 11 when --filter was given. */
+static int put_filters(struct bsdp_writer *w, const struct options *o)
+{
+	uint8_t filters[2 * BSDP_FILTERS_MAX];
+
+	if (!o->n_filters)
+		return 0;
+	for (size_t i = 0; i < o->n_filters; i++) {
+		filters[2 * i] = (uint8_t)(o->filters[i] >> 8);
+		filters[2 * i + 1] = (uint8_t)o->filters[i];
+	}
+	return bsdp_writer_put(w, BSDP_OPT_BOOT_IMAGE_ATTRIBUTES_FILTER_LIST, filters,
+			       2u * o->n_filters);
+}
+
 /* Builds INFORM[LIST] or INFORM[SELECT]; returns the length or -errno. */
 static int build_request(const struct options *o, const struct client *c, uint32_t xid,
 			 uint8_t type, uint32_t server_id, uint32_t image_id, uint8_t *pkt,
 			 size_t size)
 {
 	uint8_t opt43[2 * (BSDP_BLOCK_MAX + 2)];
-	uint8_t filters[2 * BSDP_FILTERS_MAX];
 	struct bsdp_writer w;
 	struct dhcp_inform in;
 	int r;
@@ -680,14 +763,8 @@ static int build_request(const struct options *o, const struct client *c, uint32
 	/* Sub-options 11 and 12 only belong to LIST (bsdp.md §4). */
 	if (r == 0 && type == BSDP_MSGTYPE_LIST && o->max_size)
 		r = bsdp_writer_put_u16(&w, BSDP_OPT_MAX_MESSAGE_SIZE, o->max_size);
-	if (r == 0 && type == BSDP_MSGTYPE_LIST && o->n_filters) {
-		for (size_t i = 0; i < o->n_filters; i++) {
-			filters[2 * i] = (uint8_t)(o->filters[i] >> 8);
-			filters[2 * i + 1] = (uint8_t)o->filters[i];
-		}
-		r = bsdp_writer_put(&w, BSDP_OPT_BOOT_IMAGE_ATTRIBUTES_FILTER_LIST, filters,
-				    2u * o->n_filters);
-	}
+	if (r == 0 && type == BSDP_MSGTYPE_LIST)
+		r = put_filters(&w, o);
 	if (r < 0)
 		return r;
 
@@ -880,6 +957,26 @@ static void print_client(const struct options *o, const struct client *c, bool j
 	putchar('\n');
 }
 
+/* Opens the client (allocated: whether the caller's buffers exist) and
+ * draws a transaction id. EXIT_OK, or an exit code after saying why. */
+static int start_client(const struct options *o, struct client *c, bool allocated,
+			uint32_t *ret_xid)
+{
+	int rc;
+
+	c->fd = -1;
+	if (!allocated) {
+		fprintf(stderr, "bsdpc: out of memory\n");
+		return EXIT_FAIL;
+	}
+	rc = client_open(o, c);
+	if (rc != EXIT_OK)
+		return rc;
+	if (getrandom(ret_xid, sizeof(*ret_xid), 0) != sizeof(*ret_xid))
+		*ret_xid = (uint32_t)now_ms() ^ (uint32_t)getpid();
+	return EXIT_OK;
+}
+
 static int run_network(const struct options *o)
 {
 	struct client c;
@@ -892,17 +989,9 @@ static int run_network(const struct options *o)
 	int n = 0, slot = -1, got_select = 0, len;
 	int rc;
 
-	c.fd = -1;
-	if (!ans || !rbuf) {
-		fprintf(stderr, "bsdpc: out of memory\n");
-		rc = EXIT_FAIL;
-		goto out;
-	}
-	rc = client_open(o, &c);
+	rc = start_client(o, &c, ans && rbuf, &xid);
 	if (rc != EXIT_OK)
 		goto out;
-	if (getrandom(&xid, sizeof(xid), 0) != sizeof(xid))
-		xid = (uint32_t)now_ms() ^ (uint32_t)getpid();
 
 	len = build_request(o, &c, xid, BSDP_MSGTYPE_LIST, 0, 0, pkt, sizeof(pkt));
 	if (len < 0) {
@@ -997,6 +1086,134 @@ out:
 	if (c.fd >= 0)
 		close(c.fd);
 	free(ans);
+	free(rbuf);
+	return rc;
+}
+
+/* ---- --discover ---------------------------------------------------------- */
+
+#define MAX_OFFERS 32
+
+/* The DHCPDISCOVER Mac firmware sends once told to NetBoot (Startup Disk,
+ * bless --netboot): option 60 AAPLBSDPC/<arch>/<model>, option 43 with the
+ * BSDP version (and an attribute filter when asked), no address yet. The
+ * broadcast flag makes every answer a broadcast a plain socket receives. */
+static int build_discover(const struct options *o, const struct client *c, uint32_t xid,
+			  uint8_t *pkt, size_t size)
+{
+	uint8_t opt43[2 * (BSDP_BLOCK_MAX + 2)];
+	struct bsdp_writer w;
+	struct dhcp_inform in;
+	int r = bsdp_writer_init(&w, opt43, sizeof(opt43), sizeof(opt43), BSDP_BLOCK_MAX);
+
+	if (r == 0)
+		r = bsdp_writer_put_u16(&w, BSDP_OPT_VERSION, BSDP_VERSION_1_1);
+	if (r == 0)
+		r = put_filters(&w, o);
+	if (r < 0)
+		return r;
+	memset(&in, 0, sizeof(in));
+	in.type = DHCP_MSGTYPE_DISCOVER;
+	in.xid = xid;
+	in.flags = 0x8000;
+	memcpy(in.chaddr, c->mac, 6);
+	in.arch = o->arch;
+	in.model = o->model;
+	in.opt43 = opt43;
+	in.opt43_len = bsdp_writer_finish(&w);
+	return dhcp_msg_build_inform(&in, pkt, size);
+}
+
+/* Sends the DISCOVER and prints every OFFER for it until the timeout: the
+ * DHCP servers' OFFERs of an address, and the OFFER*s of BSDP servers that
+ * hold a binding for this MAC. Exit 0 when an OFFER* came. */
+static int run_discover(const struct options *o)
+{
+	struct client c;
+	struct answer *got = calloc(MAX_OFFERS, sizeof(*got));
+	uint8_t *rbuf = malloc(RECV_BUF_SIZE);
+	uint8_t pkt[1500];
+	uint32_t xid = 0;
+	size_t n = 0, stars = 0;
+	int len, rc;
+
+	rc = start_client(o, &c, got && rbuf, &xid);
+	if (rc != EXIT_OK)
+		goto out;
+	len = build_discover(o, &c, xid, pkt, sizeof(pkt));
+	if (len < 0 || send_request(&c, pkt, (size_t)len) < 0) {
+		rc = EXIT_FAIL;
+		goto out;
+	}
+	int64_t deadline = now_ms() + o->timeout_ms;
+	for (int k = 0; k < MAX_DATAGRAMS && n < MAX_OFFERS; k++) {
+		struct pollfd pfd = { .fd = c.fd, .events = POLLIN };
+		struct answer *a = &got[n];
+		int64_t t = now_ms();
+		ssize_t r;
+
+		if (t >= deadline)
+			break;
+		if (poll(&pfd, 1, (int)(deadline - t)) <= 0)
+			continue;
+		r = recv(c.fd, rbuf, RECV_BUF_SIZE, MSG_DONTWAIT);
+		if (r < DHCP_MSG_OPTIONS_AT || rbuf[0] != DHCP_OP_REPLY ||
+		    ((uint32_t)rbuf[4] << 24 | (uint32_t)rbuf[5] << 16 | (uint32_t)rbuf[6] << 8 |
+		     rbuf[7]) != xid ||
+		    memcmp(rbuf + 28, c.mac, 6) != 0 || dhcp_msg_parse(rbuf, (size_t)r, &a->msg) < 0 ||
+		    a->msg.msg_type != DHCP_MSGTYPE_OFFER)
+			continue;
+		/* An OFFER* when it is BSDP's; any other OFFER is a DHCP server's. */
+		if (accept_answer(a, rbuf, (size_t)r) == NULL)
+			stars++;
+		else
+			memset(&a->bsdp, 0, sizeof(a->bsdp));
+		n++;
+	}
+	if (o->json) {
+		printf("{");
+		print_client(o, &c, true);
+		printf(",\"offers\":[");
+		for (size_t i = 0, first = 1; i < n; i++) {
+			char yi[INET_ADDRSTRLEN], sid[INET_ADDRSTRLEN];
+			if (got[i].bsdp.present)
+				continue;
+			printf("%s{\"server\":\"%s\",\"yiaddr\":\"%s\"}", first ? "" : ",",
+			       cli_ip_str(got[i].msg.server_id, sid, sizeof(sid)),
+			       cli_ip_str(got[i].msg.yiaddr, yi, sizeof(yi)));
+			first = 0;
+		}
+		printf("],\"offer_stars\":[");
+		for (size_t i = 0, first = 1; i < n; i++) {
+			if (!got[i].bsdp.present)
+				continue;
+			printf("%s", first ? "" : ",");
+			print_offer_star_json(&got[i]);
+			first = 0;
+		}
+		printf("]}\n");
+	} else {
+		print_client(o, &c, false);
+		for (size_t i = 0; i < n; i++) {
+			char yi[INET_ADDRSTRLEN], sid[INET_ADDRSTRLEN];
+			putchar('\n');
+			if (got[i].bsdp.present)
+				print_offer_star_text(&got[i]);
+			else
+				printf("OFFER from %s: address %s\n",
+				       cli_ip_str(got[i].msg.server_id, sid, sizeof(sid)),
+				       cli_ip_str(got[i].msg.yiaddr, yi, sizeof(yi)));
+		}
+	}
+	fflush(stdout);
+	if (stars == 0)
+		fprintf(stderr, "bsdpc: no OFFER* within %d.%03d s: no server holds a binding for %s\n",
+			o->timeout_ms / 1000, o->timeout_ms % 1000, o->has_mac ? "this MAC" : "this Mac");
+	rc = stars ? EXIT_OK : EXIT_FAIL;
+out:
+	if (c.fd >= 0)
+		close(c.fd);
+	free(got);
 	free(rbuf);
 	return rc;
 }
@@ -1200,7 +1417,8 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: bsdpc [-i IFACE] [--server ADDR] [--arch ARCH] [--model MODEL]\n"
 		"             [--mac MAC] [--ciaddr ADDR] [--reply-port N] [--max-size N]\n"
-		"             [--filter ATTR[,ATTR...]] [--list | --select INDEX|ID|default]\n"
+		"             [--filter ATTR[,ATTR...]]\n"
+		"             [--list | --select INDEX|ID|default | --discover]\n"
 		"             [--timeout SEC] [--json]\n"
 		"       bsdpc --decode FILE [--json]\n"
 		"       bsdpc --explain MAC [--socket PATH] [--model MODEL] [--arch ARCH]\n"
@@ -1223,9 +1441,11 @@ static void usage(FILE *f)
 		"  -l, --list             list the images (default)\n"
 		"      --select IMAGE     LIST, then SELECT IMAGE: an index (e.g. 1095), a full\n"
 		"                         id (0x82000447) or 'default'\n"
+		"      --discover         send the DHCPDISCOVER of a Mac told to NetBoot and print\n"
+		"                         every OFFER and OFFER* (the image a server remembers)\n"
 		"  -t, --timeout SEC      wait this long for answers (default 2)\n"
 		"  -j, --json             print one JSON object\n"
-		"  -d, --decode FILE      decode a captured reply (BOOTP header onward)\n"
+		"  -d, --decode FILE      decode a captured reply or OFFER* (BOOTP header onward)\n"
 		"  -e, --explain MAC      ask the hook (bsdp-explain, over Kea's control socket)\n"
 		"                         why this Mac is or is not offered each image; without\n"
 		"                         --model etc., what it last sent\n"
@@ -1233,8 +1453,8 @@ static void usage(FILE *f)
 		"                         " DEFAULT_CONTROL_SOCKET ")\n"
 		"      --no-filter        with --explain: as if the Mac sent no attribute filter\n"
 		"\n"
-		"Exit status: 0 ok, 1 no answer, FAILED, malformed packet or a command\n"
-		"error, 2 usage.\n");
+		"Exit status: 0 ok, 1 no answer (--discover: no OFFER*), FAILED, malformed\n"
+		"packet or a command error, 2 usage.\n");
 }
 
 static int bad(const char *what, const char *value)
@@ -1253,6 +1473,7 @@ enum {
 	OPT_SELECT,
 	OPT_SOCKET,
 	OPT_NO_FILTER,
+	OPT_DISCOVER,
 };
 
 /* Returns -1 when the options are fine, else the exit code. */
@@ -1270,6 +1491,7 @@ static int parse_args(int argc, char **argv, struct options *o, char *model_buf,
 		{ "filter", required_argument, NULL, OPT_FILTER },
 		{ "list", no_argument, NULL, 'l' },
 		{ "select", required_argument, NULL, OPT_SELECT },
+		{ "discover", no_argument, NULL, OPT_DISCOVER },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "decode", required_argument, NULL, 'd' },
@@ -1347,6 +1569,9 @@ static int parse_args(int argc, char **argv, struct options *o, char *model_buf,
 				return bad("image (index, 0x id or 'default')", optarg);
 			o->select = optarg;
 			break;
+		case OPT_DISCOVER:
+			o->discover = true;
+			break;
 		case 't':
 			if (parse_timeout(optarg, &o->timeout_ms) < 0)
 				return bad("timeout (seconds, up to 3600)", optarg);
@@ -1388,12 +1613,17 @@ static int parse_args(int argc, char **argv, struct options *o, char *model_buf,
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (o->list && o->select) {
-		fprintf(stderr, "bsdpc: --list and --select exclude each other\n");
+	if (o->list + !!o->select + o->discover > 1) {
+		fprintf(stderr, "bsdpc: --list, --select and --discover exclude each other\n");
+		return EXIT_USAGE;
+	}
+	if (o->discover && (o->has_ciaddr || o->has_reply_port || o->max_size)) {
+		fprintf(stderr, "bsdpc: --discover asks as a Mac with no address yet: no --ciaddr, "
+			"--reply-port or --max-size\n");
 		return EXIT_USAGE;
 	}
 	if (o->explain) {
-		if (o->decode || o->select || o->list || o->ifname || o->has_server || o->has_mac ||
+		if (o->decode || o->select || o->list || o->discover || o->ifname || o->has_server || o->has_mac ||
 		    o->has_ciaddr || o->has_reply_port || (o->no_filter && o->n_filters)) {
 			fprintf(stderr, "bsdpc: --explain asks Kea, not the network: it takes --socket, "
 				"--model, --arch, --filter or --no-filter, --max-size, --timeout, --json\n");
@@ -1406,7 +1636,7 @@ static int parse_args(int argc, char **argv, struct options *o, char *model_buf,
 		return EXIT_USAGE;
 	}
 	if (o->decode) {
-		if (o->select || o->list || o->ifname || o->has_server) {
+		if (o->select || o->list || o->discover || o->ifname || o->has_server) {
 			fprintf(stderr, "bsdpc: --decode works offline; it takes only --json\n");
 			return EXIT_USAGE;
 		}
@@ -1439,5 +1669,7 @@ int main(int argc, char **argv)
 		return run_decode(&o);
 	if (o.explain)
 		return run_explain(&o);
+	if (o.discover)
+		return run_discover(&o);
 	return run_network(&o);
 }

@@ -2,7 +2,8 @@
 /* Fuzzes the whole request path: the first byte splits the input into
  * option 60 and option 43, then the responder decides against a small
  * catalogue and the reply it wrote must decode. The input is also read as
- * the option area of a received message, to recognise a BSDP request. */
+ * the option area of a received message, to recognise a BSDP request
+ * and, as a DISCOVER from a bound MAC, to build an OFFER* that must decode. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,7 @@
 static struct bsdp_catalogue *cat;
 static struct bsdp_bindings *bindings;
 static struct bsdp_responder resp;
+static const uint8_t DISCOVER_MAC[6] = { 2, 0, 0, 0, 0, 1 };
 
 static void add(uint16_t index, uint8_t kind, bool def, const char *name, enum bsdp_image_type t)
 {
@@ -33,7 +35,27 @@ static void init(void)
 	add(2, 1, false, "Two", BSDP_TYPE_NFS);
 	add(3, 3, false, "Diags", BSDP_TYPE_BOOTFILEONLY);
 	bindings = bsdp_bindings_new(64);
+	bsdp_bindings_record(bindings, DISCOVER_MAC, BSDP_IMAGE_ID(0, 1, 2), 1, 0, NULL);
 	if (bsdp_responder_init(&resp, &cfg, err, sizeof(err)) < 0)
+		abort();
+}
+
+/* The OFFER* for a DISCOVER from the bound MAC: a whole message whose
+ * option 43 names the image the responder chose. */
+static void offer(const uint8_t *msg, size_t len)
+{
+	static uint8_t out[BSDP_OFFER_MAX], o43[256];
+	struct bsdp_query q = { .msg = msg, .msg_len = len, .local_address = 0xc6120001, .now = 2 };
+	struct bsdp_answer a;
+	struct bsdp_reply rep;
+
+	if (bsdp_responder_offer(&resp, cat, bindings, &q, out, sizeof(out), &a) < 0)
+		abort();
+	if (a.verdict != BSDP_VERDICT_REPLY)
+		return;
+	int n = bsdp_codec_dhcp_option(out + 240, a.message_len - 240, 43, o43, sizeof(o43), NULL);
+	if (a.message_len > sizeof(out) || a.message_len < 300 || out[0] != 2 || n < 6 ||
+	    bsdp_codec_parse_reply(o43, (size_t)n, &rep) < 0 || rep.selected_id != a.selected_id)
 		abort();
 }
 
@@ -55,6 +77,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(msg + 236, (const uint8_t[]){ 99, 130, 83, 99 }, 4);
 	memcpy(msg + 240, data, size);
 	(void)bsdp_codec_is_bsdp_inform(msg, 240 + size);
+	msg[1] = 1;
+	msg[2] = 6;
+	memcpy(msg + 28, DISCOVER_MAC, 6);
+	offer(msg, 240 + size);
 	free(msg);
 	size_t split = data[0] < size - 1 ? data[0] : size - 1;
 	const uint8_t *rest = data + 1;

@@ -218,6 +218,9 @@ class HaSuite:
              "test_load_balancing_each_list_answered_once",
              "test_load_balancing_fast_path_after_ha",
              "test_load_balancing_ha_listed_after_ours",
+             "test_load_balancing_one_offer_star_per_discover",
+             "test_load_balancing_offer_star_with_ha_listed_after_ours",
+             "test_hot_standby_offer_star_from_the_primary_only",
              "test_fast_path_before_ha_refused"]
 
     def __init__(self, args):
@@ -399,6 +402,66 @@ class HaSuite:
         # Kea's path: HA's buffer4_receive still decides after ours
         # (ours leaves status SKIP, which HA's callout does not stop at).
         self.lb_test(ha_first=False, fast_path=False, positions=(3, 2))
+
+    def offer_star_test(self, mode, ha_first=True):
+        """Both servers hold a binding for two Macs (bsdp-binding-set) and
+        offer addresses: a bound Mac's DISCOVER gets Kea's OFFER and the
+        OFFER* from the one server HA lets answer it, never from the other.
+        Returns the Macs by the index of the server that answers them."""
+        pool = {"subnet4": [{"id": 1, "subnet": "198.18.0.0/24",
+                             "pools": [{"pool": "198.18.0.100 - 198.18.0.150"}]}]}
+        pair = HaPair(self, mode, ha_first=ha_first, dhcp4=pool)
+        pair.start()
+        pair.wait_states([mode, mode])
+        ips = [s.ip for s in self.net.servers]
+        macs = {}
+        for n in range(1, 100):
+            mac = "02:42:c6:15:00:%02x" % n
+            macs.setdefault(ha_server_index(mac) if mode == "load-balancing" else n - 1, mac)
+            if len(macs) == 2:
+                break
+        answering = {mac: i if mode == "load-balancing" else 0 for i, mac in macs.items()}
+        for kea in pair.keas:
+            for mac in macs.values():
+                a = B.control_command(os.path.join(kea.dir, "kea4.sock"), "bsdp-binding-set",
+                                      {"hw-address": mac, "image": 1003})
+                expect(a.get("result") == 0, "bsdp-binding-set: %s" % a)
+        vendor = "AAPLBSDPC/i386/MacBookPro11,1"
+        for mac, i in sorted(answering.items()):
+            pkt = B.dhcp_message(self.next_xid(), mac, [(60, vendor), (43, bytes([2, 2, 1, 1]))],
+                                 ciaddr="0.0.0.0", msgtype=1)
+            # The whole window: a second server's OFFER* would show.
+            got = B.probe(self.net, [pkt], src_ip="0.0.0.0", timeout=2.0)
+            replies = [(g["src"], B.parse_options(g["data"]), g["data"]) for g in got
+                       if g["data"][4:8] == pkt[4:8]]
+            stars = [(src, d) for src, o, d in replies if B.option(o, 60) == b"AAPLBSDPC"]
+            offers = [src for src, o, d in replies if B.option(o, 60) != b"AAPLBSDPC"]
+            expect([src for src, _ in stars] == [ips[i]],
+                   "%s: OFFER* from %s, want exactly once from %s" % (
+                       mac, [src for src, _ in stars] or "nobody", ips[i]))
+            expect(offers == [ips[i]], "%s: Kea's OFFER from %s" % (mac, offers))
+            d = stars[0][1]
+            expect(d[12:20] == bytes(8) and d[20:24] == B.ip_bytes(ips[i]),
+                   "OFFER*: ciaddr/yiaddr %r, siaddr %r" % (d[12:20], d[20:24]))
+            sub = B.decode_bsdp(B.parse_options(d))
+            expect(sub and struct.unpack("!I", sub[8])[0] == ID_1003,
+                   "OFFER* names %r, want %#x" % (sub, ID_1003))
+        sent = [B.statistic(kea, "bsdp.offers-sent", 0) for kea in pair.keas]
+        want = [sum(1 for i in answering.values() if i == k) for k in (0, 1)]
+        expect(sent == want, "bsdp.offers-sent per server %s, want %s" % (sent, want))
+        print("    each bound Mac's DISCOVER: Kea's OFFER and one OFFER*, from the server HA "
+              "lets answer (%s)" % ", ".join("%s by server%d" % (m, i + 1)
+                                            for m, i in sorted(answering.items())))
+
+    def test_load_balancing_one_offer_star_per_discover(self):
+        self.offer_star_test("load-balancing")
+
+    def test_load_balancing_offer_star_with_ha_listed_after_ours(self):
+        # pkt4_receive comes after HA's buffer4_receive in either order.
+        self.offer_star_test("load-balancing", ha_first=False)
+
+    def test_hot_standby_offer_star_from_the_primary_only(self):
+        self.offer_star_test("hot-standby")
 
     # ---- both servers on one PostgreSQL database (test/pg/with-postgres.sh) --
     def database(self):

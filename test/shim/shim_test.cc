@@ -16,6 +16,7 @@
 #include <cc/data.h>
 #include <dhcp/dhcp4.h>
 #include <dhcp/hwaddr.h>
+#include <dhcp/iface_mgr.h>
 #include <dhcp/libdhcp++.h>
 #include <dhcp/option.h>
 #include <dhcp/option_int.h>
@@ -113,6 +114,7 @@ run(const std::string& name, const std::function<bool()>& test) {
 std::string so_path;
 std::string sets_dir;
 int hook_receive = -1;
+int hook_pkt4_receive = -1;
 int hook_send = -1;
 int hook_configured = -1;
 int hook_subnet4_select = -1;
@@ -332,10 +334,10 @@ struct Wire {
     }
 };
 
+// The bytes in a packet's output buffer, as they go on the wire, parsed.
 Wire
-wire(const Pkt4Ptr& r) {
+wireOf(const Pkt4Ptr& r) {
     Wire w;
-    r->pack();
     const util::OutputBuffer& out = r->getBuffer();
     const uint8_t* p = static_cast<const uint8_t*>(out.getData());
     w.bytes.assign(p, p + out.getLength());
@@ -367,6 +369,12 @@ wire(const Pkt4Ptr& r) {
         at += 2 + b[at + 1];
     }
     return (w);
+}
+
+Wire
+wire(const Pkt4Ptr& r) {
+    r->pack();
+    return (wireOf(r));
 }
 
 // Each instance on its own is a complete list of sub-options, as Apple's
@@ -1057,6 +1065,184 @@ testFastPathUnsentSelectRecordsNothing() {
     return (ok);
 }
 
+// ---- OFFER* (subsequent boot) -----------------------------------------
+
+// An interface of the test in IfaceMgr, with a socket whose packet filter
+// records what the library sends through it.
+struct OfferLink {
+    boost::shared_ptr<isc::bsdp::kea_compat::RecordingPktFilter> filter;
+    static const unsigned INDEX = 41;
+    OfferLink() : filter(new isc::bsdp::kea_compat::RecordingPktFilter()) {
+        IfaceMgr& mgr = IfaceMgr::instance();
+        mgr.setPacketFilter(filter);
+        IfacePtr iface(new Iface("veth-offer", INDEX));
+        const uint8_t mac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
+        iface->setMac(mac, sizeof(mac));
+        iface->setHWType(HTYPE_ETHER);
+        iface->addAddress(SERVER);
+        iface->flag_up_ = iface->flag_running_ = true;
+        iface->addSocket(SocketInfo(SERVER, DHCP4_SERVER_PORT, -1));
+        mgr.addInterface(iface);
+    }
+    ~OfferLink() {
+        IfaceMgr::instance().clearIfaces();
+        IfaceMgr::instance().detectIfaces();
+    }
+};
+
+const std::vector<uint8_t> RELAY_MAC = {0x02, 0x00, 0x00, 0x00, 0x00, 0x99};
+
+// A DISCOVER as Mac firmware sends it once told to NetBoot, as Kea
+// receives it: broadcast on the test's link, or from a relay.
+Pkt4Ptr
+bsdpDiscover(const std::vector<uint8_t>& mac, bool relayed, bool broadcast_flag = false) {
+    Pkt4Ptr q(new Pkt4(DHCPDISCOVER, 0x0ffe0001));
+    q->setHWAddr(HWAddrPtr(new HWAddr(mac, HTYPE_ETHER)));
+    q->setFlags(broadcast_flag ? 0x8000 : 0);
+    if (relayed) {
+        q->setGiaddr(IOAddress("198.19.0.1"));
+        q->setHops(1);
+    }
+    q->addOption(OptionPtr(new OptionString(Option::V4, DHO_VENDOR_CLASS_IDENTIFIER,
+                                            "AAPLBSDPC/i386/MacBookPro11,1")));
+    q->addOption(OptionPtr(new Option(Option::V4, DHO_VENDOR_ENCAPSULATED_OPTIONS,
+                                      OptionBuffer{0x02, 0x02, 0x01, 0x01})));
+    q->setIface("veth-offer");
+    q->setIndex(OfferLink::INDEX);
+    q->setLocalAddr(relayed ? SERVER : IOAddress("255.255.255.255"));
+    q->setRemoteAddr(relayed ? IOAddress("198.19.0.1") : IOAddress("0.0.0.0"));
+    Pkt4Ptr in = asReceived(q);
+    in->setRemoteHWAddr(HWAddrPtr(new HWAddr(relayed ? RELAY_MAC : mac, HTYPE_ETHER)));
+    return (in);
+}
+
+// Kea's path for a DISCOVER: buffer4_receive, Kea's parse, pkt4_receive,
+// then pkt4_send with Kea's OFFER of an address. True when no callout
+// dropped or changed Kea's processing or its OFFER.
+bool
+discoverExchange(const Pkt4Ptr& in) {
+    bool ok = true;
+    CalloutHandlePtr h = HooksManager::createCalloutHandle();
+    h->setArgument("query4", in);
+    h->setStatus(CalloutHandle::NEXT_STEP_CONTINUE);
+    HooksManager::callCallouts(hook_receive, *h);
+    CHECK(h->getStatus() != CalloutHandle::NEXT_STEP_DROP);
+    if (h->getStatus() != CalloutHandle::NEXT_STEP_SKIP) {
+        in->unpack();
+    }
+    h->setStatus(CalloutHandle::NEXT_STEP_CONTINUE);
+    HooksManager::callCallouts(hook_pkt4_receive, *h);
+    CHECK(h->getStatus() == CalloutHandle::NEXT_STEP_CONTINUE);
+    Pkt4Ptr offer(new Pkt4(DHCPOFFER, in->getTransid()));
+    offer->setYiaddr(IOAddress("198.18.0.50"));
+    offer->setHWAddr(in->getHWAddr());
+    offer->addOption(OptionPtr(new Option(Option::V4, DHO_DHCP_SERVER_IDENTIFIER,
+                                          OptionBuffer{198, 18, 0, 1})));
+    std::vector<uint8_t> before = wire(offer).bytes;
+    h->setArgument("response4", offer);
+    HooksManager::callCallouts(hook_send, *h);
+    CHECK(h->getStatus() == CalloutHandle::NEXT_STEP_CONTINUE);
+    CHECK(wire(offer).bytes == before);   // Kea's OFFER untouched
+    h->deleteAllArguments();
+    return (ok);
+}
+
+// A Mac that SELECTed here and then DISCOVERs (broadcast, and relayed)
+// gets one OFFER* per DISCOVER beside Kea's OFFER, with bootpd's fields,
+// where an OFFER goes; an unbound Mac none; offer-bound-clients false
+// none; the fast path sends it from buffer4_receive, once.
+bool
+testOfferToBoundDiscover() {
+    bool ok = true;
+    OfferLink link;
+    const std::vector<uint8_t> mac = {0x02, 0x0f, 0xfe, 0x00, 0x00, 0x01};
+    Pkt4Ptr sel = bsdpQuery(selectRequest(SERVER.toUint32(), imageId(3)));
+    sel->setHWAddr(HWAddrPtr(new HWAddr(mac, HTYPE_ETHER)));
+    exchange(sel, keaResponse(sel));
+    CHECK(bound(mac));
+    int64_t sent = statValue("bsdp.offers-sent");
+
+    CHECK(discoverExchange(bsdpDiscover(mac, false)));
+    CHECK(link.filter->sent.size() == 1);
+    CHECK(statValue("bsdp.offers-sent") == sent + 1);
+    if (link.filter->sent.size() == 1) {
+        Pkt4Ptr o = link.filter->sent[0];
+        Wire w = wireOf(o);
+        const std::vector<uint8_t>& b = w.bytes;
+        CHECK(w.well_formed);
+        CHECK(b.size() >= 300 && b[0] == 2 && b[4] == 0x0f && b[5] == 0xfe && b[7] == 0x01);
+        CHECK(std::vector<uint8_t>(b.begin() + 12, b.begin() + 20) == std::vector<uint8_t>(8, 0));
+        CHECK(std::vector<uint8_t>(b.begin() + 20, b.begin() + 24) ==
+              (std::vector<uint8_t>{198, 18, 0, 1}));
+        CHECK(std::vector<uint8_t>(b.begin() + 28, b.begin() + 34) == mac);
+        CHECK(std::string(reinterpret_cast<const char*>(&b[108])) == "Image04.nbi/i386/booter");
+        std::vector<uint8_t> codes;
+        for (auto const& opt : w.options) {
+            codes.push_back(opt.first);
+        }
+        CHECK(codes == (std::vector<uint8_t>{53, 54, 60, 17, 43}));   // bootpd's order
+        CHECK(w.first(53) && *w.first(53) == std::vector<uint8_t>{2});
+        CHECK(w.first(60) && std::string(w.first(60)->begin(), w.first(60)->end()) == "AAPLBSDPC");
+        CHECK(w.first(17) && std::string(w.first(17)->begin(), w.first(17)->end()) ==
+              "http://198.18.0.1/netboot/Image04.nbi/NetInstall.dmg");
+        uint32_t id = imageId(3);
+        CHECK(w.first(43) && w.first(43)->size() > 8 &&
+              std::vector<uint8_t>(w.first(43)->begin(), w.first(43)->begin() + 6) ==
+              (std::vector<uint8_t>{8, 4, uint8_t(id >> 24), uint8_t(id >> 16),
+                                    uint8_t(id >> 8), uint8_t(id)}) &&
+              (*w.first(43))[6] == 130);
+        CHECK(o->getRemoteAddr().toText() == "255.255.255.255");
+        CHECK(o->getRemotePort() == DHCP4_CLIENT_PORT);
+        CHECK(o->getLocalAddr() == SERVER);
+        CHECK(o->getRemoteHWAddr() && o->getRemoteHWAddr()->hwaddr_ == mac);
+    }
+    // The broadcast flag: a broadcast frame.
+    link.filter->sent.clear();
+    CHECK(discoverExchange(bsdpDiscover(mac, false, true)));
+    CHECK(link.filter->sent.size() == 1 && link.filter->sent[0]->getRemoteHWAddr() &&
+          link.filter->sent[0]->getRemoteHWAddr()->hwaddr_ == std::vector<uint8_t>(6, 0xff));
+    // Relayed: to the relay, port 67, giaddr echoed.
+    link.filter->sent.clear();
+    CHECK(discoverExchange(bsdpDiscover(mac, true)));
+    CHECK(link.filter->sent.size() == 1);
+    if (link.filter->sent.size() == 1) {
+        Pkt4Ptr o = link.filter->sent[0];
+        CHECK(o->getRemoteAddr().toText() == "198.19.0.1");
+        CHECK(o->getRemotePort() == DHCP4_SERVER_PORT);
+        CHECK(o->getRemoteHWAddr() && o->getRemoteHWAddr()->hwaddr_ == RELAY_MAC);
+        Wire w = wireOf(o);
+        CHECK(std::vector<uint8_t>(w.bytes.begin() + 24, w.bytes.begin() + 28) ==
+              (std::vector<uint8_t>{198, 19, 0, 1}));
+    }
+    // An unbound Mac: Kea's OFFER only.
+    link.filter->sent.clear();
+    const std::vector<uint8_t> stranger = {0x02, 0x0f, 0xfe, 0x00, 0x00, 0x02};
+    CHECK(discoverExchange(bsdpDiscover(stranger, false)));
+    CHECK(discoverExchange(bsdpDiscover(stranger, true)));
+    CHECK(link.filter->sent.empty());
+    CHECK(statValue("bsdp.offers-sent") == sent + 3);
+
+    // Turned off.
+    CHECK(load(params("\"offer-bound-clients\": false")));
+    CHECK(bound(mac));
+    CHECK(discoverExchange(bsdpDiscover(mac, false)));
+    CHECK(link.filter->sent.empty());
+    // The fast path: sent from buffer4_receive, once; Kea's DISCOVER goes on.
+    CHECK(load(params("\"fast-path\": true")));
+    CHECK(discoverExchange(bsdpDiscover(mac, false)));
+    CHECK(discoverExchange(bsdpDiscover(stranger, false)));
+    CHECK(link.filter->sent.size() == 1);
+    CalloutHandlePtr h = HooksManager::createCalloutHandle();
+    h->setArgument("query4", bsdpDiscover(mac, true));
+    h->setStatus(CalloutHandle::NEXT_STEP_CONTINUE);
+    HooksManager::callCallouts(hook_receive, *h);
+    CHECK(h->getStatus() == CalloutHandle::NEXT_STEP_CONTINUE);
+    CHECK(link.filter->sent.size() == 2);
+    h.reset();
+    CHECK(load(params()));
+    return (ok);
+}
+
 bool
 testCommandsThroughHooksManager() {
     bool ok = true;
@@ -1374,6 +1560,8 @@ testBadParametersRefused() {
         "\"tftp-path-prefix\": [ ]",
         "\"fast-path\": \"yes\"",
         "\"fast-path\": 1",
+        "\"offer-bound-clients\": \"yes\"",
+        "\"offer-bound-clients\": 0",
         "\"max-bindings\": 0",
         "\"max-bindings\": 16777217",
         "\"max-bindings\": \"many\"",
@@ -1689,6 +1877,7 @@ main(int argc, char** argv) {
     isc::bsdp::kea_compat::useDataDir(sets_dir);
 
     hook_receive = ServerHooks::getServerHooks().registerHook("buffer4_receive");
+    hook_pkt4_receive = ServerHooks::getServerHooks().registerHook("pkt4_receive");
     hook_send = ServerHooks::getServerHooks().registerHook("pkt4_send");
     hook_subnet4_select = ServerHooks::getServerHooks().registerHook("subnet4_select");
     hook_configured = ServerHooks::getServerHooks().registerHook("dhcp4_srv_configured");
@@ -1710,6 +1899,7 @@ main(int argc, char** argv) {
             testAllocationFailureNeverDropsAFinishedReply);
         run("fast_path_select_it_could_not_send_records_nothing",
             testFastPathUnsentSelectRecordsNothing);
+        run("offer_star_to_a_bound_macs_discover", testOfferToBoundDiscover);
         run("list_after_select_carries_the_selected_image", testListAfterSelectShowsSelected);
         run("selection_survives_unload_and_load", testSelectionSurvivesReload);
         run("select_of_unknown_image_gets_failed", testSelectUnknownFails);

@@ -626,6 +626,51 @@ START_TEST(test_bsdpc_decode_prints_select_answer)
 }
 END_TEST
 
+/* An OFFER* as the hook writes it (bsdp_codec_build_offer, answering the
+ * DISCOVER bsdpc --discover sends): decoded for people and in JSON; an
+ * OFFER that offers an address is no OFFER*. */
+START_TEST(test_bsdpc_decode_prints_offer_star)
+{
+	uint8_t opt43[] = { 43, 4, 2, 2, 1, 1 }, disc[600], pkt[BSDP_OFFER_MAX];
+	struct dhcp_inform in = { .type = DHCP_MSGTYPE_DISCOVER, .xid = 0x0ffe0001, .flags = 0x8000,
+				  .chaddr = { 2, 0x0f, 0xfe, 0, 0, 1 }, .arch = "i386",
+				  .model = "MacBookPro11,1", .opt43 = opt43, .opt43_len = sizeof(opt43) };
+	struct run *r = calloc(1, sizeof(*r));
+	int dlen = dhcp_msg_build_inform(&in, disc, sizeof(disc));
+	ck_assert_int_gt(dlen, 0);
+	ck_assert_int_eq(bsdp_codec_bsdp_dhcp_type(disc, (size_t)dlen), DHCP_MSGTYPE_DISCOVER);
+	struct bsdp_offer o = { .server_id = 0xc6120001, .siaddr = 0xc6120005,
+				.file = "sets/El Capitan.nbi/i386/booter",
+				.root_path = "http://198.18.0.5/netboot/El%20Capitan.nbi/NetInstall.dmg",
+				.selected_id = 0x81000360, .machine_name = "NetBoot007",
+				.machine_name_len = 10 };
+	int len = bsdp_codec_build_offer(disc, (size_t)dlen, &o, pkt, sizeof(pkt));
+	ck_assert_int_gt(len, 300);
+	decode_bytes(r, pkt, (size_t)len, false);
+	ck_assert_msg(r->status == 0, "exit %d: %s", r->status, r->err);
+	ck_assert_ptr_nonnull(strstr(r->out, "OFFER* from 198.18.0.1"));
+	ck_assert_ptr_nonnull(strstr(r->out, "0x81000360"));
+	ck_assert_ptr_nonnull(strstr(r->out, "198.18.0.5 (siaddr)"));
+	ck_assert_ptr_nonnull(strstr(r->out, "sets/El Capitan.nbi/i386/booter"));
+	ck_assert_ptr_nonnull(strstr(r->out, "El%20Capitan.nbi/NetInstall.dmg"));
+	ck_assert_ptr_nonnull(strstr(r->out, "NetBoot007"));
+	ck_assert_ptr_nonnull(strstr(r->out, "xid 0x0ffe0001, chaddr 02:0f:fe:00:00:01, ciaddr 0.0.0.0"));
+
+	decode_bytes(r, pkt, (size_t)len, true);
+	ck_assert_int_eq(r->status, 0);
+	ck_assert_ptr_nonnull(strstr(r->out, "\"bsdp_type\":\"OFFER*\""));
+	ck_assert_ptr_nonnull(strstr(r->out, "\"offer_star\":{\"server\":\"198.18.0.1\",\"selected_id\":\"0x81000360\","
+					     "\"siaddr\":\"198.18.0.5\",\"file\":\"sets/El Capitan.nbi/i386/booter\""));
+	ck_assert_ptr_nonnull(strstr(r->out, "\"machine_name\":\"NetBoot007\"}"));
+
+	pkt[16] = 198; /* yiaddr set: a DHCP server's OFFER, not an OFFER* */
+	decode_bytes(r, pkt, (size_t)len, false);
+	ck_assert_int_eq(r->status, 1);
+	ck_assert_ptr_nonnull(strstr(r->err, "yiaddr is not 0"));
+	free(r);
+}
+END_TEST
+
 START_TEST(test_bsdpc_decode_rejects_truncated_files_with_exit_1)
 {
 	static const size_t cuts[] = {0, 1, 100, 235, 239, 240, 243, 250, 260, 261, 262, 270,
@@ -710,6 +755,9 @@ static const char *const usage_rows[][6] = {
 	{"--server", "198.18.0.1", "--max-size", "65536", NULL},
 	{"--server", "198.18.0.1", "extra", NULL},
 	{"--decode", VECTOR, "--select", "1", NULL},
+	{"--decode", VECTOR, "--discover", NULL},
+	{"--server", "198.18.0.1", "--discover", "--select", "1", NULL},
+	{"--server", "198.18.0.1", "--discover", "--ciaddr", "198.18.0.9", NULL},
 	{"-i", "bsdpc-no-such-if0", "--timeout", "0.1", NULL},
 	{"--explain", "02:00:00:00:00:zz", NULL},
 	{"--explain", "02:00:00:00:00:01", "--select", "1", NULL},
@@ -914,6 +962,7 @@ static Suite *bsdpc_suite(void)
 	tcase_add_test(bin, test_bsdpc_decode_json_has_same_values);
 	tcase_add_test(bin, test_bsdpc_decode_escapes_hostile_names);
 	tcase_add_test(bin, test_bsdpc_decode_prints_select_answer);
+	tcase_add_test(bin, test_bsdpc_decode_prints_offer_star);
 	tcase_add_test(bin, test_bsdpc_decode_rejects_truncated_files_with_exit_1);
 	tcase_add_test(bin, test_bsdpc_decode_rejects_corrupt_bsdp_options_with_exit_1);
 	tcase_add_test(bin, test_bsdpc_decode_unreadable_file_exits_2);

@@ -633,6 +633,60 @@ START_TEST(test_codec_tells_other_messages_apart)
 }
 END_TEST
 
+/* The message type of a BSDP client's message, whatever it is; 0 for the rest. */
+START_TEST(test_codec_bsdp_dhcp_type)
+{
+	uint8_t m[300] = { 1, 1, 6 };
+	static const uint8_t opts[] = { 99, 130, 83, 99, 53, 1, 1, 60, 14, 'A', 'A', 'P', 'L', 'B', 'S',
+					'D', 'P', 'C', '/', 'i', '3', '8', '6', 255 };
+	memcpy(m + 236, opts, sizeof(opts));
+	ck_assert_int_eq(bsdp_codec_bsdp_dhcp_type(m, 236 + sizeof(opts)), 1);
+	ck_assert(!bsdp_codec_is_bsdp_inform(m, sizeof(m)));
+	m[242] = 8;
+	ck_assert_int_eq(bsdp_codec_bsdp_dhcp_type(m, sizeof(m)), 8);
+	ck_assert(bsdp_codec_is_bsdp_inform(m, sizeof(m)));
+	m[246] = 'X'; /* XAPLBSDPC/ */
+	ck_assert_int_eq(bsdp_codec_bsdp_dhcp_type(m, sizeof(m)), 0);
+	m[246] = 'A';
+	m[0] = 2;
+	ck_assert_int_eq(bsdp_codec_bsdp_dhcp_type(m, sizeof(m)), 0);
+	ck_assert_int_eq(bsdp_codec_bsdp_dhcp_type(m, 239), 0);
+}
+END_TEST
+
+/* OFFER* limits: file 127 bytes fit, 128 do not; option 17 up to 255; a
+ * request shorter than the header; an output too small. */
+START_TEST(test_codec_offer_bounds)
+{
+	uint8_t req[236] = { 1, 1, 6 }, out[BSDP_OFFER_MAX];
+	char file[129], root[257];
+	memset(file, 'f', 128);
+	file[128] = '\0';
+	memset(root, 'r', 256);
+	root[256] = '\0';
+	struct bsdp_offer o = { .server_id = 1, .siaddr = 2, .file = file + 1, .root_path = root + 1,
+				.selected_id = 3, .machine_name = root, .machine_name_len = 247 };
+	int n = bsdp_codec_build_offer(req, sizeof(req), &o, out, sizeof(out));
+	ck_assert_int_eq(n, BSDP_OFFER_MAX);
+	ck_assert_uint_eq(out[108 + 126], 'f');
+	ck_assert_uint_eq(out[108 + 127], 0);
+	o.machine_name_len = 248;   /* 8 takes 6 bytes: 6 + 2 + 248 > 255 */
+	ck_assert_int_eq(bsdp_codec_build_offer(req, sizeof(req), &o, out, sizeof(out)), -EINVAL);
+	o.machine_name_len = 247;
+	o.file = file;
+	ck_assert_int_eq(bsdp_codec_build_offer(req, sizeof(req), &o, out, sizeof(out)), -EINVAL);
+	o.file = file + 1;
+	o.root_path = root;
+	ck_assert_int_eq(bsdp_codec_build_offer(req, sizeof(req), &o, out, sizeof(out)), -EINVAL);
+	o.root_path = NULL;
+	ck_assert_int_eq(bsdp_codec_build_offer(req, 235, &o, out, sizeof(out)), -EBADMSG);
+	ck_assert_int_eq(bsdp_codec_build_offer(req, sizeof(req), &o, out, 400), -ENOBUFS);
+	o.machine_name = NULL;
+	ck_assert_int_eq(bsdp_codec_build_offer(req, sizeof(req), &o, out, 299), -ENOBUFS);
+	ck_assert_int_eq(bsdp_codec_build_offer(req, sizeof(req), &o, out, 300), 300);
+}
+END_TEST
+
 static Suite *codec_suite(void)
 {
 	Suite *s = suite_create("codec");
@@ -665,6 +719,8 @@ static Suite *codec_suite(void)
 	tcase_add_test(t, test_codec_dhcp_option_joins_instances);
 	tcase_add_test(t, test_codec_recognises_bsdp_inform);
 	tcase_add_test(t, test_codec_tells_other_messages_apart);
+	tcase_add_test(t, test_codec_bsdp_dhcp_type);
+	tcase_add_test(t, test_codec_offer_bounds);
 	suite_add_tcase(s, t);
 	return s;
 }

@@ -695,6 +695,227 @@ START_TEST(test_responder_name_format_rules)
 }
 END_TEST
 
+/* ---- OFFER* (subsequent boot): bootpd's bsdpd.c, DISCOVER case ---------- */
+
+static uint8_t offer_buf[BSDP_OFFER_MAX];
+
+/* A DHCPDISCOVER as Mac firmware sends it once told to NetBoot: option 60
+ * AAPLBSDPC/<arch>/<model>, option 43 with the version (and any extra
+ * sub-options, e.g. an attribute filter). */
+struct disc {
+	const uint8_t *mac;
+	uint32_t giaddr;
+	uint16_t flags;
+	const char *vc;
+	const uint8_t *extra43;   /* appended to 02 02 01 01 */
+	size_t extra43_len;
+	bool no_version;
+	uint8_t type;             /* option 53, 0 = DISCOVER */
+	uint8_t htype;            /* 0 = 1 */
+};
+
+static size_t discover(const struct disc *d, uint8_t *m)
+{
+	const char *vc = d->vc ? d->vc : "AAPLBSDPC/i386/MacBookPro11,1";
+	size_t n = 240, vlen = strlen(vc);
+	memset(m, 0, 240);
+	m[0] = 1;
+	m[1] = d->htype ? d->htype : 1;
+	m[2] = 6;
+	m[3] = d->giaddr ? 1 : 0; /* a relay's hop */
+	m[4] = 0xde; m[5] = 0xad; m[6] = 0xbe; m[7] = 0xef;
+	m[8] = 0; m[9] = 4; /* secs */
+	m[10] = (uint8_t)(d->flags >> 8); m[11] = (uint8_t)d->flags;
+	m[24] = (uint8_t)(d->giaddr >> 24); m[25] = (uint8_t)(d->giaddr >> 16);
+	m[26] = (uint8_t)(d->giaddr >> 8); m[27] = (uint8_t)d->giaddr;
+	memcpy(m + 28, d->mac ? d->mac : mac_a, 6);
+	m[236] = 99; m[237] = 130; m[238] = 83; m[239] = 99;
+	m[n++] = 53; m[n++] = 1; m[n++] = d->type ? d->type : 1;
+	m[n++] = 57; m[n++] = 2; m[n++] = 0x05; m[n++] = 0xdc;
+	m[n++] = 60; m[n++] = (uint8_t)vlen;
+	memcpy(m + n, vc, vlen);
+	n += vlen;
+	m[n++] = 43;
+	m[n++] = (uint8_t)((d->no_version ? 0 : 4) + d->extra43_len);
+	if (!d->no_version) {
+		m[n++] = 2; m[n++] = 2; m[n++] = 1; m[n++] = 1;
+	}
+	if (d->extra43_len)
+		memcpy(m + n, d->extra43, d->extra43_len);
+	n += d->extra43_len;
+	m[n++] = 255;
+	return n;
+}
+
+static struct bsdp_answer offer_q(const struct disc *d, uint32_t pinned)
+{
+	uint8_t msg[600];
+	struct bsdp_query q = { .local_address = SERVER, .now = 2000, .pinned_image = pinned };
+	q.msg = msg;
+	q.msg_len = discover(d, msg);
+	struct bsdp_answer a;
+	set_counting(1);
+	int rc = bsdp_responder_offer(&resp, cat, bindings, &q, offer_buf, sizeof(offer_buf), &a);
+	bsdp_responder_commit(bindings, &q, &a);
+	set_counting(0);
+	ck_assert_int_eq(rc, 0);
+	return a;
+}
+
+static struct bsdp_answer offer(const struct disc *d)
+{
+	return offer_q(d, 0);
+}
+
+#define OPT_53_54_60 "\x35\x01\x02" "\x36\x04\xc6\x12\x00\x01" "\x3c\x09" "AAPLBSDPC"
+
+/* The field list of bsdpd.c's DISCOVER case: make_dhcp_reply (the
+ * request's header, hops and secs 0, op 2, options 53 OFFER and 54),
+ * make_bsdp_reply (option 60 AAPLBSDPC), ciaddr and yiaddr 0, option 43
+ * with sub-option 8, then S_client_update as for an ACK[SELECT] (option 17,
+ * sub-option 130, the booter in file), siaddr, END, padded to 300 bytes. */
+START_TEST(test_offer_bound_mac_gets_bootpds_fields)
+{
+	struct bsdp_answer a = ask((struct req){ .type = BSDP_MSGTYPE_SELECT, .server_id = SERVER, .image = ID_HTTP });
+	ck_assert_str_eq(a.machine_name, "NetBoot001");
+
+	a = offer(&(struct disc){ .flags = 0x8000 });
+	ck_assert_int_eq(a.verdict, BSDP_VERDICT_REPLY);
+	ck_assert(a.offer);
+	static const char opts[] = OPT_53_54_60
+		"\x11\x32" "http://198.18.0.1/netboot/Catalina.nbi/NetBoot.dmg"
+		"\x2b\x12" "\x08\x04\x01\x00\x00\x64" "\x82\x0a" "NetBoot001"
+		"\xff";
+	ck_assert_uint_eq(a.message_len, 240 + sizeof(opts) - 1);
+	const uint8_t *m = offer_buf;
+	static const uint8_t head[] = { 2, 1, 6, 0, 0xde, 0xad, 0xbe, 0xef, 0, 0, 0x80, 0,
+					0, 0, 0, 0, 0, 0, 0, 0, 198, 18, 0, 1, 0, 0, 0, 0,
+					0x00, 0x16, 0xcb, 0x01, 0x02, 0x03 };
+	ck_assert_mem_eq(m, head, sizeof(head));
+	static const uint8_t zero[128] = { 0 };
+	ck_assert_mem_eq(m + 34, zero, 10);          /* the rest of chaddr */
+	ck_assert_mem_eq(m + 44, zero, 64);          /* sname */
+	ck_assert_str_eq((const char *)m + 108, "Catalina.nbi/i386/booter");
+	ck_assert_mem_eq(m + 108 + 24, zero, 128 - 24);
+	static const uint8_t cookie[] = { 99, 130, 83, 99 };
+	ck_assert_mem_eq(m + 236, cookie, 4);
+	ck_assert_mem_eq(m + 240, opts, sizeof(opts) - 1);
+
+	/* Relayed: giaddr echoed (the sender sends to it), hops 0. */
+	a = offer(&(struct disc){ .giaddr = 0xc6130001 });
+	ck_assert_int_eq(a.verdict, BSDP_VERDICT_REPLY);
+	static const uint8_t relay[] = { 198, 19, 0, 1 };
+	ck_assert_uint_eq(offer_buf[3], 0);
+	ck_assert_uint_eq(offer_buf[10], 0);
+	ck_assert_mem_eq(offer_buf + 24, relay, 4);
+	ck_assert_str_eq(a.file, "Catalina.nbi/i386/booter");
+	ck_assert_uint_eq(a.siaddr, SERVER);
+}
+END_TEST
+
+/* BootFileOnly: no option 17, no machine name; short, so padded to 300. */
+START_TEST(test_offer_bootfileonly_is_padded_to_300)
+{
+	bsdp_bindings_record(bindings, mac_a, ID_DIAG, 100, 0, NULL);
+	static const uint8_t filter[] = { 11, 2, 0x03, 0x00 }; /* Diagnostics is FilterOnly */
+	struct bsdp_answer a = offer(&(struct disc){ .extra43 = filter, .extra43_len = sizeof(filter) });
+	ck_assert_int_eq(a.verdict, BSDP_VERDICT_REPLY);
+	static const char opts[] = OPT_53_54_60 "\x2b\x06" "\x08\x04\x03\x00\x01\x2c" "\xff";
+	ck_assert_uint_eq(a.message_len, 300);
+	ck_assert_mem_eq(offer_buf + 240, opts, sizeof(opts) - 1);
+	static const uint8_t zero[300] = { 0 };
+	ck_assert_mem_eq(offer_buf + 240 + sizeof(opts) - 1, zero, 300 - 240 - (sizeof(opts) - 1));
+	ck_assert_str_eq((const char *)offer_buf + 108, "Diags.nbi/i386/diags.efi");
+}
+END_TEST
+
+/* No OFFER* without a binding, for an image gone or disabled, or one the
+ * Mac's model, MAC or attribute filter no longer allows (bsdpd.c: "If the
+ * image is no longer present, or the client's system identifier is not
+ * supported by the image, or the image attributes don't match..."). */
+START_TEST(test_offer_silences)
+{
+	static const uint8_t mac_b[6] = MAC_B;
+	struct bsdp_answer a = offer(&(struct disc){ 0 });
+	ck_assert_int_eq(a.verdict, BSDP_VERDICT_DROP);
+	ck_assert_str_eq(a.why, "no binding");
+	ck_assert_int_eq(bsdp_bindings_count(bindings), 0); /* nothing recorded */
+
+	struct { uint32_t id; const char *vc; const uint8_t *f; size_t nf; const char *why; } rows[] = {
+		{ BSDP_IMAGE_ID(0, 1, 999), NULL, NULL, 0, "bound image no longer exists" },
+		{ ID_OFF, NULL, NULL, 0, "bound image disabled" },
+		{ ID_IMAC, NULL, NULL, 0, "bound image no longer allowed for this client (model, MAC or attribute filter)" },
+		{ ID_NOTA, NULL, NULL, 0, "bound image no longer allowed for this client (model, MAC or attribute filter)" },
+		{ ID_PPC, NULL, NULL, 0, "bound image no longer allowed for this client (model, MAC or attribute filter)" },
+		{ ID_DIAG, NULL, NULL, 0, "bound image no longer allowed for this client (model, MAC or attribute filter)" },
+		{ ID_HTTP, NULL, (const uint8_t[]){ 11, 2, 0x81, 0x00 }, 4, "bound image no longer allowed for this client (model, MAC or attribute filter)" },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		bsdp_bindings_record(bindings, mac_a, rows[i].id, 100, 0, NULL);
+		a = offer(&(struct disc){ .vc = rows[i].vc, .extra43 = rows[i].f, .extra43_len = rows[i].nf });
+		ck_assert_msg(a.verdict == BSDP_VERDICT_DROP, "row %zu", i);
+		ck_assert_str_eq(a.why, rows[i].why);
+	}
+	/* The iMac-only image for an iMac, the "Not for A" one for MAC B: offered. */
+	bsdp_bindings_record(bindings, mac_a, ID_IMAC, 100, 0, NULL);
+	a = offer(&(struct disc){ .vc = "AAPLBSDPC/i386/iMac14,2" });
+	ck_assert_int_eq(a.verdict, BSDP_VERDICT_REPLY);
+	bsdp_bindings_record(bindings, mac_b, ID_NOTA, 100, 0, NULL);
+	a = offer(&(struct disc){ .mac = mac_b });
+	ck_assert_int_eq(a.verdict, BSDP_VERDICT_REPLY);
+	/* A binding forgotten (the Mac SELECTed another server). */
+	bsdp_bindings_forget(bindings, mac_b, 101);
+	a = offer(&(struct disc){ .mac = mac_b });
+	ck_assert_str_eq(a.why, "no binding");
+
+	/* Not BSDP at all, or BSDP without the version sub-option. */
+	bsdp_bindings_record(bindings, mac_a, ID_HTTP, 100, 0, NULL);
+	ck_assert_int_eq(offer(&(struct disc){ .vc = "PXEClient:Arch:00007" }).verdict, BSDP_VERDICT_NOT_BSDP);
+	ck_assert_int_eq(offer(&(struct disc){ .type = 3 }).verdict, BSDP_VERDICT_NOT_BSDP);
+	ck_assert_int_eq(offer(&(struct disc){ .type = 8 }).verdict, BSDP_VERDICT_NOT_BSDP);
+	ck_assert_int_eq(offer(&(struct disc){ .htype = 6 }).verdict, BSDP_VERDICT_NOT_BSDP);
+	a = offer(&(struct disc){ .no_version = true });
+	ck_assert_int_eq(a.verdict, BSDP_VERDICT_DROP);
+	ck_assert_str_eq(a.why, "no BSDP version");
+	a = offer(&(struct disc){ .extra43 = (const uint8_t[]){ 8, 9 }, .extra43_len = 2 });
+	ck_assert_int_eq(a.drop, BSDP_DROP_MALFORMED);
+	a = offer(&(struct disc){ .vc = "AAPLBSDPC/" });
+	ck_assert_int_eq(a.drop, BSDP_DROP_MALFORMED);
+	ck_assert_int_eq(offer(&(struct disc){ 0 }).verdict, BSDP_VERDICT_REPLY);
+}
+END_TEST
+
+/* A pinned Mac gets its pin, over its binding and without one, and the
+ * OFFER* is recorded as a boot: the image and the time, the number kept. */
+START_TEST(test_offer_pinned_and_recorded)
+{
+	struct bsdp_answer a = offer_q(&(struct disc){ 0 }, 200);
+	ck_assert_int_eq(a.verdict, BSDP_VERDICT_REPLY);
+	ck_assert_uint_eq(a.selected_id, ID_NFS);
+	ck_assert_str_eq(a.root_path, "nfs:198.18.0.1:/srv/netboot/sets:Install macOS.nbi/Install Disk.dmg");
+	struct bsdp_binding b;
+	ck_assert_int_eq(bsdp_bindings_lookup(bindings, mac_a, &b), 0);
+	ck_assert_uint_eq(b.image_id, ID_NFS);
+	ck_assert_int_eq(b.time, 2000);
+	uint32_t number = b.number;
+
+	bsdp_bindings_record(bindings, mac_a, ID_HTTP, 100, 0, NULL);
+	a = offer_q(&(struct disc){ 0 }, 200);
+	ck_assert_uint_eq(a.selected_id, ID_NFS);
+	/* A pin this Mac may not see (PowerPC only) leaves the binding's image. */
+	a = offer_q(&(struct disc){ 0 }, 500);
+	ck_assert_uint_eq(a.selected_id, ID_NFS);
+	ck_assert_uint_eq(a.pinned_image, 500);
+	ck_assert_int_eq(bsdp_bindings_lookup(bindings, mac_a, &b), 0);
+	ck_assert_uint_eq(b.number, number);
+	ck_assert_uint_eq(a.machine_number, number);
+	bsdp_bindings_remove(bindings, mac_a);
+	a = offer_q(&(struct disc){ 0 }, 500);
+	ck_assert_str_eq(a.why, "pinned image not available to this client, and no binding");
+}
+END_TEST
+
+
 /* The packet path allocates nothing: count malloc around the calls. Not
  * under ASan, whose allocator this wrapper would bypass. */
 #if !defined(__SANITIZE_ADDRESS__)
@@ -714,6 +935,7 @@ START_TEST(test_responder_allocates_nothing_per_request)
 		ask((struct req){ .type = BSDP_MSGTYPE_LIST, .server_id = -1 });
 		ask((struct req){ .type = BSDP_MSGTYPE_SELECT, .server_id = SERVER, .image = ID_NFS });
 		ask((struct req){ .type = BSDP_MSGTYPE_SELECT, .server_id = SERVER, .image = ID_OFF });
+		offer(&(struct disc){ 0 });
 	}
 	count_enabled = 0;
 	ck_assert_int_eq(allocations, 0);
@@ -835,6 +1057,7 @@ START_TEST(test_responder_chain_url_within_window_only)
 }
 END_TEST
 
+
 static Suite *responder_suite(void)
 {
 	Suite *s = suite_create("responder");
@@ -866,6 +1089,10 @@ static Suite *responder_suite(void)
 	tcase_add_test(t, test_responder_dropped_select_records_nothing);
 	tcase_add_test(t, test_responder_ipxe_detection);
 	tcase_add_test(t, test_responder_chain_url_within_window_only);
+	tcase_add_test(t, test_offer_bound_mac_gets_bootpds_fields);
+	tcase_add_test(t, test_offer_bootfileonly_is_padded_to_300);
+	tcase_add_test(t, test_offer_silences);
+	tcase_add_test(t, test_offer_pinned_and_recorded);
 	suite_add_tcase(s, t);
 	return s;
 }

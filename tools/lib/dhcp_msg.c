@@ -123,7 +123,7 @@ int dhcp_msg_build_inform(const struct dhcp_inform *in, uint8_t *buf, size_t buf
 	p = buf + DHCP_MSG_OPTIONS_AT;
 	*p++ = DHCP_OPT_MESSAGE_TYPE;
 	*p++ = 1;
-	*p++ = DHCP_MSGTYPE_INFORM;
+	*p++ = in->type ? in->type : DHCP_MSGTYPE_INFORM;
 	if (n_params > 0) {
 		*p++ = DHCP_OPT_PARAMETER_LIST;
 		*p++ = (uint8_t)n_params;
@@ -252,8 +252,8 @@ const char *dhcp_msg_bsdp_problem(const struct dhcp_reply *r)
 
 	if (r->op != DHCP_OP_REPLY)
 		return "not a BOOTREPLY";
-	if (r->msg_type != DHCP_MSGTYPE_ACK)
-		return "not a DHCPACK";
+	if (r->msg_type != DHCP_MSGTYPE_ACK && r->msg_type != DHCP_MSGTYPE_OFFER)
+		return "not a DHCPACK or DHCPOFFER";
 	if (!r->has_server_id)
 		return "no server identifier (option 54)";
 	/* Servers answer with exactly "AAPLBSDPC" (length 9). */

@@ -43,12 +43,16 @@ enum {
 };
 
 enum {
+	DHCP_MSGTYPE_DISCOVER = 1,
+	DHCP_MSGTYPE_OFFER = 2,
 	DHCP_MSGTYPE_ACK = 5,
 	DHCP_MSGTYPE_INFORM = 8,
 };
 
-/* What goes into one DHCPINFORM. Addresses are in host byte order. */
+/* What goes into one DHCPINFORM (or, with type, another request such as
+ * the DISCOVER of a Mac told to NetBoot). Addresses in host byte order. */
 struct dhcp_inform {
+	uint8_t type;              /* option 53; 0 = DHCPINFORM */
 	uint32_t xid;
 	uint16_t secs;
 	uint16_t flags;
@@ -126,7 +130,8 @@ struct dhcp_reply {
 int dhcp_msg_parse(const uint8_t *msg, size_t len, struct dhcp_reply *ret);
 
 /* NULL when the message is what Apple's client accepts as a BSDP answer
- * (op 2, DHCPACK, option 54, option 60 exactly "AAPLBSDPC", option 43);
+ * (op 2, DHCPACK or, an OFFER*, DHCPOFFER, option 54, option 60 exactly
+ * "AAPLBSDPC", option 43);
  * otherwise a short static reason. xid/chaddr are the caller's to compare. */
 const char *dhcp_msg_bsdp_problem(const struct dhcp_reply *r);
 
