@@ -366,6 +366,7 @@ class Suite:
         hooks = B.make_var("HOOKS_DIR").lstrip("/")
         prefix = B.make_var("PREFIX").lstrip("/")
         want = [hooks + "/libdhcp_bsdp.so", prefix + "/bin/bsdpc",
+                prefix + "/bin/kea-bsdp-migrate",
                 "etc/apparmor.d/local/usr.sbin.kea-dhcp4"] + [
                 p.lstrip("/") for p in man_pages_installed()]
         if B.make_var("KEA_BSDP_CHECK"):
@@ -458,7 +459,8 @@ class Suite:
         aa = "/etc/apparmor.d"
         # The AppArmor files last: touched[-2:] are restored, the rest removed.
         touched = [os.path.join(B.make_var("HOOKS_DIR"), "libdhcp_bsdp.so"),
-                   prefix + "/bin/bsdpc", prefix + "/bin/kea-bsdp-check"] + \
+                   prefix + "/bin/bsdpc", prefix + "/bin/kea-bsdp-check",
+                   prefix + "/bin/kea-bsdp-migrate"] + \
             man_pages_installed() + [aa + "/local/usr.sbin.kea-dhcp4", aa + "/usr.sbin.kea-dhcp4"]
         saved = {p: read(p, "rb") if os.path.exists(p) else None for p in touched}
         state_existed = os.path.isdir("/var/lib/kea")
