@@ -671,6 +671,44 @@ START_TEST(test_find_variants_if_scope_hosts_by_hex_and_default)
 }
 END_TEST
 
+/* A group carrying the image for the hosts in it, as lab groups are written:
+ * each host inside is pinned (said), a host's own option wins, nested
+ * groups inherit, and a group's option 43 of another vendor is no error. */
+START_TEST(test_find_hosts_pinned_by_their_group)
+{
+	const char *text = SPACE_DECLS("option space BSDP;\n") SPACE_CLASS(TWO_IMAGES, "01:00:00:02")
+		"group {\n"
+		"  option BSDP.selected_boot_image_id 01:00:00:02;\n"
+		"  host lab1 { hardware ethernet 00:16:cb:00:00:01; }\n"
+		"  host lab2 { hardware ethernet 00:16:cb:00:00:02; option BSDP.selected_boot_image_id 01:00:00:01; }\n"
+		"  group { host lab3 { hardware ethernet 00:16:cb:00:00:03; } }\n"
+		"}\n"
+		"group {\n"
+		"  option vendor-encapsulated-options 01:04:0a:0b;\n"
+		"  host phone { hardware ethernet 00:16:cb:00:00:04; }\n"
+		"}\n"
+		"host alone { hardware ethernet 00:16:cb:00:00:05; }\n";
+	char err[DHCPD_CONF_ERR_MAX] = "";
+	struct bsdp_find_result *r;
+	struct dhcpd_conf *conf;
+	ck_assert_msg(find_text(text, &r, &conf, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(r->n_hosts, 3);
+	ck_assert_str_eq(r->hosts[0].name, "lab1");
+	ck_assert_str_eq(r->hosts[0].mac, "00:16:cb:00:00:01");
+	ck_assert_uint_eq(r->hosts[0].image_id, 0x01000002);
+	ck_assert_uint_eq(r->hosts[0].at.line, 19);
+	ck_assert_str_eq(r->hosts[1].name, "lab2");
+	ck_assert_uint_eq(r->hosts[1].image_id, 0x01000001);
+	ck_assert_str_eq(r->hosts[2].name, "lab3");
+	ck_assert_uint_eq(r->hosts[2].image_id, 0x01000002);
+	ck_assert(has_note(r, "t.conf:19: host lab1: pinned to 01:00:00:02 by its group (t.conf:18)"));
+	ck_assert(has_note(r, "t.conf:21: host lab3: pinned to 01:00:00:02 by its group (t.conf:18)"));
+	ck_assert(!has_note(r, "host lab2: pinned"));
+	free(r);
+	dhcpd_conf_free(conf);
+}
+END_TEST
+
 START_TEST(test_find_select_without_image_or_host_without_mac_refused)
 {
 	find_fails(SPACE_DECLS("option space BSDP;\n")
@@ -767,6 +805,7 @@ static Suite *migrate_suite(void)
 	tcase_add_test(t, test_find_hand_built_select_by_option43_substring);
 	tcase_add_test(t, test_find_ipxe_stage_by_option_175);
 	tcase_add_test(t, test_find_variants_if_scope_hosts_by_hex_and_default);
+	tcase_add_test(t, test_find_hosts_pinned_by_their_group);
 	tcase_add_test(t, test_find_select_without_image_or_host_without_mac_refused);
 	tcase_add_test(t, test_find_hex_list_lengths_that_do_not_add_up);
 	tcase_add_test(t, test_find_select_of_an_image_no_list_offers);

@@ -48,6 +48,9 @@ struct ctx {
 	bool has_cond_id;
 	uint32_t cond_id;
 	bool ipxe;          /* inside the iPXE stage */
+	bool has_group_pin; /* a group around: the image its hosts are pinned to */
+	uint32_t group_pin;
+	struct bsdp_find_where group_pin_at;
 	struct values vals;
 };
 
@@ -732,21 +735,79 @@ static int emit_select(struct finder *f, const struct ctx *c, const struct value
 	return 1;
 }
 
+/* The image a host or group statement pins: `option BSDP.selected_boot_image_id
+ * ID;` (or the default image ID), or option 43 in hex naming one. 1 and *id
+ * set, 0 when the statement pins nothing, or -EINVAL when strict and its
+ * option 43 is not BSDP's (who names the host or group in the message). A
+ * group's option 43 may be another vendor's, for other hosts: not strict. */
+static int pin_statement(struct finder *f, const struct dhcpd_node *s, const char *who,
+			 bool strict, uint32_t *id)
+{
+	const struct dhcpd_token *t = s->toks;
+	size_t n = s->n_toks;
+	uint8_t b[HEX_MAX];
+	size_t len;
+	if (s->kind != DHCPD_NODE_STATEMENT || n < 3 || !dhcpd_tok_is(&t[0], "option"))
+		return 0;
+	int code = member_code(f, t[1].text);
+	if ((code == BSDP_OPT_SELECTED_BOOT_IMAGE || code == BSDP_OPT_DEFAULT_BOOT_IMAGE) &&
+	    parse_image_id(&t[2], n - 2, id) == 0) {
+		if (code == BSDP_OPT_DEFAULT_BOOT_IMAGE)
+			note(f, &(struct bsdp_find_where){ s->file, s->line },
+			     "%s: its default image is taken as the image it is pinned to", who);
+		return 1;
+	}
+	if (!dhcpd_tok_is(&t[1], "vendor-encapsulated-options") ||
+	    parse_hex(&t[2], n - 2, b, &len) < 0)
+		return 0;
+	struct bsdp_reply rep;
+	if (bsdp_codec_parse_reply(b, len, &rep) < 0)
+		return strict ? fail(f, s->file, s->line, "%s: option 43 sub-option lengths do not "
+				     "add up", who) : 0;
+	if (rep.present & BSDP_HAS(BSDP_OPT_SELECTED_BOOT_IMAGE)) {
+		*id = rep.selected_id;
+		return 1;
+	}
+	if (rep.present & BSDP_HAS(BSDP_OPT_DEFAULT_BOOT_IMAGE)) {
+		*id = rep.default_id;
+		return 1;
+	}
+	return 0;
+}
+
+/* A group's pin: every host inside it gets the image (dhcpd's scopes). */
+static int read_group_pin(struct finder *f, struct ctx *c, const struct dhcpd_node *nd)
+{
+	for (const struct dhcpd_node *s = nd->child; s; s = s->next) {
+		uint32_t id;
+		int r = pin_statement(f, s, "group", false, &id);
+		if (r < 0)
+			return r;
+		if (r) {
+			c->has_group_pin = true;
+			c->group_pin = id;
+			c->group_pin_at = where_of(s);
+		}
+	}
+	return 0;
+}
+
 /* host NAME { hardware ethernet MAC; option BSDP.x ID; } */
-static int read_host(struct finder *f, const struct dhcpd_node *nd)
+static int read_host(struct finder *f, const struct ctx *c, const struct dhcpd_node *nd)
 {
 	struct bsdp_find_host h = { .at = where_of(nd) };
 	bool has_image = false;
+	char who[BSDP_FIND_NAME_LEN + 8];
 	if (nd->n_toks >= 2)
 		copy_text(h.name, sizeof(h.name), nd->toks[1].text, nd->toks[1].len);
+	snprintf(who, sizeof(who), "host %s", h.name);
 	for (const struct dhcpd_node *s = nd->child; s; s = s->next) {
 		const struct dhcpd_token *t = s->toks;
 		size_t n = s->n_toks;
-		if (s->kind != DHCPD_NODE_STATEMENT || n < 3)
-			continue;
 		uint8_t b[HEX_MAX];
 		size_t len;
-		if (dhcpd_tok_is(&t[0], "hardware") && dhcpd_tok_is(&t[1], "ethernet")) {
+		if (s->kind == DHCPD_NODE_STATEMENT && n >= 3 && dhcpd_tok_is(&t[0], "hardware") &&
+		    dhcpd_tok_is(&t[1], "ethernet")) {
 			if (parse_hex(&t[2], n - 2, b, &len) < 0 || len != 6)
 				return fail(f, s->file, s->line, "host %s: hardware ethernet is not a MAC",
 					    h.name);
@@ -754,29 +815,18 @@ static int read_host(struct finder *f, const struct dhcpd_node *nd)
 				 b[3], b[4], b[5]);
 			continue;
 		}
-		if (!dhcpd_tok_is(&t[0], "option"))
-			continue;
-		int code = member_code(f, t[1].text);
-		uint32_t id;
-		if ((code == BSDP_OPT_SELECTED_BOOT_IMAGE || code == BSDP_OPT_DEFAULT_BOOT_IMAGE) &&
-		    parse_image_id(&t[2], n - 2, &id) == 0) {
-			if (code == BSDP_OPT_DEFAULT_BOOT_IMAGE)
-				note(f, &(struct bsdp_find_where){ s->file, s->line },
-				     "host %s: its default image is taken as the image it is pinned to",
-				     h.name);
-			h.image_id = id;
-			has_image = true;
-		} else if (dhcpd_tok_is(&t[1], "vendor-encapsulated-options") &&
-			   parse_hex(&t[2], n - 2, b, &len) == 0) {
-			struct bsdp_reply rep;
-			if (bsdp_codec_parse_reply(b, len, &rep) < 0)
-				return fail(f, s->file, s->line,
-					    "host %s: option 43 sub-option lengths do not add up", h.name);
-			if (rep.present & BSDP_HAS(BSDP_OPT_SELECTED_BOOT_IMAGE))
-				h.image_id = rep.selected_id, has_image = true;
-			else if (rep.present & BSDP_HAS(BSDP_OPT_DEFAULT_BOOT_IMAGE))
-				h.image_id = rep.default_id, has_image = true;
-		}
+		int r = pin_statement(f, s, who, true, &h.image_id);
+		if (r < 0)
+			return r;
+		has_image |= r == 1;
+	}
+	if (!has_image && c->has_group_pin) {
+		char ids[12];
+		h.image_id = c->group_pin;
+		has_image = true;
+		id_str(h.image_id, ids);
+		note(f, &h.at, "host %s: pinned to %s by its group (%s:%u)", h.name, ids,
+		     c->group_pin_at.file, c->group_pin_at.line);
 	}
 	if (!has_image)
 		return 0;
@@ -877,7 +927,7 @@ static int walk_body(struct finder *f, const struct ctx *parent, const struct dh
 		} else if (nd->kind == DHCPD_NODE_BLOCK && nd->n_toks >= 1) {
 			const struct dhcpd_token *t = nd->toks;
 			if (dhcpd_tok_is(&t[0], "host")) {
-				r = read_host(f, nd);
+				r = read_host(f, &c, nd);
 			} else if (dhcpd_tok_is(&t[0], "class") && nd->n_toks >= 2) {
 				struct ctx k = { .cls = -1 };
 				const char *ipxe_how = NULL;
@@ -901,7 +951,11 @@ static int walk_body(struct finder *f, const struct ctx *parent, const struct dh
 					found_ipxe(f, ipxe_how, &kv, nd);
 			} else {
 				/* subnet, shared-network, group, pool: same scope rules */
-				r = walk_body(f, &c, nd->child, nd, depth + 1, NULL);
+				struct ctx g = c;
+				if (dhcpd_tok_is(&t[0], "group"))
+					r = read_group_pin(f, &g, nd);
+				if (r == 0)
+					r = walk_body(f, &g, nd->child, nd, depth + 1, NULL);
 			}
 		}
 		if (r < 0 || f->failed)
