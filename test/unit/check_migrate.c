@@ -709,6 +709,42 @@ START_TEST(test_find_hosts_pinned_by_their_group)
 }
 END_TEST
 
+/* The classic how-to: option 43 by hand in an if, filename and root-path at
+ * class scope after it. dhcpd runs them after the branch: the SELECT
+ * answers them (said), and a value after the branch overrides its own. */
+START_TEST(test_find_class_scope_values_after_the_select_branch)
+{
+	const char *text =
+		"class \"AppleNBI-i386\" {\n"
+		"  match if substring (option vendor-class-identifier, 0, 14) = \"AAPLBSDPC/i386\";\n"
+		"  if (option dhcp-message-type = 8) {\n"
+		"    if (substring(option vendor-encapsulated-options, 0, 3) = 01:01:01) {\n"
+		"      option vendor-encapsulated-options 01:01:01:07:04:81:00:05:2a:09:0D:81:00:05:2a:08:69:4E:65:74:42:6F:6F:74;\n"
+		"    } else {\n"
+		"      option vendor-encapsulated-options 01:01:02:08:04:81:00:05:2a;\n"
+		"      filename \"old/booter\";\n"
+		"    }\n"
+		"  }\n"
+		"  filename \"NetBoot/NetBootSP0/10.6.nbi/i386/booter\";\n"
+		"  option root-path \"nfs:198.18.0.1:/private/tftpboot/NetBoot/NetBootSP0:10.6.nbi/NetBoot.dmg\";\n"
+		"}\n";
+	char err[DHCPD_CONF_ERR_MAX] = "";
+	struct bsdp_find_result *r;
+	struct dhcpd_conf *conf;
+	ck_assert_msg(find_text(text, &r, &conf, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(r->n_selects, 1);
+	ck_assert_uint_eq(r->selects[0].image_id, 0x8100052a);
+	ck_assert_str_eq(r->selects[0].filename, "NetBoot/NetBootSP0/10.6.nbi/i386/booter");
+	ck_assert_str_eq(r->selects[0].root_path,
+			 "nfs:198.18.0.1:/private/tftpboot/NetBoot/NetBootSP0:10.6.nbi/NetBoot.dmg");
+	ck_assert(has_note(r, "t.conf:11: filename NetBoot/NetBootSP0/10.6.nbi/i386/booter follows the "
+			      "SELECT branch of image 81:00:05:2A (t.conf:6) in its scope"));
+	ck_assert(has_note(r, "t.conf:12: root-path nfs:"));
+	free(r);
+	dhcpd_conf_free(conf);
+}
+END_TEST
+
 START_TEST(test_find_select_without_image_or_host_without_mac_refused)
 {
 	find_fails(SPACE_DECLS("option space BSDP;\n")
@@ -806,6 +842,7 @@ static Suite *migrate_suite(void)
 	tcase_add_test(t, test_find_ipxe_stage_by_option_175);
 	tcase_add_test(t, test_find_variants_if_scope_hosts_by_hex_and_default);
 	tcase_add_test(t, test_find_hosts_pinned_by_their_group);
+	tcase_add_test(t, test_find_class_scope_values_after_the_select_branch);
 	tcase_add_test(t, test_find_select_without_image_or_host_without_mac_refused);
 	tcase_add_test(t, test_find_hex_list_lengths_that_do_not_add_up);
 	tcase_add_test(t, test_find_select_of_an_image_no_list_offers);

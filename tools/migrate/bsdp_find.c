@@ -902,6 +902,49 @@ static int walk_if(struct finder *f, const struct ctx *c, const struct values *v
 	return emitted;
 }
 
+/* dhcpd runs a scope's statements in order and the last value given stays,
+ * so a filename, next-server, root-path or machine name that follows the
+ * SELECT branches in a body around them (the classic how-to puts filename
+ * and root-path at class scope, after its if) is what those branches
+ * answer. Applied to the branches recorded since `from`, said out loud. */
+static void apply_late(struct finder *f, const struct dhcpd_node *nd, size_t from)
+{
+	const struct dhcpd_token *t = nd->toks;
+	size_t n = nd->n_toks;
+	bool is_option = n >= 2 && dhcpd_tok_is(&t[0], "option");
+	if (n < 2 || !(dhcpd_tok_is(&t[0], "filename") || dhcpd_tok_is(&t[0], "next-server") ||
+		       (is_option && (dhcpd_tok_is(&t[1], "root-path") ||
+				      member_code(f, t[1].text) == BSDP_OPT_MACHINE_NAME))))
+		return;
+	for (size_t i = from; i < f->res->n_selects && !f->failed; i++) {
+		struct bsdp_find_select *s = &f->res->selects[i];
+		struct ctx tmp = { .cls = (int)s->class_idx, .msg = MSG_SELECT };
+		copy_text(tmp.vals.next_server, sizeof(tmp.vals.next_server), s->next_server,
+			  strlen(s->next_server));
+		copy_text(tmp.vals.filename, sizeof(tmp.vals.filename), s->filename, strlen(s->filename));
+		copy_text(tmp.vals.root_path, sizeof(tmp.vals.root_path), s->root_path,
+			  strlen(s->root_path));
+		copy_text(tmp.vals.machine_name, sizeof(tmp.vals.machine_name), s->machine_name,
+			  strlen(s->machine_name));
+		apply_statement(f, &tmp, nd);
+		if (strcmp(tmp.vals.next_server, s->next_server) == 0 &&
+		    strcmp(tmp.vals.filename, s->filename) == 0 &&
+		    strcmp(tmp.vals.root_path, s->root_path) == 0 &&
+		    strcmp(tmp.vals.machine_name, s->machine_name) == 0)
+			continue;
+		char ids[12];
+		id_str(s->image_id, ids);
+		note(f, &(struct bsdp_find_where){ nd->file, nd->line },
+		     "%s %s follows the SELECT branch of image %s (%s:%u) in its scope: dhcpd runs it "
+		     "after the branch, so that branch answers it", is_option ? t[1].text : t[0].text,
+		     is_option ? (n >= 3 ? t[2].text : "") : t[1].text, ids, s->at.file, s->at.line);
+		memcpy(s->next_server, tmp.vals.next_server, sizeof(s->next_server));
+		memcpy(s->filename, tmp.vals.filename, sizeof(s->filename));
+		memcpy(s->root_path, tmp.vals.root_path, sizeof(s->root_path));
+		memcpy(s->machine_name, tmp.vals.machine_name, sizeof(s->machine_name));
+	}
+}
+
 /* Returns 1 when a SELECT branch was recorded inside, 0, or -EINVAL; the
  * values in force at the body's end go to ret_vals when not NULL. */
 static int walk_body(struct finder *f, const struct ctx *parent, const struct dhcpd_node *first,
@@ -910,6 +953,7 @@ static int walk_body(struct finder *f, const struct ctx *parent, const struct dh
 	struct ctx c = *parent;
 	int emitted = 0;
 	bool own = c.has_cond_id && !parent->has_cond_id;
+	size_t selects_before = f->res->n_selects;
 	if (depth > DHCPD_CONF_NEST_MAX + DHCPD_CONF_INCLUDE_DEPTH)
 		return fail(f, owner->file, owner->line, "nested too deep");
 	for (const struct dhcpd_node *nd = first; nd && !f->failed; nd = nd->next) {
@@ -919,6 +963,8 @@ static int walk_body(struct finder *f, const struct ctx *parent, const struct dh
 			char file_before[sizeof(c.vals.filename)];
 			memcpy(file_before, c.vals.filename, sizeof(file_before));
 			apply_statement(f, &c, nd);
+			if (c.cls >= 0)
+				apply_late(f, nd, selects_before);
 			if (c.cls >= 0 && (had != c.vals.has_selected ||
 					   strcmp(file_before, c.vals.filename) != 0))
 				own = true;
