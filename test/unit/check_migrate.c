@@ -745,6 +745,19 @@ START_TEST(test_find_class_scope_values_after_the_select_branch)
 }
 END_TEST
 
+/* An option of the space with no value (fuzzing found it read past the
+ * statement's tokens). */
+START_TEST(test_find_option_without_value_refused)
+{
+	find_fails(SPACE_DECLS("option space BSDP;\n")
+			   "class \"m\" {\n"
+			   "  match if substring(option vendor-class-identifier, 0, 9) = \"AAPLBSDPC\";\n"
+			   "  option BSDP.message_type ;\n"
+			   "}\n",
+		   "t.conf:8: option BSDP.message_type: expected a number");
+}
+END_TEST
+
 START_TEST(test_find_select_without_image_or_host_without_mac_refused)
 {
 	find_fails(SPACE_DECLS("option space BSDP;\n")
@@ -843,6 +856,7 @@ static Suite *migrate_suite(void)
 	tcase_add_test(t, test_find_variants_if_scope_hosts_by_hex_and_default);
 	tcase_add_test(t, test_find_hosts_pinned_by_their_group);
 	tcase_add_test(t, test_find_class_scope_values_after_the_select_branch);
+	tcase_add_test(t, test_find_option_without_value_refused);
 	tcase_add_test(t, test_find_select_without_image_or_host_without_mac_refused);
 	tcase_add_test(t, test_find_hex_list_lengths_that_do_not_add_up);
 	tcase_add_test(t, test_find_select_of_an_image_no_list_offers);

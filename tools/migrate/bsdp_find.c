@@ -468,7 +468,7 @@ static int apply_option(struct finder *f, struct ctx *c, const struct dhcpd_node
 	uint32_t id;
 	switch (code) {
 	case BSDP_OPT_MESSAGE_TYPE:
-		if (parse_number(v, 255, &num) < 0 || vn != 1)
+		if (vn != 1 || parse_number(v, 255, &num) < 0) /* v is past the end when vn == 0 */
 			return fail(f, nd->file, nd->line, "option %s: expected a number", t[1].text);
 		if (c->msg == MSG_NONE && (num == 1 || num == 2))
 			c->msg = (enum msg)num;
