@@ -71,6 +71,13 @@ def merge_program():
     return m.group(1)
 
 
+def uncomment_command():
+    """docs/migrating.md's sed command that removes keama's comment lines."""
+    with open(os.path.join(HERE, "..", "..", "docs", "migrating.md")) as f:
+        m = re.search(r"(sed -e '[^']*') /root/keama\.json", f.read())
+    return m.group(1)
+
+
 def kea_config(fragment, work, pins):
     """The fragment merged with docs/migrating.md's jq program into what
     keama would write: its global reservation for the first pinned MAC
@@ -85,11 +92,22 @@ def kea_config(fragment, work, pins):
             {"hw-address": mac.upper(), "hostname": "keama-%d" % i, "user-context": {"keama": i}}
             for i, (mac, _) in enumerate(pins[:1])],
     }}
+    # As keama writes it: dhcpd.conf's own comments as '#' lines, its
+    # remarks as '///' lines, what it skipped commented out with '//'.
+    text = json.dumps(keama, indent=2).replace("\n", "\n  #\n  # dhcpd.conf of the lab\n"
+                                               "  /// This configuration declares some subnets\n", 1)
+    text = text.replace('"Dhcp4": {\n', '"Dhcp4": {\n'
+                        '//  "client-classes": [\n//    {\n//      "name": "netboot"\n//    }\n//  ],\n'
+                        '    # subnet configuration ####\n', 1)
     with open(os.path.join(work, "keama.json"), "w") as f:
-        json.dump(keama, f)
+        f.write(text)
     with open(os.path.join(work, "merge.jq"), "w") as f:
         f.write(merge_program())
-    r = subprocess.run(["jq", "-s", "-f", "merge.jq", "keama.json", fragment], cwd=work,
+    # docs/migrating.md's command that takes the comments out for jq
+    r = subprocess.run(["sh", "-c", uncomment_command() + " keama.json >keama-plain.json"],
+                       cwd=work, stderr=subprocess.PIPE, timeout=30, text=True)
+    expect(r.returncode == 0, "uncomment: exit %d: %s" % (r.returncode, r.stderr))
+    r = subprocess.run(["jq", "-s", "-f", "merge.jq", "keama-plain.json", fragment], cwd=work,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30, text=True)
     expect(r.returncode == 0, "jq merge: exit %d: %s" % (r.returncode, r.stderr))
     conf = json.loads(r.stdout)
