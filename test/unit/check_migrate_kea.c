@@ -321,6 +321,28 @@ START_TEST(test_plan_pins_one_reservation_per_mac)
 }
 END_TEST
 
+/* A machine name ending in digits (the how-to's "NetBoot001") numbers from
+ * its stem, so the names keep their shape: NetBoot%03d, not NetBoot001%03d. */
+START_TEST(test_plan_machine_name_format_from_the_name_stem)
+{
+	struct planned p = plan_text(
+		"class \"m\" {\n"
+		"  match if substring(option vendor-class-identifier, 0, 9) = \"AAPLBSDPC\";\n"
+		"  if substring(option vendor-encapsulated-options, 0, 3) = 01:01:01 {\n"
+		"    option vendor-encapsulated-options 01:01:01:09:0c:01:00:00:01:01:41:01:00:00:02:01:42;\n"
+		"  } else {\n"
+		"    option vendor-encapsulated-options 01:01:02:08:04:01:00:00:01:82:0a:4E:65:74:42:6F:6F:74:30:30:31;\n"
+		"    filename \"a.nbi/i386/booter\";\n"
+		"  }\n"
+		"}\n");
+	struct migrate_plan *m = p.plan;
+	HAS_CANNOT(m, "t.conf:5: every Mac that boots 01:00:00:01 gets the machine name \"NetBoot001\"; "
+		      "the hook numbers them: \"machine-name-format\": \"NetBoot%03d\" gives NetBoot001, "
+		      "NetBoot002...");
+	planned_free(&p);
+}
+END_TEST
+
 /* ---- the fragment ---------------------------------------------------------- */
 
 /* The fragment written to a file, then what a line of Python prints of it. */
@@ -740,6 +762,7 @@ static Suite *migrate_kea_suite(void)
 	tcase_add_test(t, test_plan_prefix_nfs_url_root_paths_and_disagreements);
 	tcase_add_test(t, test_plan_folders_are_one_per_image);
 	tcase_add_test(t, test_plan_pins_one_reservation_per_mac);
+	tcase_add_test(t, test_plan_machine_name_format_from_the_name_stem);
 	suite_add_tcase(s, t);
 	t = tcase_create("fragment");
 	tcase_add_test(t, test_fragment_is_json_with_the_parameters_and_reservations);
