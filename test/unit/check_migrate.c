@@ -789,6 +789,17 @@ START_TEST(test_find_hex_list_lengths_that_do_not_add_up)
 				       "01:00:00:01"),
 		   "t.conf:17: option BSDP.boot_image_list: image 01:00:00:02 at byte 6 gives its "
 		   "name 3 bytes, 2 follow: the lengths do not add up");
+	/* a name length one too long, not at the end: every later ID moves;
+	 * the length at fault is named, on its own line */
+	find_fails(SPACE_DECLS("option space BSDP;\n")
+			   SPACE_CLASS("01:00:00:01:\n02:41:\n01:00:00:02:02:42:43", "01:00:00:02"),
+		   "t.conf:11: option BSDP.boot_image_list: image 01:00:00:01 at byte 0 gives its "
+		   "name 2 bytes; with 1 every description fits: the lengths do not add up");
+	/* one too short: the next ID starts inside the name */
+	find_fails(SPACE_DECLS("option space BSDP;\n")
+			   SPACE_CLASS("01:00:00:01:01:41:42:01:00:00:02:02:43:44", "01:00:00:02"),
+		   "t.conf:10: option BSDP.boot_image_list: image 01:00:00:01 at byte 0 gives its "
+		   "name 1 bytes; with 2 every description fits: the lengths do not add up");
 	/* a description cut inside its ID */
 	find_fails(SPACE_DECLS("option space BSDP;\n")
 			   SPACE_CLASS("01:00:00:01:01:41:\n01:00", "01:00:00:01"),

@@ -395,12 +395,55 @@ static int apply_reply_bytes(struct finder *f, struct ctx *c, const uint8_t *b, 
 /* The codec refused a boot image list: name the description that runs
  * past the end, and its line (hand-written lists span many lines). Byte k
  * of the value came from word token 2k. */
+/* Whether the list's descriptions fill it exactly when the one at byte
+ * `fix` has a name of fix_len bytes and another follows it (a longer name
+ * swallowing the rest is no correction), every ID then of BSDP's form
+ * (kind 0..3, bit 7 install, byte 1 zero). */
+static bool fills_with(const uint8_t *b, size_t len, size_t fix, unsigned fix_len)
+{
+	size_t at = 0;
+	while (len - at >= 5) {
+		if ((b[at] & 0x7f) > 3 || b[at + 1] != 0)
+			return false;
+		size_t name = at == fix ? fix_len : b[at + 4];
+		if (name > len - at - 5)
+			return false;
+		at += 5 + name;
+	}
+	return at == len && fix + 5 + fix_len < len;
+}
+
 static int list_does_not_add_up(struct finder *f, const char *opt, const struct dhcpd_token *v,
 				const uint8_t *b, size_t len)
 {
 	size_t at = 0;
+	char ids[12];
+	/* A name length mistyped before the last description moves every
+	 * later ID: where the bytes run out is not where the mistake is. The
+	 * one length that, corrected by the least, makes the list fit is named. */
+	size_t fix = len, n_fixes = 0;
+	unsigned fix_len = 0;
+	for (unsigned delta = 1; delta <= 8 && n_fixes == 0; delta++)
+		for (size_t d = 0; len - d >= 5; d += 5 + (size_t)b[d + 4]) {
+			for (int sign = -1; sign <= 1; sign += 2) {
+				int l = (int)b[d + 4] + sign * (int)delta;
+				if (l >= 0 && l <= 255 && fills_with(b, len, d, (unsigned)l))
+					fix = d, fix_len = (unsigned)l, n_fixes++;
+			}
+			if (b[d + 4] > len - d - 5)
+				break;
+		}
 	while (len - at >= 5 && b[at + 4] <= len - at - 5)
 		at += 5 + (size_t)b[at + 4];
+	if (n_fixes == 1 && fix != at) { /* else the message below names it */
+		id_str((uint32_t)b[fix] << 24 | (uint32_t)b[fix + 1] << 16 |
+			       (uint32_t)b[fix + 2] << 8 | b[fix + 3], ids);
+		const struct dhcpd_token *where = &v[2 * (fix + 4)];
+		return fail(f, where->file, where->line,
+			    "option %s: image %s at byte %zu gives its name %u bytes; with %u every "
+			    "description fits: the lengths do not add up", opt, ids, fix, b[fix + 4],
+			    fix_len);
+	}
 	if (at >= len) /* the codec's reason lies elsewhere */
 		return fail(f, v->file, v->line, "option %s: not a valid boot image list", opt);
 	const struct dhcpd_token *where = &v[2 * at];
@@ -408,7 +451,6 @@ static int list_does_not_add_up(struct finder *f, const char *opt, const struct 
 		return fail(f, where->file, where->line,
 			    "option %s: %zu byte(s) left at byte %zu, too few for an image ID and a name "
 			    "length: the lengths do not add up", opt, len - at, at);
-	char ids[12];
 	id_str((uint32_t)b[at] << 24 | (uint32_t)b[at + 1] << 16 | (uint32_t)b[at + 2] << 8 | b[at + 3],
 	       ids);
 	return fail(f, where->file, where->line,
