@@ -224,6 +224,13 @@ def check_nothing_written(tool):
                                fragment, os.path.join(HERE, "nobsdp.conf"))
         expect(rc == 3 and "no BSDP" in out and tree(work) == before,
                "nobsdp.conf: exit %d, stdout %r, stderr %r" % (rc, out, err))
+        # A fragment that cannot be created stops the run before any set is written.
+        nowhere = os.path.join(work, "missing-folder", "fragment.json")
+        rc, out, err = migrate(tool, "--sets-directory", sets, "--write-sets", "--kea-config",
+                               nowhere, os.path.join(HERE, "seed003.conf"))
+        expect(rc == 1 and ("cannot create %s" % nowhere) in err and tree(work) == before,
+               "--kea-config in a missing folder: exit %d, stderr %r, files %s" % (
+                   rc, err, "unchanged" if tree(work) == before else "CHANGED"))
         rc, out, err = migrate(tool, "--write-sets", os.path.join(HERE, "seed003.conf"))
         expect(rc == 2 and not out and "--write-sets needs --sets-directory" in err
                and tree(work) == before, "--write-sets alone: exit %d, stderr %r" % (rc, err))
