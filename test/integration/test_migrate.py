@@ -451,13 +451,19 @@ class Suite:
         """The same configuration as another operator writes it: the i386
         class in an included file, the old `code width 1 length width 1`
         spelling of the option space, the image list on one line without
-        comments. dhcpd reads it as the same; so must the tool."""
+        comments, the pinned host in a group that carries its image. dhcpd
+        reads it as the same; so must the tool."""
         folder = os.path.join(self.work, "seed003-other")
         os.makedirs(folder)
         seed = os.path.join(FIXTURES, "seed003.conf")
         text = insert_after(read(seed), SERVED_003, seed)
         text = replace_once(text, "option space BSDP;\n",
                             "option space BSDP code width 1 length width 1;\n", seed)
+        text = replace_once(text, "host lab-mac-1 {\n  hardware ethernet 00:16:CB:00:00:01;\n"
+                            "  option BSDP.selected_boot_image_id 01:00:01:C8;\n}\n",
+                            "group {\n  option BSDP.selected_boot_image_id 01:00:01:C8;\n"
+                            "  host lab-mac-1 {\n    hardware ethernet 00:16:CB:00:00:01;\n  }\n}\n",
+                            seed)
         start = text.index('class "Apple-i386-NetBoot" {')
         end = text.index('class "Apple-ppc-NetBoot" {')
         included = os.path.join(folder, "bsdp-i386.conf")
