@@ -295,7 +295,7 @@ static int migrate(const struct options *o, const struct dhcpd_conf *conf,
 		if (missing && !o->write_sets)
 			printf("note: %zu image(s) have no set: --write-sets writes their "
 			       "NBImageInfo.plist\n", missing);
-		if (o->write_sets && migrate_sets_write(stdout, plan, dir, cat) < 0)
+		if (o->write_sets && migrate_sets_write(stdout, plan, res, dir, cat) < 0)
 			status = EXIT_ERROR;
 		bsdp_catalogue_free(cat);
 	}

@@ -455,7 +455,7 @@ static char *write_sets(const struct planned *p, const char *dir, int written)
 	struct capture cap;
 	struct bsdp_catalogue *c = scan(dir);
 	capture_start(&cap);
-	ck_assert_int_eq(migrate_sets_write(cap.f, p->plan, dir, c), written);
+	ck_assert_int_eq(migrate_sets_write(cap.f, p->plan, p->found, dir, c), written);
 	capture_end(&cap);
 	bsdp_catalogue_free(c);
 	return cap.text;
@@ -592,6 +592,48 @@ static void file_text(const char *path, char *out, size_t size)
 	out[n] = '\0';
 	fclose(f);
 }
+
+/* An image booted by a ppc and an i386 class, each with its own booter:
+ * each architecture's folder gets the booter of the branch that boots it
+ * there (the ppc branch came first and named both). */
+START_TEST(test_sets_copies_named_per_architecture)
+{
+	struct planned p = plan_text(
+		"option space BSDP;\n"
+		"option BSDP.message_type code 1 = unsigned integer 8;\n"
+		"option BSDP.selected_boot_image_id code 8 = string;\n"
+		"option BSDP.boot_image_list code 9 = string;\n"
+		"class \"ppc\" {\n"
+		"  match if substring(option vendor-class-identifier, 0, 13) = \"AAPLBSDPC/ppc\";\n"
+		"  if option BSDP.message_type = 1 { option BSDP.boot_image_list 01:00:00:01:01:41; }\n"
+		"  if option BSDP.message_type = 2 {\n"
+		"    option BSDP.selected_boot_image_id 01:00:00:01;\n"
+		"    filename \"NB/A.nbi/ppc/booter\";\n"
+		"    option root-path \"http://198.18.0.1/NB/A.nbi/A.dmg\";\n"
+		"  }\n"
+		"}\n"
+		"class \"i386\" {\n"
+		"  match if substring(option vendor-class-identifier, 0, 14) = \"AAPLBSDPC/i386\";\n"
+		"  if option BSDP.message_type = 1 { option BSDP.boot_image_list 01:00:00:01:01:41; }\n"
+		"  if option BSDP.message_type = 2 {\n"
+		"    option BSDP.selected_boot_image_id 01:00:00:01;\n"
+		"    filename \"NB/A.nbi/i386/booter\";\n"
+		"    option root-path \"http://198.18.0.1/NB/A.nbi/A.dmg\";\n"
+		"  }\n"
+		"}\n");
+	char dir[64], want[512];
+	make_dir(dir, sizeof(dir));
+	char *said = write_sets(&p, dir, 1);
+	textf(want, sizeof(want), "  copy NB/A.nbi/i386/booter from your TFTP root to %s/A.nbi/i386/booter\n"
+	      "  copy NB/A.nbi/i386/x86_64/kernelcache from your TFTP root to "
+	      "%s/A.nbi/i386/x86_64/kernelcache (the booter loads it next)\n"
+	      "  copy NB/A.nbi/ppc/booter from your TFTP root to %s/A.nbi/ppc/booter\n", dir, dir, dir);
+	must_say(said, want);
+	free(said);
+	ck_assert_int_eq(remove_tree(dir), 0);
+	planned_free(&p);
+}
+END_TEST
 
 START_TEST(test_sets_never_written_over_anything)
 {
@@ -773,6 +815,7 @@ static Suite *migrate_kea_suite(void)
 	tcase_add_test(t, test_sets_written_and_copied_as_said_are_served_seed003);
 	tcase_add_test(t, test_sets_written_and_copied_as_said_are_served_seed000);
 	tcase_add_test(t, test_sets_never_written_over_anything);
+	tcase_add_test(t, test_sets_copies_named_per_architecture);
 	tcase_add_test(t, test_sets_diagnostics_image_listed_to_every_mac);
 	tcase_add_test(t, test_report_says_what_differs_and_keeps_image_ids);
 	suite_add_tcase(s, t);
