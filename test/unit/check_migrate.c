@@ -560,6 +560,12 @@ START_TEST(test_find_through_includes_names_the_included_file)
 	ck_assert_uint_eq(r->selects[0].at.line, 7);
 	textf(want, sizeof(want), "%s/bsdp-space.conf", dir);
 	ck_assert_str_eq(r->space_at.file, want);
+	/* read next to dhcpd.conf, where dhcpd looks in its working folder: said */
+	char note_text[512];
+	textf(note_text, sizeof(note_text), "%s:3: include \"bsdp-class.conf\" is read as "
+	      "%s/bsdp-class.conf, next to the file naming it; dhcpd opens a relative include "
+	      "from its working directory", path, dir);
+	ck_assert_msg(has_note(r, note_text), "no note: %s", note_text);
 	free(r);
 	dhcpd_conf_free(conf);
 	remove_tree(dir);

@@ -1183,6 +1183,13 @@ int bsdp_find(const struct dhcpd_conf *conf, struct bsdp_find_result *ret, char 
 		r = check_result(f);
 	if (r == 0)
 		note_unanswered(f);
+	for (size_t i = 0; r == 0 && i < dhcpd_conf_n_relative_includes(conf); i++) {
+		const struct dhcpd_include *inc = dhcpd_conf_relative_include(conf, i);
+		note(f, &(struct bsdp_find_where){ inc->file, inc->line },
+		     "include \"%s\" is read as %s, next to the file naming it; dhcpd opens a "
+		     "relative include from its working directory (/ under systemd): check that "
+		     "is the file it reads", inc->name, inc->path);
+	}
 	if (r == 0)
 		memcpy(ret, res, sizeof(*res));
 out:
