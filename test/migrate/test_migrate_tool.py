@@ -192,7 +192,8 @@ BROKEN = (
     ("lengths", 'class "x" {\n  match if substring(option vendor-class-identifier, 0, 9) = "AAPLBSDPC";\n'
      '  if substring(option vendor-encapsulated-options, 0, 3) = 01:01:01 {\n'
      '    option vendor-encapsulated-options 01:01:01:09:07:01:00:00:02:05:41:42;\n  }\n}\n',
-     ":4: vendor-encapsulated-options: the sub-option or image-description lengths do not add up"),
+     ":4: option vendor-encapsulated-options sub-option 9: image 01:00:00:02 at byte 0 gives "
+     "its name 5 bytes, 2 follow: the lengths do not add up"),
     ("unlisted", 'class "x" {\n  match if substring(option vendor-class-identifier, 0, 9) = "AAPLBSDPC";\n'
      '  if substring(option vendor-encapsulated-options, 0, 3) = 01:01:01 {\n'
      '    option vendor-encapsulated-options 01:01:01:09:07:01:00:00:02:02:41:42;\n'

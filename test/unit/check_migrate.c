@@ -820,8 +820,18 @@ START_TEST(test_find_hex_list_lengths_that_do_not_add_up)
 		   "09:0e:81:00:00:89:08:45:53:58:69:20:36:2e:35;\n"
 		   "  }\n"
 		   "}\n",
-		   "t.conf:5: vendor-encapsulated-options: the sub-option or image-description "
-		   "lengths do not add up (28 bytes)");
+		   "t.conf:5: vendor-encapsulated-options: sub-option 9 at byte 13 gives its length "
+		   "14 bytes, 13 follow: the lengths do not add up");
+	/* hand-built, the list's own description at fault, its byte on its line */
+	find_fails("class \"n\" {\n"
+		   "  match if substring (option vendor-class-identifier, 0, 9) = \"AAPLBSDPC\";\n"
+		   "  if substring(option vendor-encapsulated-options, 0, 3) = 01:01:01 {\n"
+		   "    option vendor-encapsulated-options 01:01:01:09:07:\n"
+		   "      01:00:00:02:05:41:42;\n"
+		   "  }\n"
+		   "}\n",
+		   "t.conf:5: option vendor-encapsulated-options sub-option 9: image 01:00:00:02 at "
+		   "byte 0 gives its name 5 bytes, 2 follow: the lengths do not add up");
 	/* not hex at all */
 	find_fails(SPACE_DECLS("option space BSDP;\n") SPACE_CLASS("01:00:zz", "01:00:00:02"),
 		   "t.conf:10: option BSDP.boot_image_list: expected hex bytes (aa:bb:...)");

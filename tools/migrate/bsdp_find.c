@@ -458,6 +458,38 @@ static int list_does_not_add_up(struct finder *f, const char *opt, const struct 
 		    "lengths do not add up", opt, ids, at, b[at + 4], len - at - 5);
 }
 
+/* The codec refused option 43 written by hand: name the sub-option whose
+ * length runs past the end, or the boot image list (sub-option 9) whose
+ * descriptions do not add up, at the line of its byte. Nothing said when
+ * the reason is another (the caller's message follows). */
+static void option43_does_not_add_up(struct finder *f, const struct dhcpd_token *v,
+				     const uint8_t *b, size_t len)
+{
+	static const char opt[] = "vendor-encapsulated-options";
+	size_t at = 0;
+	while (at < len && b[at] != BSDP_OPT_END) {
+		if (b[at] == BSDP_OPT_PAD) {
+			at++;
+			continue;
+		}
+		const struct dhcpd_token *where = &v[2 * at];
+		if (len - at < 2 || b[at + 1] > len - at - 2) {
+			fail(f, where->file, where->line,
+			     "%s: sub-option %u at byte %zu gives its length %u bytes, %zu follow: the "
+			     "lengths do not add up", opt, b[at], at,
+			     len - at < 2 ? 0 : b[at + 1], len - at < 2 ? 0 : len - at - 2);
+			return;
+		}
+		if (b[at] == BSDP_OPT_BOOT_IMAGE_LIST && b[at + 1] > 0 &&
+		    bsdp_codec_parse_reply(b + at, 2 + (size_t)b[at + 1], &(struct bsdp_reply){ 0 }) < 0) {
+			list_does_not_add_up(f, "vendor-encapsulated-options sub-option 9", &v[2 * (at + 2)],
+					     b + at + 2, b[at + 1]);
+			return;
+		}
+		at += 2 + (size_t)b[at + 1];
+	}
+}
+
 /* option NAME value; in a BSDP scope. */
 static int apply_option(struct finder *f, struct ctx *c, const struct dhcpd_node *nd)
 {
@@ -490,6 +522,8 @@ static int apply_option(struct finder *f, struct ctx *c, const struct dhcpd_node
 			return fail(f, nd->file, nd->line,
 				    "vendor-encapsulated-options: expected hex bytes (aa:bb:...)");
 		f->res->classes[c->cls].hand_built = true;
+		if (bsdp_codec_parse_reply(b, len, &(struct bsdp_reply){ 0 }) < 0)
+			option43_does_not_add_up(f, v, b, len);
 		return apply_reply_bytes(f, c, b, len, nd, "vendor-encapsulated-options", len);
 	}
 	int code = member_code(f, t[1].text);
