@@ -822,6 +822,19 @@ START_TEST(test_find_hex_list_lengths_that_do_not_add_up)
 		   "}\n",
 		   "t.conf:5: vendor-encapsulated-options: sub-option 9 at byte 13 gives its length "
 		   "14 bytes, 13 follow: the lengths do not add up");
+	/* hand-built, a sub-option length before the last mistyped (NetSUS's
+	 * template: its AFP shadow mount one byte short): that length is named */
+	find_fails("class \"n\" {\n"
+		   "  match if substring (option vendor-class-identifier, 0, 9) = \"AAPLBSDPC\";\n"
+		   "  if substring(option vendor-encapsulated-options, 0, 3) = 01:01:01 {\n"
+		   "    option vendor-encapsulated-options 01:01:01:09:06:01:00:00:02:01:41;\n"
+		   "  } else {\n"
+		   "    option vendor-encapsulated-options 01:01:02:08:04:01:00:00:02:\n"
+		   "      80:03:61:62:63:64:81:02:78:79;\n"
+		   "  }\n"
+		   "}\n",
+		   "t.conf:7: vendor-encapsulated-options: sub-option 128 at byte 9 gives its length 3 "
+		   "bytes; with 4 every sub-option fits: the lengths do not add up");
 	/* hand-built, the list's own description at fault, its byte on its line */
 	find_fails("class \"n\" {\n"
 		   "  match if substring (option vendor-class-identifier, 0, 9) = \"AAPLBSDPC\";\n"

@@ -343,6 +343,27 @@ START_TEST(test_plan_machine_name_format_from_the_name_stem)
 }
 END_TEST
 
+/* An AFP shadow mount in the SELECT answer (NetSUS's dhcpd.conf): the hook
+ * sends none, and the tool says so. */
+START_TEST(test_plan_shadow_mount_cannot_carry_over)
+{
+	struct planned p = plan_text(
+		"class \"m\" {\n"
+		"  match if substring(option vendor-class-identifier, 0, 9) = \"AAPLBSDPC\";\n"
+		"  if substring(option vendor-encapsulated-options, 0, 3) = 01:01:01 {\n"
+		"    option vendor-encapsulated-options 01:01:01:09:06:01:00:00:01:01:41;\n"
+		"  } else {\n"
+		"    option vendor-encapsulated-options 01:01:02:08:04:01:00:00:01:"
+		"80:06:61:66:70:3A:2F:2F:81:02:78:79;\n"
+		"    filename \"a.nbi/i386/booter\";\n"
+		"  }\n"
+		"}\n");
+	HAS_CANNOT(p.plan, "t.conf:6: the SELECT answer gives an AFP shadow mount afp:// (sub-options "
+		       "128 and 129, for diskless Macs): the hook sends none");
+	planned_free(&p);
+}
+END_TEST
+
 /* ---- the fragment ---------------------------------------------------------- */
 
 /* The fragment written to a file, then what a line of Python prints of it. */
@@ -805,6 +826,7 @@ static Suite *migrate_kea_suite(void)
 	tcase_add_test(t, test_plan_folders_are_one_per_image);
 	tcase_add_test(t, test_plan_pins_one_reservation_per_mac);
 	tcase_add_test(t, test_plan_machine_name_format_from_the_name_stem);
+	tcase_add_test(t, test_plan_shadow_mount_cannot_carry_over);
 	suite_add_tcase(s, t);
 	t = tcase_create("fragment");
 	tcase_add_test(t, test_fragment_is_json_with_the_parameters_and_reservations);

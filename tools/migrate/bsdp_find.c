@@ -335,6 +335,20 @@ static int add_image(struct finder *f, int cls, uint32_t id, const uint8_t *name
 	return 0;
 }
 
+/* An AFP shadow mount or file path in a SELECT answer (the mount URL is
+ * kept for the message). */
+static void found_shadow(struct finder *f, unsigned code, const uint8_t *v, size_t len,
+			 const struct dhcpd_node *nd)
+{
+	struct bsdp_find_result *r = f->res;
+	if (!r->has_shadow) {
+		r->has_shadow = true;
+		r->shadow_at = where_of(nd);
+	}
+	if (code == BSDP_OPT_SHADOW_MOUNT_PATH && !r->shadow_mount[0])
+		copy_text(r->shadow_mount, sizeof(r->shadow_mount), (const char *)v, len);
+}
+
 /* Option 43 bytes of a reply, through the codec; LIST data go to the result,
  * SELECT data to the body's values. */
 static int apply_reply_bytes(struct finder *f, struct ctx *c, const uint8_t *b, size_t len,
@@ -346,6 +360,10 @@ static int apply_reply_bytes(struct finder *f, struct ctx *c, const uint8_t *b, 
 		return fail(f, nd->file, nd->line,
 			    "%s: the sub-option or image-description lengths do not add up (%zu bytes)",
 			    what, written);
+	for (size_t at = 0; at + 1 < len && b[at] != BSDP_OPT_END;
+	     at += b[at] == BSDP_OPT_PAD ? 1 : 2 + (size_t)b[at + 1])
+		if (b[at] == BSDP_OPT_SHADOW_MOUNT_PATH || b[at] == BSDP_OPT_SHADOW_FILE_PATH)
+			found_shadow(f, b[at], b + at + 2, b[at + 1], nd);
 	if (c->msg == MSG_NONE && (rep.present & BSDP_HAS(BSDP_OPT_MESSAGE_TYPE)) &&
 	    (rep.msg_type == MSG_LIST || rep.msg_type == MSG_SELECT))
 		c->msg = rep.msg_type;
@@ -462,11 +480,58 @@ static int list_does_not_add_up(struct finder *f, const char *opt, const struct 
  * length runs past the end, or the boot image list (sub-option 9) whose
  * descriptions do not add up, at the line of its byte. Nothing said when
  * the reason is another (the caller's message follows). */
+/* Whether option 43's sub-options fill it exactly (an END may close it)
+ * when the one at byte `fix` is fix_len long and another follows it, every
+ * code then one BSDP defines. */
+static bool tlvs_fill_with(const uint8_t *b, size_t len, size_t fix, unsigned fix_len)
+{
+	size_t at = 0;
+	bool followed = false;
+	while (at < len && b[at] != BSDP_OPT_END) {
+		if (b[at] == BSDP_OPT_PAD) {
+			at++;
+			continue;
+		}
+		if (len - at < 2 || (b[at] > BSDP_OPT_MAX_MESSAGE_SIZE &&
+				     (b[at] < BSDP_OPT_SHADOW_MOUNT_PATH || b[at] > BSDP_OPT_MACHINE_NAME)))
+			return false;
+		size_t l = at == fix ? fix_len : b[at + 1];
+		if (l > len - at - 2)
+			return false;
+		followed |= at > fix;
+		at += 2 + l;
+	}
+	return followed;
+}
+
 static void option43_does_not_add_up(struct finder *f, const struct dhcpd_token *v,
 				     const uint8_t *b, size_t len)
 {
 	static const char opt[] = "vendor-encapsulated-options";
 	size_t at = 0;
+	/* As for a list (list_does_not_add_up): a sub-option length mistyped
+	 * before the last moves every later code; the least correction that
+	 * makes every sub-option fit names it. */
+	size_t fix = len, n_fixes = 0;
+	unsigned fix_len = 0;
+	for (unsigned delta = 1; delta <= 8 && n_fixes == 0; delta++)
+		for (size_t d = 0; d + 1 < len && b[d] != BSDP_OPT_END;
+		     d += b[d] == BSDP_OPT_PAD ? 1 : 2 + (size_t)b[d + 1]) {
+			if (b[d] == BSDP_OPT_PAD)
+				continue;
+			for (int sign = -1; sign <= 1; sign += 2) {
+				int l = (int)b[d + 1] + sign * (int)delta;
+				if (l >= 0 && l <= 255 && tlvs_fill_with(b, len, d, (unsigned)l))
+					fix = d, fix_len = (unsigned)l, n_fixes++;
+			}
+		}
+	if (n_fixes == 1) {
+		const struct dhcpd_token *where = &v[2 * (fix + 1)];
+		fail(f, where->file, where->line,
+		     "%s: sub-option %u at byte %zu gives its length %u bytes; with %u every "
+		     "sub-option fits: the lengths do not add up", opt, b[fix], fix, b[fix + 1], fix_len);
+		return;
+	}
 	while (at < len && b[at] != BSDP_OPT_END) {
 		if (b[at] == BSDP_OPT_PAD) {
 			at++;
@@ -607,6 +672,13 @@ static int apply_option(struct finder *f, struct ctx *c, const struct dhcpd_node
 	case BSDP_OPT_MACHINE_NAME:
 		if (!text_value(v, vn, c->vals.machine_name, sizeof(c->vals.machine_name)))
 			return fail(f, nd->file, nd->line, "option %s: expected a string", t[1].text);
+		return 0;
+	case BSDP_OPT_SHADOW_MOUNT_PATH:
+	case BSDP_OPT_SHADOW_FILE_PATH:
+		if (vn >= 1 && v->kind == DHCPD_TOK_STRING)
+			found_shadow(f, (unsigned)code, (const uint8_t *)v->text, v->len, nd);
+		else
+			found_shadow(f, (unsigned)code, (const uint8_t *)"", 0, nd);
 		return 0;
 	default:
 		return 0;

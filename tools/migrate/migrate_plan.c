@@ -561,6 +561,11 @@ static void plan_leftovers(const struct bsdp_find_result *r, struct migrate_plan
 		       ids, n > 7 ? "..." : "", s->machine_name, stem, s->machine_name, stem,
 		       s->machine_name, stem, s->machine_name);
 	}
+	if (r->has_shadow)
+		CANNOT(p, r->shadow_at, "the SELECT answer gives an AFP shadow mount%s%s (sub-options "
+		       "128 and 129, for diskless Macs): the hook sends none, so each Mac keeps its "
+		       "shadow file in memory or on its own disk; a Mac without a disk needs an "
+		       "Apple NetBoot server", r->shadow_mount[0] ? " " : "", r->shadow_mount);
 	if (r->deny_unknown)
 		NOTE(p, r->deny_unknown_at, "unknown clients are denied: in dhcpd that keeps "
 		     "addresses from Macs without a host declaration, but dhcpd still answers their "
