@@ -51,6 +51,15 @@ static int find_text(const char *text, struct bsdp_find_result **ret, struct dhc
 	return r;
 }
 
+/* Finds BSDP in text, which must succeed. */
+static struct bsdp_find_result *find_ok(const char *text, struct dhcpd_conf **ret_conf)
+{
+	char err[DHCPD_CONF_ERR_MAX] = "";
+	struct bsdp_find_result *r;
+	ck_assert_msg(find_text(text, &r, ret_conf, err, sizeof(err)) == 0, "%s", err);
+	return r;
+}
+
 static void find_fails(const char *text, const char *want)
 {
 	char err[DHCPD_CONF_ERR_MAX] = "";
@@ -588,10 +597,8 @@ START_TEST(test_find_hand_built_select_by_option43_substring)
 		"    }\n"
 		"  }\n"
 		"}\n";
-	char err[DHCPD_CONF_ERR_MAX] = "";
-	struct bsdp_find_result *r;
 	struct dhcpd_conf *conf;
-	ck_assert_msg(find_text(text, &r, &conf, err, sizeof(err)) == 0, "%s", err);
+	struct bsdp_find_result *r = find_ok(text, &conf);
 	ck_assert_uint_eq(r->n_images, 2); /* two sub-options 9, joined */
 	check_image(&r->images[0], 0x01000001, "Install1");
 	check_image(&r->images[1], 0x01000002, "Z");
@@ -619,10 +626,8 @@ START_TEST(test_find_ipxe_stage_by_option_175)
 		"  if exists ipxe-encap-opts { filename \"http://198.18.0.1/mboot.efi\"; }\n"
 		"  else { filename \"snponly.efi\"; }\n"
 		"}\n";
-	char err[DHCPD_CONF_ERR_MAX] = "";
-	struct bsdp_find_result *r;
 	struct dhcpd_conf *conf;
-	ck_assert_msg(find_text(text, &r, &conf, err, sizeof(err)) == 0, "%s", err);
+	struct bsdp_find_result *r = find_ok(text, &conf);
 	ck_assert(r->has_ipxe);
 	ck_assert_str_eq(r->ipxe_how, "option 175 (iPXE)");
 	ck_assert_str_eq(r->ipxe_boot_file, "http://198.18.0.1/mboot.efi");
@@ -651,10 +656,8 @@ START_TEST(test_find_variants_if_scope_hosts_by_hex_and_default)
 		"  host other { hardware ethernet 00:16:CB:00:00:03; fixed-address 198.18.0.3; }\n"
 		"}\n"
 		"boot-unknown-clients false;\n";
-	char err[DHCPD_CONF_ERR_MAX] = "";
-	struct bsdp_find_result *r;
 	struct dhcpd_conf *conf;
-	ck_assert_msg(find_text(text, &r, &conf, err, sizeof(err)) == 0, "%s", err);
+	struct bsdp_find_result *r = find_ok(text, &conf);
 	ck_assert_uint_eq(r->n_classes, 1);
 	ck_assert_str_eq(r->classes[0].name, "if at line 6");
 	ck_assert_str_eq(r->classes[0].arch, "i386");
@@ -694,10 +697,8 @@ START_TEST(test_find_hosts_pinned_by_their_group)
 		"  host phone { hardware ethernet 00:16:cb:00:00:04; }\n"
 		"}\n"
 		"host alone { hardware ethernet 00:16:cb:00:00:05; }\n";
-	char err[DHCPD_CONF_ERR_MAX] = "";
-	struct bsdp_find_result *r;
 	struct dhcpd_conf *conf;
-	ck_assert_msg(find_text(text, &r, &conf, err, sizeof(err)) == 0, "%s", err);
+	struct bsdp_find_result *r = find_ok(text, &conf);
 	ck_assert_uint_eq(r->n_hosts, 3);
 	ck_assert_str_eq(r->hosts[0].name, "lab1");
 	ck_assert_str_eq(r->hosts[0].mac, "00:16:cb:00:00:01");
@@ -734,10 +735,8 @@ START_TEST(test_find_class_scope_values_after_the_select_branch)
 		"  filename \"NetBoot/NetBootSP0/10.6.nbi/i386/booter\";\n"
 		"  option root-path \"nfs:198.18.0.1:/private/tftpboot/NetBoot/NetBootSP0:10.6.nbi/NetBoot.dmg\";\n"
 		"}\n";
-	char err[DHCPD_CONF_ERR_MAX] = "";
-	struct bsdp_find_result *r;
 	struct dhcpd_conf *conf;
-	ck_assert_msg(find_text(text, &r, &conf, err, sizeof(err)) == 0, "%s", err);
+	struct bsdp_find_result *r = find_ok(text, &conf);
 	ck_assert_uint_eq(r->n_selects, 1);
 	ck_assert_uint_eq(r->selects[0].image_id, 0x8100052a);
 	ck_assert_str_eq(r->selects[0].filename, "NetBoot/NetBootSP0/10.6.nbi/i386/booter");
@@ -761,6 +760,45 @@ START_TEST(test_find_option_without_value_refused)
 			   "  option BSDP.message_type ;\n"
 			   "}\n",
 		   "t.conf:8: option BSDP.message_type: expected a number");
+}
+END_TEST
+
+/* Two classes answering LIST with another priority, server identifier and
+ * default: the hook has one of each; the first is kept and the other said
+ * (the last used to win without a word). */
+START_TEST(test_find_classes_that_disagree_on_one_value_said)
+{
+	const char *text = SPACE_DECLS("option space BSDP;\n")
+		"option BSDP.server_identifier code 3 = ip-address;\n"
+		"option BSDP.server_priority code 4 = unsigned integer 16;\n"
+		"class \"ppc\" {\n"
+		"  match if substring(option vendor-class-identifier, 0, 13) = \"AAPLBSDPC/ppc\";\n"
+		"  if option BSDP.message_type = 1 {\n"
+		"    option BSDP.server_priority 100; option BSDP.server_identifier 198.18.0.1;\n"
+		"    option BSDP.default_boot_image_id 01:00:00:01;\n"
+		"    option BSDP.boot_image_list " TWO_IMAGES ";\n"
+		"  }\n"
+		"}\n"
+		"class \"i386\" {\n"
+		"  match if substring(option vendor-class-identifier, 0, 14) = \"AAPLBSDPC/i386\";\n"
+		"  if substring(option vendor-encapsulated-options, 0, 3) = 01:01:01 {\n"
+		"    option vendor-encapsulated-options 01:01:01:03:04:c6:12:00:02:04:02:80:00:07:04:01:00:00:02:"
+		"09:0d:" TWO_IMAGES ";\n"
+		"  }\n"
+		"}\n";
+	struct dhcpd_conf *conf;
+	struct bsdp_find_result *r = find_ok(text, &conf);
+	ck_assert_uint_eq(r->priority, 100);
+	ck_assert_str_eq(r->server_id, "198.18.0.1");
+	ck_assert_uint_eq(r->default_id, 0x01000001);
+	ck_assert(has_note(r, "t.conf:19: server priority 32768 here, 100 at t.conf:11: the hook has one "
+			      "priority; 100 is kept"));
+	ck_assert(has_note(r, "t.conf:19: server identifier 198.18.0.2 here, 198.18.0.1 at t.conf:11: "
+			      "the hook has one; 198.18.0.1 is kept"));
+	ck_assert(has_note(r, "t.conf:19: default image 01:00:00:02 here, 01:00:00:01 at t.conf:12: the "
+			      "hook has one default (IsDefault); 01:00:00:01 is kept"));
+	free(r);
+	dhcpd_conf_free(conf);
 }
 END_TEST
 
@@ -897,6 +935,7 @@ static Suite *migrate_suite(void)
 	tcase_add_test(t, test_find_hosts_pinned_by_their_group);
 	tcase_add_test(t, test_find_class_scope_values_after_the_select_branch);
 	tcase_add_test(t, test_find_option_without_value_refused);
+	tcase_add_test(t, test_find_classes_that_disagree_on_one_value_said);
 	tcase_add_test(t, test_find_select_without_image_or_host_without_mac_refused);
 	tcase_add_test(t, test_find_hex_list_lengths_that_do_not_add_up);
 	tcase_add_test(t, test_find_select_of_an_image_no_list_offers);

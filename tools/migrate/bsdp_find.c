@@ -349,6 +349,53 @@ static void found_shadow(struct finder *f, unsigned code, const uint8_t *v, size
 		copy_text(r->shadow_mount, sizeof(r->shadow_mount), (const char *)v, len);
 }
 
+/* The hook has one priority, one server identifier and one default image
+ * for every Mac: the first a LIST gives is kept, another is said. */
+static void set_priority(struct finder *f, uint16_t v, const struct dhcpd_node *nd)
+{
+	struct bsdp_find_result *r = f->res;
+	if (!r->has_priority) {
+		r->has_priority = true;
+		r->priority = v;
+		r->priority_at = where_of(nd);
+	} else if (r->priority != v) {
+		note(f, &(struct bsdp_find_where){ nd->file, nd->line },
+		     "server priority %u here, %u at %s:%u: the hook has one priority; %u is kept", v,
+		     r->priority, r->priority_at.file, r->priority_at.line, r->priority);
+	}
+}
+
+static void set_server_id(struct finder *f, const char *v, const struct dhcpd_node *nd)
+{
+	struct bsdp_find_result *r = f->res;
+	if (!r->has_server_id) {
+		r->has_server_id = true;
+		copy_text(r->server_id, sizeof(r->server_id), v, strlen(v));
+		r->server_id_at = where_of(nd);
+	} else if (strcmp(r->server_id, v) != 0) {
+		note(f, &(struct bsdp_find_where){ nd->file, nd->line },
+		     "server identifier %s here, %s at %s:%u: the hook has one; %s is kept", v,
+		     r->server_id, r->server_id_at.file, r->server_id_at.line, r->server_id);
+	}
+}
+
+static void set_default(struct finder *f, uint32_t id, const struct dhcpd_node *nd)
+{
+	struct bsdp_find_result *r = f->res;
+	char a[12], b[12];
+	if (!r->has_default) {
+		r->has_default = true;
+		r->default_id = id;
+		r->default_at = where_of(nd);
+	} else if (r->default_id != id) {
+		id_str(id, a);
+		id_str(r->default_id, b);
+		note(f, &(struct bsdp_find_where){ nd->file, nd->line },
+		     "default image %s here, %s at %s:%u: the hook has one default (IsDefault); %s "
+		     "is kept", a, b, r->default_at.file, r->default_at.line, b);
+	}
+}
+
 /* Option 43 bytes of a reply, through the codec; LIST data go to the result,
  * SELECT data to the body's values. */
 static int apply_reply_bytes(struct finder *f, struct ctx *c, const uint8_t *b, size_t len,
@@ -369,9 +416,9 @@ static int apply_reply_bytes(struct finder *f, struct ctx *c, const uint8_t *b, 
 		c->msg = rep.msg_type;
 	if (rep.present & BSDP_HAS(BSDP_OPT_SERVER_IDENTIFIER)) {
 		struct in_addr a = { htonl(rep.server_id) };
-		inet_ntop(AF_INET, &a, r->server_id, sizeof(r->server_id));
-		r->has_server_id = true;
-		r->server_id_at = where_of(nd);
+		char text[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &a, text, sizeof(text));
+		set_server_id(f, text, nd);
 	}
 	if (c->msg == MSG_SELECT || (c->msg == MSG_NONE && (rep.present & BSDP_HAS(BSDP_OPT_SELECTED_BOOT_IMAGE)) &&
 				     !(rep.present & BSDP_HAS(BSDP_OPT_BOOT_IMAGE_LIST)))) {
@@ -384,16 +431,10 @@ static int apply_reply_bytes(struct finder *f, struct ctx *c, const uint8_t *b, 
 				  (const char *)rep.machine_name, rep.machine_name_len);
 		return 0;
 	}
-	if (rep.present & BSDP_HAS(BSDP_OPT_SERVER_PRIORITY)) {
-		r->has_priority = true;
-		r->priority = rep.priority;
-		r->priority_at = where_of(nd);
-	}
-	if ((rep.present & BSDP_HAS(BSDP_OPT_DEFAULT_BOOT_IMAGE)) && !r->has_default) {
-		r->has_default = true;
-		r->default_id = rep.default_id;
-		r->default_at = where_of(nd);
-	}
+	if (rep.present & BSDP_HAS(BSDP_OPT_SERVER_PRIORITY))
+		set_priority(f, rep.priority, nd);
+	if (rep.present & BSDP_HAS(BSDP_OPT_DEFAULT_BOOT_IMAGE))
+		set_default(f, rep.default_id, nd);
 	if (rep.present & BSDP_HAS(BSDP_OPT_SELECTED_BOOT_IMAGE)) {
 		r->has_list_selected = true;
 		r->list_selected_id = rep.selected_id;
@@ -619,17 +660,13 @@ static int apply_option(struct finder *f, struct ctx *c, const struct dhcpd_node
 		if (vn != 1 || inet_pton(AF_INET, v->text, &a) != 1)
 			return fail(f, nd->file, nd->line, "option %s: expected an IPv4 address",
 				    t[1].text);
-		copy_text(r->server_id, sizeof(r->server_id), v->text, v->len);
-		r->has_server_id = true;
-		r->server_id_at = where_of(nd);
+		set_server_id(f, v->text, nd);
 		return 0;
 	}
 	case BSDP_OPT_SERVER_PRIORITY:
 		if (vn != 1 || parse_number(v, 65535, &num) < 0)
 			return fail(f, nd->file, nd->line, "option %s: expected 0..65535", t[1].text);
-		r->has_priority = true;
-		r->priority = (uint16_t)num;
-		r->priority_at = where_of(nd);
+		set_priority(f, (uint16_t)num, nd);
 		return 0;
 	case BSDP_OPT_DEFAULT_BOOT_IMAGE:
 	case BSDP_OPT_SELECTED_BOOT_IMAGE:
@@ -637,11 +674,7 @@ static int apply_option(struct finder *f, struct ctx *c, const struct dhcpd_node
 			return fail(f, nd->file, nd->line,
 				    "option %s: expected a 4-byte image ID (aa:bb:cc:dd)", t[1].text);
 		if (code == BSDP_OPT_DEFAULT_BOOT_IMAGE) {
-			if (!r->has_default) {
-				r->has_default = true;
-				r->default_id = id;
-				r->default_at = where_of(nd);
-			}
+			set_default(f, id, nd);
 		} else if (c->msg == MSG_LIST) {
 			r->has_list_selected = true;
 			r->list_selected_id = id;
