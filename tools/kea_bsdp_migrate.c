@@ -223,21 +223,31 @@ static int parse_options(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-/* The fragment goes to a new file only (O_EXCL). */
-static int write_kea_config(const char *path, const struct migrate_plan *p,
-			    const char *sets_directory, const char *library)
+/* The fragment goes to a new file only (O_EXCL), created before any set is
+ * written: a --kea-config that cannot be created leaves the sets alone. */
+static FILE *create_kea_config(const char *path)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
 	if (!f) {
 		fprintf(stderr, "kea-bsdp-migrate: cannot create %s: %s\n", path, strerror(errno));
-		if (fd >= 0)
+		if (fd >= 0) {
 			close(fd);
-		return -1;
+			unlink(path);
+		}
 	}
-	int r = migrate_kea_write(f, p, sets_directory, library);
+	return f;
+}
+
+/* Closes f; the file is removed again when nothing (ok false) or not all
+ * of it could be written. */
+static int finish_kea_config(FILE *f, const char *path, bool ok, const struct migrate_plan *p,
+			     const char *sets_directory, const char *library)
+{
+	int r = ok ? migrate_kea_write(f, p, sets_directory, library) : -1;
 	if (fclose(f) != 0 || r < 0) {
-		fprintf(stderr, "kea-bsdp-migrate: cannot write %s\n", path);
+		if (ok)
+			fprintf(stderr, "kea-bsdp-migrate: cannot write %s\n", path);
 		unlink(path);
 		return -1;
 	}
@@ -270,6 +280,11 @@ static int migrate(const struct options *o, const struct dhcpd_conf *conf,
 			return EXIT_ERROR;
 		}
 	}
+	FILE *fragment = NULL;
+	if (o->kea_config && !(fragment = create_kea_config(o->kea_config))) {
+		bsdp_catalogue_free(cat);
+		return EXIT_ERROR;
+	}
 	migrate_plan_make(conf, res, plan);
 	print_plan(plan, sets_directory);
 	if (!o->sets_directory)
@@ -280,12 +295,12 @@ static int migrate(const struct options *o, const struct dhcpd_conf *conf,
 		if (missing && !o->write_sets)
 			printf("note: %zu image(s) have no set: --write-sets writes their "
 			       "NBImageInfo.plist\n", missing);
-		if (o->write_sets && migrate_sets_write(stdout, plan, dir, cat) < 0)
+		if (o->write_sets && migrate_sets_write(stdout, plan, res, dir, cat) < 0)
 			status = EXIT_ERROR;
 		bsdp_catalogue_free(cat);
 	}
-	if (status == EXIT_FOUND && o->kea_config &&
-	    write_kea_config(o->kea_config, plan, sets_directory, o->library) < 0)
+	if (fragment && finish_kea_config(fragment, o->kea_config, status == EXIT_FOUND, plan,
+					  sets_directory, o->library) < 0)
 		status = EXIT_ERROR;
 	for (size_t i = 0; i < plan->n_cannot; i++)
 		printf("cannot carry over: %s\n", plan->cannot[i]);

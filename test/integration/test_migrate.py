@@ -19,7 +19,11 @@ legitimately differ the test says why and still checks each side's value.
                   document's worked hex example plus a NetInstall image, a
                   host pinned to an image, deny unknown-clients.
   the same, spelled otherwise: the i386 class included, the old option
-                  space spelling, the image list on one line.
+                  space spelling, the image list on one line, the pinned
+                  host in a group that carries its image.
+  classic how-to  test/migrate/classic.conf: option 43 by hand for LIST and
+                  SELECT, filename and NFS root-path at class scope after
+                  the if, under a NetBoot/NetBootSP0 TFTP prefix.
   seed 000 shape  test/migrate/seed000.conf as it is: hand-built option 43,
                   snponly.efi, iPXE chained to mboot.efi over HTTP, a pool;
                   the set is written by --write-sets and the booter copied as
@@ -31,7 +35,7 @@ legitimately differ the test says why and still checks each side's value.
 
 ISC dhcpd (--dhcpd, default /usr/sbin/dhcpd) must be there wherever the
 release has isc-dhcp-server (Debian 12 and 13): missing, the suite fails.
-Where the release has none (Debian sid, make check-kea), the two side-by-side
+Where the release has none (Debian sid, make check-kea), the side-by-side
 tests print SKIP with the reason and the closing line counts them;
 test_dhcpd_absent forces both paths.
 
@@ -200,8 +204,10 @@ class Side:
 
 class Suite:
     ORDER = ["test_no_bsdp", "test_broken_input", "test_seed003_shape",
-             "test_seed003_spelled_otherwise", "test_seed000_shape", "test_dhcpd_absent"]
-    NEEDS_DHCPD = ("test_seed003_shape", "test_seed003_spelled_otherwise", "test_seed000_shape")
+             "test_seed003_spelled_otherwise", "test_classic_howto_shape", "test_seed000_shape",
+             "test_dhcpd_absent"]
+    NEEDS_DHCPD = ("test_seed003_shape", "test_seed003_spelled_otherwise",
+                   "test_classic_howto_shape", "test_seed000_shape")
 
     def __init__(self, args):
         self.args = args
@@ -451,13 +457,19 @@ class Suite:
         """The same configuration as another operator writes it: the i386
         class in an included file, the old `code width 1 length width 1`
         spelling of the option space, the image list on one line without
-        comments. dhcpd reads it as the same; so must the tool."""
+        comments, the pinned host in a group that carries its image. dhcpd
+        reads it as the same; so must the tool."""
         folder = os.path.join(self.work, "seed003-other")
         os.makedirs(folder)
         seed = os.path.join(FIXTURES, "seed003.conf")
         text = insert_after(read(seed), SERVED_003, seed)
         text = replace_once(text, "option space BSDP;\n",
                             "option space BSDP code width 1 length width 1;\n", seed)
+        text = replace_once(text, "host lab-mac-1 {\n  hardware ethernet 00:16:CB:00:00:01;\n"
+                            "  option BSDP.selected_boot_image_id 01:00:01:C8;\n}\n",
+                            "group {\n  option BSDP.selected_boot_image_id 01:00:01:C8;\n"
+                            "  host lab-mac-1 {\n    hardware ethernet 00:16:CB:00:00:01;\n  }\n}\n",
+                            seed)
         start = text.index('class "Apple-i386-NetBoot" {')
         end = text.index('class "Apple-ppc-NetBoot" {')
         included = os.path.join(folder, "bsdp-i386.conf")
@@ -472,6 +484,55 @@ class Suite:
         with open(conf, "w") as f:
             f.write(text[:start] + 'include "%s";\n\n' % included + text[end:])
         self.seed003_side_by_side(folder, conf)
+
+    def both_answer(self, folder, conf, sets, questions):
+        """dhcpd serving conf, then Kea with what the tool makes of it over
+        the same sets, each asked questions(): (dhcpd's answers, Kea's, the
+        tool's stdout, its fragment)."""
+        d = self.run_dhcpd(folder, conf, questions())
+        fragment, out = self.migrate_ok(conf, sets)
+        kea = self.run_kea(folder, fragment, {"id": 1, "subnet": "198.18.0.0/24"})
+        k = self.ask(Side("kea"), questions())
+        self.kea_took_all(kea)
+        return d.answers, k.answers, out, fragment
+
+    def test_classic_howto_shape(self):
+        """test/migrate/classic.conf: option 43 by hand for LIST and SELECT,
+        filename and root-path at class scope after the if (dhcpd runs them
+        after the SELECT branch), an NFS root path under the
+        NetBoot/NetBootSP0 TFTP prefix. The set lies where that prefix
+        leads; dhcpd and Kea must hand out the same booter and root path."""
+        folder = os.path.join(self.work, "classic")
+        os.makedirs(folder)
+        conf = os.path.join(folder, "dhcpd.conf")   # the fragment is written beside it
+        shutil.copyfile(os.path.join(FIXTURES, "classic.conf"), conf)
+        sets = os.path.join(folder, "tftp", "NetBoot", "NetBootSP0")
+        keys = {"Index": 1322, "Name": "iNetBoot", "Kind": 1, "IsInstall": True,
+                "IsEnabled": True, "IsDefault": True, "Type": "NFS", "BootFile": "booter",
+                "Architectures": ["i386"], "RootPath": "NetBoot.dmg"}
+        files = ["i386/booter", "i386/x86_64/kernelcache", "NetBoot.dmg"]
+        path = B.write_set(sets, "10.6-netboot.nbi", keys, files)
+        for rel in files:
+            with open(os.path.join(path, rel), "wb") as f:
+                f.write(os.urandom(4096))
+
+        def questions():
+            return [("list", lambda: list_view(self.bsdpc("--list", broadcast=True), "LIST")),
+                    ("select", lambda: select_view(self.bsdpc("--select", "1322"),
+                                                   "SELECT 1322"))]
+
+        a, b, out, _ = self.both_answer(folder, conf, sets, questions)
+        self.compare_list("LIST", a["list"], b["list"])
+        expect(a["list"]["images"] == [("0x8100052a", "iNetBoot")],
+               "dhcpd's LIST: %s" % a["list"]["images"])
+        self.compare_select("SELECT 1322", a["select"], b["select"],
+                            "dhcpd's is one fixed name, Kea numbers each Mac")
+        expect(a["select"]["file"] == "NetBoot/NetBootSP0/10.6-netboot.nbi/i386/booter" and
+               a["select"]["root_path"] == "nfs:198.18.0.1:/private/tftpboot/NetBoot/"
+               "NetBootSP0:10.6-netboot.nbi/NetBoot.dmg",
+               "dhcpd's SELECT: %s" % a["select"])
+        expect(re.search(r"(?m)^note: .*filename .* follows the SELECT branch", out),
+               "no line of the tool says the class-scope filename answers the SELECT")
 
     def seed003_side_by_side(self, folder, conf):
         """dhcpd serving conf (the seed 003 shape), then Kea with what the
@@ -501,13 +562,7 @@ class Suite:
                     self.bsdpc("--select", str(i)), "SELECT %d" % i)))
             return q
 
-        d = self.run_dhcpd(folder, conf, questions())
-        fragment, out = self.migrate_ok(conf, sets)
-        kea = self.run_kea(folder, fragment, {"id": 1, "subnet": "198.18.0.0/24"})
-        k = self.ask(Side("kea"), questions())
-        self.kea_took_all(kea)
-
-        a, b = d.answers, k.answers
+        a, b, out, fragment = self.both_answer(folder, conf, sets, questions)
         # An unknown Mac (the namespace's MAC has no host declaration):
         # deny unknown-clients governs addresses, and dhcpd 4.4.3 still
         # answers its INFORMs, so Kea must too.

@@ -72,6 +72,13 @@ def merge_program():
     return m.group(1)
 
 
+def uncomment_command():
+    """docs/migrating.md's sed command that removes keama's comment lines."""
+    with open(os.path.join(HERE, "..", "..", "docs", "migrating.md")) as f:
+        m = re.search(r"(sed -e '[^']*') /root/keama\.json", f.read())
+    return m.group(1)
+
+
 def kea_config(fragment, work, pins):
     """The fragment merged with docs/migrating.md's jq program into what
     keama would write: its global reservation for the first pinned MAC
@@ -86,11 +93,22 @@ def kea_config(fragment, work, pins):
             {"hw-address": mac.upper(), "hostname": "keama-%d" % i, "user-context": {"keama": i}}
             for i, (mac, _) in enumerate(pins[:1])],
     }}
+    # As keama writes it: dhcpd.conf's own comments as '#' lines, its
+    # remarks as '///' lines, what it skipped commented out with '//'.
+    text = json.dumps(keama, indent=2).replace("\n", "\n  #\n  # dhcpd.conf of the lab\n"
+                                               "  /// This configuration declares some subnets\n", 1)
+    text = text.replace('"Dhcp4": {\n', '"Dhcp4": {\n'
+                        '//  "client-classes": [\n//    {\n//      "name": "netboot"\n//    }\n//  ],\n'
+                        '    # subnet configuration ####\n', 1)
     with open(os.path.join(work, "keama.json"), "w") as f:
-        json.dump(keama, f)
+        f.write(text)
     with open(os.path.join(work, "merge.jq"), "w") as f:
         f.write(merge_program())
-    r = subprocess.run(["jq", "-s", "-f", "merge.jq", "keama.json", fragment], cwd=work,
+    # docs/migrating.md's command that takes the comments out for jq
+    r = subprocess.run(["sh", "-c", uncomment_command() + " keama.json >keama-plain.json"],
+                       cwd=work, stderr=subprocess.PIPE, timeout=30, text=True)
+    expect(r.returncode == 0, "uncomment: exit %d: %s" % (r.returncode, r.stderr))
+    r = subprocess.run(["jq", "-s", "-f", "merge.jq", "keama-plain.json", fragment], cwd=work,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30, text=True)
     expect(r.returncode == 0, "jq merge: exit %d: %s" % (r.returncode, r.stderr))
     conf = json.loads(r.stdout)
@@ -175,7 +193,8 @@ BROKEN = (
     ("lengths", 'class "x" {\n  match if substring(option vendor-class-identifier, 0, 9) = "AAPLBSDPC";\n'
      '  if substring(option vendor-encapsulated-options, 0, 3) = 01:01:01 {\n'
      '    option vendor-encapsulated-options 01:01:01:09:07:01:00:00:02:05:41:42;\n  }\n}\n',
-     ":4: vendor-encapsulated-options: the sub-option or image-description lengths do not add up"),
+     ":4: option vendor-encapsulated-options sub-option 9: image 01:00:00:02 at byte 0 gives "
+     "its name 5 bytes, 2 follow: the lengths do not add up"),
     ("unlisted", 'class "x" {\n  match if substring(option vendor-class-identifier, 0, 9) = "AAPLBSDPC";\n'
      '  if substring(option vendor-encapsulated-options, 0, 3) = 01:01:01 {\n'
      '    option vendor-encapsulated-options 01:01:01:09:07:01:00:00:02:02:41:42;\n'
@@ -207,6 +226,13 @@ def check_nothing_written(tool):
                                fragment, os.path.join(HERE, "nobsdp.conf"))
         expect(rc == 3 and "no BSDP" in out and tree(work) == before,
                "nobsdp.conf: exit %d, stdout %r, stderr %r" % (rc, out, err))
+        # A fragment that cannot be created stops the run before any set is written.
+        nowhere = os.path.join(work, "missing-folder", "fragment.json")
+        rc, out, err = migrate(tool, "--sets-directory", sets, "--write-sets", "--kea-config",
+                               nowhere, os.path.join(HERE, "seed003.conf"))
+        expect(rc == 1 and ("cannot create %s" % nowhere) in err and tree(work) == before,
+               "--kea-config in a missing folder: exit %d, stderr %r, files %s" % (
+                   rc, err, "unchanged" if tree(work) == before else "CHANGED"))
         rc, out, err = migrate(tool, "--write-sets", os.path.join(HERE, "seed003.conf"))
         expect(rc == 2 and not out and "--write-sets needs --sets-directory" in err
                and tree(work) == before, "--write-sets alone: exit %d, stderr %r" % (rc, err))

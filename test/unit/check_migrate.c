@@ -51,6 +51,15 @@ static int find_text(const char *text, struct bsdp_find_result **ret, struct dhc
 	return r;
 }
 
+/* Finds BSDP in text, which must succeed. */
+static struct bsdp_find_result *find_ok(const char *text, struct dhcpd_conf **ret_conf)
+{
+	char err[DHCPD_CONF_ERR_MAX] = "";
+	struct bsdp_find_result *r;
+	ck_assert_msg(find_text(text, &r, ret_conf, err, sizeof(err)) == 0, "%s", err);
+	return r;
+}
+
 static void find_fails(const char *text, const char *want)
 {
 	char err[DHCPD_CONF_ERR_MAX] = "";
@@ -560,6 +569,12 @@ START_TEST(test_find_through_includes_names_the_included_file)
 	ck_assert_uint_eq(r->selects[0].at.line, 7);
 	textf(want, sizeof(want), "%s/bsdp-space.conf", dir);
 	ck_assert_str_eq(r->space_at.file, want);
+	/* read next to dhcpd.conf, where dhcpd looks in its working folder: said */
+	char note_text[512];
+	textf(note_text, sizeof(note_text), "%s:3: include \"bsdp-class.conf\" is read as "
+	      "%s/bsdp-class.conf, next to the file naming it; dhcpd opens a relative include "
+	      "from its working directory", path, dir);
+	ck_assert_msg(has_note(r, note_text), "no note: %s", note_text);
 	free(r);
 	dhcpd_conf_free(conf);
 	remove_tree(dir);
@@ -582,10 +597,8 @@ START_TEST(test_find_hand_built_select_by_option43_substring)
 		"    }\n"
 		"  }\n"
 		"}\n";
-	char err[DHCPD_CONF_ERR_MAX] = "";
-	struct bsdp_find_result *r;
 	struct dhcpd_conf *conf;
-	ck_assert_msg(find_text(text, &r, &conf, err, sizeof(err)) == 0, "%s", err);
+	struct bsdp_find_result *r = find_ok(text, &conf);
 	ck_assert_uint_eq(r->n_images, 2); /* two sub-options 9, joined */
 	check_image(&r->images[0], 0x01000001, "Install1");
 	check_image(&r->images[1], 0x01000002, "Z");
@@ -613,10 +626,8 @@ START_TEST(test_find_ipxe_stage_by_option_175)
 		"  if exists ipxe-encap-opts { filename \"http://198.18.0.1/mboot.efi\"; }\n"
 		"  else { filename \"snponly.efi\"; }\n"
 		"}\n";
-	char err[DHCPD_CONF_ERR_MAX] = "";
-	struct bsdp_find_result *r;
 	struct dhcpd_conf *conf;
-	ck_assert_msg(find_text(text, &r, &conf, err, sizeof(err)) == 0, "%s", err);
+	struct bsdp_find_result *r = find_ok(text, &conf);
 	ck_assert(r->has_ipxe);
 	ck_assert_str_eq(r->ipxe_how, "option 175 (iPXE)");
 	ck_assert_str_eq(r->ipxe_boot_file, "http://198.18.0.1/mboot.efi");
@@ -645,10 +656,8 @@ START_TEST(test_find_variants_if_scope_hosts_by_hex_and_default)
 		"  host other { hardware ethernet 00:16:CB:00:00:03; fixed-address 198.18.0.3; }\n"
 		"}\n"
 		"boot-unknown-clients false;\n";
-	char err[DHCPD_CONF_ERR_MAX] = "";
-	struct bsdp_find_result *r;
 	struct dhcpd_conf *conf;
-	ck_assert_msg(find_text(text, &r, &conf, err, sizeof(err)) == 0, "%s", err);
+	struct bsdp_find_result *r = find_ok(text, &conf);
 	ck_assert_uint_eq(r->n_classes, 1);
 	ck_assert_str_eq(r->classes[0].name, "if at line 6");
 	ck_assert_str_eq(r->classes[0].arch, "i386");
@@ -666,6 +675,128 @@ START_TEST(test_find_variants_if_scope_hosts_by_hex_and_default)
 	ck_assert(r->deny_unknown);
 	ck_assert_uint_eq(r->deny_unknown_at.line, 20);
 	ck_assert(has_note(r, "t.conf:10: the 'else' of a LIST test is taken as the SELECT branch"));
+	free(r);
+	dhcpd_conf_free(conf);
+}
+END_TEST
+
+/* A group carrying the image for the hosts in it, as lab groups are written:
+ * each host inside is pinned (said), a host's own option wins, nested
+ * groups inherit, and a group's option 43 of another vendor is no error. */
+START_TEST(test_find_hosts_pinned_by_their_group)
+{
+	const char *text = SPACE_DECLS("option space BSDP;\n") SPACE_CLASS(TWO_IMAGES, "01:00:00:02")
+		"group {\n"
+		"  option BSDP.selected_boot_image_id 01:00:00:02;\n"
+		"  host lab1 { hardware ethernet 00:16:cb:00:00:01; }\n"
+		"  host lab2 { hardware ethernet 00:16:cb:00:00:02; option BSDP.selected_boot_image_id 01:00:00:01; }\n"
+		"  group { host lab3 { hardware ethernet 00:16:cb:00:00:03; } }\n"
+		"}\n"
+		"group {\n"
+		"  option vendor-encapsulated-options 01:04:0a:0b;\n"
+		"  host phone { hardware ethernet 00:16:cb:00:00:04; }\n"
+		"}\n"
+		"host alone { hardware ethernet 00:16:cb:00:00:05; }\n";
+	struct dhcpd_conf *conf;
+	struct bsdp_find_result *r = find_ok(text, &conf);
+	ck_assert_uint_eq(r->n_hosts, 3);
+	ck_assert_str_eq(r->hosts[0].name, "lab1");
+	ck_assert_str_eq(r->hosts[0].mac, "00:16:cb:00:00:01");
+	ck_assert_uint_eq(r->hosts[0].image_id, 0x01000002);
+	ck_assert_uint_eq(r->hosts[0].at.line, 19);
+	ck_assert_str_eq(r->hosts[1].name, "lab2");
+	ck_assert_uint_eq(r->hosts[1].image_id, 0x01000001);
+	ck_assert_str_eq(r->hosts[2].name, "lab3");
+	ck_assert_uint_eq(r->hosts[2].image_id, 0x01000002);
+	ck_assert(has_note(r, "t.conf:19: host lab1: pinned to 01:00:00:02 by its group (t.conf:18)"));
+	ck_assert(has_note(r, "t.conf:21: host lab3: pinned to 01:00:00:02 by its group (t.conf:18)"));
+	ck_assert(!has_note(r, "host lab2: pinned"));
+	free(r);
+	dhcpd_conf_free(conf);
+}
+END_TEST
+
+/* The classic how-to: option 43 by hand in an if, filename and root-path at
+ * class scope after it. dhcpd runs them after the branch: the SELECT
+ * answers them (said), and a value after the branch overrides its own. */
+START_TEST(test_find_class_scope_values_after_the_select_branch)
+{
+	const char *text =
+		"class \"AppleNBI-i386\" {\n"
+		"  match if substring (option vendor-class-identifier, 0, 14) = \"AAPLBSDPC/i386\";\n"
+		"  if (option dhcp-message-type = 8) {\n"
+		"    if (substring(option vendor-encapsulated-options, 0, 3) = 01:01:01) {\n"
+		"      option vendor-encapsulated-options 01:01:01:07:04:81:00:05:2a:09:0D:81:00:05:2a:08:69:4E:65:74:42:6F:6F:74;\n"
+		"    } else {\n"
+		"      option vendor-encapsulated-options 01:01:02:08:04:81:00:05:2a;\n"
+		"      filename \"old/booter\";\n"
+		"    }\n"
+		"  }\n"
+		"  filename \"NetBoot/NetBootSP0/10.6.nbi/i386/booter\";\n"
+		"  option root-path \"nfs:198.18.0.1:/private/tftpboot/NetBoot/NetBootSP0:10.6.nbi/NetBoot.dmg\";\n"
+		"}\n";
+	struct dhcpd_conf *conf;
+	struct bsdp_find_result *r = find_ok(text, &conf);
+	ck_assert_uint_eq(r->n_selects, 1);
+	ck_assert_uint_eq(r->selects[0].image_id, 0x8100052a);
+	ck_assert_str_eq(r->selects[0].filename, "NetBoot/NetBootSP0/10.6.nbi/i386/booter");
+	ck_assert_str_eq(r->selects[0].root_path,
+			 "nfs:198.18.0.1:/private/tftpboot/NetBoot/NetBootSP0:10.6.nbi/NetBoot.dmg");
+	ck_assert(has_note(r, "t.conf:11: filename NetBoot/NetBootSP0/10.6.nbi/i386/booter follows the "
+			      "SELECT branch of image 81:00:05:2A (t.conf:6) in its scope"));
+	ck_assert(has_note(r, "t.conf:12: root-path nfs:"));
+	free(r);
+	dhcpd_conf_free(conf);
+}
+END_TEST
+
+/* An option of the space with no value (fuzzing found it read past the
+ * statement's tokens). */
+START_TEST(test_find_option_without_value_refused)
+{
+	find_fails(SPACE_DECLS("option space BSDP;\n")
+			   "class \"m\" {\n"
+			   "  match if substring(option vendor-class-identifier, 0, 9) = \"AAPLBSDPC\";\n"
+			   "  option BSDP.message_type ;\n"
+			   "}\n",
+		   "t.conf:8: option BSDP.message_type: expected a number");
+}
+END_TEST
+
+/* Two classes answering LIST with another priority, server identifier and
+ * default: the hook has one of each; the first is kept and the other said
+ * (the last used to win without a word). */
+START_TEST(test_find_classes_that_disagree_on_one_value_said)
+{
+	const char *text = SPACE_DECLS("option space BSDP;\n")
+		"option BSDP.server_identifier code 3 = ip-address;\n"
+		"option BSDP.server_priority code 4 = unsigned integer 16;\n"
+		"class \"ppc\" {\n"
+		"  match if substring(option vendor-class-identifier, 0, 13) = \"AAPLBSDPC/ppc\";\n"
+		"  if option BSDP.message_type = 1 {\n"
+		"    option BSDP.server_priority 100; option BSDP.server_identifier 198.18.0.1;\n"
+		"    option BSDP.default_boot_image_id 01:00:00:01;\n"
+		"    option BSDP.boot_image_list " TWO_IMAGES ";\n"
+		"  }\n"
+		"}\n"
+		"class \"i386\" {\n"
+		"  match if substring(option vendor-class-identifier, 0, 14) = \"AAPLBSDPC/i386\";\n"
+		"  if substring(option vendor-encapsulated-options, 0, 3) = 01:01:01 {\n"
+		"    option vendor-encapsulated-options 01:01:01:03:04:c6:12:00:02:04:02:80:00:07:04:01:00:00:02:"
+		"09:0d:" TWO_IMAGES ";\n"
+		"  }\n"
+		"}\n";
+	struct dhcpd_conf *conf;
+	struct bsdp_find_result *r = find_ok(text, &conf);
+	ck_assert_uint_eq(r->priority, 100);
+	ck_assert_str_eq(r->server_id, "198.18.0.1");
+	ck_assert_uint_eq(r->default_id, 0x01000001);
+	ck_assert(has_note(r, "t.conf:19: server priority 32768 here, 100 at t.conf:11: the hook has one "
+			      "priority; 100 is kept"));
+	ck_assert(has_note(r, "t.conf:19: server identifier 198.18.0.2 here, 198.18.0.1 at t.conf:11: "
+			      "the hook has one; 198.18.0.1 is kept"));
+	ck_assert(has_note(r, "t.conf:19: default image 01:00:00:02 here, 01:00:00:01 at t.conf:12: the "
+			      "hook has one default (IsDefault); 01:00:00:01 is kept"));
 	free(r);
 	dhcpd_conf_free(conf);
 }
@@ -702,6 +833,17 @@ START_TEST(test_find_hex_list_lengths_that_do_not_add_up)
 				       "01:00:00:01"),
 		   "t.conf:17: option BSDP.boot_image_list: image 01:00:00:02 at byte 6 gives its "
 		   "name 3 bytes, 2 follow: the lengths do not add up");
+	/* a name length one too long, not at the end: every later ID moves;
+	 * the length at fault is named, on its own line */
+	find_fails(SPACE_DECLS("option space BSDP;\n")
+			   SPACE_CLASS("01:00:00:01:\n02:41:\n01:00:00:02:02:42:43", "01:00:00:02"),
+		   "t.conf:11: option BSDP.boot_image_list: image 01:00:00:01 at byte 0 gives its "
+		   "name 2 bytes; with 1 every description fits: the lengths do not add up");
+	/* one too short: the next ID starts inside the name */
+	find_fails(SPACE_DECLS("option space BSDP;\n")
+			   SPACE_CLASS("01:00:00:01:01:41:42:01:00:00:02:02:43:44", "01:00:00:02"),
+		   "t.conf:10: option BSDP.boot_image_list: image 01:00:00:01 at byte 0 gives its "
+		   "name 1 bytes; with 2 every description fits: the lengths do not add up");
 	/* a description cut inside its ID */
 	find_fails(SPACE_DECLS("option space BSDP;\n")
 			   SPACE_CLASS("01:00:00:01:01:41:\n01:00", "01:00:00:01"),
@@ -716,8 +858,31 @@ START_TEST(test_find_hex_list_lengths_that_do_not_add_up)
 		   "09:0e:81:00:00:89:08:45:53:58:69:20:36:2e:35;\n"
 		   "  }\n"
 		   "}\n",
-		   "t.conf:5: vendor-encapsulated-options: the sub-option or image-description "
-		   "lengths do not add up (28 bytes)");
+		   "t.conf:5: vendor-encapsulated-options: sub-option 9 at byte 13 gives its length "
+		   "14 bytes, 13 follow: the lengths do not add up");
+	/* hand-built, a sub-option length before the last mistyped (NetSUS's
+	 * template: its AFP shadow mount one byte short): that length is named */
+	find_fails("class \"n\" {\n"
+		   "  match if substring (option vendor-class-identifier, 0, 9) = \"AAPLBSDPC\";\n"
+		   "  if substring(option vendor-encapsulated-options, 0, 3) = 01:01:01 {\n"
+		   "    option vendor-encapsulated-options 01:01:01:09:06:01:00:00:02:01:41;\n"
+		   "  } else {\n"
+		   "    option vendor-encapsulated-options 01:01:02:08:04:01:00:00:02:\n"
+		   "      80:03:61:62:63:64:81:02:78:79;\n"
+		   "  }\n"
+		   "}\n",
+		   "t.conf:7: vendor-encapsulated-options: sub-option 128 at byte 9 gives its length 3 "
+		   "bytes; with 4 every sub-option fits: the lengths do not add up");
+	/* hand-built, the list's own description at fault, its byte on its line */
+	find_fails("class \"n\" {\n"
+		   "  match if substring (option vendor-class-identifier, 0, 9) = \"AAPLBSDPC\";\n"
+		   "  if substring(option vendor-encapsulated-options, 0, 3) = 01:01:01 {\n"
+		   "    option vendor-encapsulated-options 01:01:01:09:07:\n"
+		   "      01:00:00:02:05:41:42;\n"
+		   "  }\n"
+		   "}\n",
+		   "t.conf:5: option vendor-encapsulated-options sub-option 9: image 01:00:00:02 at "
+		   "byte 0 gives its name 5 bytes, 2 follow: the lengths do not add up");
 	/* not hex at all */
 	find_fails(SPACE_DECLS("option space BSDP;\n") SPACE_CLASS("01:00:zz", "01:00:00:02"),
 		   "t.conf:10: option BSDP.boot_image_list: expected hex bytes (aa:bb:...)");
@@ -767,6 +932,10 @@ static Suite *migrate_suite(void)
 	tcase_add_test(t, test_find_hand_built_select_by_option43_substring);
 	tcase_add_test(t, test_find_ipxe_stage_by_option_175);
 	tcase_add_test(t, test_find_variants_if_scope_hosts_by_hex_and_default);
+	tcase_add_test(t, test_find_hosts_pinned_by_their_group);
+	tcase_add_test(t, test_find_class_scope_values_after_the_select_branch);
+	tcase_add_test(t, test_find_option_without_value_refused);
+	tcase_add_test(t, test_find_classes_that_disagree_on_one_value_said);
 	tcase_add_test(t, test_find_select_without_image_or_host_without_mac_refused);
 	tcase_add_test(t, test_find_hex_list_lengths_that_do_not_add_up);
 	tcase_add_test(t, test_find_select_of_an_image_no_list_offers);

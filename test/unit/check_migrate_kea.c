@@ -321,6 +321,49 @@ START_TEST(test_plan_pins_one_reservation_per_mac)
 }
 END_TEST
 
+/* A machine name ending in digits (the how-to's "NetBoot001") numbers from
+ * its stem, so the names keep their shape: NetBoot%03d, not NetBoot001%03d. */
+START_TEST(test_plan_machine_name_format_from_the_name_stem)
+{
+	struct planned p = plan_text(
+		"class \"m\" {\n"
+		"  match if substring(option vendor-class-identifier, 0, 9) = \"AAPLBSDPC\";\n"
+		"  if substring(option vendor-encapsulated-options, 0, 3) = 01:01:01 {\n"
+		"    option vendor-encapsulated-options 01:01:01:09:0c:01:00:00:01:01:41:01:00:00:02:01:42;\n"
+		"  } else {\n"
+		"    option vendor-encapsulated-options 01:01:02:08:04:01:00:00:01:82:0a:4E:65:74:42:6F:6F:74:30:30:31;\n"
+		"    filename \"a.nbi/i386/booter\";\n"
+		"  }\n"
+		"}\n");
+	struct migrate_plan *m = p.plan;
+	HAS_CANNOT(m, "t.conf:5: every Mac that boots 01:00:00:01 gets the machine name \"NetBoot001\"; "
+		      "the hook numbers them: \"machine-name-format\": \"NetBoot%03d\" gives NetBoot001, "
+		      "NetBoot002...");
+	planned_free(&p);
+}
+END_TEST
+
+/* An AFP shadow mount in the SELECT answer (NetSUS's dhcpd.conf): the hook
+ * sends none, and the tool says so. */
+START_TEST(test_plan_shadow_mount_cannot_carry_over)
+{
+	struct planned p = plan_text(
+		"class \"m\" {\n"
+		"  match if substring(option vendor-class-identifier, 0, 9) = \"AAPLBSDPC\";\n"
+		"  if substring(option vendor-encapsulated-options, 0, 3) = 01:01:01 {\n"
+		"    option vendor-encapsulated-options 01:01:01:09:06:01:00:00:01:01:41;\n"
+		"  } else {\n"
+		"    option vendor-encapsulated-options 01:01:02:08:04:01:00:00:01:"
+		"80:06:61:66:70:3A:2F:2F:81:02:78:79;\n"
+		"    filename \"a.nbi/i386/booter\";\n"
+		"  }\n"
+		"}\n");
+	HAS_CANNOT(p.plan, "t.conf:6: the SELECT answer gives an AFP shadow mount afp:// (sub-options "
+		       "128 and 129, for diskless Macs): the hook sends none");
+	planned_free(&p);
+}
+END_TEST
+
 /* ---- the fragment ---------------------------------------------------------- */
 
 /* The fragment written to a file, then what a line of Python prints of it. */
@@ -433,7 +476,7 @@ static char *write_sets(const struct planned *p, const char *dir, int written)
 	struct capture cap;
 	struct bsdp_catalogue *c = scan(dir);
 	capture_start(&cap);
-	ck_assert_int_eq(migrate_sets_write(cap.f, p->plan, dir, c), written);
+	ck_assert_int_eq(migrate_sets_write(cap.f, p->plan, p->found, dir, c), written);
 	capture_end(&cap);
 	bsdp_catalogue_free(c);
 	return cap.text;
@@ -570,6 +613,48 @@ static void file_text(const char *path, char *out, size_t size)
 	out[n] = '\0';
 	fclose(f);
 }
+
+/* An image booted by a ppc and an i386 class, each with its own booter:
+ * each architecture's folder gets the booter of the branch that boots it
+ * there (the ppc branch came first and named both). */
+START_TEST(test_sets_copies_named_per_architecture)
+{
+	struct planned p = plan_text(
+		"option space BSDP;\n"
+		"option BSDP.message_type code 1 = unsigned integer 8;\n"
+		"option BSDP.selected_boot_image_id code 8 = string;\n"
+		"option BSDP.boot_image_list code 9 = string;\n"
+		"class \"ppc\" {\n"
+		"  match if substring(option vendor-class-identifier, 0, 13) = \"AAPLBSDPC/ppc\";\n"
+		"  if option BSDP.message_type = 1 { option BSDP.boot_image_list 01:00:00:01:01:41; }\n"
+		"  if option BSDP.message_type = 2 {\n"
+		"    option BSDP.selected_boot_image_id 01:00:00:01;\n"
+		"    filename \"NB/A.nbi/ppc/booter\";\n"
+		"    option root-path \"http://198.18.0.1/NB/A.nbi/A.dmg\";\n"
+		"  }\n"
+		"}\n"
+		"class \"i386\" {\n"
+		"  match if substring(option vendor-class-identifier, 0, 14) = \"AAPLBSDPC/i386\";\n"
+		"  if option BSDP.message_type = 1 { option BSDP.boot_image_list 01:00:00:01:01:41; }\n"
+		"  if option BSDP.message_type = 2 {\n"
+		"    option BSDP.selected_boot_image_id 01:00:00:01;\n"
+		"    filename \"NB/A.nbi/i386/booter\";\n"
+		"    option root-path \"http://198.18.0.1/NB/A.nbi/A.dmg\";\n"
+		"  }\n"
+		"}\n");
+	char dir[64], want[512];
+	make_dir(dir, sizeof(dir));
+	char *said = write_sets(&p, dir, 1);
+	textf(want, sizeof(want), "  copy NB/A.nbi/i386/booter from your TFTP root to %s/A.nbi/i386/booter\n"
+	      "  copy NB/A.nbi/i386/x86_64/kernelcache from your TFTP root to "
+	      "%s/A.nbi/i386/x86_64/kernelcache (the booter loads it next)\n"
+	      "  copy NB/A.nbi/ppc/booter from your TFTP root to %s/A.nbi/ppc/booter\n", dir, dir, dir);
+	must_say(said, want);
+	free(said);
+	ck_assert_int_eq(remove_tree(dir), 0);
+	planned_free(&p);
+}
+END_TEST
 
 START_TEST(test_sets_never_written_over_anything)
 {
@@ -740,6 +825,8 @@ static Suite *migrate_kea_suite(void)
 	tcase_add_test(t, test_plan_prefix_nfs_url_root_paths_and_disagreements);
 	tcase_add_test(t, test_plan_folders_are_one_per_image);
 	tcase_add_test(t, test_plan_pins_one_reservation_per_mac);
+	tcase_add_test(t, test_plan_machine_name_format_from_the_name_stem);
+	tcase_add_test(t, test_plan_shadow_mount_cannot_carry_over);
 	suite_add_tcase(s, t);
 	t = tcase_create("fragment");
 	tcase_add_test(t, test_fragment_is_json_with_the_parameters_and_reservations);
@@ -750,6 +837,7 @@ static Suite *migrate_kea_suite(void)
 	tcase_add_test(t, test_sets_written_and_copied_as_said_are_served_seed003);
 	tcase_add_test(t, test_sets_written_and_copied_as_said_are_served_seed000);
 	tcase_add_test(t, test_sets_never_written_over_anything);
+	tcase_add_test(t, test_sets_copies_named_per_architecture);
 	tcase_add_test(t, test_sets_diagnostics_image_listed_to_every_mac);
 	tcase_add_test(t, test_report_says_what_differs_and_keeps_image_ids);
 	suite_add_tcase(s, t);

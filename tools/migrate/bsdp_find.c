@@ -48,6 +48,9 @@ struct ctx {
 	bool has_cond_id;
 	uint32_t cond_id;
 	bool ipxe;          /* inside the iPXE stage */
+	bool has_group_pin; /* a group around: the image its hosts are pinned to */
+	uint32_t group_pin;
+	struct bsdp_find_where group_pin_at;
 	struct values vals;
 };
 
@@ -332,6 +335,67 @@ static int add_image(struct finder *f, int cls, uint32_t id, const uint8_t *name
 	return 0;
 }
 
+/* An AFP shadow mount or file path in a SELECT answer (the mount URL is
+ * kept for the message). */
+static void found_shadow(struct finder *f, unsigned code, const uint8_t *v, size_t len,
+			 const struct dhcpd_node *nd)
+{
+	struct bsdp_find_result *r = f->res;
+	if (!r->has_shadow) {
+		r->has_shadow = true;
+		r->shadow_at = where_of(nd);
+	}
+	if (code == BSDP_OPT_SHADOW_MOUNT_PATH && !r->shadow_mount[0])
+		copy_text(r->shadow_mount, sizeof(r->shadow_mount), (const char *)v, len);
+}
+
+/* The hook has one priority, one server identifier and one default image
+ * for every Mac: the first a LIST gives is kept, another is said. */
+static void set_priority(struct finder *f, uint16_t v, const struct dhcpd_node *nd)
+{
+	struct bsdp_find_result *r = f->res;
+	if (!r->has_priority) {
+		r->has_priority = true;
+		r->priority = v;
+		r->priority_at = where_of(nd);
+	} else if (r->priority != v) {
+		note(f, &(struct bsdp_find_where){ nd->file, nd->line },
+		     "server priority %u here, %u at %s:%u: the hook has one priority; %u is kept", v,
+		     r->priority, r->priority_at.file, r->priority_at.line, r->priority);
+	}
+}
+
+static void set_server_id(struct finder *f, const char *v, const struct dhcpd_node *nd)
+{
+	struct bsdp_find_result *r = f->res;
+	if (!r->has_server_id) {
+		r->has_server_id = true;
+		copy_text(r->server_id, sizeof(r->server_id), v, strlen(v));
+		r->server_id_at = where_of(nd);
+	} else if (strcmp(r->server_id, v) != 0) {
+		note(f, &(struct bsdp_find_where){ nd->file, nd->line },
+		     "server identifier %s here, %s at %s:%u: the hook has one; %s is kept", v,
+		     r->server_id, r->server_id_at.file, r->server_id_at.line, r->server_id);
+	}
+}
+
+static void set_default(struct finder *f, uint32_t id, const struct dhcpd_node *nd)
+{
+	struct bsdp_find_result *r = f->res;
+	char a[12], b[12];
+	if (!r->has_default) {
+		r->has_default = true;
+		r->default_id = id;
+		r->default_at = where_of(nd);
+	} else if (r->default_id != id) {
+		id_str(id, a);
+		id_str(r->default_id, b);
+		note(f, &(struct bsdp_find_where){ nd->file, nd->line },
+		     "default image %s here, %s at %s:%u: the hook has one default (IsDefault); %s "
+		     "is kept", a, b, r->default_at.file, r->default_at.line, b);
+	}
+}
+
 /* Option 43 bytes of a reply, through the codec; LIST data go to the result,
  * SELECT data to the body's values. */
 static int apply_reply_bytes(struct finder *f, struct ctx *c, const uint8_t *b, size_t len,
@@ -343,14 +407,18 @@ static int apply_reply_bytes(struct finder *f, struct ctx *c, const uint8_t *b, 
 		return fail(f, nd->file, nd->line,
 			    "%s: the sub-option or image-description lengths do not add up (%zu bytes)",
 			    what, written);
+	for (size_t at = 0; at + 1 < len && b[at] != BSDP_OPT_END;
+	     at += b[at] == BSDP_OPT_PAD ? 1 : 2 + (size_t)b[at + 1])
+		if (b[at] == BSDP_OPT_SHADOW_MOUNT_PATH || b[at] == BSDP_OPT_SHADOW_FILE_PATH)
+			found_shadow(f, b[at], b + at + 2, b[at + 1], nd);
 	if (c->msg == MSG_NONE && (rep.present & BSDP_HAS(BSDP_OPT_MESSAGE_TYPE)) &&
 	    (rep.msg_type == MSG_LIST || rep.msg_type == MSG_SELECT))
 		c->msg = rep.msg_type;
 	if (rep.present & BSDP_HAS(BSDP_OPT_SERVER_IDENTIFIER)) {
 		struct in_addr a = { htonl(rep.server_id) };
-		inet_ntop(AF_INET, &a, r->server_id, sizeof(r->server_id));
-		r->has_server_id = true;
-		r->server_id_at = where_of(nd);
+		char text[INET_ADDRSTRLEN];
+		inet_ntop(AF_INET, &a, text, sizeof(text));
+		set_server_id(f, text, nd);
 	}
 	if (c->msg == MSG_SELECT || (c->msg == MSG_NONE && (rep.present & BSDP_HAS(BSDP_OPT_SELECTED_BOOT_IMAGE)) &&
 				     !(rep.present & BSDP_HAS(BSDP_OPT_BOOT_IMAGE_LIST)))) {
@@ -363,16 +431,10 @@ static int apply_reply_bytes(struct finder *f, struct ctx *c, const uint8_t *b, 
 				  (const char *)rep.machine_name, rep.machine_name_len);
 		return 0;
 	}
-	if (rep.present & BSDP_HAS(BSDP_OPT_SERVER_PRIORITY)) {
-		r->has_priority = true;
-		r->priority = rep.priority;
-		r->priority_at = where_of(nd);
-	}
-	if ((rep.present & BSDP_HAS(BSDP_OPT_DEFAULT_BOOT_IMAGE)) && !r->has_default) {
-		r->has_default = true;
-		r->default_id = rep.default_id;
-		r->default_at = where_of(nd);
-	}
+	if (rep.present & BSDP_HAS(BSDP_OPT_SERVER_PRIORITY))
+		set_priority(f, rep.priority, nd);
+	if (rep.present & BSDP_HAS(BSDP_OPT_DEFAULT_BOOT_IMAGE))
+		set_default(f, rep.default_id, nd);
 	if (rep.present & BSDP_HAS(BSDP_OPT_SELECTED_BOOT_IMAGE)) {
 		r->has_list_selected = true;
 		r->list_selected_id = rep.selected_id;
@@ -392,12 +454,55 @@ static int apply_reply_bytes(struct finder *f, struct ctx *c, const uint8_t *b, 
 /* The codec refused a boot image list: name the description that runs
  * past the end, and its line (hand-written lists span many lines). Byte k
  * of the value came from word token 2k. */
+/* Whether the list's descriptions fill it exactly when the one at byte
+ * `fix` has a name of fix_len bytes and another follows it (a longer name
+ * swallowing the rest is no correction), every ID then of BSDP's form
+ * (kind 0..3, bit 7 install, byte 1 zero). */
+static bool fills_with(const uint8_t *b, size_t len, size_t fix, unsigned fix_len)
+{
+	size_t at = 0;
+	while (len - at >= 5) {
+		if ((b[at] & 0x7f) > 3 || b[at + 1] != 0)
+			return false;
+		size_t name = at == fix ? fix_len : b[at + 4];
+		if (name > len - at - 5)
+			return false;
+		at += 5 + name;
+	}
+	return at == len && fix + 5 + fix_len < len;
+}
+
 static int list_does_not_add_up(struct finder *f, const char *opt, const struct dhcpd_token *v,
 				const uint8_t *b, size_t len)
 {
 	size_t at = 0;
+	char ids[12];
+	/* A name length mistyped before the last description moves every
+	 * later ID: where the bytes run out is not where the mistake is. The
+	 * one length that, corrected by the least, makes the list fit is named. */
+	size_t fix = len, n_fixes = 0;
+	unsigned fix_len = 0;
+	for (unsigned delta = 1; delta <= 8 && n_fixes == 0; delta++)
+		for (size_t d = 0; len - d >= 5; d += 5 + (size_t)b[d + 4]) {
+			for (int sign = -1; sign <= 1; sign += 2) {
+				int l = (int)b[d + 4] + sign * (int)delta;
+				if (l >= 0 && l <= 255 && fills_with(b, len, d, (unsigned)l))
+					fix = d, fix_len = (unsigned)l, n_fixes++;
+			}
+			if (b[d + 4] > len - d - 5)
+				break;
+		}
 	while (len - at >= 5 && b[at + 4] <= len - at - 5)
 		at += 5 + (size_t)b[at + 4];
+	if (n_fixes == 1 && fix != at) { /* else the message below names it */
+		id_str((uint32_t)b[fix] << 24 | (uint32_t)b[fix + 1] << 16 |
+			       (uint32_t)b[fix + 2] << 8 | b[fix + 3], ids);
+		const struct dhcpd_token *where = &v[2 * (fix + 4)];
+		return fail(f, where->file, where->line,
+			    "option %s: image %s at byte %zu gives its name %u bytes; with %u every "
+			    "description fits: the lengths do not add up", opt, ids, fix, b[fix + 4],
+			    fix_len);
+	}
 	if (at >= len) /* the codec's reason lies elsewhere */
 		return fail(f, v->file, v->line, "option %s: not a valid boot image list", opt);
 	const struct dhcpd_token *where = &v[2 * at];
@@ -405,12 +510,90 @@ static int list_does_not_add_up(struct finder *f, const char *opt, const struct 
 		return fail(f, where->file, where->line,
 			    "option %s: %zu byte(s) left at byte %zu, too few for an image ID and a name "
 			    "length: the lengths do not add up", opt, len - at, at);
-	char ids[12];
 	id_str((uint32_t)b[at] << 24 | (uint32_t)b[at + 1] << 16 | (uint32_t)b[at + 2] << 8 | b[at + 3],
 	       ids);
 	return fail(f, where->file, where->line,
 		    "option %s: image %s at byte %zu gives its name %u bytes, %zu follow: the "
 		    "lengths do not add up", opt, ids, at, b[at + 4], len - at - 5);
+}
+
+/* The codec refused option 43 written by hand: name the sub-option whose
+ * length runs past the end, or the boot image list (sub-option 9) whose
+ * descriptions do not add up, at the line of its byte. Nothing said when
+ * the reason is another (the caller's message follows). */
+/* Whether option 43's sub-options fill it exactly (an END may close it)
+ * when the one at byte `fix` is fix_len long and another follows it, every
+ * code then one BSDP defines. */
+static bool tlvs_fill_with(const uint8_t *b, size_t len, size_t fix, unsigned fix_len)
+{
+	size_t at = 0;
+	bool followed = false;
+	while (at < len && b[at] != BSDP_OPT_END) {
+		if (b[at] == BSDP_OPT_PAD) {
+			at++;
+			continue;
+		}
+		if (len - at < 2 || (b[at] > BSDP_OPT_MAX_MESSAGE_SIZE &&
+				     (b[at] < BSDP_OPT_SHADOW_MOUNT_PATH || b[at] > BSDP_OPT_MACHINE_NAME)))
+			return false;
+		size_t l = at == fix ? fix_len : b[at + 1];
+		if (l > len - at - 2)
+			return false;
+		followed |= at > fix;
+		at += 2 + l;
+	}
+	return followed;
+}
+
+static void option43_does_not_add_up(struct finder *f, const struct dhcpd_token *v,
+				     const uint8_t *b, size_t len)
+{
+	static const char opt[] = "vendor-encapsulated-options";
+	size_t at = 0;
+	/* As for a list (list_does_not_add_up): a sub-option length mistyped
+	 * before the last moves every later code; the least correction that
+	 * makes every sub-option fit names it. */
+	size_t fix = len, n_fixes = 0;
+	unsigned fix_len = 0;
+	for (unsigned delta = 1; delta <= 8 && n_fixes == 0; delta++)
+		for (size_t d = 0; d + 1 < len && b[d] != BSDP_OPT_END;
+		     d += b[d] == BSDP_OPT_PAD ? 1 : 2 + (size_t)b[d + 1]) {
+			if (b[d] == BSDP_OPT_PAD)
+				continue;
+			for (int sign = -1; sign <= 1; sign += 2) {
+				int l = (int)b[d + 1] + sign * (int)delta;
+				if (l >= 0 && l <= 255 && tlvs_fill_with(b, len, d, (unsigned)l))
+					fix = d, fix_len = (unsigned)l, n_fixes++;
+			}
+		}
+	if (n_fixes == 1) {
+		const struct dhcpd_token *where = &v[2 * (fix + 1)];
+		fail(f, where->file, where->line,
+		     "%s: sub-option %u at byte %zu gives its length %u bytes; with %u every "
+		     "sub-option fits: the lengths do not add up", opt, b[fix], fix, b[fix + 1], fix_len);
+		return;
+	}
+	while (at < len && b[at] != BSDP_OPT_END) {
+		if (b[at] == BSDP_OPT_PAD) {
+			at++;
+			continue;
+		}
+		const struct dhcpd_token *where = &v[2 * at];
+		if (len - at < 2 || b[at + 1] > len - at - 2) {
+			fail(f, where->file, where->line,
+			     "%s: sub-option %u at byte %zu gives its length %u bytes, %zu follow: the "
+			     "lengths do not add up", opt, b[at], at,
+			     len - at < 2 ? 0 : b[at + 1], len - at < 2 ? 0 : len - at - 2);
+			return;
+		}
+		if (b[at] == BSDP_OPT_BOOT_IMAGE_LIST && b[at + 1] > 0 &&
+		    bsdp_codec_parse_reply(b + at, 2 + (size_t)b[at + 1], &(struct bsdp_reply){ 0 }) < 0) {
+			list_does_not_add_up(f, "vendor-encapsulated-options sub-option 9", &v[2 * (at + 2)],
+					     b + at + 2, b[at + 1]);
+			return;
+		}
+		at += 2 + (size_t)b[at + 1];
+	}
 }
 
 /* option NAME value; in a BSDP scope. */
@@ -445,6 +628,8 @@ static int apply_option(struct finder *f, struct ctx *c, const struct dhcpd_node
 			return fail(f, nd->file, nd->line,
 				    "vendor-encapsulated-options: expected hex bytes (aa:bb:...)");
 		f->res->classes[c->cls].hand_built = true;
+		if (bsdp_codec_parse_reply(b, len, &(struct bsdp_reply){ 0 }) < 0)
+			option43_does_not_add_up(f, v, b, len);
 		return apply_reply_bytes(f, c, b, len, nd, "vendor-encapsulated-options", len);
 	}
 	int code = member_code(f, t[1].text);
@@ -465,7 +650,7 @@ static int apply_option(struct finder *f, struct ctx *c, const struct dhcpd_node
 	uint32_t id;
 	switch (code) {
 	case BSDP_OPT_MESSAGE_TYPE:
-		if (parse_number(v, 255, &num) < 0 || vn != 1)
+		if (vn != 1 || parse_number(v, 255, &num) < 0) /* v is past the end when vn == 0 */
 			return fail(f, nd->file, nd->line, "option %s: expected a number", t[1].text);
 		if (c->msg == MSG_NONE && (num == 1 || num == 2))
 			c->msg = (enum msg)num;
@@ -475,17 +660,13 @@ static int apply_option(struct finder *f, struct ctx *c, const struct dhcpd_node
 		if (vn != 1 || inet_pton(AF_INET, v->text, &a) != 1)
 			return fail(f, nd->file, nd->line, "option %s: expected an IPv4 address",
 				    t[1].text);
-		copy_text(r->server_id, sizeof(r->server_id), v->text, v->len);
-		r->has_server_id = true;
-		r->server_id_at = where_of(nd);
+		set_server_id(f, v->text, nd);
 		return 0;
 	}
 	case BSDP_OPT_SERVER_PRIORITY:
 		if (vn != 1 || parse_number(v, 65535, &num) < 0)
 			return fail(f, nd->file, nd->line, "option %s: expected 0..65535", t[1].text);
-		r->has_priority = true;
-		r->priority = (uint16_t)num;
-		r->priority_at = where_of(nd);
+		set_priority(f, (uint16_t)num, nd);
 		return 0;
 	case BSDP_OPT_DEFAULT_BOOT_IMAGE:
 	case BSDP_OPT_SELECTED_BOOT_IMAGE:
@@ -493,11 +674,7 @@ static int apply_option(struct finder *f, struct ctx *c, const struct dhcpd_node
 			return fail(f, nd->file, nd->line,
 				    "option %s: expected a 4-byte image ID (aa:bb:cc:dd)", t[1].text);
 		if (code == BSDP_OPT_DEFAULT_BOOT_IMAGE) {
-			if (!r->has_default) {
-				r->has_default = true;
-				r->default_id = id;
-				r->default_at = where_of(nd);
-			}
+			set_default(f, id, nd);
 		} else if (c->msg == MSG_LIST) {
 			r->has_list_selected = true;
 			r->list_selected_id = id;
@@ -528,6 +705,13 @@ static int apply_option(struct finder *f, struct ctx *c, const struct dhcpd_node
 	case BSDP_OPT_MACHINE_NAME:
 		if (!text_value(v, vn, c->vals.machine_name, sizeof(c->vals.machine_name)))
 			return fail(f, nd->file, nd->line, "option %s: expected a string", t[1].text);
+		return 0;
+	case BSDP_OPT_SHADOW_MOUNT_PATH:
+	case BSDP_OPT_SHADOW_FILE_PATH:
+		if (vn >= 1 && v->kind == DHCPD_TOK_STRING)
+			found_shadow(f, (unsigned)code, (const uint8_t *)v->text, v->len, nd);
+		else
+			found_shadow(f, (unsigned)code, (const uint8_t *)"", 0, nd);
 		return 0;
 	default:
 		return 0;
@@ -732,21 +916,79 @@ static int emit_select(struct finder *f, const struct ctx *c, const struct value
 	return 1;
 }
 
+/* The image a host or group statement pins: `option BSDP.selected_boot_image_id
+ * ID;` (or the default image ID), or option 43 in hex naming one. 1 and *id
+ * set, 0 when the statement pins nothing, or -EINVAL when strict and its
+ * option 43 is not BSDP's (who names the host or group in the message). A
+ * group's option 43 may be another vendor's, for other hosts: not strict. */
+static int pin_statement(struct finder *f, const struct dhcpd_node *s, const char *who,
+			 bool strict, uint32_t *id)
+{
+	const struct dhcpd_token *t = s->toks;
+	size_t n = s->n_toks;
+	uint8_t b[HEX_MAX];
+	size_t len;
+	if (s->kind != DHCPD_NODE_STATEMENT || n < 3 || !dhcpd_tok_is(&t[0], "option"))
+		return 0;
+	int code = member_code(f, t[1].text);
+	if ((code == BSDP_OPT_SELECTED_BOOT_IMAGE || code == BSDP_OPT_DEFAULT_BOOT_IMAGE) &&
+	    parse_image_id(&t[2], n - 2, id) == 0) {
+		if (code == BSDP_OPT_DEFAULT_BOOT_IMAGE)
+			note(f, &(struct bsdp_find_where){ s->file, s->line },
+			     "%s: its default image is taken as the image it is pinned to", who);
+		return 1;
+	}
+	if (!dhcpd_tok_is(&t[1], "vendor-encapsulated-options") ||
+	    parse_hex(&t[2], n - 2, b, &len) < 0)
+		return 0;
+	struct bsdp_reply rep;
+	if (bsdp_codec_parse_reply(b, len, &rep) < 0)
+		return strict ? fail(f, s->file, s->line, "%s: option 43 sub-option lengths do not "
+				     "add up", who) : 0;
+	if (rep.present & BSDP_HAS(BSDP_OPT_SELECTED_BOOT_IMAGE)) {
+		*id = rep.selected_id;
+		return 1;
+	}
+	if (rep.present & BSDP_HAS(BSDP_OPT_DEFAULT_BOOT_IMAGE)) {
+		*id = rep.default_id;
+		return 1;
+	}
+	return 0;
+}
+
+/* A group's pin: every host inside it gets the image (dhcpd's scopes). */
+static int read_group_pin(struct finder *f, struct ctx *c, const struct dhcpd_node *nd)
+{
+	for (const struct dhcpd_node *s = nd->child; s; s = s->next) {
+		uint32_t id;
+		int r = pin_statement(f, s, "group", false, &id);
+		if (r < 0)
+			return r;
+		if (r) {
+			c->has_group_pin = true;
+			c->group_pin = id;
+			c->group_pin_at = where_of(s);
+		}
+	}
+	return 0;
+}
+
 /* host NAME { hardware ethernet MAC; option BSDP.x ID; } */
-static int read_host(struct finder *f, const struct dhcpd_node *nd)
+static int read_host(struct finder *f, const struct ctx *c, const struct dhcpd_node *nd)
 {
 	struct bsdp_find_host h = { .at = where_of(nd) };
 	bool has_image = false;
+	char who[BSDP_FIND_NAME_LEN + 8];
 	if (nd->n_toks >= 2)
 		copy_text(h.name, sizeof(h.name), nd->toks[1].text, nd->toks[1].len);
+	snprintf(who, sizeof(who), "host %s", h.name);
 	for (const struct dhcpd_node *s = nd->child; s; s = s->next) {
 		const struct dhcpd_token *t = s->toks;
 		size_t n = s->n_toks;
-		if (s->kind != DHCPD_NODE_STATEMENT || n < 3)
-			continue;
 		uint8_t b[HEX_MAX];
 		size_t len;
-		if (dhcpd_tok_is(&t[0], "hardware") && dhcpd_tok_is(&t[1], "ethernet")) {
+		if (s->kind == DHCPD_NODE_STATEMENT && n >= 3 && dhcpd_tok_is(&t[0], "hardware") &&
+		    dhcpd_tok_is(&t[1], "ethernet")) {
 			if (parse_hex(&t[2], n - 2, b, &len) < 0 || len != 6)
 				return fail(f, s->file, s->line, "host %s: hardware ethernet is not a MAC",
 					    h.name);
@@ -754,29 +996,18 @@ static int read_host(struct finder *f, const struct dhcpd_node *nd)
 				 b[3], b[4], b[5]);
 			continue;
 		}
-		if (!dhcpd_tok_is(&t[0], "option"))
-			continue;
-		int code = member_code(f, t[1].text);
-		uint32_t id;
-		if ((code == BSDP_OPT_SELECTED_BOOT_IMAGE || code == BSDP_OPT_DEFAULT_BOOT_IMAGE) &&
-		    parse_image_id(&t[2], n - 2, &id) == 0) {
-			if (code == BSDP_OPT_DEFAULT_BOOT_IMAGE)
-				note(f, &(struct bsdp_find_where){ s->file, s->line },
-				     "host %s: its default image is taken as the image it is pinned to",
-				     h.name);
-			h.image_id = id;
-			has_image = true;
-		} else if (dhcpd_tok_is(&t[1], "vendor-encapsulated-options") &&
-			   parse_hex(&t[2], n - 2, b, &len) == 0) {
-			struct bsdp_reply rep;
-			if (bsdp_codec_parse_reply(b, len, &rep) < 0)
-				return fail(f, s->file, s->line,
-					    "host %s: option 43 sub-option lengths do not add up", h.name);
-			if (rep.present & BSDP_HAS(BSDP_OPT_SELECTED_BOOT_IMAGE))
-				h.image_id = rep.selected_id, has_image = true;
-			else if (rep.present & BSDP_HAS(BSDP_OPT_DEFAULT_BOOT_IMAGE))
-				h.image_id = rep.default_id, has_image = true;
-		}
+		int r = pin_statement(f, s, who, true, &h.image_id);
+		if (r < 0)
+			return r;
+		has_image |= r == 1;
+	}
+	if (!has_image && c->has_group_pin) {
+		char ids[12];
+		h.image_id = c->group_pin;
+		has_image = true;
+		id_str(h.image_id, ids);
+		note(f, &h.at, "host %s: pinned to %s by its group (%s:%u)", h.name, ids,
+		     c->group_pin_at.file, c->group_pin_at.line);
 	}
 	if (!has_image)
 		return 0;
@@ -852,6 +1083,49 @@ static int walk_if(struct finder *f, const struct ctx *c, const struct values *v
 	return emitted;
 }
 
+/* dhcpd runs a scope's statements in order and the last value given stays,
+ * so a filename, next-server, root-path or machine name that follows the
+ * SELECT branches in a body around them (the classic how-to puts filename
+ * and root-path at class scope, after its if) is what those branches
+ * answer. Applied to the branches recorded since `from`, said out loud. */
+static void apply_late(struct finder *f, const struct dhcpd_node *nd, size_t from)
+{
+	const struct dhcpd_token *t = nd->toks;
+	size_t n = nd->n_toks;
+	bool is_option = n >= 2 && dhcpd_tok_is(&t[0], "option");
+	if (n < 2 || !(dhcpd_tok_is(&t[0], "filename") || dhcpd_tok_is(&t[0], "next-server") ||
+		       (is_option && (dhcpd_tok_is(&t[1], "root-path") ||
+				      member_code(f, t[1].text) == BSDP_OPT_MACHINE_NAME))))
+		return;
+	for (size_t i = from; i < f->res->n_selects && !f->failed; i++) {
+		struct bsdp_find_select *s = &f->res->selects[i];
+		struct ctx tmp = { .cls = (int)s->class_idx, .msg = MSG_SELECT };
+		copy_text(tmp.vals.next_server, sizeof(tmp.vals.next_server), s->next_server,
+			  strlen(s->next_server));
+		copy_text(tmp.vals.filename, sizeof(tmp.vals.filename), s->filename, strlen(s->filename));
+		copy_text(tmp.vals.root_path, sizeof(tmp.vals.root_path), s->root_path,
+			  strlen(s->root_path));
+		copy_text(tmp.vals.machine_name, sizeof(tmp.vals.machine_name), s->machine_name,
+			  strlen(s->machine_name));
+		apply_statement(f, &tmp, nd);
+		if (strcmp(tmp.vals.next_server, s->next_server) == 0 &&
+		    strcmp(tmp.vals.filename, s->filename) == 0 &&
+		    strcmp(tmp.vals.root_path, s->root_path) == 0 &&
+		    strcmp(tmp.vals.machine_name, s->machine_name) == 0)
+			continue;
+		char ids[12];
+		id_str(s->image_id, ids);
+		note(f, &(struct bsdp_find_where){ nd->file, nd->line },
+		     "%s %s follows the SELECT branch of image %s (%s:%u) in its scope: dhcpd runs it "
+		     "after the branch, so that branch answers it", is_option ? t[1].text : t[0].text,
+		     is_option ? (n >= 3 ? t[2].text : "") : t[1].text, ids, s->at.file, s->at.line);
+		memcpy(s->next_server, tmp.vals.next_server, sizeof(s->next_server));
+		memcpy(s->filename, tmp.vals.filename, sizeof(s->filename));
+		memcpy(s->root_path, tmp.vals.root_path, sizeof(s->root_path));
+		memcpy(s->machine_name, tmp.vals.machine_name, sizeof(s->machine_name));
+	}
+}
+
 /* Returns 1 when a SELECT branch was recorded inside, 0, or -EINVAL; the
  * values in force at the body's end go to ret_vals when not NULL. */
 static int walk_body(struct finder *f, const struct ctx *parent, const struct dhcpd_node *first,
@@ -860,6 +1134,7 @@ static int walk_body(struct finder *f, const struct ctx *parent, const struct dh
 	struct ctx c = *parent;
 	int emitted = 0;
 	bool own = c.has_cond_id && !parent->has_cond_id;
+	size_t selects_before = f->res->n_selects;
 	if (depth > DHCPD_CONF_NEST_MAX + DHCPD_CONF_INCLUDE_DEPTH)
 		return fail(f, owner->file, owner->line, "nested too deep");
 	for (const struct dhcpd_node *nd = first; nd && !f->failed; nd = nd->next) {
@@ -869,6 +1144,8 @@ static int walk_body(struct finder *f, const struct ctx *parent, const struct dh
 			char file_before[sizeof(c.vals.filename)];
 			memcpy(file_before, c.vals.filename, sizeof(file_before));
 			apply_statement(f, &c, nd);
+			if (c.cls >= 0)
+				apply_late(f, nd, selects_before);
 			if (c.cls >= 0 && (had != c.vals.has_selected ||
 					   strcmp(file_before, c.vals.filename) != 0))
 				own = true;
@@ -877,7 +1154,7 @@ static int walk_body(struct finder *f, const struct ctx *parent, const struct dh
 		} else if (nd->kind == DHCPD_NODE_BLOCK && nd->n_toks >= 1) {
 			const struct dhcpd_token *t = nd->toks;
 			if (dhcpd_tok_is(&t[0], "host")) {
-				r = read_host(f, nd);
+				r = read_host(f, &c, nd);
 			} else if (dhcpd_tok_is(&t[0], "class") && nd->n_toks >= 2) {
 				struct ctx k = { .cls = -1 };
 				const char *ipxe_how = NULL;
@@ -901,7 +1178,11 @@ static int walk_body(struct finder *f, const struct ctx *parent, const struct dh
 					found_ipxe(f, ipxe_how, &kv, nd);
 			} else {
 				/* subnet, shared-network, group, pool: same scope rules */
-				r = walk_body(f, &c, nd->child, nd, depth + 1, NULL);
+				struct ctx g = c;
+				if (dhcpd_tok_is(&t[0], "group"))
+					r = read_group_pin(f, &g, nd);
+				if (r == 0)
+					r = walk_body(f, &g, nd->child, nd, depth + 1, NULL);
 			}
 		}
 		if (r < 0 || f->failed)
@@ -1041,6 +1322,13 @@ int bsdp_find(const struct dhcpd_conf *conf, struct bsdp_find_result *ret, char 
 		r = check_result(f);
 	if (r == 0)
 		note_unanswered(f);
+	for (size_t i = 0; r == 0 && i < dhcpd_conf_n_relative_includes(conf); i++) {
+		const struct dhcpd_include *inc = dhcpd_conf_relative_include(conf, i);
+		note(f, &(struct bsdp_find_where){ inc->file, inc->line },
+		     "include \"%s\" is read as %s, next to the file naming it; dhcpd opens a "
+		     "relative include from its working directory (/ under systemd): check that "
+		     "is the file it reads", inc->name, inc->path);
+	}
 	if (r == 0)
 		memcpy(ret, res, sizeof(*res));
 out:

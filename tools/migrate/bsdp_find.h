@@ -99,6 +99,10 @@ struct bsdp_find_result {
 	bool deny_unknown;
 	struct bsdp_find_where deny_unknown_at;
 
+	bool has_shadow;                 /* an AFP shadow mount (sub-options 128, 129) */
+	char shadow_mount[BSDP_FIND_NAME_LEN];
+	struct bsdp_find_where shadow_at;
+
 	size_t n_notes;                  /* guesses and what was left aside */
 	char notes[BSDP_FIND_NOTES_MAX][BSDP_FIND_NOTE_LEN];
 };

@@ -32,6 +32,8 @@ struct dhcpd_conf {
 	size_t n_tokens;
 	size_t n_files;
 	struct dhcpd_node *root;
+	size_t n_relative;
+	struct dhcpd_include relative[DHCPD_CONF_FILES_MAX];
 };
 
 static void *arena_alloc(struct dhcpd_conf *c, size_t size)
@@ -90,6 +92,16 @@ const struct dhcpd_node *dhcpd_conf_root(const struct dhcpd_conf *conf)
 size_t dhcpd_conf_n_files(const struct dhcpd_conf *conf)
 {
 	return conf ? conf->n_files : 0;
+}
+
+size_t dhcpd_conf_n_relative_includes(const struct dhcpd_conf *conf)
+{
+	return conf ? conf->n_relative : 0;
+}
+
+const struct dhcpd_include *dhcpd_conf_relative_include(const struct dhcpd_conf *conf, size_t i)
+{
+	return conf && i < conf->n_relative ? &conf->relative[i] : NULL;
 }
 
 bool dhcpd_tok_is(const struct dhcpd_token *t, const char *word)
@@ -434,6 +446,17 @@ static int parse_include(struct parser *p, struct cursor *cur, const struct dhcp
 				     : snprintf(path, sizeof(path), "%s/%s", cur->dir, name->text);
 	if (n < 0 || (size_t)n >= sizeof(path))
 		return fail_at(p->err, kw->file, kw->line, "include path too long");
+	struct dhcpd_conf *c = p->conf;
+	if (name->text[0] != '/' && c->n_relative < DHCPD_CONF_FILES_MAX) {
+		struct dhcpd_include *inc = &c->relative[c->n_relative];
+		inc->file = kw->file;
+		inc->line = kw->line;
+		inc->name = name->text;
+		inc->path = arena_strndup(c, path, (size_t)n);
+		if (!inc->path)
+			return fail_at(p->err, kw->file, kw->line, "configuration too large");
+		c->n_relative++;
+	}
 	return parse_file(p, path, kw->file, kw->line, ret);
 }
 

@@ -63,6 +63,17 @@ const struct dhcpd_node *dhcpd_conf_root(const struct dhcpd_conf *conf);
 /* Files read, the main one first. */
 size_t dhcpd_conf_n_files(const struct dhcpd_conf *conf);
 
+/* An include named by a relative path: read next to the file that names
+ * it, where dhcpd opens it from its working directory instead. */
+struct dhcpd_include {
+	const char *file;  /* the including file */
+	unsigned line;
+	const char *name;  /* as written */
+	const char *path;  /* as read */
+};
+size_t dhcpd_conf_n_relative_includes(const struct dhcpd_conf *conf);
+const struct dhcpd_include *dhcpd_conf_relative_include(const struct dhcpd_conf *conf, size_t i);
+
 /* Helpers for readers of the tree. */
 bool dhcpd_tok_is(const struct dhcpd_token *t, const char *word);
 bool dhcpd_tok_punct(const struct dhcpd_token *t, char c);

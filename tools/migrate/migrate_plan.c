@@ -552,11 +552,20 @@ static void plan_leftovers(const struct bsdp_find_result *r, struct migrate_plan
 				snprintf(ids + strlen(ids), sizeof(ids) - strlen(ids), "%s%s",
 					 n > 1 ? ", " : "", one);
 			}
+		/* "NetBoot001" numbers as NetBoot%03d, not NetBoot001%03d. */
+		int stem = (int)strlen(s->machine_name);
+		while (stem > 1 && s->machine_name[stem - 1] >= '0' && s->machine_name[stem - 1] <= '9')
+			stem--;
 		CANNOT(p, s->at, "every Mac that boots %s%s gets the machine name \"%s\"; the hook "
-		       "numbers them: \"machine-name-format\": \"%s%%03d\" gives %s001, %s002...",
-		       ids, n > 7 ? "..." : "", s->machine_name, s->machine_name, s->machine_name,
-		       s->machine_name);
+		       "numbers them: \"machine-name-format\": \"%.*s%%03d\" gives %.*s001, %.*s002...",
+		       ids, n > 7 ? "..." : "", s->machine_name, stem, s->machine_name, stem,
+		       s->machine_name, stem, s->machine_name);
 	}
+	if (r->has_shadow)
+		CANNOT(p, r->shadow_at, "the SELECT answer gives an AFP shadow mount%s%s (sub-options "
+		       "128 and 129, for diskless Macs): the hook sends none, so each Mac keeps its "
+		       "shadow file in memory or on its own disk; a Mac without a disk needs an "
+		       "Apple NetBoot server", r->shadow_mount[0] ? " " : "", r->shadow_mount);
 	if (r->deny_unknown)
 		NOTE(p, r->deny_unknown_at, "unknown clients are denied: in dhcpd that keeps "
 		     "addresses from Macs without a host declaration, but dhcpd still answers their "

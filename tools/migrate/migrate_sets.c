@@ -340,20 +340,24 @@ static int write_new_file(const char *path, const char *data, size_t len)
 
 /* What the scanner needs in the set beyond the plist, and where dhcpd's
  * answers say it is now. */
-static void say_copies(FILE *out, const struct migrate_image *im, const char *set_path)
+static void say_copies(FILE *out, const struct bsdp_find_result *r,
+		       const struct migrate_image *im, const char *set_path)
 {
 	for (size_t k = 0; k < sizeof(arch_bits) / sizeof(arch_bits[0]); k++) {
 		if (!(im->archs & arch_bits[k]))
 			continue;
 		const char *an = bsdp_arch_name(arch_bits[k]);
-		if (im->select && im->select->filename[0])
+		/* Each architecture's booter from the branch that boots it there:
+		 * a ppc booter in the i386 folder boots no Intel Mac. */
+		const struct bsdp_find_select *s = select_for(r, im, arch_bits[k]);
+		if (s && s->filename[0])
 			fprintf(out, "  copy %s from your TFTP root to %s/%s/%s\n",
-				im->select->filename, set_path, an, im->boot_file);
+				s->filename, set_path, an, im->boot_file);
 		else
 			fprintf(out, "  put the %s booter at %s/%s/%s (dhcpd names none for this "
 				"image)\n", an, set_path, an, im->boot_file);
 		if (arch_bits[k] == BSDP_ARCH_I386 && im->type != BSDP_TYPE_BOOTFILEONLY) {
-			const char *file = im->select ? im->select->filename : "";
+			const char *file = s ? s->filename : "";
 			const char *slash = strrchr(file, '/');
 			fprintf(out, "  copy %.*s%sx86_64/kernelcache from your TFTP root to "
 				"%s/i386/x86_64/kernelcache (the booter loads it next)\n",
@@ -366,7 +370,8 @@ static void say_copies(FILE *out, const struct migrate_image *im, const char *se
 			im->select ? im->select->root_path : "(none)", set_path, im->root_path);
 }
 
-int migrate_sets_write(FILE *out, const struct migrate_plan *p, const char *dir,
+int migrate_sets_write(FILE *out, const struct migrate_plan *p,
+		       const struct bsdp_find_result *found, const char *dir,
 		       const struct bsdp_catalogue *c)
 {
 	int written = 0;
@@ -410,7 +415,7 @@ int migrate_sets_write(FILE *out, const struct migrate_plan *p, const char *dir,
 		fprintf(out, "wrote %s (image %s, Index %u, Type %s%s%s)\n", path, ids, im->index,
 			bsdp_image_type_name(im->type), im->chain_url[0] ? ", ChainURL " : "",
 			im->chain_url);
-		say_copies(out, im, set_path);
+		say_copies(out, found, im, set_path);
 	}
 	return written;
 }

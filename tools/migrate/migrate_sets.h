@@ -30,10 +30,12 @@ int migrate_set_plist_xml(const struct migrate_image *im, char **ret_xml, size_t
 
 /* For each image without a set (by ID) and without a folder of its name in
  * dir: creates dir/<set>.nbi/ with its architecture folders and the plist
- * (O_EXCL), then says on out what to copy where. A folder that exists is
+ * (O_EXCL), then says on out what to copy where (found: each
+ * architecture's SELECT branch). A folder that exists is
  * left alone and said. Returns how many sets were written, or -1 when one
  * could not be (the reason on out, file and errno). */
-int migrate_sets_write(FILE *out, const struct migrate_plan *plan, const char *dir,
+int migrate_sets_write(FILE *out, const struct migrate_plan *plan,
+		       const struct bsdp_find_result *found, const char *dir,
 		       const struct bsdp_catalogue *c);
 
 #endif
