@@ -294,7 +294,7 @@ const char *bsdp_image_type_name(enum bsdp_image_type type)
 	return "unknown";
 }
 
-static int hex_value(char ch)
+int bsdp_hex_digit(char ch)
 {
 	if (ch >= '0' && ch <= '9')
 		return ch - '0';
@@ -327,7 +327,7 @@ int bsdp_mac_parse(const char *s, size_t len, uint8_t ret_mac[6])
 				return -EINVAL;
 			sep = s[at++];
 		}
-		while (at < len && digits < 2 && (h = hex_value(s[at])) >= 0) {
+		while (at < len && digits < 2 && (h = bsdp_hex_digit(s[at])) >= 0) {
 			v = v * 16 + (unsigned)h;
 			digits++;
 			at++;

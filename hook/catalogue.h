@@ -97,6 +97,9 @@ const struct bsdp_image *bsdp_catalogue_find(const struct bsdp_catalogue *c, uin
  * turns into a URL. */
 bool bsdp_root_path_is_url(const char *root_path);
 
+/* 0..15 for a hex digit of either case, else -1 (MACs, URLs, hex bytes). */
+int bsdp_hex_digit(char ch);
+
 /* "ppc", "i386", "arm" -> bit; 0 when unknown. */
 unsigned bsdp_arch_from_name(const char *name, size_t len);
 const char *bsdp_arch_name(unsigned arch_bit);

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "hook/bsdp_codec.h"
+#include "hook/catalogue.h"
 #include "tools/lib/cli_util.h"
 #include "tools/lib/dhcp_msg.h"
 #include "tools/lib/kea_ctrl.h"
@@ -1220,17 +1221,6 @@ out:
 
 /* ---- arguments ---------------------------------------------------------- */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static int parse_select(const char *s, bool *ret_default, uint32_t *ret_value)
 {
 	unsigned long v;
@@ -1251,11 +1241,11 @@ static int parse_select(const char *s, bool *ret_default, uint32_t *ret_value)
 static int parse_mac(const char *s, uint8_t mac[6])
 {
 	for (int i = 0; i < 6; i++) {
-		int hi = hexval(s[0]), lo;
+		int hi = bsdp_hex_digit(s[0]), lo;
 
 		if (hi < 0)
 			return -1;
-		lo = hexval(s[1]);
+		lo = bsdp_hex_digit(s[1]);
 		if (lo >= 0) {
 			mac[i] = (uint8_t)(hi << 4 | lo);
 			s += 2;

@@ -3,6 +3,7 @@
  * Option 43 bytes written by hand are decoded with the project's codec
  * (hook/bsdp_codec.h), so a list dhcpd would send is read exactly as a Mac
  * would read it. */
+#include "hook/catalogue.h"
 #include "tools/migrate/bsdp_find.h"
 
 #include <arpa/inet.h>
@@ -158,7 +159,7 @@ static int parse_hex(const struct dhcpd_token *t, size_t n, uint8_t *out, size_t
 			return -1;
 		unsigned v = 0;
 		for (size_t k = 0; k < t[i].len; k++) {
-			int d = dhcpd_hex_digit(t[i].text[k]);
+			int d = bsdp_hex_digit(t[i].text[k]);
 			if (d < 0)
 				return -1;
 			v = v * 16 + (unsigned)d;

@@ -3,9 +3,9 @@
  * (common/conflex.c) reads hex bytes as words between ':' tokens, so a
  * boot-image list broken over lines with comments between its bytes is the
  * same token stream as one written on a single line. */
+#include "hook/catalogue.h"
 #include "tools/migrate/dhcpd_conf.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -173,13 +173,6 @@ static int push_token(struct dhcpd_conf *c, struct tokens *tk, enum dhcpd_tok_ki
 	return 0;
 }
 
-int dhcpd_hex_digit(char ch)
-{
-	static const char digits[] = "0123456789abcdef";
-	const char *p = ch ? strchr(digits, tolower((unsigned char)ch)) : NULL;
-	return p ? (int)(p - digits) : -1;
-}
-
 /* A quoted string starting at data[*at] == '"'; escapes as dhcpd's lexer
  * (\t \r \n \b, \NNN octal, \xHH hex, anything else itself). */
 static int lex_string(struct dhcpd_conf *c, struct tokens *tk, const char *data, size_t len,
@@ -218,8 +211,8 @@ static int lex_string(struct dhcpd_conf *c, struct tokens *tk, const char *data,
 		case 'b': buf[n++] = '\b'; break;
 		case 'x': {
 			int v = 0, digits = 0;
-			while (digits < 2 && i < len && dhcpd_hex_digit(data[i]) >= 0)
-				v = v * 16 + dhcpd_hex_digit(data[i++]), digits++;
+			while (digits < 2 && i < len && bsdp_hex_digit(data[i]) >= 0)
+				v = v * 16 + bsdp_hex_digit(data[i++]), digits++;
 			buf[n++] = digits ? (char)v : 'x';
 			break;
 		}

@@ -77,7 +77,5 @@ const struct dhcpd_include *dhcpd_conf_relative_include(const struct dhcpd_conf 
 /* Helpers for readers of the tree. */
 bool dhcpd_tok_is(const struct dhcpd_token *t, const char *word);
 bool dhcpd_tok_punct(const struct dhcpd_token *t, char c);
-/* 0..15, or -1 when ch is not a hex digit. */
-int dhcpd_hex_digit(char ch);
 
 #endif

@@ -6,6 +6,7 @@
  * and the set's RootPath, or stays a URL RootPath, which the hook sends as
  * written. Where the answers disagree, the most common value wins and the
  * others are said out loud. */
+#include "hook/catalogue.h"
 #include "tools/migrate/migrate_plan.h"
 
 #include <arpa/inet.h>
@@ -88,12 +89,6 @@ static bool is_nfs(const char *s)
 	return strncasecmp(s, "nfs:", 4) == 0;
 }
 
-static int hex_value(char c)
-{
-	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
-	       c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 /* %XX decoded (the hook escapes set and RootPath itself); false when a
  * decoded byte would be a control character. */
 static bool url_decode(const char *s, char *out, size_t size)
@@ -101,7 +96,7 @@ static bool url_decode(const char *s, char *out, size_t size)
 	size_t o = 0;
 	for (; *s && o + 1 < size; s++) {
 		int hi, lo;
-		if (*s == '%' && (hi = hex_value(s[1])) >= 0 && (lo = hex_value(s[2])) >= 0) {
+		if (*s == '%' && (hi = bsdp_hex_digit(s[1])) >= 0 && (lo = bsdp_hex_digit(s[2])) >= 0) {
 			unsigned char c = (unsigned char)(hi * 16 + lo);
 			if (c < 0x20 || c == 0x7f)
 				return false;
