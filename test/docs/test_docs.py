@@ -19,8 +19,13 @@
 - every folder of examples/ is in debian/kea-bsdp.examples;
 - and, so that this check can fail, the same check run on the manual with
   one of each taken out (a parameter, command, statistic, symptom row,
-  message, plist key and database key), and with a dangling link added to
-  a man page and to an example's README, must report exactly that.
+  message, plist key and database key), with a parameter's default, a
+  statistic's "what to do" or a command section's request blanked, and
+  with a dangling link added to a man page and to an example's README,
+  must report exactly that;
+- every row of the parameter, plist key, database key and statistic tables
+  fills every cell; every command's section says "Arguments" and "Results"
+  and shows a real request of that command and an answer.
 
 No root, no build, no network: make check runs it with docs-check.
 usage: test_docs.py [ROOT]"""
@@ -163,12 +168,47 @@ def problems(docs):
     symptoms = documented(docs[TROUBLESHOOTING], "symptom", cell=1)
     for n in sorted(drop_counters() - symptoms):
         errors.append("%s: %s has no row in the symptom table" % (TROUBLESHOOTING, n))
+    errors.extend(incomplete_rows(docs))
+    errors.extend(incomplete_command_sections(cmds))
     toc = toctree_entries(docs)
     for rel in sorted(docs):
         if rel.startswith("docs/") and rel != CONTENTS and rel not in toc:
             errors.append("%s is in no toctree (list it in %s)" % (rel, CONTENTS))
     errors.extend(links.problems(ROOT, docs))
     errors.extend(unshipped_examples())
+    return errors
+
+
+# (page, the first column's header, the cells every row must fill): a
+# parameter without its default or a statistic without what to do is as
+# missing as one without a row.
+FULL_ROWS = [(CONFIGURATION, "parameter", 4), (CONFIGURATION, "NBImageInfo.plist key", 4),
+             (CONFIGURATION, "bindings-database key", 3), (STATISTICS, "statistic", 3)]
+
+
+def incomplete_rows(docs):
+    errors = []
+    for rel, column, cells in FULL_ROWS:
+        for row in tables(docs[rel]).get(column, []):
+            if len(row) < cells or not all(row[:cells]):
+                errors.append("%s: the %s row %s leaves a cell empty" % (rel, column, row[0]))
+    return errors
+
+
+def incomplete_command_sections(text):
+    """Each command's section gives its arguments, its results and a real
+    request (a "command" of that name) with its answer (a "result")."""
+    errors = []
+    for part in re.split(r"^## ", text, flags=re.M)[1:]:
+        name = re.match(r"`([^`]+)`\s*$", part.splitlines()[0])
+        if not name:
+            continue
+        name = name.group(1)
+        for what, pattern in (("its arguments", r"^Arguments\b"), ("its results", r"^Results\b"),
+                              ("a real request", r'"command": "%s"' % re.escape(name)),
+                              ("a real answer", r'"result": \d')):
+            if not re.search(pattern, part, re.M):
+                errors.append("%s: the section of %s lacks %s" % (COMMANDS, name, what))
     return errors
 
 
@@ -211,6 +251,18 @@ def without_line(docs, rel, prefix):
     return dict(docs, **{rel: "".join(lines)})
 
 
+def with_cell_emptied(docs, rel, prefix, cell):
+    """The manual with cell `cell` (0 = first) of the row starting `prefix` blank."""
+    lines = docs.get(rel, "").splitlines(True)
+    hit = [i for i, l in enumerate(lines) if l.startswith(prefix)]
+    if len(hit) != 1:
+        raise SystemExit("test_docs: expected one row of %s starting %r" % (rel, prefix))
+    cells = lines[hit[0]].rstrip("\n").split("|")
+    cells[cell + 1] = " "
+    lines[hit[0]] = "|".join(cells) + "\n"
+    return dict(docs, **{rel: "".join(lines)})
+
+
 def with_text(docs, rel, text):
     return dict(docs, **{rel: docs.get(rel, "") + text})
 
@@ -247,6 +299,15 @@ def mutations(docs):
          without_line(docs, CONFIGURATION, "| `%s` |" % dbkey),
          "%s: bindings-database key %s is not in the bindings-database key table"
          % (CONFIGURATION, dbkey)),
+        ("an empty default for %s" % par,
+         with_cell_emptied(docs, CONFIGURATION, "| `%s` |" % par, 2),
+         "%s: the parameter row `%s` leaves a cell empty" % (CONFIGURATION, par)),
+        ("an empty 'what to do' for %s" % stat,
+         with_cell_emptied(docs, STATISTICS, "| `%s` |" % stat, 2),
+         "%s: the statistic row `%s` leaves a cell empty" % (STATISTICS, stat)),
+        ("no request in the %s section" % cmd,
+         dict(docs, **{COMMANDS: docs[COMMANDS].replace('"command": "%s"' % cmd, '"command": "x"')}),
+         "%s: the section of %s lacks a real request" % (COMMANDS, cmd)),
         ("a dangling link in %s" % man, with_text(docs, man, bad_link),
          "%s:%d: link no-such-page.md: no file docs/man/no-such-page.md" % (man, bad_line(man))),
         ("a dangling link in %s" % example, with_text(docs, example, bad_link),
