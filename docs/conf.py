@@ -49,3 +49,47 @@ for path in sorted(glob.glob(os.path.join(HERE, "man", "*.[1-9].md"))):
     man_pages.append(("docs/man/%s.%s" % (name, section), name, m.group(1), [], int(section)))
 man_show_urls = False
 man_make_section_directory = False
+
+
+# A man page holds only some chapters: a link to another chapter would read
+# as a dangling "see Truncated lists". Each such link is followed by the
+# chapter it is in, before Sphinx resolves (and so forgets) its target.
+def setup(app):
+    from docutils import nodes
+    from sphinx import addnodes
+    from sphinx.transforms.post_transforms import SphinxPostTransform
+
+    class ChapterOfOtherLinks(SphinxPostTransform):
+        default_priority = 5   # before ReferencesResolver (10)
+        builders = ("man",)
+
+        def run(self, **kwargs):
+            here = {self.env.docname} | {n["docname"] for n in
+                                         self.document.findall(addnodes.start_of_file)}
+            for ref in list(self.document.findall(addnodes.pending_xref)):
+                path = ref.get("reftarget", "").partition("#")[0]
+                if ref.get("reftype") != "myst" or not path.endswith(".md"):
+                    continue
+                doc = os.path.normpath(os.path.join(os.path.dirname(ref["refdoc"]), path[:-3]))
+                if doc in here or doc not in self.env.titles or doc.startswith("docs/man/"):
+                    continue
+                title = self.env.titles[doc].astext()
+                said = ref.astext().strip()
+                note = (" (a chapter of the manual)" if said == title else
+                        " (in the manual's chapter %s)" % title)
+                ref.parent.insert(ref.parent.index(ref) + 1, nodes.Text(note))
+
+    app.add_post_transform(ChapterOfOtherLinks)
+
+    # Tables without vertical rules: nroff draws those by moving back up
+    # the page, which man-db's paged output garbles where a table crosses a
+    # page (the rules land in the next paragraph). Rows keep their lines.
+    from docutils.writers import manpage
+    boxed = manpage.Table.as_list
+
+    def as_list(self):
+        text = boxed(self)
+        text[2] = "%s.\n" % " ".join(self._coldefs)
+        return text
+    manpage.Table.as_list = as_list
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

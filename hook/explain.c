@@ -30,6 +30,10 @@ void bsdp_explain_note(const struct bsdp_query *q, const struct bsdp_answer *a,
 	ret->link_max = q->link_max > UINT32_MAX ? UINT32_MAX : (uint32_t)q->link_max;
 	ret->local_address = q->local_address;
 	ret->ciaddr = q->ciaddr;
+	if (a->verdict == BSDP_VERDICT_DROP) {
+		ret->drop = (uint8_t)a->drop;
+		ret->why = a->why;
+	}
 }
 
 /* Appends one sub-option (option 43's payload, as a Mac's instances fuse

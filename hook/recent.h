@@ -37,6 +37,11 @@ struct bsdp_recent_request {
 	uint32_t link_max;                  /* 0 = unknown */
 	uint32_t local_address;             /* the address the LIST came in on */
 	uint32_t ciaddr;
+	/* How that LIST itself fared: a drop before the catalogue is asked
+	 * (no ciaddr, a reply port of 1024 or more...) leaves the Mac with
+	 * nothing whatever its images; why is a static string or NULL. */
+	uint8_t drop;                       /* enum bsdp_drop_reason, 0 = answered */
+	const char *why;
 };
 
 struct bsdp_recent;

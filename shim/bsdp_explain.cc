@@ -127,6 +127,15 @@ requestElement(const struct bsdp_recent_request& r, bool remembered, size_t budg
                                      r.req.max_message_size));
     e->set("option-57", intOrNull(r.opt57 > 0, r.opt57));
     e->set("reply-budget", intOrNull(true, static_cast<int64_t>(budget)));
+    // How the remembered LIST itself fared, whatever the catalogue says.
+    ElementPtr d = Element::create();
+    if (remembered && r.drop != BSDP_DROP_NONE) {
+        d = Element::createMap();
+        d->set("reason", Element::create(std::string(bsdp_drop_reason_name(
+            static_cast<enum bsdp_drop_reason>(r.drop)))));
+        d->set("why", Element::create(std::string(r.why ? r.why : "")));
+    }
+    e->set("dropped", d);
     return (e);
 }
 
@@ -246,15 +255,23 @@ Impl::explain(const ExplainQuestion& question, std::string* text) const {
             st->set("since", Element::create(utcText(img.stale_since)));
             e->set("stale", st);
         }
+        // A BSDP 1.0 Mac gets no list but boots the LIST's default: its
+        // SELECT is what that Mac gets.
+        bool boots_default = rules[i] == BSDP_RULE_NO_LIST && img.id == ans.default_id;
         if (!is_offered) {
             lines += "not offered: " + ruleText(rules[i]);
         } else {
             ++offered;
+        }
+        if (is_offered || boots_default) {
             // What the Mac's SELECT of it would get, from the same responder.
             struct bsdp_query sq;
             struct bsdp_answer sel;
+            std::memset(&sel, 0, sizeof(sel));
             struct bsdp_explain_buf sbuf;
             ElementPtr s = Element::createMap();
+            lines += boots_default ? "; it is the default, which a BSDP 1.0 Mac boots: " :
+                                     "offered; ";
             if (bsdp_explain_query(&r, BSDP_MSGTYPE_SELECT, ans.server_id, img.id, now, &sbuf,
                                    &sq) == 0 &&
                 bsdp_responder_answer(&responder_, cat.get(), bindings_, &sq, out.data(),
@@ -273,7 +290,7 @@ Impl::explain(const ExplainQuestion& question, std::string* text) const {
                 bool named = sel.machine_number != 0 && sel.machine_name[0];
                 s->set("machine-name", named ? Element::create(std::string(sel.machine_name))
                                              : Element::create());
-                lines += "offered; SELECT: boot file " + std::string(sel.file) + ", siaddr " +
+                lines += "SELECT: boot file " + std::string(sel.file) + ", siaddr " +
                          (sel.siaddr ? ipText(sel.siaddr) : "the address its query comes in on") +
                          (sel.root_path[0] ? ", root path " + std::string(sel.root_path) : "") +
                          (img.chain_url ? ", chain URL " + std::string(img.chain_url) : "") +
@@ -284,7 +301,7 @@ Impl::explain(const ExplainQuestion& question, std::string* text) const {
                 std::string why = sel.why ? sel.why : "no answer";
                 s->set("result", Element::create(std::string("failed")));
                 s->set("why", Element::create(why));
-                lines += "offered; SELECT fails: " + why;
+                lines += "SELECT fails: " + why;
             }
             e->set("select", s);
         }
@@ -322,6 +339,10 @@ Impl::explain(const ExplainQuestion& question, std::string* text) const {
     list->set("selected-why", Element::create(selectedText(cat.get(), ans, pin_from)));
     list->set("server-address", Element::create(ipText(ans.server_id)));
 
+    // A drop before the catalogue is asked (no ciaddr, the reply port...):
+    // the dry run, which asks it, cannot show it.
+    bool request_dropped = remembered && r.drop != BSDP_DROP_NONE &&
+                           !(ans.verdict == BSDP_VERDICT_DROP && ans.drop == r.drop);
     ElementPtr args = Element::createMap();
     args->set("hw-address", Element::create(std::string(mac)));
     args->set("request", requestElement(r, remembered, ans.budget));
@@ -336,6 +357,10 @@ Impl::explain(const ExplainQuestion& question, std::string* text) const {
                 (ans.verdict == BSDP_VERDICT_DROP ? "; its LIST is dropped: " +
                  std::string(bsdp_drop_reason_name(ans.drop)) + (ans.why ? std::string(" (") +
                  ans.why + ")" : "") : "") +
+                (request_dropped ? "; but its LIST was dropped: " + std::string(
+                 bsdp_drop_reason_name(static_cast<enum bsdp_drop_reason>(r.drop))) +
+                 (r.why ? std::string(" (") + r.why + ")" : "") + ", so it was offered nothing: "
+                 "below is what a LIST the hook answers would get" : "") +
                 "\n  default: " + defaultText(cat.get(), ans) +
                 "\n  selected: " + selectedText(cat.get(), ans, pin_from) + lines;
     }

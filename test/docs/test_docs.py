@@ -18,7 +18,14 @@
   examples' READMEs resolves (links.py);
 - every folder of examples/ is in debian/kea-bsdp.examples;
 - and, so that this check can fail, the same check run on the manual with
-  one parameter row taken out must report that parameter.
+  one of each taken out (a parameter, command, statistic, symptom row,
+  message, plist key and database key), with a parameter's default, a
+  statistic's "what to do" or a command section's request blanked, and
+  with a dangling link added to a man page and to an example's README,
+  must report exactly that;
+- every row of the parameter, plist key, database key and statistic tables
+  fills every cell; every command's section says "Arguments" and "Results"
+  and shows a real request of that command and an answer.
 
 No root, no build, no network: make check runs it with docs-check.
 usage: test_docs.py [ROOT]"""
@@ -161,12 +168,47 @@ def problems(docs):
     symptoms = documented(docs[TROUBLESHOOTING], "symptom", cell=1)
     for n in sorted(drop_counters() - symptoms):
         errors.append("%s: %s has no row in the symptom table" % (TROUBLESHOOTING, n))
+    errors.extend(incomplete_rows(docs))
+    errors.extend(incomplete_command_sections(cmds))
     toc = toctree_entries(docs)
     for rel in sorted(docs):
         if rel.startswith("docs/") and rel != CONTENTS and rel not in toc:
             errors.append("%s is in no toctree (list it in %s)" % (rel, CONTENTS))
     errors.extend(links.problems(ROOT, docs))
     errors.extend(unshipped_examples())
+    return errors
+
+
+# (page, the first column's header, the cells every row must fill): a
+# parameter without its default or a statistic without what to do is as
+# missing as one without a row.
+FULL_ROWS = [(CONFIGURATION, "parameter", 4), (CONFIGURATION, "NBImageInfo.plist key", 4),
+             (CONFIGURATION, "bindings-database key", 3), (STATISTICS, "statistic", 3)]
+
+
+def incomplete_rows(docs):
+    errors = []
+    for rel, column, cells in FULL_ROWS:
+        for row in tables(docs[rel]).get(column, []):
+            if len(row) < cells or not all(row[:cells]):
+                errors.append("%s: the %s row %s leaves a cell empty" % (rel, column, row[0]))
+    return errors
+
+
+def incomplete_command_sections(text):
+    """Each command's section gives its arguments, its results and a real
+    request (a "command" of that name) with its answer (a "result")."""
+    errors = []
+    for part in re.split(r"^## ", text, flags=re.M)[1:]:
+        name = re.match(r"`([^`]+)`\s*$", part.splitlines()[0])
+        if not name:
+            continue
+        name = name.group(1)
+        for what, pattern in (("its arguments", r"^Arguments\b"), ("its results", r"^Results\b"),
+                              ("a real request", r'"command": "%s"' % re.escape(name)),
+                              ("a real answer", r'"result": \d')):
+            if not re.search(pattern, part, re.M):
+                errors.append("%s: the section of %s lacks %s" % (COMMANDS, name, what))
     return errors
 
 
@@ -198,16 +240,80 @@ def manual():
     return out
 
 
-def without_row(docs, name):
-    """The manual with the parameter table row of `name` removed."""
-    lines = docs.get(CONFIGURATION, "").splitlines(True)
-    hit = [i for i, l in enumerate(lines) if l.startswith("| `%s` |" % name)]
-    if len(hit) > 1:
-        raise SystemExit("test_docs: expected one %s row for %s, found %d"
-                         % (CONFIGURATION, name, len(hit)))
-    if hit:
-        del lines[hit[0]]
-    return dict(docs, **{CONFIGURATION: "".join(lines)})
+def without_line(docs, rel, prefix):
+    """The manual with the one line of `rel` that starts with `prefix` removed."""
+    lines = docs.get(rel, "").splitlines(True)
+    hit = [i for i, l in enumerate(lines) if l.startswith(prefix)]
+    if len(hit) != 1:
+        raise SystemExit("test_docs: expected one line of %s starting %r, found %d"
+                         % (rel, prefix, len(hit)))
+    del lines[hit[0]]
+    return dict(docs, **{rel: "".join(lines)})
+
+
+def with_cell_emptied(docs, rel, prefix, cell):
+    """The manual with cell `cell` (0 = first) of the row starting `prefix` blank."""
+    lines = docs.get(rel, "").splitlines(True)
+    hit = [i for i, l in enumerate(lines) if l.startswith(prefix)]
+    if len(hit) != 1:
+        raise SystemExit("test_docs: expected one row of %s starting %r" % (rel, prefix))
+    cells = lines[hit[0]].rstrip("\n").split("|")
+    cells[cell + 1] = " "
+    lines[hit[0]] = "|".join(cells) + "\n"
+    return dict(docs, **{rel: "".join(lines)})
+
+
+def with_text(docs, rel, text):
+    return dict(docs, **{rel: docs.get(rel, "") + text})
+
+
+def mutations(docs):
+    """(what, the manual with one thing taken out or one bad link added, the
+    error that must be reported): one of each kind the check keeps."""
+    par, cmd = sorted(parameters())[0], sorted(commands())[0]
+    stat = sorted(statistics() - drop_counters())[0]
+    drop, key, dbkey = sorted(drop_counters())[0], sorted(plist_keys())[0], sorted(database_keys())[0]
+    mid = message_ids()[0]
+    symptom_rows = [l for l in docs.get(TROUBLESHOOTING, "").splitlines()
+                    if l.startswith("|") and "`%s`" % drop in l.split("|")[2]]
+    man = sorted(r for r in docs if r.startswith("docs/man/"))[0]
+    example = sorted(r for r in docs if r.startswith("examples/"))[0]
+    bad_link = "\nSee [nothing](no-such-page.md).\n"
+    bad_line = lambda rel: len(docs[rel].splitlines()) + 2   # noqa: E731
+    return [
+        ("no %s parameter row" % par, without_line(docs, CONFIGURATION, "| `%s` |" % par),
+         "%s: parameter %s is not in the parameter table" % (CONFIGURATION, par)),
+        ("no %s command row" % cmd, without_line(docs, COMMANDS, "| `%s` |" % cmd),
+         "%s: command %s is not in the command table" % (COMMANDS, cmd)),
+        ("no %s statistic row" % stat, without_line(docs, STATISTICS, "| `%s` |" % stat),
+         "%s: statistic %s is not in the statistic table" % (STATISTICS, stat)),
+        ("no %s symptom row" % drop,
+         without_line(docs, TROUBLESHOOTING, symptom_rows[0]) if len(symptom_rows) == 1 else docs,
+         "%s: %s has no row in the symptom table" % (TROUBLESHOOTING, drop)),
+        ("no %s message section" % mid, without_line(docs, "docs/log-messages.md", "## %s\n" % mid),
+         "docs/log-messages.md lacks %s (run make docs)" % mid),
+        ("no %s plist key row" % key, without_line(docs, CONFIGURATION, "| `%s` |" % key),
+         "%s: NBImageInfo.plist key %s is not in the NBImageInfo.plist key table"
+         % (CONFIGURATION, key)),
+        ("no %s database key row" % dbkey,
+         without_line(docs, CONFIGURATION, "| `%s` |" % dbkey),
+         "%s: bindings-database key %s is not in the bindings-database key table"
+         % (CONFIGURATION, dbkey)),
+        ("an empty default for %s" % par,
+         with_cell_emptied(docs, CONFIGURATION, "| `%s` |" % par, 2),
+         "%s: the parameter row `%s` leaves a cell empty" % (CONFIGURATION, par)),
+        ("an empty 'what to do' for %s" % stat,
+         with_cell_emptied(docs, STATISTICS, "| `%s` |" % stat, 2),
+         "%s: the statistic row `%s` leaves a cell empty" % (STATISTICS, stat)),
+        ("no request in the %s section" % cmd,
+         dict(docs, **{COMMANDS: docs[COMMANDS].replace('"command": "%s"' % cmd, '"command": "x"')}),
+         "%s: the section of %s lacks a real request" % (COMMANDS, cmd)),
+        ("a dangling link in %s" % man, with_text(docs, man, bad_link),
+         "%s:%d: link no-such-page.md: no file docs/man/no-such-page.md" % (man, bad_line(man))),
+        ("a dangling link in %s" % example, with_text(docs, example, bad_link),
+         "%s:%d: link no-such-page.md: no file %s/no-such-page.md"
+         % (example, bad_line(example), os.path.dirname(example))),
+    ]
 
 
 def main():
@@ -222,16 +328,17 @@ def main():
     if not errors:
         print("PASS the manual lists all %d messages, %d parameters, %d commands, %d statistics, "
               "%d plist keys; every link in its %d files resolves" % n)
-    # The check itself: a parameter dropped from the table must be reported.
-    victim = sorted(parameters())[0]
-    got = problems(without_row(docs, victim))
-    want = "%s: parameter %s is not in the parameter table" % (CONFIGURATION, victim)
-    if got == [want] or (errors and want in got):
-        print("PASS a manual without the %s row fails: %s" % (victim, want))
-    else:
-        print("FAIL a manual without the %s row gave %r" % (victim, got))
-        failed += 1
-    print("docs: %d passed, %d failed" % (2 - failed, failed))
+    # The check itself: each kind of thing taken out must be reported.
+    checks = 1
+    for what, broken, want in mutations(docs):
+        checks += 1
+        got = problems(broken)
+        if got == [want] or (errors and want in got):
+            print("PASS a manual with %s fails: %s" % (what, want))
+        else:
+            print("FAIL a manual with %s gave %r, want %r" % (what, got, want))
+            failed += 1
+    print("docs: %d passed, %d failed" % (checks - failed, failed))
     return 1 if failed else 0
 
 

@@ -30,6 +30,9 @@ MAC_A = "02:00:00:00:0a:01"      # sends no filter; a reservation pins 101
 MAC_B = "02:00:00:00:0b:02"      # an iMac14,2 filtering for kind 1 (0x0100); selected 102
 MAC_C = "02:00:00:00:0c:03"      # accepts 576 bytes; pinned to a disabled set
 MAC_OTHER = "02:00:00:00:99:99"  # the only MAC OtherMacOnly.nbi lets in
+MAC_NO_CIADDR = "02:00:00:00:0d:04"   # asks before it has an address
+MAC_HIGH_PORT = "02:00:00:00:0e:05"   # asks for a reply on port 2000
+MAC_V1_0 = "02:00:00:00:0f:06"        # speaks BSDP 1.0
 LONG_NAME = "A long name " + "x" * 220
 FILES = ["i386/booter", "i386/x86_64/kernelcache", "ppc/booter", "NetBoot.dmg"]
 
@@ -69,6 +72,7 @@ class ExplainSuite:
     ORDER = ["test_every_trap_names_its_one_rule_as_the_list_and_log_do",
              "test_default_selected_pin_binding_and_select_as_kea_answers",
              "test_unknown_mac_needs_a_model_and_stale_and_skipped_sets",
+             "test_a_dropped_list_and_a_bsdp_1_0_mac_as_kea_answered_them",
              "test_a_burst_of_macs_each_remembered_as_it_asked"]
 
     def __init__(self, args):
@@ -262,6 +266,62 @@ class ExplainSuite:
         line = [l for l in r.stdout.splitlines() if "[Flaky.nbi]" in l]
         expect(line and line[0].endswith("(served stale: NBImageInfo.plist is not a valid XML "
                                           "or binary property list)"), "text %r" % line)
+        print("    " + line[0])
+
+    def test_a_dropped_list_and_a_bsdp_1_0_mac_as_kea_answered_them(self):
+        """A LIST dropped before the catalogue is asked left the Mac with
+        nothing: explain says so. A BSDP 1.0 Mac gets no list but boots the
+        default: explain gives that image's SELECT, as Kea answers it."""
+        self.make_sets()
+        self.start()
+        for mac, kw, extra, reason, why in (
+                (MAC_NO_CIADDR, {"ciaddr": "0.0.0.0"}, b"", "no-ciaddr", "ciaddr is 0"),
+                (MAC_HIGH_PORT, {}, bytes([5, 2, 0x07, 0xd0]), "reply-port",
+                 "reply port 1024 or above")):
+            self.xid += 1
+            pkt = B.bsdp_inform(self.xid, mac, B.bsdp_list(extra=extra), **kw)
+            got = B.probe(self.net, [pkt], timeout=1)
+            expect(got == [], "%s: Kea answered %d time(s)" % (mac, len(got)))
+            expect(self.kea.lines(r"BSDP_QUERY_DROPPED dropped a BSDP INFORM from %s: %s" % (mac, reason), 5),
+                   "%s: Kea did not drop it as %s" % (mac, reason))
+            a = self.explain_json(mac)
+            req = a["arguments"]["request"]
+            expect(req["remembered"] and req["dropped"] == {"reason": reason, "why": why},
+                   "%s: request %s" % (mac, req))
+            head = a["text"].splitlines()[0]
+            expect("but its LIST was dropped: %s (%s), so it was offered nothing" % (reason, why)
+                   in head, "%s: %r" % (mac, head))
+            print("    " + head)
+        # A Mac whose LIST was answered has nothing dropped.
+        self.send_lists()
+        expect(self.explain_json(MAC_A)["arguments"]["request"]["dropped"] is None,
+               "an answered LIST reported dropped")
+
+        _, _, d = self.ask(MAC_V1_0, B.bsdp_list(version=0x0100))
+        expect(d and d.get(1) == b"\x01" and d["images"] == [] and
+               struct.unpack("!I", d[7])[0] == B.image_id(102),
+               "1.0 LIST: %s" % d)
+        a = self.explain_json(MAC_V1_0)
+        images = {i["index"]: i for i in a["arguments"]["images"]}
+        expect(a["arguments"]["list"]["default"]["index"] == 102 and
+               a["arguments"]["request"]["bsdp-version"] == "1.0", "1.0: %s" % a["arguments"])
+        expect(all(i["rule"] == "bsdp-1.0" for n, i in images.items()
+                   if n in (101, 102, 106, 111)), "1.0 rules %s" % images)
+        expect(all("select" not in i for n, i in images.items() if n != 102),
+               "1.0: a SELECT given for an image it does not boot")
+        sel_1_0 = bytes([1, 1, 2, 2, 2, 1, 0, 3, 4]) + B.ip_bytes(B.SERVER_IP) + \
+            bytes([8, 4]) + struct.pack("!I", B.image_id(102))
+        msg, opts, d = self.ask(MAC_V1_0, sel_1_0)
+        expect(d and d.get(1) == b"\x02", "1.0 SELECT not acknowledged: %s" % d)
+        real = {"result": "ack", "boot-file": msg["data"][108:236].rstrip(b"\0").decode(),
+                "root-path": dict(opts).get(17, b"").decode(), "chain-url": None,
+                "siaddr": ".".join(str(b) for b in msg["data"][20:24]), "machine-name": None}
+        expect(images[102].get("select") == real,
+               "1.0: explained %s, Kea's ACK %s" % (images[102].get("select"), real))
+        line = [l for l in a["text"].splitlines() if "[Default.nbi]" in l]
+        expect(line and "not offered: bsdp-1.0" in line[0] and
+               "it is the default, which a BSDP 1.0 Mac boots: SELECT: boot file "
+               "Default.nbi/i386/booter" in line[0], "1.0 text %r" % line)
         print("    " + line[0])
 
     def test_a_burst_of_macs_each_remembered_as_it_asked(self):

@@ -334,6 +334,39 @@ START_TEST(test_explain_note_keeps_what_the_mac_sent)
 }
 END_TEST
 
+START_TEST(test_explain_note_keeps_how_the_list_fared)
+{
+	/* A LIST dropped before the catalogue is asked (no ciaddr, a reply port
+	 * of 1024 or more) is noted with its reason; an answered one with none. */
+	uint8_t high_port[] = { 1, 1, 1, 2, 2, 1, 1, 5, 2, 0x07, 0xd0 };
+	uint8_t plain[] = { 1, 1, 1, 2, 2, 1, 1 };
+	const char *vc = "AAPLBSDPC/i386/iMac14,2";
+	const struct { uint8_t *o43; size_t len; uint32_t ciaddr; uint8_t drop; const char *why; }
+	cases[] = {
+		{ plain, sizeof(plain), 0, BSDP_DROP_NO_CIADDR, "ciaddr is 0" },
+		{ high_port, sizeof(high_port), 5, BSDP_DROP_REPLY_PORT, "reply port 1024 or above" },
+		{ plain, sizeof(plain), 5, BSDP_DROP_NONE, NULL },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct bsdp_query q = { .opt43 = cases[i].o43, .opt43_len = cases[i].len, .opt60 = vc,
+					.opt60_len = strlen(vc), .mac_valid = true,
+					.ciaddr = cases[i].ciaddr, .local_address = SERVER,
+					.opt57 = -1, .reply_overhead = 280, .now = 77 };
+		memcpy(q.mac, mac_a, 6);
+		struct bsdp_answer a;
+		ck_assert_int_eq(bsdp_responder_answer(&resp, cat, bindings, &q, out, sizeof(out), 255,
+						       &a), 0);
+		struct bsdp_recent_request noted;
+		bsdp_explain_note(&q, &a, &noted);
+		ck_assert_uint_eq(noted.drop, cases[i].drop);
+		if (cases[i].why)
+			ck_assert_str_eq(noted.why, cases[i].why);
+		else
+			ck_assert_ptr_null(noted.why);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("explain");
@@ -348,6 +381,7 @@ int main(void)
 	tcase_add_test(tc, test_explain_pin_followed_or_why_not);
 	tcase_add_test(tc, test_explain_select_is_a_dry_run);
 	tcase_add_test(tc, test_explain_note_keeps_what_the_mac_sent);
+	tcase_add_test(tc, test_explain_note_keeps_how_the_list_fared);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
