@@ -42,6 +42,10 @@ struct bsdp_recent_request {
 	 * nothing whatever its images; why is a static string or NULL. */
 	uint8_t drop;                       /* enum bsdp_drop_reason, 0 = answered */
 	const char *why;
+	/* The subnet Kea selected for that LIST (from Kea 2.6, Kea's path):
+	 * its reservation's pin is the one the LIST followed. */
+	bool has_subnet;
+	uint32_t subnet_id;
 };
 
 struct bsdp_recent;

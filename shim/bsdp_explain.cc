@@ -144,9 +144,13 @@ requestElement(const struct bsdp_recent_request& r, bool remembered, size_t budg
 void
 Impl::noteList(const struct bsdp_catalogue* cat, const struct bsdp_query& q,
                const struct bsdp_answer& ans, const std::vector<uint8_t>& rules,
-               const Pkt4Ptr& query) const {
+               const Pkt4Ptr& query, const uint32_t* subnet_id) const {
     struct bsdp_recent_request r;
     bsdp_explain_note(&q, &ans, &r);
+    if (subnet_id) {
+        r.has_subnet = true;
+        r.subnet_id = *subnet_id;
+    }
     bsdp_recent_note(recent_, &r);
     if (rules.size() != cat->n_images || rules.empty()) {
         return;
@@ -223,7 +227,10 @@ Impl::explain(const ExplainQuestion& question, std::string* text) const {
     Pkt4Ptr pkt(new isc::dhcp::Pkt4(isc::dhcp::DHCPINFORM, 0));
     pkt->setHWAddr(isc::dhcp::HTYPE_ETHER, 6, std::vector<uint8_t>(m, m + 6));
     std::string pin_from;
-    q.pinned_image = pinsPossible() ? pinnedImage(m, pkt, nullptr, &pin_from) : 0;
+    // The pin that Mac's own LIST followed: that of the subnet Kea selected
+    // for it, when known.
+    const uint32_t* subnet = remembered && r.has_subnet ? &r.subnet_id : nullptr;
+    q.pinned_image = pinsPossible() ? pinnedImage(m, pkt, subnet, &pin_from) : 0;
     std::vector<uint8_t> rules(cat->n_images, BSDP_RULES);
     q.rules = rules.data();
     q.rules_size = rules.size();

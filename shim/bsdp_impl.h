@@ -182,7 +182,7 @@ private:
     // each image's rule (rules: the responder's, or empty).
     void noteList(const struct bsdp_catalogue* cat, const struct bsdp_query& q,
                   const struct bsdp_answer& ans, const std::vector<uint8_t>& rules,
-                  const isc::dhcp::Pkt4Ptr& query) const;
+                  const isc::dhcp::Pkt4Ptr& query, const uint32_t* subnet_id) const;
     // Logs why a pinned index did not become the selected image.
     void explainPin(const struct bsdp_catalogue* cat, const struct bsdp_query& q,
                     const struct bsdp_answer& ans, uint32_t pinned, const isc::dhcp::Pkt4Ptr& query) const;

@@ -8,6 +8,7 @@
 #include "bsdp_option.h"
 #include "bsdp_packet.h"
 #include "bsdp_stats.h"
+#include "kea_compat.h"
 
 #include "hook/policy.h"
 
@@ -118,7 +119,9 @@ Impl::send(CalloutHandle& handle, const Pkt4Ptr& query, const Pkt4Ptr& response,
     if (ans.req.msg_type == BSDP_MSGTYPE_LIST && ans.verdict != BSDP_VERDICT_NOT_BSDP &&
         ans.drop != BSDP_DROP_MALFORMED && q.mac_valid) {
         try {
-            noteList(cat.get(), q, ans, rules, query);
+            uint32_t subnet_id = 0;
+            bool selected = kea_compat::selectedSubnetId(handle, subnet_id);
+            noteList(cat.get(), q, ans, rules, query, selected ? &subnet_id : nullptr);
         } catch (...) {
             // Only a diagnosis: never the client's answer.
         }

@@ -436,6 +436,14 @@ class BindingSuite(R.Suite):
                 print("    " + line)
                 if self.selected(d) != want:
                     wrong.append("%s, want %#x" % (line, want))
+                # bsdp-explain names the pin that very LIST followed.
+                ans = B.control_command(os.path.join(kea.dir, "kea4.sock"), "bsdp-explain",
+                                        {"hw-address": mac})
+                sel = ans.get("arguments", {}).get("list", {}).get("selected") or {}
+                if ans.get("result") != 0 or sel.get("id") != self.selected(d):
+                    wrong.append("%s: bsdp-explain says selected %r (%s)" % (
+                        line, sel.get("id"), ans.get("arguments", {}).get("list", {}).get(
+                            "selected-why", ans.get("text"))))
             kea.stop()
         expect(not wrong, "\n  ".join(["pins not as expected:"] + wrong))
 
