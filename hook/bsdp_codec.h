@@ -42,6 +42,7 @@ enum bsdp_msgtype {
 
 #define BSDP_VERSION_1_0 0x0100u
 #define BSDP_VERSION_1_1 0x0101u
+#define BSDP_VERSION_0_0 0x0000u
 
 /* boot_image_id layout (§5). */
 #define BSDP_IMAGE_ID(install, kind, index) \

@@ -636,6 +636,13 @@ int bsdp_responder_offer(const struct bsdp_responder *r, const struct bsdp_catal
 	/* BOOTPD: without the version sub-option the packet is not BSDP. */
 	if (!(a->req.present & BSDP_HAS(BSDP_OPT_VERSION)))
 		return drop(a, BSDP_DROP_INCOMPLETE, "no BSDP version");
+	/* is_bsdp_packet() knows these versions only; NetBoot 1.0 firmware
+	 * (sub-option 10) is left to old NetBoot, which we do not serve. */
+	if (a->req.version != BSDP_VERSION_1_1 && a->req.version != BSDP_VERSION_1_0 &&
+	    a->req.version != BSDP_VERSION_0_0)
+		return drop(a, BSDP_DROP_NONE, "BSDP version not 1.1, 1.0 or 0.0");
+	if (a->req.present & BSDP_HAS(BSDP_OPT_NETBOOT_1_0_FIRMWARE))
+		return drop(a, BSDP_DROP_NONE, "NetBoot 1.0 firmware");
 	a->server_id = r->server_address ? r->server_address : q->local_address;
 	if (!a->server_id)
 		return drop(a, BSDP_DROP_NONE, "no server address known");

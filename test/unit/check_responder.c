@@ -712,6 +712,8 @@ struct disc {
 	bool no_version;
 	uint8_t type;             /* option 53, 0 = DISCOVER */
 	uint8_t htype;            /* 0 = 1 */
+	uint16_t opt57;           /* 0 = 1500 */
+	bool no_opt57;
 };
 
 static size_t discover(const struct disc *d, uint8_t *m)
@@ -731,7 +733,10 @@ static size_t discover(const struct disc *d, uint8_t *m)
 	memcpy(m + 28, d->mac ? d->mac : mac_a, 6);
 	m[236] = 99; m[237] = 130; m[238] = 83; m[239] = 99;
 	m[n++] = 53; m[n++] = 1; m[n++] = d->type ? d->type : 1;
-	m[n++] = 57; m[n++] = 2; m[n++] = 0x05; m[n++] = 0xdc;
+	if (!d->no_opt57) {
+		uint16_t max = d->opt57 ? d->opt57 : 1500;
+		m[n++] = 57; m[n++] = 2; m[n++] = (uint8_t)(max >> 8); m[n++] = (uint8_t)max;
+	}
 	m[n++] = 60; m[n++] = (uint8_t)vlen;
 	memcpy(m + n, vc, vlen);
 	n += vlen;
@@ -882,6 +887,31 @@ START_TEST(test_offer_silences)
 	a = offer(&(struct disc){ .vc = "AAPLBSDPC/" });
 	ck_assert_int_eq(a.drop, BSDP_DROP_MALFORMED);
 	ck_assert_int_eq(offer(&(struct disc){ 0 }).verdict, BSDP_VERDICT_REPLY);
+}
+END_TEST
+
+/* bsdpd.c answers only a BSDP it knows (is_bsdp_packet: version 1.1, 1.0
+ * or 0.0; sub-option 10, NetBoot 1.0 firmware, is old NetBoot's). */
+START_TEST(test_offer_only_known_versions)
+{
+	bsdp_bindings_record(bindings, mac_a, ID_HTTP, 100, 0, NULL);
+	static const struct { uint8_t v[4]; bool sent; } rows[] = {
+		{ { 2, 2, 0x01, 0x01 }, true }, { { 2, 2, 0x01, 0x00 }, true },
+		{ { 2, 2, 0x00, 0x00 }, true }, { { 2, 2, 0x02, 0x00 }, false },
+		{ { 2, 2, 0x01, 0x02 }, false }, { { 2, 2, 0xff, 0xff }, false },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct bsdp_answer a = offer(&(struct disc){ .no_version = true, .extra43 = rows[i].v,
+							     .extra43_len = 4 });
+		ck_assert_msg(a.verdict == (rows[i].sent ? BSDP_VERDICT_REPLY : BSDP_VERDICT_DROP),
+			      "version %02x%02x", rows[i].v[2], rows[i].v[3]);
+		if (!rows[i].sent)
+			ck_assert_str_eq(a.why, "BSDP version not 1.1, 1.0 or 0.0");
+	}
+	static const uint8_t firmware10[] = { 10, 0 };
+	struct bsdp_answer a = offer(&(struct disc){ .extra43 = firmware10, .extra43_len = 2 });
+	ck_assert_int_eq(a.verdict, BSDP_VERDICT_DROP);
+	ck_assert_str_eq(a.why, "NetBoot 1.0 firmware");
 }
 END_TEST
 
@@ -1093,6 +1123,7 @@ static Suite *responder_suite(void)
 	tcase_add_test(t, test_offer_bootfileonly_is_padded_to_300);
 	tcase_add_test(t, test_offer_silences);
 	tcase_add_test(t, test_offer_pinned_and_recorded);
+	tcase_add_test(t, test_offer_only_known_versions);
 	suite_add_tcase(s, t);
 	return s;
 }
