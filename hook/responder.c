@@ -672,9 +672,16 @@ int bsdp_responder_offer(const struct bsdp_responder *r, const struct bsdp_catal
 		.machine_name = a->machine_name,
 		.machine_name_len = strlen(a->machine_name),
 	};
-	int n = bsdp_codec_build_offer(q->msg, q->msg_len, &offer, out, out_size);
+	/* BOOTPD sends it in one frame: the DISCOVER's option 57 (548 without
+	 * it), at most an Ethernet MTU, less IP and UDP; else no OFFER* at all. */
+	uint8_t o57[2];
+	int n57 = bsdp_codec_dhcp_option(opts, opts_len, 57, o57, sizeof(o57), NULL);
+	size_t max = bsdp_codec_max_reply_size(NULL, n57 == 2 ? (o57[0] << 8) | o57[1] : 0);
+	if (max > BSDP_OFFER_FRAME_MAX)
+		max = BSDP_OFFER_FRAME_MAX;
+	int n = bsdp_codec_build_offer(q->msg, q->msg_len, &offer, out, out_size < max ? out_size : max);
 	if (n < 0)
-		return drop(a, BSDP_DROP_NO_ROOM, "no room for the OFFER*");
+		return drop(a, BSDP_DROP_NO_ROOM, "the OFFER* does not fit the Mac's message size");
 	a->verdict = BSDP_VERDICT_REPLY;
 	a->offer = true;
 	a->message_len = (size_t)n;

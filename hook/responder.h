@@ -169,7 +169,8 @@ int bsdp_responder_answer(const struct bsdp_responder *r, const struct bsdp_cata
  * verdict REPLY with offer set. The pin wins over the binding, as in LIST;
  * the filters are LIST's (model, MAC lists, attribute filter, FilterOnly,
  * IsEnabled); the DISCOVER's BSDP version is 1.1, 1.0 or 0.0, without
- * NetBoot 1.0 firmware's sub-option 10. Anything else that is BSDP: verdict DROP with why (the
+ * NetBoot 1.0 firmware's sub-option 10, and the OFFER* fits the DISCOVER's
+ * option 57 (548 without it). Anything else that is BSDP: verdict DROP with why (the
  * DISCOVER itself is Kea's: only no OFFER* is sent). Not a BSDP DISCOVER:
  * NOT_BSDP. Returns 0, or -EINVAL on bad arguments. */
 int bsdp_responder_offer(const struct bsdp_responder *r, const struct bsdp_catalogue *c,

@@ -915,6 +915,44 @@ START_TEST(test_offer_only_known_versions)
 }
 END_TEST
 
+/* bsdpd.c builds the OFFER* into dhcp_max_message_size() (option 57 when
+ * above 548, else 548; at most 1500) less 28, and sends nothing when it
+ * does not fit. A 240-byte root path and a 56-byte name make 569 bytes. */
+START_TEST(test_offer_fits_the_macs_message_size)
+{
+	char url[241], fmt[58]; /* 53 bytes and %03d: the longest names allowed */
+	memset(url, 'u', sizeof(url) - 1);
+	memcpy(url, "http://198.18.0.1/", 18);
+	url[sizeof(url) - 1] = '\0';
+	memset(fmt, 'n', sizeof(fmt) - 1);
+	memcpy(fmt + sizeof(fmt) - 5, "%03d", 5);
+	add(cat, (struct spec){ 800, 1, false, false, true, false, BSDP_TYPE_HTTP, BSDP_ARCH_I386,
+				"Long", "Long.nbi", "booter", url });
+	struct bsdp_responder_config cfg = { .priority = 32768, .machine_name_format = fmt };
+	char err[128];
+	ck_assert_int_eq(bsdp_responder_init(&resp, &cfg, err, sizeof(err)), 0);
+	const uint32_t id = BSDP_IMAGE_ID(0, 1, 800);
+	bsdp_bindings_record(bindings, mac_a, id, 100, 0, NULL);
+
+	struct bsdp_answer a = offer(&(struct disc){ 0 }); /* option 57: 1500 */
+	ck_assert_int_eq(a.verdict, BSDP_VERDICT_REPLY);
+	ck_assert_uint_eq(a.message_len, 240 + 3 + 6 + 11 + 2 + 240 + 2 + 6 + 2 + 56 + 1);
+	static const struct { uint16_t opt57; bool none; } small[] = {
+		{ 0, true }, { 576, false }, { 300, false }, { 596, false },
+	};
+	for (size_t i = 0; i < sizeof(small) / sizeof(small[0]); i++) {
+		a = offer(&(struct disc){ .opt57 = small[i].opt57, .no_opt57 = small[i].none });
+		ck_assert_msg(a.verdict == BSDP_VERDICT_DROP, "option 57 %u", small[i].opt57);
+		ck_assert_int_eq(a.drop, BSDP_DROP_NO_ROOM);
+		ck_assert_str_eq(a.why, "the OFFER* does not fit the Mac's message size");
+	}
+	ck_assert_int_eq(offer(&(struct disc){ .opt57 = 597 }).verdict, BSDP_VERDICT_REPLY);
+	struct bsdp_binding b;
+	ck_assert_int_eq(bsdp_bindings_lookup(bindings, mac_a, &b), 0);
+	ck_assert_int_eq(b.time, 2000); /* the last one sent */
+}
+END_TEST
+
 /* A pinned Mac gets its pin, over its binding and without one, and the
  * OFFER* is recorded as a boot: the image and the time, the number kept. */
 START_TEST(test_offer_pinned_and_recorded)
@@ -1124,6 +1162,7 @@ static Suite *responder_suite(void)
 	tcase_add_test(t, test_offer_silences);
 	tcase_add_test(t, test_offer_pinned_and_recorded);
 	tcase_add_test(t, test_offer_only_known_versions);
+	tcase_add_test(t, test_offer_fits_the_macs_message_size);
 	suite_add_tcase(s, t);
 	return s;
 }
