@@ -752,12 +752,10 @@ static size_t discover(const struct disc *d, uint8_t *m)
 	return n;
 }
 
-static struct bsdp_answer offer_q(const struct disc *d, uint32_t pinned)
+static struct bsdp_answer offer_raw(const uint8_t *msg, size_t len, uint32_t pinned)
 {
-	uint8_t msg[600];
-	struct bsdp_query q = { .local_address = SERVER, .now = 2000, .pinned_image = pinned };
-	q.msg = msg;
-	q.msg_len = discover(d, msg);
+	struct bsdp_query q = { .local_address = SERVER, .now = 2000, .pinned_image = pinned,
+				.msg = msg, .msg_len = len };
 	struct bsdp_answer a;
 	set_counting(1);
 	int rc = bsdp_responder_offer(&resp, cat, bindings, &q, offer_buf, sizeof(offer_buf), &a);
@@ -765,6 +763,12 @@ static struct bsdp_answer offer_q(const struct disc *d, uint32_t pinned)
 	set_counting(0);
 	ck_assert_int_eq(rc, 0);
 	return a;
+}
+
+static struct bsdp_answer offer_q(const struct disc *d, uint32_t pinned)
+{
+	uint8_t msg[600];
+	return offer_raw(msg, discover(d, msg), pinned);
 }
 
 static struct bsdp_answer offer(const struct disc *d)
@@ -950,6 +954,69 @@ START_TEST(test_offer_fits_the_macs_message_size)
 	struct bsdp_binding b;
 	ck_assert_int_eq(bsdp_bindings_lookup(bindings, mac_a, &b), 0);
 	ck_assert_int_eq(b.time, 2000); /* the last one sent */
+}
+END_TEST
+
+/* Hostile DISCOVERs from a bound MAC: every truncation (read from a heap
+ * block of exactly that size, so ASan sees any read past it), option 43
+ * in instances beyond what any DISCOVER needs, option 52 (overload, which
+ * a Mac never sends: sname and file are not read), empty options 60 and 43. */
+START_TEST(test_offer_hostile_discovers)
+{
+	bsdp_bindings_record(bindings, mac_a, ID_HTTP, 100, 0, NULL);
+	uint8_t m[2560];
+	size_t n = discover(&(struct disc){ 0 }, m);
+	for (size_t cut = 0; cut < n; cut++) {
+		uint8_t *exact = malloc(cut ? cut : 1);
+		memcpy(exact, m, cut);
+		struct bsdp_answer a = offer_raw(exact, cut, 0);
+		free(exact);
+		/* Only the END option may go: a DISCOVER without END still ends. */
+		ck_assert_msg((a.verdict == BSDP_VERDICT_REPLY) == (cut == n - 1), "cut at %zu", cut);
+	}
+
+	/* Option 43 in instances of 230 bytes (RFC 3396), the version first. */
+	for (size_t instances = 6; instances <= 8; instances++) {
+		size_t at = 240;
+		m[at++] = 53; m[at++] = 1; m[at++] = 1;
+		m[at++] = 60; m[at++] = 29;
+		memcpy(m + at, "AAPLBSDPC/i386/MacBookPro11,1", 29);
+		at += 29;
+		for (size_t i = 0; i < instances; i++) {
+			m[at++] = 43; m[at++] = 230;
+			size_t unknown = i ? 228 : 224;
+			if (!i) {
+				m[at++] = 2; m[at++] = 2; m[at++] = 1; m[at++] = 1;
+			}
+			m[at++] = 200; m[at++] = (uint8_t)unknown;
+			memset(m + at, 0x41, unknown);
+			at += unknown;
+		}
+		m[at++] = 255;
+		struct bsdp_answer a = offer_raw(m, at, 0);
+		if (instances == 6) { /* 1380 bytes of option 43 */
+			ck_assert_int_eq(a.verdict, BSDP_VERDICT_REPLY);
+		} else {
+			ck_assert_int_eq(a.verdict, BSDP_VERDICT_DROP);
+			ck_assert_int_eq(a.drop, BSDP_DROP_MALFORMED);
+		}
+	}
+
+	/* Option 52 says sname and file hold options: they are not read, nor echoed. */
+	n = discover(&(struct disc){ 0 }, m);
+	memset(m + 44, 0xfe, 64 + 128);
+	memmove(m + 243, m + 240, n - 240);
+	m[240] = 52; m[241] = 1; m[242] = 3;
+	struct bsdp_answer a = offer_raw(m, n + 3, 0);
+	ck_assert_int_eq(a.verdict, BSDP_VERDICT_REPLY);
+	static const uint8_t zero[64] = { 0 };
+	ck_assert_mem_eq(offer_buf + 44, zero, 64);
+	ck_assert_str_eq((const char *)offer_buf + 108, "Catalina.nbi/i386/booter");
+
+	/* Empty option 60: not BSDP; empty option 43: no version. */
+	ck_assert_int_eq(offer(&(struct disc){ .vc = "" }).verdict, BSDP_VERDICT_NOT_BSDP);
+	a = offer(&(struct disc){ .no_version = true });
+	ck_assert_str_eq(a.why, "no BSDP version");
 }
 END_TEST
 
@@ -1162,6 +1229,7 @@ static Suite *responder_suite(void)
 	tcase_add_test(t, test_offer_silences);
 	tcase_add_test(t, test_offer_pinned_and_recorded);
 	tcase_add_test(t, test_offer_only_known_versions);
+	tcase_add_test(t, test_offer_hostile_discovers);
 	tcase_add_test(t, test_offer_fits_the_macs_message_size);
 	suite_add_tcase(s, t);
 	return s;
