@@ -646,6 +646,11 @@ int bsdp_responder_offer(const struct bsdp_responder *r, const struct bsdp_catal
 	a->server_id = r->server_address ? r->server_address : q->local_address;
 	if (!a->server_id)
 		return drop(a, BSDP_DROP_NONE, "no server address known");
+	/* BOOTPD ignores a request whose siaddr names another server. */
+	const uint8_t *si = q->msg + 20;
+	uint32_t siaddr = (uint32_t)si[0] << 24 | (uint32_t)si[1] << 16 | (uint32_t)si[2] << 8 | si[3];
+	if (siaddr && siaddr != a->server_id && siaddr != q->local_address)
+		return drop(a, BSDP_DROP_NONE, "DISCOVER for another server (siaddr)");
 
 	struct bsdp_client client = {
 		.arch = bsdp_arch_from_name(a->vc.arch, a->vc.arch_len),

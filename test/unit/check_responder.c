@@ -712,6 +712,7 @@ struct disc {
 	bool no_version;
 	uint8_t type;             /* option 53, 0 = DISCOVER */
 	uint8_t htype;            /* 0 = 1 */
+	uint32_t siaddr;
 	uint16_t opt57;           /* 0 = 1500 */
 	bool no_opt57;
 };
@@ -730,6 +731,8 @@ static size_t discover(const struct disc *d, uint8_t *m)
 	m[10] = (uint8_t)(d->flags >> 8); m[11] = (uint8_t)d->flags;
 	m[24] = (uint8_t)(d->giaddr >> 24); m[25] = (uint8_t)(d->giaddr >> 16);
 	m[26] = (uint8_t)(d->giaddr >> 8); m[27] = (uint8_t)d->giaddr;
+	m[20] = (uint8_t)(d->siaddr >> 24); m[21] = (uint8_t)(d->siaddr >> 16);
+	m[22] = (uint8_t)(d->siaddr >> 8); m[23] = (uint8_t)d->siaddr;
 	memcpy(m + 28, d->mac ? d->mac : mac_a, 6);
 	m[236] = 99; m[237] = 130; m[238] = 83; m[239] = 99;
 	m[n++] = 53; m[n++] = 1; m[n++] = d->type ? d->type : 1;
@@ -895,7 +898,8 @@ START_TEST(test_offer_silences)
 END_TEST
 
 /* bsdpd.c answers only a BSDP it knows (is_bsdp_packet: version 1.1, 1.0
- * or 0.0; sub-option 10, NetBoot 1.0 firmware, is old NetBoot's). */
+ * or 0.0; sub-option 10, NetBoot 1.0 firmware, is old NetBoot's), and
+ * bootpd.c only a request for no server or for it (siaddr). */
 START_TEST(test_offer_only_known_versions)
 {
 	bsdp_bindings_record(bindings, mac_a, ID_HTTP, 100, 0, NULL);
@@ -912,6 +916,11 @@ START_TEST(test_offer_only_known_versions)
 		if (!rows[i].sent)
 			ck_assert_str_eq(a.why, "BSDP version not 1.1, 1.0 or 0.0");
 	}
+	/* bootpd.c drops a request whose siaddr is another server's. */
+	ck_assert_int_eq(offer(&(struct disc){ .siaddr = SERVER }).verdict, BSDP_VERDICT_REPLY);
+	struct bsdp_answer other = offer(&(struct disc){ .siaddr = OTHER });
+	ck_assert_int_eq(other.verdict, BSDP_VERDICT_DROP);
+	ck_assert_str_eq(other.why, "DISCOVER for another server (siaddr)");
 	static const uint8_t firmware10[] = { 10, 0 };
 	struct bsdp_answer a = offer(&(struct disc){ .extra43 = firmware10, .extra43_len = 2 });
 	ck_assert_int_eq(a.verdict, BSDP_VERDICT_DROP);
