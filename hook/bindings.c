@@ -428,12 +428,13 @@ int bsdp_bindings_forget(struct bsdp_bindings *b, const uint8_t mac[6], int64_t 
 	if (x && x->b.image_id) {
 		note_image(b, x->b.image_id, 0);
 		x->b.image_id = 0;
-		/* The time of the SELECT that chose another server: it wins over
-		 * the selection it forgets (an older one), and loses to the one
-		 * the server it named records at that time, when that server
-		 * shares our bindings-database. */
+		/* Just after the selection it forgets, so it wins over that one
+		 * and loses to (or ties with: a selection wins) any the server
+		 * the SELECT named records, when that server shares our
+		 * bindings-database: not our clock's now, which a second turned
+		 * or a clock ahead of that server's puts after its record. */
 		if (now > x->b.time)
-			x->b.time = now;
+			x->b.time++;
 		b->generation++;
 		journal(b, &x->b, false);
 	}

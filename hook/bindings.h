@@ -50,7 +50,8 @@ uint32_t bsdp_bindings_number(struct bsdp_bindings *b, const uint8_t mac[6]);
 int bsdp_bindings_record(struct bsdp_bindings *b, const uint8_t mac[6], uint32_t image_id,
 			 int64_t now, uint32_t number, struct bsdp_binding *ret);
 /* Forgets the image of a MAC (its SELECT at now named another server);
- * keeps its number. The entry's time becomes now (if later). */
+ * keeps its number. The entry's time becomes one second after the
+ * selection forgotten (unchanged if now is not later). */
 int bsdp_bindings_forget(struct bsdp_bindings *b, const uint8_t mac[6], int64_t now);
 /* Inserts or replaces a whole entry (state file, commands) as the most
  * recent one. */

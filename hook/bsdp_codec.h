@@ -42,6 +42,7 @@ enum bsdp_msgtype {
 
 #define BSDP_VERSION_1_0 0x0100u
 #define BSDP_VERSION_1_1 0x0101u
+#define BSDP_VERSION_0_0 0x0000u
 
 /* boot_image_id layout (§5). */
 #define BSDP_IMAGE_ID(install, kind, index) \
@@ -216,6 +217,8 @@ struct bsdp_offer {
 /* Largest OFFER* bsdp_codec_build_offer writes: header, cookie, 53, 54, 60,
  * a full option 17, option 43 with 8 and a 255-byte 130, END. */
 #define BSDP_OFFER_MAX (BSDP_DHCP_OPTIONS_AT + 3 + 6 + 11 + 257 + 2 + 255 + 1)
+/* Largest OFFER* sent: BOOTPD's, one Ethernet frame (1500) less IP and UDP. */
+#define BSDP_OFFER_FRAME_MAX (1500 - 28)
 /* Writes the whole OFFER* answering request (the DISCOVER as received, at
  * least its header) into out, in BOOTPD's layout: op 2, the request's
  * htype, hlen, xid, flags, giaddr and chaddr, hops, secs, ciaddr and yiaddr

@@ -636,9 +636,21 @@ int bsdp_responder_offer(const struct bsdp_responder *r, const struct bsdp_catal
 	/* BOOTPD: without the version sub-option the packet is not BSDP. */
 	if (!(a->req.present & BSDP_HAS(BSDP_OPT_VERSION)))
 		return drop(a, BSDP_DROP_INCOMPLETE, "no BSDP version");
+	/* is_bsdp_packet() knows these versions only; NetBoot 1.0 firmware
+	 * (sub-option 10) is left to old NetBoot, which we do not serve. */
+	if (a->req.version != BSDP_VERSION_1_1 && a->req.version != BSDP_VERSION_1_0 &&
+	    a->req.version != BSDP_VERSION_0_0)
+		return drop(a, BSDP_DROP_NONE, "BSDP version not 1.1, 1.0 or 0.0");
+	if (a->req.present & BSDP_HAS(BSDP_OPT_NETBOOT_1_0_FIRMWARE))
+		return drop(a, BSDP_DROP_NONE, "NetBoot 1.0 firmware");
 	a->server_id = r->server_address ? r->server_address : q->local_address;
 	if (!a->server_id)
 		return drop(a, BSDP_DROP_NONE, "no server address known");
+	/* BOOTPD ignores a request whose siaddr names another server. */
+	const uint8_t *si = q->msg + 20;
+	uint32_t siaddr = (uint32_t)si[0] << 24 | (uint32_t)si[1] << 16 | (uint32_t)si[2] << 8 | si[3];
+	if (siaddr && siaddr != a->server_id && siaddr != q->local_address)
+		return drop(a, BSDP_DROP_NONE, "DISCOVER for another server (siaddr)");
 
 	struct bsdp_client client = {
 		.arch = bsdp_arch_from_name(a->vc.arch, a->vc.arch_len),
@@ -665,9 +677,16 @@ int bsdp_responder_offer(const struct bsdp_responder *r, const struct bsdp_catal
 		.machine_name = a->machine_name,
 		.machine_name_len = strlen(a->machine_name),
 	};
-	int n = bsdp_codec_build_offer(q->msg, q->msg_len, &offer, out, out_size);
+	/* BOOTPD sends it in one frame: the DISCOVER's option 57 (548 without
+	 * it), at most an Ethernet MTU, less IP and UDP; else no OFFER* at all. */
+	uint8_t o57[2];
+	int n57 = bsdp_codec_dhcp_option(opts, opts_len, 57, o57, sizeof(o57), NULL);
+	size_t max = bsdp_codec_max_reply_size(NULL, n57 == 2 ? (o57[0] << 8) | o57[1] : 0);
+	if (max > BSDP_OFFER_FRAME_MAX)
+		max = BSDP_OFFER_FRAME_MAX;
+	int n = bsdp_codec_build_offer(q->msg, q->msg_len, &offer, out, out_size < max ? out_size : max);
 	if (n < 0)
-		return drop(a, BSDP_DROP_NO_ROOM, "no room for the OFFER*");
+		return drop(a, BSDP_DROP_NO_ROOM, "the OFFER* does not fit the Mac's message size");
 	a->verdict = BSDP_VERDICT_REPLY;
 	a->offer = true;
 	a->message_len = (size_t)n;

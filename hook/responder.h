@@ -168,7 +168,9 @@ int bsdp_responder_answer(const struct bsdp_responder *r, const struct bsdp_cata
  * an OFFER*, written whole into out (BSDP_OFFER_MAX bytes suffice):
  * verdict REPLY with offer set. The pin wins over the binding, as in LIST;
  * the filters are LIST's (model, MAC lists, attribute filter, FilterOnly,
- * IsEnabled). Anything else that is BSDP: verdict DROP with why (the
+ * IsEnabled); the DISCOVER's BSDP version is 1.1, 1.0 or 0.0, without
+ * NetBoot 1.0 firmware's sub-option 10, and the OFFER* fits the DISCOVER's
+ * option 57 (548 without it). Anything else that is BSDP: verdict DROP with why (the
  * DISCOVER itself is Kea's: only no OFFER* is sent). Not a BSDP DISCOVER:
  * NOT_BSDP. Returns 0, or -EINVAL on bad arguments. */
 int bsdp_responder_offer(const struct bsdp_responder *r, const struct bsdp_catalogue *c,

@@ -1096,9 +1096,10 @@ out:
 #define MAX_OFFERS 32
 
 /* The DHCPDISCOVER Mac firmware sends once told to NetBoot (Startup Disk,
- * bless --netboot): option 60 AAPLBSDPC/<arch>/<model>, option 43 with the
- * BSDP version (and an attribute filter when asked), no address yet. The
- * broadcast flag makes every answer a broadcast a plain socket receives. */
+ * bless --netboot): option 57 1500 (an OFFER* must fit it), option 60
+ * AAPLBSDPC/<arch>/<model>, option 43 with the BSDP version (and an
+ * attribute filter when asked), no address yet. The broadcast flag makes
+ * every answer a broadcast a plain socket receives. */
 static int build_discover(const struct options *o, const struct client *c, uint32_t xid,
 			  uint8_t *pkt, size_t size)
 {
@@ -1117,6 +1118,7 @@ static int build_discover(const struct options *o, const struct client *c, uint3
 	in.type = DHCP_MSGTYPE_DISCOVER;
 	in.xid = xid;
 	in.flags = 0x8000;
+	in.max_size = 1500;
 	memcpy(in.chaddr, c->mac, 6);
 	in.arch = o->arch;
 	in.model = o->model;

@@ -76,7 +76,8 @@ class OfferSuite(TB.BindingSuite):
              "test_fast_path_sends_one_offer_star",
              "test_offer_bound_clients_false_sends_none",
              "test_bad_offer_bound_clients_refused_naming_it",
-             "test_tshark_and_bsdpc_decode_the_offer_star"]
+             "test_tshark_and_bsdpc_decode_the_offer_star",
+             "test_pinned_mac_gets_its_pin_without_a_binding"]
 
     def select(self, mac=None):
         """bsdpc --select 1002 as the client (or raw, for another MAC):
@@ -190,6 +191,38 @@ class OfferSuite(TB.BindingSuite):
         _, got = self.discover()
         expect(len(got) == 1 and not is_offer_star(got[0]), "%d replies" % len(got))
         expect(self.offers_sent(kea) == 0, "bsdp.offers-sent")
+
+    def test_pinned_mac_gets_its_pin_without_a_binding(self):
+        # A host reservation pins image 1001 (HTTP) for a Mac that never
+        # SELECTed: its DISCOVER gets an OFFER* naming 1001, on Kea's path
+        # (pkt4_receive) and on the fast path (buffer4_receive, no subnet
+        # selected yet); a Mac pinned to an image it may not see gets none.
+        pinned, hidden = "02:0f:fe:00:00:21", "02:0f:fe:00:00:22"
+
+        def edit(d):
+            with_pool(d)
+            d["subnet4"][0]["reservations"] = [
+                {"hw-address": pinned, "hostname": "pinned-1",
+                 "user-context": {"bsdp-image": 1001}},
+                {"hw-address": hidden, "hostname": "pinned-2",
+                 "user-context": {"bsdp-image": 4321}}]
+        for fast in (False, True):
+            kea = self.start("pin-%s" % ("fast" if fast else "kea"), edit=edit,
+                             **{"fast-path": fast})
+            _, got = self.discover(mac=pinned, expect_n=2)
+            stars = [g for g in got if is_offer_star(g)]
+            expect(len(stars) == 1 and len(got) == 2,
+                   "fast-path %s: %d replies, %d OFFER*" % (fast, len(got), len(stars)))
+            o43 = B.option(B.parse_options(stars[0]["data"]), 43)
+            expect(o43[:2] == bytes([8, 4]) and struct.unpack("!I", o43[2:6])[0] == R.ID_1001,
+                   "fast-path %s: OFFER* names %r, not the pin" % (fast, o43[:6]))
+            _, got = self.discover(mac=hidden)
+            expect(len(got) == 1 and not is_offer_star(got[0]),
+                   "fast-path %s: a pin to no image: %d replies" % (fast, len(got)))
+            expect(self.offers_sent(kea) == 1, "bsdp.offers-sent %r" % self.offers_sent(kea))
+            kea.stop()
+        print("    a pinned Mac's DISCOVER: OFFER* of its pin %#x on Kea's path and the fast path" %
+              R.ID_1001)
 
     def test_bad_offer_bound_clients_refused_naming_it(self):
         kea = self.start("bad", expect_ok=False, **{"offer-bound-clients": "yes"})

@@ -208,6 +208,52 @@ START_TEST(test_selection_reaches_the_other_server)
 }
 END_TEST
 
+/* Two servers, A (events 0) and B (events 1), on a fresh database. */
+struct pair {
+	struct bsdp_bindings *a, *b;
+	struct bsdp_pg *pa, *pb;
+};
+
+static void pair_start(struct pair *p)
+{
+	fresh();
+	struct bsdp_pg_config cfg = config();
+	p->a = bsdp_bindings_new(64);
+	p->b = bsdp_bindings_new(64);
+	p->pa = bsdp_pg_start(&cfg, p->a, 64, report, (void *)0);
+	p->pb = bsdp_pg_start(&cfg, p->b, 64, report, (void *)1);
+	ck_assert(p->pa && p->pb);
+	ck_assert(WAIT_UNTIL(connected(p->pa) && connected(p->pb), 10000));
+}
+
+static void pair_stop(struct pair *p)
+{
+	bsdp_pg_stop(p->pa, 1000);
+	bsdp_pg_stop(p->pb, 1000);
+	bsdp_bindings_free(p->a);
+	bsdp_bindings_free(p->b);
+}
+
+/* Mac i SELECTs image through A at time at; B reads it. Its number. */
+static uint32_t selected_on_both(struct pair *p, int i, uint32_t image, int64_t at)
+{
+	select_image(p->a, i, image, at);
+	uint32_t number = number_of(p->a, i);
+	ck_assert(WAIT_UNTIL(holds(p->b, i, image, number), 3000));
+	return number;
+}
+
+/* B, the database and A all hold image for Mac i. */
+static void all_hold(struct pair *p, int i, uint32_t image, uint32_t number)
+{
+	char sql[96];
+	snprintf(sql, sizeof(sql), "SELECT image_id FROM bsdp_bindings"
+		 " WHERE hw_address = '02:db:00:00:00:%02x'", i);
+	ck_assert(WAIT_UNTIL(holds(p->b, i, image, number), 3000));
+	ck_assert_int_eq(sql_number(sql), image);
+	ck_assert(holds(p->a, i, image, number));
+}
+
 /* A Mac's broadcast SELECT names server A; server B, which holds the
  * Mac's earlier selection of the same second, forgets it at that time.
  * The database keeps the selection (a forget never replaces a selection of
@@ -215,36 +261,44 @@ END_TEST
  * (a SELECT naming a server outside the database) reaches both. */
 START_TEST(test_forget_of_a_selection_of_its_time_loses)
 {
-	fresh();
-	struct bsdp_pg_config cfg = config();
-	struct bsdp_bindings *a = bsdp_bindings_new(64), *b = bsdp_bindings_new(64);
-	struct bsdp_pg *pa = bsdp_pg_start(&cfg, a, 64, report, (void *)0);
-	struct bsdp_pg *pb = bsdp_pg_start(&cfg, b, 64, report, (void *)1);
-	ck_assert(pa && pb);
-	ck_assert(WAIT_UNTIL(connected(pa) && connected(pb), 10000));
+	struct pair p;
+	pair_start(&p);
 	uint8_t mac[6];
 	mac_of(5, mac);
-	select_image(a, 5, 0x01000009, 2000);
-	uint32_t number = number_of(a, 5);
-	ck_assert(WAIT_UNTIL(holds(b, 5, 0x01000009, number), 3000));
+	uint32_t number = selected_on_both(&p, 5, 0x01000009, 2000);
 	/* The Mac's SELECT for A again, in the same second: A's record is
 	 * written, then B's forget (the order where the forget comes last). */
-	select_image(a, 5, 0x01000009, 2000);
-	ck_assert(WAIT_UNTIL(pending(pa) == 0, 3000));
-	ck_assert_int_eq(bsdp_bindings_forget(b, mac, 2000), 0);
-	ck_assert(WAIT_UNTIL(pending(pb) == 0, 3000));
-	ck_assert(WAIT_UNTIL(holds(b, 5, 0x01000009, number), 3000));
-	ck_assert_int_eq(sql_number("SELECT image_id FROM bsdp_bindings"
-				    " WHERE hw_address = '02:db:00:00:00:05'"), 0x01000009);
-	ck_assert(holds(a, 5, 0x01000009, number));
-	ck_assert_int_eq(bsdp_bindings_forget(b, mac, 2001), 0);
-	ck_assert(WAIT_UNTIL(holds(a, 5, 0, number), 3000));
-	ck_assert_int_eq(sql_number("SELECT image_id FROM bsdp_bindings"
-				    " WHERE hw_address = '02:db:00:00:00:05'"), 0);
-	bsdp_pg_stop(pa, 1000);
-	bsdp_pg_stop(pb, 1000);
-	bsdp_bindings_free(a);
-	bsdp_bindings_free(b);
+	select_image(p.a, 5, 0x01000009, 2000);
+	ck_assert(WAIT_UNTIL(pending(p.pa) == 0, 3000));
+	ck_assert_int_eq(bsdp_bindings_forget(p.b, mac, 2000), 0);
+	ck_assert(WAIT_UNTIL(pending(p.pb) == 0, 3000));
+	all_hold(&p, 5, 0x01000009, number);
+	ck_assert_int_eq(bsdp_bindings_forget(p.b, mac, 2001), 0);
+	ck_assert(WAIT_UNTIL(holds(p.a, 5, 0, number), 3000));
+	all_hold(&p, 5, 0, number);
+	pair_stop(&p);
+}
+END_TEST
+
+/* A Mac bound since 1000 SELECTs server A again at 2000 by A's clock;
+ * server B, whose clock reads 2001 when it sees that broadcast SELECT (a
+ * second ahead, or the second turned between the two), forgets the old
+ * selection, as it sees the SELECT, before A's record of it. Its forget is
+ * of the selection of 1000, one second after it: it must not erase A's new
+ * selection, on the database or on either server. */
+START_TEST(test_forget_loses_to_a_selection_it_did_not_see)
+{
+	struct pair p;
+	pair_start(&p);
+	uint8_t mac[6];
+	mac_of(6, mac);
+	uint32_t number = selected_on_both(&p, 6, 0x01000009, 1000);
+	ck_assert_int_eq(bsdp_bindings_forget(p.b, mac, 2001), 0);
+	ck_assert(WAIT_UNTIL(pending(p.pb) == 0, 3000));
+	select_image(p.a, 6, 0x0100000a, 2000);
+	ck_assert(WAIT_UNTIL(pending(p.pa) == 0, 3000));
+	all_hold(&p, 6, 0x0100000a, number);
+	pair_stop(&p);
 }
 END_TEST
 
@@ -828,6 +882,7 @@ int main(void)
 	tcase_set_timeout(t, 120);
 	ADD(t, test_selection_reaches_the_other_server);
 	ADD(t, test_forget_of_a_selection_of_its_time_loses);
+	ADD(t, test_forget_loses_to_a_selection_it_did_not_see);
 	ADD(t, test_store_publishes_the_shared_count);
 	ADD(t, test_machine_numbers_unique_across_servers);
 	ADD(t, test_outage_queues_then_catches_up);

@@ -712,6 +712,9 @@ struct disc {
 	bool no_version;
 	uint8_t type;             /* option 53, 0 = DISCOVER */
 	uint8_t htype;            /* 0 = 1 */
+	uint32_t siaddr;
+	uint16_t opt57;           /* 0 = 1500 */
+	bool no_opt57;
 };
 
 static size_t discover(const struct disc *d, uint8_t *m)
@@ -728,10 +731,15 @@ static size_t discover(const struct disc *d, uint8_t *m)
 	m[10] = (uint8_t)(d->flags >> 8); m[11] = (uint8_t)d->flags;
 	m[24] = (uint8_t)(d->giaddr >> 24); m[25] = (uint8_t)(d->giaddr >> 16);
 	m[26] = (uint8_t)(d->giaddr >> 8); m[27] = (uint8_t)d->giaddr;
+	m[20] = (uint8_t)(d->siaddr >> 24); m[21] = (uint8_t)(d->siaddr >> 16);
+	m[22] = (uint8_t)(d->siaddr >> 8); m[23] = (uint8_t)d->siaddr;
 	memcpy(m + 28, d->mac ? d->mac : mac_a, 6);
 	m[236] = 99; m[237] = 130; m[238] = 83; m[239] = 99;
 	m[n++] = 53; m[n++] = 1; m[n++] = d->type ? d->type : 1;
-	m[n++] = 57; m[n++] = 2; m[n++] = 0x05; m[n++] = 0xdc;
+	if (!d->no_opt57) {
+		uint16_t max = d->opt57 ? d->opt57 : 1500;
+		m[n++] = 57; m[n++] = 2; m[n++] = (uint8_t)(max >> 8); m[n++] = (uint8_t)max;
+	}
 	m[n++] = 60; m[n++] = (uint8_t)vlen;
 	memcpy(m + n, vc, vlen);
 	n += vlen;
@@ -747,12 +755,10 @@ static size_t discover(const struct disc *d, uint8_t *m)
 	return n;
 }
 
-static struct bsdp_answer offer_q(const struct disc *d, uint32_t pinned)
+static struct bsdp_answer offer_raw(const uint8_t *msg, size_t len, uint32_t pinned)
 {
-	uint8_t msg[600];
-	struct bsdp_query q = { .local_address = SERVER, .now = 2000, .pinned_image = pinned };
-	q.msg = msg;
-	q.msg_len = discover(d, msg);
+	struct bsdp_query q = { .local_address = SERVER, .now = 2000, .pinned_image = pinned,
+				.msg = msg, .msg_len = len };
 	struct bsdp_answer a;
 	set_counting(1);
 	int rc = bsdp_responder_offer(&resp, cat, bindings, &q, offer_buf, sizeof(offer_buf), &a);
@@ -760,6 +766,12 @@ static struct bsdp_answer offer_q(const struct disc *d, uint32_t pinned)
 	set_counting(0);
 	ck_assert_int_eq(rc, 0);
 	return a;
+}
+
+static struct bsdp_answer offer_q(const struct disc *d, uint32_t pinned)
+{
+	uint8_t msg[600];
+	return offer_raw(msg, discover(d, msg), pinned);
 }
 
 static struct bsdp_answer offer(const struct disc *d)
@@ -882,6 +894,138 @@ START_TEST(test_offer_silences)
 	a = offer(&(struct disc){ .vc = "AAPLBSDPC/" });
 	ck_assert_int_eq(a.drop, BSDP_DROP_MALFORMED);
 	ck_assert_int_eq(offer(&(struct disc){ 0 }).verdict, BSDP_VERDICT_REPLY);
+}
+END_TEST
+
+/* bsdpd.c answers only a BSDP it knows (is_bsdp_packet: version 1.1, 1.0
+ * or 0.0; sub-option 10, NetBoot 1.0 firmware, is old NetBoot's), and
+ * bootpd.c only a request for no server or for it (siaddr). */
+START_TEST(test_offer_only_known_versions)
+{
+	bsdp_bindings_record(bindings, mac_a, ID_HTTP, 100, 0, NULL);
+	static const struct { uint8_t v[4]; bool sent; } rows[] = {
+		{ { 2, 2, 0x01, 0x01 }, true }, { { 2, 2, 0x01, 0x00 }, true },
+		{ { 2, 2, 0x00, 0x00 }, true }, { { 2, 2, 0x02, 0x00 }, false },
+		{ { 2, 2, 0x01, 0x02 }, false }, { { 2, 2, 0xff, 0xff }, false },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct bsdp_answer a = offer(&(struct disc){ .no_version = true, .extra43 = rows[i].v,
+							     .extra43_len = 4 });
+		ck_assert_msg(a.verdict == (rows[i].sent ? BSDP_VERDICT_REPLY : BSDP_VERDICT_DROP),
+			      "version %02x%02x", rows[i].v[2], rows[i].v[3]);
+		if (!rows[i].sent)
+			ck_assert_str_eq(a.why, "BSDP version not 1.1, 1.0 or 0.0");
+	}
+	/* bootpd.c drops a request whose siaddr is another server's. */
+	ck_assert_int_eq(offer(&(struct disc){ .siaddr = SERVER }).verdict, BSDP_VERDICT_REPLY);
+	struct bsdp_answer other = offer(&(struct disc){ .siaddr = OTHER });
+	ck_assert_int_eq(other.verdict, BSDP_VERDICT_DROP);
+	ck_assert_str_eq(other.why, "DISCOVER for another server (siaddr)");
+	static const uint8_t firmware10[] = { 10, 0 };
+	struct bsdp_answer a = offer(&(struct disc){ .extra43 = firmware10, .extra43_len = 2 });
+	ck_assert_int_eq(a.verdict, BSDP_VERDICT_DROP);
+	ck_assert_str_eq(a.why, "NetBoot 1.0 firmware");
+}
+END_TEST
+
+/* bsdpd.c builds the OFFER* into dhcp_max_message_size() (option 57 when
+ * above 548, else 548; at most 1500) less 28, and sends nothing when it
+ * does not fit. A 240-byte root path and a 56-byte name make 569 bytes. */
+START_TEST(test_offer_fits_the_macs_message_size)
+{
+	char url[241], fmt[58]; /* 53 bytes and %03d: the longest names allowed */
+	memset(url, 'u', sizeof(url) - 1);
+	memcpy(url, "http://198.18.0.1/", 18);
+	url[sizeof(url) - 1] = '\0';
+	memset(fmt, 'n', sizeof(fmt) - 1);
+	memcpy(fmt + sizeof(fmt) - 5, "%03d", 5);
+	add(cat, (struct spec){ 800, 1, false, false, true, false, BSDP_TYPE_HTTP, BSDP_ARCH_I386,
+				"Long", "Long.nbi", "booter", url });
+	struct bsdp_responder_config cfg = { .priority = 32768, .machine_name_format = fmt };
+	char err[128];
+	ck_assert_int_eq(bsdp_responder_init(&resp, &cfg, err, sizeof(err)), 0);
+	const uint32_t id = BSDP_IMAGE_ID(0, 1, 800);
+	bsdp_bindings_record(bindings, mac_a, id, 100, 0, NULL);
+
+	struct bsdp_answer a = offer(&(struct disc){ 0 }); /* option 57: 1500 */
+	ck_assert_int_eq(a.verdict, BSDP_VERDICT_REPLY);
+	ck_assert_uint_eq(a.message_len, 240 + 3 + 6 + 11 + 2 + 240 + 2 + 6 + 2 + 56 + 1);
+	static const struct { uint16_t opt57; bool none; } small[] = {
+		{ 0, true }, { 576, false }, { 300, false }, { 596, false },
+	};
+	for (size_t i = 0; i < sizeof(small) / sizeof(small[0]); i++) {
+		a = offer(&(struct disc){ .opt57 = small[i].opt57, .no_opt57 = small[i].none });
+		ck_assert_msg(a.verdict == BSDP_VERDICT_DROP, "option 57 %u", small[i].opt57);
+		ck_assert_int_eq(a.drop, BSDP_DROP_NO_ROOM);
+		ck_assert_str_eq(a.why, "the OFFER* does not fit the Mac's message size");
+	}
+	ck_assert_int_eq(offer(&(struct disc){ .opt57 = 597 }).verdict, BSDP_VERDICT_REPLY);
+	struct bsdp_binding b;
+	ck_assert_int_eq(bsdp_bindings_lookup(bindings, mac_a, &b), 0);
+	ck_assert_int_eq(b.time, 2000); /* the last one sent */
+}
+END_TEST
+
+/* Hostile DISCOVERs from a bound MAC: every truncation (read from a heap
+ * block of exactly that size, so ASan sees any read past it), option 43
+ * in instances beyond what any DISCOVER needs, option 52 (overload, which
+ * a Mac never sends: sname and file are not read), empty options 60 and 43. */
+START_TEST(test_offer_hostile_discovers)
+{
+	bsdp_bindings_record(bindings, mac_a, ID_HTTP, 100, 0, NULL);
+	uint8_t m[2560];
+	size_t n = discover(&(struct disc){ 0 }, m);
+	for (size_t cut = 0; cut < n; cut++) {
+		uint8_t *exact = malloc(cut ? cut : 1);
+		memcpy(exact, m, cut);
+		struct bsdp_answer a = offer_raw(exact, cut, 0);
+		free(exact);
+		/* Only the END option may go: a DISCOVER without END still ends. */
+		ck_assert_msg((a.verdict == BSDP_VERDICT_REPLY) == (cut == n - 1), "cut at %zu", cut);
+	}
+
+	/* Option 43 in instances of 230 bytes (RFC 3396), the version first. */
+	for (size_t instances = 6; instances <= 8; instances++) {
+		size_t at = 240;
+		m[at++] = 53; m[at++] = 1; m[at++] = 1;
+		m[at++] = 60; m[at++] = 29;
+		memcpy(m + at, "AAPLBSDPC/i386/MacBookPro11,1", 29);
+		at += 29;
+		for (size_t i = 0; i < instances; i++) {
+			m[at++] = 43; m[at++] = 230;
+			size_t unknown = i ? 228 : 224;
+			if (!i) {
+				m[at++] = 2; m[at++] = 2; m[at++] = 1; m[at++] = 1;
+			}
+			m[at++] = 200; m[at++] = (uint8_t)unknown;
+			memset(m + at, 0x41, unknown);
+			at += unknown;
+		}
+		m[at++] = 255;
+		struct bsdp_answer a = offer_raw(m, at, 0);
+		if (instances == 6) { /* 1380 bytes of option 43 */
+			ck_assert_int_eq(a.verdict, BSDP_VERDICT_REPLY);
+		} else {
+			ck_assert_int_eq(a.verdict, BSDP_VERDICT_DROP);
+			ck_assert_int_eq(a.drop, BSDP_DROP_MALFORMED);
+		}
+	}
+
+	/* Option 52 says sname and file hold options: they are not read, nor echoed. */
+	n = discover(&(struct disc){ 0 }, m);
+	memset(m + 44, 0xfe, 64 + 128);
+	memmove(m + 243, m + 240, n - 240);
+	m[240] = 52; m[241] = 1; m[242] = 3;
+	struct bsdp_answer a = offer_raw(m, n + 3, 0);
+	ck_assert_int_eq(a.verdict, BSDP_VERDICT_REPLY);
+	static const uint8_t zero[64] = { 0 };
+	ck_assert_mem_eq(offer_buf + 44, zero, 64);
+	ck_assert_str_eq((const char *)offer_buf + 108, "Catalina.nbi/i386/booter");
+
+	/* Empty option 60: not BSDP; empty option 43: no version. */
+	ck_assert_int_eq(offer(&(struct disc){ .vc = "" }).verdict, BSDP_VERDICT_NOT_BSDP);
+	a = offer(&(struct disc){ .no_version = true });
+	ck_assert_str_eq(a.why, "no BSDP version");
 }
 END_TEST
 
@@ -1093,6 +1237,9 @@ static Suite *responder_suite(void)
 	tcase_add_test(t, test_offer_bootfileonly_is_padded_to_300);
 	tcase_add_test(t, test_offer_silences);
 	tcase_add_test(t, test_offer_pinned_and_recorded);
+	tcase_add_test(t, test_offer_only_known_versions);
+	tcase_add_test(t, test_offer_hostile_discovers);
+	tcase_add_test(t, test_offer_fits_the_macs_message_size);
 	suite_add_tcase(s, t);
 	return s;
 }
