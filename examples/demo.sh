@@ -79,6 +79,7 @@ cat > "$WORK/kea-dhcp4.conf" <<CONF
 { "Dhcp4": {
     "interfaces-config": { "interfaces": [ "$SIF" ] },
     "lease-database": { "type": "memfile", "persist": false },
+    "control-socket": { "socket-type": "unix", "socket-name": "$WORK/kea4.sock" },
     "subnet4": [ { "id": 1, "subnet": "198.18.0.0/24" } ],
     "hooks-libraries": [ {
         "library": "$HOOKS_DIR/libdhcp_bsdp.so",
@@ -95,7 +96,7 @@ cat > "$WORK/kea-dhcp4.conf" <<CONF
 CONF
 sed 's/^/   /' "$WORK/kea-dhcp4.conf"
 # From 2.6.3 the state file must be in Kea's data directory: $WORK here.
-KEA_PIDFILE_DIR=$WORK KEA_LOCKFILE_DIR=$WORK KEA_DHCP_DATA_DIR=$WORK \
+KEA_PIDFILE_DIR=$WORK KEA_LOCKFILE_DIR=$WORK KEA_DHCP_DATA_DIR=$WORK KEA_CONTROL_SOCKET_DIR=$WORK \
 	unshare --mount --propagation private sh -ec 'mount --bind "$0" "$1"; shift; exec "$@"' \
 	"$WORK/hooks" "$HOOKS_DIR" ip netns exec "$SRV" kea-dhcp4 -c "$WORK/kea-dhcp4.conf" \
 	>"$WORK/kea.out" 2>&1 &
@@ -121,8 +122,16 @@ say "5. bsdpc --select 1001: INFORM[SELECT] of image 1001; Kea answers ACK[SELEC
 echo "   (siaddr + file = the booter to fetch by TFTP, option 17 = the disk image)"
 ip netns exec "$CLI" "$BSDPC" -i "$CIF" --model MacBookPro11,1 --select 1001 | sed 's/^/   /'
 
-say "6. What Kea logged (kea-dhcp4.bsdp)"
+say "6. bsdpc --discover: the Mac restarts into its image (Startup Disk); Kea answers an OFFER*"
+echo "   (a DHCPOFFER naming the image it SELECTed, with what ACK[SELECT] gave: no menu)"
+ip netns exec "$CLI" "$BSDPC" -i "$CIF" --model MacBookPro11,1 --discover | sed 's/^/   /'
+
+say "7. bsdpc --explain: why this Mac sees what it sees (bsdp-explain, Kea's control socket)"
+MAC=$(ip netns exec "$CLI" cat "/sys/class/net/$CIF/address")
+"$BSDPC" --explain "$MAC" --socket "$WORK/kea4.sock" | sed 's/^/   /'
+
+say "8. What Kea logged (kea-dhcp4.bsdp)"
 sleep 0.2
-grep -h 'BSDP_REPLY' "$WORK/kea.out" | sed 's/^.*\] /   /'
+grep -h 'BSDP_REPLY\|BSDP_OFFER' "$WORK/kea.out" | sed 's/^.*\] /   /'
 echo
 echo "demo: done; namespaces, kea-dhcp4 and $WORK are being removed."
