@@ -81,15 +81,46 @@ def setup(app):
 
     app.add_post_transform(ChapterOfOtherLinks)
 
-    # Tables without vertical rules: nroff draws those by moving back up
-    # the page, which man-db's paged output garbles where a table crosses a
-    # page (the rules land in the next paragraph). Rows keep their lines.
-    from docutils.writers import manpage
-    boxed = manpage.Table.as_list
+    # A man page is read 80 columns wide, where a table of three or four
+    # columns cannot be set (groff: "cannot adjust line", "table wider than
+    # line width"; lintian fails on it). There each row becomes one list
+    # item: its first cell, then "heading: cell" for each other one.
+    class TablesAsListsInManPages(SphinxPostTransform):
+        default_priority = 900
+        builders = ("man",)
 
-    def as_list(self):
-        text = boxed(self)
-        text[2] = "%s.\n" % " ".join(self._coldefs)
-        return text
-    manpage.Table.as_list = as_list
+        @staticmethod
+        def inline(entry):
+            out = []
+            for child in entry.children:
+                out.extend(c.deepcopy() for c in (child.children if isinstance(
+                    child, nodes.paragraph) else [child]))
+            return out
+
+        def run(self, **kwargs):
+            for table in list(self.document.findall(nodes.table)):
+                heads = [[e.astext() for e in row.findall(nodes.entry)]
+                         for thead in table.findall(nodes.thead)
+                         for row in thead.findall(nodes.row)][:1]
+                heads = heads[0] if heads else []
+                items = nodes.bullet_list()
+                for tbody in table.findall(nodes.tbody):
+                    for row in tbody.findall(nodes.row):
+                        cells = [e for e in row.children if isinstance(e, nodes.entry)]
+                        item = nodes.list_item()
+                        first = nodes.paragraph()
+                        first.extend(self.inline(cells[0]) if cells else [])
+                        item += first
+                        for i, cell in enumerate(cells[1:], start=1):
+                            if not cell.astext().strip():
+                                continue
+                            para = nodes.paragraph()
+                            if i < len(heads) and heads[i]:
+                                para += nodes.emphasis(text=heads[i] + ": ")
+                            para.extend(self.inline(cell))
+                            item += para
+                        items += item
+                table.replace_self(items)
+
+    app.add_post_transform(TablesAsListsInManPages)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
