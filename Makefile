@@ -493,10 +493,16 @@ sphinx = $(SPHINX_BUILD) -W --keep-going -q -b $(1) -c docs -d $(BUILD)/doctrees
 man: $(BUILD)/man.stamp
 html: $(BUILD)/html.stamp
 
+# Each page is then set 80 columns wide, as man and lintian read it; any
+# groff warning (a table too wide, a line it cannot break) fails the build.
 $(BUILD)/man.stamp: $(DOC_SOURCES)
 	@mkdir -p $(BUILD)
 	rm -rf $(MAN_DIR)
 	$(call sphinx,man,$(MAN_DIR))
+	@for p in $(MAN_DIR)/*.[1-9]; do \
+		w=$$(preconv -e UTF-8 $$p | tbl | groff -man -Tutf8 -ww -rLL=80n -rLT=80n -z 2>&1); \
+		if [ -n "$$w" ]; then echo "$$p set 80 columns wide:"; echo "$$w" | head -20; exit 1; fi; \
+	done
 	@touch $@
 
 $(BUILD)/html.stamp: $(DOC_SOURCES)

@@ -17,15 +17,16 @@ set -eu
 # state folder. libssl-dev: Kea 3.0's dhcpsrv/cfgmgr.h, which the library
 # includes, includes OpenSSL's headers; kea-dev lacks it. python3-sphinx and
 # python3-myst-parser: the man pages and the HTML manual (make man, make
-# html; make install installs the man pages).
+# html; make install installs the man pages); groff-base: each man page is
+# checked set 80 columns wide, as man and lintian read it.
 BUILD_PKGS="build-essential pkg-config kea-dev libboost-dev libplist-dev
-kea-dhcp4-server libssl-dev libpq-dev python3-sphinx python3-myst-parser"
+kea-dhcp4-server libssl-dev libpq-dev python3-sphinx python3-myst-parser groff-base"
 # The whole list for the tests, in the order tools/kea-chroot.sh has always
 # hashed (a new order would reinstall every chroot); it holds BUILD_PKGS.
 TEST_PKGS="build-essential pkg-config clang libclang-rt-dev kea-dev libboost-dev
 libplist-dev libplist-utils check kea-dhcp4-server kea-admin kea-ctrl-agent iproute2
 tshark socat tftpd-hpa tftp-hpa ipxe curl isc-dhcp-server
-busybox libssl-dev libpq-dev postgresql jq python3-sphinx python3-myst-parser"
+busybox libssl-dev libpq-dev postgresql jq python3-sphinx python3-myst-parser groff-base"
 
 set_of() {
 	case $1 in
