@@ -338,28 +338,37 @@ static const struct bsdp_image *pinned_image(const struct bsdp_catalogue *c,
 	return img;
 }
 
-static uint32_t selected_for_list(const struct bsdp_catalogue *c, struct bsdp_bindings *bindings,
-				  const struct bsdp_query *q, const struct bsdp_client *client,
-				  const struct bsdp_request *req, struct bsdp_answer *a)
+/* The image a Mac is told it selected: its pin when it may see it, else
+ * the image it is bound to while it may still see it; NULL otherwise. Says
+ * where it came from (a->selected_by) and what became of the binding
+ * (a->bound_id, a->bound_rule), for LIST, OFFER* and bsdp-explain alike. */
+static const struct bsdp_image *chosen_image(const struct bsdp_catalogue *c,
+					     struct bsdp_bindings *bindings,
+					     const struct bsdp_query *q, const uint8_t *mac,
+					     const struct bsdp_client *client,
+					     const struct bsdp_request *req, struct bsdp_answer *a)
 {
-	enum bsdp_rule why;
 	const struct bsdp_image *pin = pinned_image(c, q, client, req, a);
 	if (pin) {
 		a->selected_by = BSDP_SELECTED_PIN;
-		return pin->id;
+		return pin;
 	}
 	struct bsdp_binding b;
-	if (bindings && q->mac_valid && bsdp_bindings_lookup(bindings, q->mac, &b) == 0 && b.image_id) {
-		const struct bsdp_image *img = bsdp_catalogue_find(c, b.image_id);
-		why = img ? bsdp_policy_rule(img, client, req) : BSDP_RULE_NO_IMAGE;
-		a->bound_id = b.image_id;
-		a->bound_rule = (uint8_t)why;
-		if (why == BSDP_RULE_OFFERED) {
-			a->selected_by = BSDP_SELECTED_BINDING;
-			return img->id;
-		}
-	}
-	return 0;
+	if (!bindings || !mac || bsdp_bindings_lookup(bindings, mac, &b) < 0 || !b.image_id)
+		return NULL;
+	const struct bsdp_image *img = bsdp_catalogue_find(c, b.image_id);
+	enum bsdp_rule why = img ? bsdp_policy_rule(img, client, req) : BSDP_RULE_NO_IMAGE;
+	a->bound_id = b.image_id;
+	a->bound_rule = (uint8_t)why;
+	if (why != BSDP_RULE_OFFERED)
+		return NULL;
+	a->selected_by = BSDP_SELECTED_BINDING;
+	return img;
+}
+
+static uint32_t selected_id_of(const struct bsdp_image *img)
+{
+	return img ? img->id : 0;
 }
 
 /* Notes why an image is or is not in the LIST, when the caller asked. */
@@ -409,7 +418,8 @@ static int answer_list(const struct bsdp_responder *r, const struct bsdp_catalog
 		.priority = r->priority_from_load ?
 			bsdp_policy_load_priority(bsdp_bindings_load(bindings)) : r->priority,
 		.default_id = def->id,
-		.selected_id = selected_for_list(c, bindings, q, client, req, a),
+		.selected_id = selected_id_of(chosen_image(c, bindings, q, q->mac_valid ? q->mac : NULL,
+							   client, req, a)),
 	};
 	a->default_id = head.default_id;
 	a->selected_id = head.selected_id;
@@ -575,37 +585,26 @@ static int answer_select(const struct bsdp_responder *r, const struct bsdp_catal
 	return reply(a, w, BSDP_MSGTYPE_SELECT);
 }
 
-/* The image an OFFER* names: the pin when this client may see it, else the
- * bound image when it still exists and the client may still see it. NULL
- * with *why otherwise. */
+/* The image an OFFER* names (chosen_image), or NULL with *why. */
 static const struct bsdp_image *offered_image(const struct bsdp_catalogue *c,
 					      struct bsdp_bindings *bindings,
 					      const struct bsdp_query *q,
 					      const struct bsdp_client *client,
 					      struct bsdp_answer *a, const char **why)
 {
-	const struct bsdp_request *req = &a->req;
-	const struct bsdp_image *pin = pinned_image(c, q, client, req, a);
-	if (pin)
-		return pin;
-	struct bsdp_binding b;
-	if (!bindings || bsdp_bindings_lookup(bindings, client->mac, &b) < 0 || !b.image_id) {
+	const struct bsdp_image *img = chosen_image(c, bindings, q, client->mac, client, &a->req, a);
+	if (img)
+		return img;
+	if (!a->bound_id)
 		*why = a->pinned_image ? "pinned image not available to this client, and no binding"
-			      : "no binding";
-		return NULL;
-	}
-	const struct bsdp_image *img = bsdp_catalogue_find(c, b.image_id);
-	if (!img) {
+				       : "no binding";
+	else if (a->bound_rule == BSDP_RULE_NO_IMAGE)
 		*why = "bound image no longer exists";
-		return NULL;
-	}
-	if (!bsdp_policy_visible(img, client, req)) {
-		*why = img->is_enabled ? "bound image no longer allowed for this client (model, MAC "
-					 "or attribute filter)"
-				       : "bound image disabled";
-		return NULL;
-	}
-	return img;
+	else if (a->bound_rule == BSDP_RULE_DISABLED)
+		*why = "bound image disabled";
+	else
+		*why = "bound image no longer allowed for this client (model, MAC or attribute filter)";
+	return NULL;
 }
 
 int bsdp_responder_offer(const struct bsdp_responder *r, const struct bsdp_catalogue *c,

@@ -75,11 +75,6 @@ offerPacket(const Pkt4Ptr& query, const IOAddress& local, const uint8_t* msg, si
     return (offer);
 }
 
-std::string
-macOf(const struct bsdp_query& q) {
-    return (HWAddr(q.mac, 6, isc::dhcp::HTYPE_ETHER).toText(false));
-}
-
 } // namespace
 
 void
@@ -97,7 +92,7 @@ Impl::offer(CalloutHandle& handle, const Pkt4Ptr& query) const {
         q.msg_len = raw.size();
         std::memcpy(q.mac, q.msg + 28, 6);   // a BOOTREQUEST is at least 240 bytes
         q.mac_valid = q.msg[1] == isc::dhcp::HTYPE_ETHER && q.msg[2] == 6;
-        mac = macOf(q);
+        mac = macText(query);
         IOAddress local("0.0.0.0");
         if (kea_compat::informReplySource(query, local)) {
             q.local_address = local.toUint32();
